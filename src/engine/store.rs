@@ -1,0 +1,157 @@
+//! Local storage as the engine sees it. The IndexedDB implementation lives in `web/`; an
+//! in-memory one in `memory_store.rs` runs every rule under plain `cargo test`.
+//!
+//! The contract every implementation keeps:
+//! - `commit_page` is atomic: the plan's writes and the new cursor land together or not at
+//!   all, and only if the stored cursor still equals `expected_cursor` (the cursor the page
+//!   was fetched with). That compare-and-set is the cursor rule: a stale, replayed or
+//!   re-ordered page can never move the cursor backwards or re-apply old data.
+//! - No implementation awaits anything but its own storage requests inside a transaction;
+//!   the plan arrives fully computed.
+
+use crate::protocol::{Kind, Row};
+use std::collections::BTreeMap;
+
+/// A versioned row as stored: the wire row (after privacy stripping) and its item version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub kind: Kind,
+    /// The row's `id` or `key`.
+    pub key: String,
+    pub version: u64,
+    pub row: Row,
+}
+
+/// A stored widget snapshot. Keyed by (`widget_id`, `generated_at`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSnapshot {
+    pub widget_id: String,
+    pub generated_at: String,
+    pub params_hash: String,
+    /// Hex SHA-256 of the canonical JSON of `row.rows`, computed once at apply time.
+    pub rows_digest: String,
+    pub row: Row,
+}
+
+/// The identifying parts of a held snapshot: all retention and dedupe need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotMeta {
+    pub generated_at: String,
+    pub params_hash: String,
+    pub rows_digest: String,
+}
+
+impl From<&StoredSnapshot> for SnapshotMeta {
+    fn from(s: &StoredSnapshot) -> Self {
+        SnapshotMeta {
+            generated_at: s.generated_at.clone(),
+            params_hash: s.params_hash.clone(),
+            rows_digest: s.rows_digest.clone(),
+        }
+    }
+}
+
+/// What the planner asks about before it plans a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateRequest {
+    /// Versioned rows whose current version matters.
+    pub keys: Vec<(Kind, String)>,
+    /// Widgets whose held snapshots matter (appends, widget tombstones).
+    pub widgets: Vec<String>,
+}
+
+/// The answer to a [`StateRequest`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocalState {
+    /// Current version of each requested key that is held locally.
+    pub versions: BTreeMap<(Kind, String), u64>,
+    /// Held snapshots of each requested widget, oldest first (by `generated_at`).
+    pub snapshots: BTreeMap<String, Vec<SnapshotMeta>>,
+}
+
+/// The writes of one page, computed before any transaction opens. Applied in field order:
+/// clears, then deletes, then puts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyPlan {
+    /// Kinds reset by the page: every local row of these is dropped first.
+    pub clear_kinds: Vec<Kind>,
+    pub row_deletes: Vec<(Kind, String)>,
+    /// (`widget_id`, `generated_at`) of snapshots to drop: trims and tombstoned widgets.
+    pub snapshot_deletes: Vec<(String, String)>,
+    pub row_puts: Vec<StoredRow>,
+    pub snapshot_puts: Vec<StoredSnapshot>,
+}
+
+impl ApplyPlan {
+    /// True when committing the plan would write no row (the cursor still moves).
+    pub fn is_empty(&self) -> bool {
+        self.clear_kinds.is_empty()
+            && self.row_deletes.is_empty()
+            && self.snapshot_deletes.is_empty()
+            && self.row_puts.is_empty()
+            && self.snapshot_puts.is_empty()
+    }
+}
+
+/// Sync bookkeeping kept beside the rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncMeta {
+    /// The opaque cursor of the last applied page; `None` means cold start.
+    pub cursor: Option<String>,
+    /// Set by a 403; cleared by the next successful pull.
+    pub access_revoked: bool,
+}
+
+/// A storage failure, typed so the boundary can map it to a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The device is out of space (IndexedDB `QuotaExceededError`).
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    /// The stored cursor moved since the page was fetched (another context applied a page).
+    #[error("stored cursor changed since the page was fetched")]
+    CursorMoved,
+    /// The database could not be opened or its connection is gone.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A transaction aborted; nothing of it was written.
+    #[error("transaction aborted: {0}")]
+    Aborted(String),
+    /// A stored record could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The engine's view of local storage. Async, single-threaded (`?Send`): in the browser
+/// every future runs on the JS event loop.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// Reads the cursor and flags.
+    async fn meta(&self) -> Result<SyncMeta, StoreError>;
+    /// Sets or clears the access-revoked flag.
+    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError>;
+    /// Reads what the planner needs for one page.
+    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError>;
+    /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
+    /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
+    /// not `expected_cursor`.
+    async fn commit_page(
+        &self,
+        plan: &ApplyPlan,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<(), StoreError>;
+    /// Drops every row of `kinds` and, when `drop_cursor`, the cursor, in one transaction.
+    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError>;
+
+    /// One versioned row by key.
+    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError>;
+    /// Every row of a versioned kind, in key order.
+    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError>;
+    /// Widgets of one dashboard (by `row.dashboardId`), in key order.
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError>;
+    /// Snapshots of one widget, newest first.
+    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError>;
+    /// Which of `keys` are held for a versioned kind.
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
+}

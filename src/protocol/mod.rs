@@ -1,0 +1,10 @@
+//! The wire contract (docs/protocol.md): kinds, pull pages, push batches, cursors, identity.
+//! Shared by the client engine and the reference server; no I/O here.
+
+pub mod cursor;
+pub mod identity;
+pub mod kind;
+pub mod pull;
+
+pub use kind::{Kind, Policy};
+pub use pull::{parse_pull_page, PageError, PullItem, PullPage, Row};
