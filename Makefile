@@ -1,0 +1,63 @@
+# Entry points for humans and CI. On a fresh machine `make demo` or `make test` is all you type:
+# both start with `deps`, which installs only what is missing (scripts/install-deps.sh).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+# Port of the throwaway server `test-browser` starts; the browser tests get its URL baked in
+# at compile time through SYNC_SERVER_URL.
+TEST_SERVER_PORT ?= 18787
+DEMO_PORT ?= 8787
+# Which wasm-pack browsers `test-browser` runs, and the per-run limit of the browser runner.
+BROWSERS ?= chrome firefox
+WASM_BINDGEN_TEST_TIMEOUT ?= 600
+export TEST_SERVER_PORT DEMO_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
+
+.PHONY: help deps fmt fmt-check clippy clippy-host clippy-wasm test-native test-server \
+        test-browser test demo
+
+help:
+	@echo "make demo          install what is missing, seed data/demo.db, serve it on :$(DEMO_PORT)"
+	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser"
+	@echo "make deps          install missing toolchain pieces (idempotent)"
+	@echo "make fmt           cargo fmt --all"
+	@echo "make fmt-check     cargo fmt --all -- --check"
+	@echo "make clippy        clippy -D warnings on the host and on wasm32"
+	@echo "make test-native   cargo test -p sync-core"
+	@echo "make test-server   cargo test -p sync-server"
+	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
+
+deps:
+	@scripts/install-deps.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy: clippy-host clippy-wasm
+
+clippy-host:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clippy-wasm:
+	$(CARGO) clippy -p sync-core --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+test-native:
+	$(CARGO) test -p sync-core
+
+test-server:
+	$(CARGO) test -p sync-server
+
+test-browser:
+	@scripts/test-browser.sh
+
+# Runs every step even after one fails, then prints a summary and fails if any step failed.
+test: deps
+	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser
+
+demo: deps
+	@scripts/demo.sh

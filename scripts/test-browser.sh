@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Browser half of `make test`: starts a throwaway reference server on 127.0.0.1, runs the
+# wasm-bindgen browser suites in each headless browser against it, and always stops it.
+#
+# Only the integration test targets `web_window` and `web_worker` run in the browser. Without
+# `--test`, `wasm-pack test` would also build the library's own `#[test]` unit tests and the
+# native `tests/engine_*.rs` targets for wasm32; those belong to `cargo test` on the host.
+#
+# The tests find the server through SYNC_SERVER_URL, read at compile time (`option_env!`);
+# cargo rebuilds the test crates when it changes.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+PORT=${TEST_SERVER_PORT:-18787}
+BROWSERS=${BROWSERS:-chrome firefox}
+WEB_TESTS=${WEB_TESTS:-web_window web_worker}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
+export SYNC_SERVER_URL="http://127.0.0.1:$PORT"
+
+log() { printf '[test-browser] %s\n' "$*"; }
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+SERVER_BIN="$TARGET_DIR/debug/sync-server"
+SERVER_LOG=$(mktemp -t sync-server-test.XXXXXX.log)
+SERVER_PID=
+
+stop_server() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ]; then
+    log "failed; sync-server log ($SERVER_LOG):"
+    sed 's/^/  | /' "$SERVER_LOG" >&2 || true
+  else
+    rm -f "$SERVER_LOG"
+  fi
+  exit "$rc"
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+# A server already answering on the port would silently take the place of ours.
+if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
+  log "something already answers on $SYNC_SERVER_URL; stop it or set TEST_SERVER_PORT"
+  exit 1
+fi
+
+log "building sync-server"
+cargo build --quiet -p sync-server
+
+"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
+  --admin --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+
+for _ in $(seq 1 300); do
+  if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "sync-server exited before it became healthy"
+    exit 1
+  fi
+  sleep 0.1
+done
+curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" ||
+  { log "sync-server not healthy after 30 s"; exit 1; }
+log "sync-server up at $SYNC_SERVER_URL (pid $SERVER_PID)"
+
+TEST_ARGS=()
+for t in $WEB_TESTS; do TEST_ARGS+=(--test "$t"); done
+
+FAILED=()
+for browser in $BROWSERS; do
+  log "wasm-pack test --headless --$browser -- ${TEST_ARGS[*]}"
+  t0=$(date +%s)
+  if wasm-pack --log-level warn test --headless "--$browser" -- "${TEST_ARGS[@]}"; then
+    log "$browser: passed in $(($(date +%s) - t0)) s"
+  else
+    log "$browser: FAILED after $(($(date +%s) - t0)) s"
+    FAILED+=("$browser")
+  fi
+done
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+  log "failed in: ${FAILED[*]}"
+  exit 1
+fi
