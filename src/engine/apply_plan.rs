@@ -1,0 +1,380 @@
+//! What happens to a pulled page — the one place to read it.
+//!
+//! [`apply_page`]: privacy stripping (§7) → ask the store for exactly the local state the
+//! page's items depend on → [`plan_page`] → one atomic `commit_page` of the plan together
+//! with the cursor compare-and-set. Everything is computed before storage is written, so
+//! the IndexedDB transaction only ever awaits its own requests.
+//!
+//! [`plan_page`] walks the items in server log order against an in-memory overlay of the
+//! local state, so later items see the effect of earlier ones, then turns the final overlay
+//! into the minimal set of writes:
+//! - `upsert`: applied only if newer than the held version (lower or equal is ignored);
+//! - `tombstone`: deletes a held row; a tombstoned Widget takes its held snapshots along;
+//! - `append`: a snapshot over `max_snapshot_bytes` is dropped and reported, the rest follows
+//!   [`SnapshotRetention`] (newest N, no duplicate, nothing identical to the newest);
+//! - `reset`: every local row of the kind goes first (`clear_kinds`); writes planned earlier
+//!   in the page for that kind are discarded, the overlay for the kind becomes empty.
+//!
+//! Replaying an applied page against the resulting state plans writes that leave the store
+//! exactly as it is (versions are not newer, snapshot keys are held or refused again).
+
+use super::canonical::rows_digest;
+use super::config::PullConfig;
+use super::error::PullError;
+use super::integrity::IntegrityScope;
+use super::privacy::strip_item;
+use super::snapshot_retention::{Admission, SnapshotRetention};
+use super::store::{
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot,
+};
+use crate::protocol::{Kind, PageError, PullItem, PullPage, Row};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The counts behind the pull report, for one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageSummary {
+    /// Items that changed local state, per kind (resets are counted in `resets`).
+    pub applied: BTreeMap<Kind, u64>,
+    /// Upserts not newer than the held version, and snapshots already held or identical to
+    /// the newest held one.
+    pub duplicates_skipped: u64,
+    /// Snapshots dropped by retention (including ones refused for being older than every
+    /// snapshot held at full retention).
+    pub snapshots_trimmed: u64,
+    /// Widget ids of snapshots dropped for their size, in page order, without repeats.
+    pub snapshots_too_large: Vec<String>,
+    pub resets: Vec<Kind>,
+    /// Kinds whose stored rows the plan changes.
+    pub changed: BTreeSet<Kind>,
+    /// What the integrity gate must check.
+    pub scope: IntegrityScope,
+}
+
+impl PageSummary {
+    /// Items that changed local state, all kinds together.
+    pub fn items_applied(&self) -> u64 {
+        self.applied.values().sum::<u64>() + self.resets.len() as u64
+    }
+}
+
+/// A page's writes and what they mean.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PagePlan {
+    pub plan: ApplyPlan,
+    pub summary: PageSummary,
+}
+
+fn item_error(index: usize, reason: &str) -> PageError {
+    PageError::Item {
+        index,
+        reason: reason.to_string(),
+    }
+}
+
+fn row_str<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
+    row.get(field).and_then(|v| v.as_str())
+}
+
+/// The key of a versioned row, or `None` when its key field is missing.
+fn row_key(kind: Kind, row: &Row) -> Option<String> {
+    kind.key_field()
+        .and_then(|f| row_str(row, f))
+        .map(str::to_string)
+}
+
+/// What the planner must know about local state to plan `items`.
+pub fn state_request(items: &[PullItem]) -> StateRequest {
+    let mut keys = BTreeSet::new();
+    let mut widgets = BTreeSet::new();
+    for item in items {
+        match item {
+            PullItem::Upsert { kind, row, .. } => {
+                if let Some(key) = row_key(*kind, row) {
+                    keys.insert((*kind, key));
+                }
+            }
+            PullItem::Tombstone { kind, id } => {
+                keys.insert((*kind, id.clone()));
+                if *kind == Kind::Widget {
+                    widgets.insert(id.clone());
+                }
+            }
+            PullItem::Append { row, .. } => {
+                if let Some(w) = row_str(row, "widgetId") {
+                    widgets.insert(w.to_string());
+                }
+            }
+            PullItem::Reset { .. } => {}
+        }
+    }
+    StateRequest {
+        keys: keys.into_iter().collect(),
+        widgets: widgets.into_iter().collect(),
+    }
+}
+
+/// A widget's snapshots as the page leaves them: the retained set and the snapshots this
+/// page brought (only those still retained at the end are written).
+struct WidgetSnapshots {
+    retention: SnapshotRetention,
+    new: BTreeMap<String, StoredSnapshot>,
+}
+
+/// The local state as the page's items have left it so far.
+struct Overlay<'a> {
+    state: &'a LocalState,
+    cleared: BTreeSet<Kind>,
+    /// Rows the page decided: `Some` = this row is written, `None` = the row is gone.
+    rows: BTreeMap<(Kind, String), Option<StoredRow>>,
+    snapshots: BTreeMap<String, WidgetSnapshots>,
+}
+
+impl<'a> Overlay<'a> {
+    /// Version held before this page (after any reset of its kind).
+    fn baseline_version(&self, kind: Kind, key: &str) -> Option<u64> {
+        if self.cleared.contains(&kind) {
+            return None;
+        }
+        self.state.versions.get(&(kind, key.to_string())).copied()
+    }
+
+    fn current_version(&self, kind: Kind, key: &str) -> Option<u64> {
+        match self.rows.get(&(kind, key.to_string())) {
+            Some(decided) => decided.as_ref().map(|r| r.version),
+            None => self.baseline_version(kind, key),
+        }
+    }
+
+    fn baseline_snapshots(&self, widget: &str) -> Vec<SnapshotMeta> {
+        if self.cleared.contains(&Kind::WidgetSnapshot) {
+            return Vec::new();
+        }
+        self.state
+            .snapshots
+            .get(widget)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn widget(&mut self, widget: &str) -> &mut WidgetSnapshots {
+        let baseline = if self.snapshots.contains_key(widget) {
+            Vec::new()
+        } else {
+            self.baseline_snapshots(widget)
+        };
+        self.snapshots
+            .entry(widget.to_string())
+            .or_insert_with(|| WidgetSnapshots {
+                retention: SnapshotRetention::new(baseline),
+                new: BTreeMap::new(),
+            })
+    }
+
+    fn reset(&mut self, kind: Kind) {
+        self.cleared.insert(kind);
+        self.rows.retain(|(k, _), _| *k != kind);
+        if kind == Kind::WidgetSnapshot {
+            self.snapshots.clear();
+        }
+    }
+}
+
+fn snapshot_of(index: usize, row: &Row) -> Result<StoredSnapshot, PageError> {
+    let field = |name: &str| {
+        row_str(row, name)
+            .map(str::to_string)
+            .ok_or_else(|| item_error(index, &format!("snapshot without {name}")))
+    };
+    let rows = row
+        .get("rows")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| item_error(index, "snapshot rows is not an array"))?;
+    Ok(StoredSnapshot {
+        widget_id: field("widgetId")?,
+        generated_at: field("generatedAt")?,
+        params_hash: field("paramsHash")?,
+        rows_digest: rows_digest(rows),
+        row: row.clone(),
+    })
+}
+
+/// Plans one page against the local state the store returned for [`state_request`].
+/// Fails only on items the strict parser would have refused (wrong op for the kind, key
+/// missing), so a hand-built page cannot write garbage either.
+pub fn plan_page(
+    items: &[PullItem],
+    state: &LocalState,
+    config: &PullConfig,
+) -> Result<PagePlan, PageError> {
+    let mut o = Overlay {
+        state,
+        cleared: BTreeSet::new(),
+        rows: BTreeMap::new(),
+        snapshots: BTreeMap::new(),
+    };
+    let mut s = PageSummary::default();
+    for (index, item) in items.iter().enumerate() {
+        match item {
+            PullItem::Upsert { kind, row, version } => {
+                if !kind.is_versioned() {
+                    return Err(item_error(index, "upsert of an unversioned kind"));
+                }
+                let key =
+                    row_key(*kind, row).ok_or_else(|| item_error(index, "row without key"))?;
+                if o.current_version(*kind, &key)
+                    .is_some_and(|held| *version <= held)
+                {
+                    s.duplicates_skipped += 1;
+                    continue;
+                }
+                if *kind == Kind::Widget {
+                    s.scope.widgets.insert(key.clone());
+                }
+                let stored = StoredRow {
+                    kind: *kind,
+                    key: key.clone(),
+                    version: *version,
+                    row: row.clone(),
+                };
+                o.rows.insert((*kind, key), Some(stored));
+                *s.applied.entry(*kind).or_default() += 1;
+            }
+            PullItem::Tombstone { kind, id } => {
+                if !kind.is_versioned() {
+                    return Err(item_error(index, "tombstone of an unversioned kind"));
+                }
+                match kind {
+                    Kind::Dashboard => s.scope.removed_dashboards.insert(id.clone()),
+                    Kind::MetricDefinition => s.scope.removed_metrics.insert(id.clone()),
+                    _ => false,
+                };
+                let mut changed = o.current_version(*kind, id).is_some();
+                if *kind == Kind::Widget {
+                    let w = o.widget(id);
+                    changed |= !w.retention.held().is_empty();
+                    w.retention.clear();
+                    w.new.clear();
+                }
+                o.rows.insert((*kind, id.clone()), None);
+                if changed {
+                    *s.applied.entry(*kind).or_default() += 1;
+                }
+            }
+            PullItem::Append { kind, row } => {
+                if *kind != Kind::WidgetSnapshot {
+                    return Err(item_error(
+                        index,
+                        "append of a kind that is not WidgetSnapshot",
+                    ));
+                }
+                let size = serde_json::to_vec(row)
+                    .map(|b| b.len())
+                    .unwrap_or(usize::MAX);
+                let widget_id = row_str(row, "widgetId")
+                    .ok_or_else(|| item_error(index, "snapshot without widgetId"))?;
+                if size > config.max_snapshot_bytes {
+                    if !s.snapshots_too_large.iter().any(|w| w == widget_id) {
+                        s.snapshots_too_large.push(widget_id.to_string());
+                    }
+                    continue;
+                }
+                let snapshot = snapshot_of(index, row)?;
+                let w = o.widget(&snapshot.widget_id);
+                match w
+                    .retention
+                    .admit(SnapshotMeta::from(&snapshot), config.retention)
+                {
+                    Admission::Kept { trimmed } => {
+                        s.snapshots_trimmed += trimmed.len() as u64;
+                        s.scope.snapshot_widgets.insert(snapshot.widget_id.clone());
+                        w.new.insert(snapshot.generated_at.clone(), snapshot);
+                        *s.applied.entry(Kind::WidgetSnapshot).or_default() += 1;
+                    }
+                    Admission::SameKeyHeld | Admission::IdenticalToNewest => {
+                        s.duplicates_skipped += 1;
+                    }
+                    Admission::OlderThanRetained => s.snapshots_trimmed += 1,
+                }
+            }
+            PullItem::Reset { kind } => {
+                o.reset(*kind);
+                s.resets.push(*kind);
+                s.scope.reset_kinds.insert(*kind);
+            }
+        }
+    }
+    let plan = finish(&o);
+    s.changed = changed_kinds(&plan);
+    Ok(PagePlan { plan, summary: s })
+}
+
+/// Turns the final overlay into writes: only differences from the baseline.
+fn finish(o: &Overlay<'_>) -> ApplyPlan {
+    let mut plan = ApplyPlan {
+        clear_kinds: o.cleared.iter().copied().collect(),
+        ..ApplyPlan::default()
+    };
+    for ((kind, key), decided) in &o.rows {
+        match decided {
+            Some(row) => plan.row_puts.push(row.clone()),
+            None if o.baseline_version(*kind, key).is_some() => {
+                plan.row_deletes.push((*kind, key.clone()));
+            }
+            None => {}
+        }
+    }
+    for (widget, w) in &o.snapshots {
+        let kept: BTreeSet<&str> = w
+            .retention
+            .held()
+            .iter()
+            .map(|m| m.generated_at.as_str())
+            .collect();
+        for old in o.baseline_snapshots(widget) {
+            if !kept.contains(old.generated_at.as_str()) {
+                plan.snapshot_deletes
+                    .push((widget.clone(), old.generated_at));
+            }
+        }
+        plan.snapshot_puts.extend(
+            w.new
+                .values()
+                .filter(|s| kept.contains(s.generated_at.as_str()))
+                .cloned(),
+        );
+    }
+    plan
+}
+
+fn changed_kinds(plan: &ApplyPlan) -> BTreeSet<Kind> {
+    let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
+    kinds.extend(plan.row_deletes.iter().map(|(k, _)| *k));
+    kinds.extend(plan.row_puts.iter().map(|r| r.kind));
+    if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {
+        kinds.insert(Kind::WidgetSnapshot);
+    }
+    kinds
+}
+
+/// Applies one parsed page fetched with `sent_cursor`: privacy, local state, plan, and one
+/// atomic commit that also moves the cursor to the page's `nextCursor` — only if the stored
+/// cursor is still `sent_cursor` (else `Storage(CursorMoved)` and nothing is written).
+pub async fn apply_page<S: Store>(
+    store: &S,
+    mut page: PullPage,
+    sent_cursor: Option<&str>,
+    config: &PullConfig,
+) -> Result<PagePlan, PullError> {
+    for item in &mut page.items {
+        strip_item(item, &config.user_id);
+    }
+    let state = store.local_state(&state_request(&page.items)).await?;
+    let planned = plan_page(&page.items, &state, config).map_err(|e| PullError::BadResponse {
+        attempts: 1,
+        detail: e.to_string(),
+    })?;
+    store
+        .commit_page(&planned.plan, sent_cursor, &page.next_cursor)
+        .await?;
+    Ok(planned)
+}

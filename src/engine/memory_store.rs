@@ -1,0 +1,238 @@
+//! An in-memory [`Store`] with the same contract as the IndexedDB one: `commit_page` is an
+//! atomic compare-and-set of the cursor together with the plan's writes. It is what the
+//! native tests run every rule against, so it is faithful, not a stub: it refuses a stale
+//! cursor, writes nothing on failure, and orders snapshots as the contract says.
+//!
+//! Test hooks ([`MemoryStore::fail_next_commit`], [`MemoryStore::before_next_commit`]) make
+//! storage failures and a second tab racing for the same page reproducible.
+
+use super::snapshot_retention::generated_at_order;
+use super::store::{
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
+    StoredSnapshot, SyncMeta,
+};
+use crate::protocol::Kind;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+/// Everything a [`MemoryStore`] holds; comparable, so tests can assert two stores agree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryContents {
+    pub rows: BTreeMap<(Kind, String), StoredRow>,
+    /// Keyed by (`widget_id`, `generated_at`).
+    pub snapshots: BTreeMap<(String, String), StoredSnapshot>,
+    pub meta: SyncMeta,
+}
+
+impl MemoryContents {
+    fn apply(&mut self, plan: &ApplyPlan) {
+        for kind in &plan.clear_kinds {
+            self.clear(*kind);
+        }
+        for (kind, key) in &plan.row_deletes {
+            self.rows.remove(&(*kind, key.clone()));
+        }
+        for key in &plan.snapshot_deletes {
+            self.snapshots.remove(key);
+        }
+        for row in &plan.row_puts {
+            self.rows.insert((row.kind, row.key.clone()), row.clone());
+        }
+        for s in &plan.snapshot_puts {
+            self.snapshots
+                .insert((s.widget_id.clone(), s.generated_at.clone()), s.clone());
+        }
+    }
+
+    fn clear(&mut self, kind: Kind) {
+        if kind == Kind::WidgetSnapshot {
+            self.snapshots.clear();
+        } else {
+            self.rows.retain(|(k, _), _| *k != kind);
+        }
+    }
+
+    /// Snapshots of one widget, oldest first.
+    fn snapshots_oldest_first(&self, widget_id: &str) -> Vec<&StoredSnapshot> {
+        let mut held: Vec<&StoredSnapshot> = self
+            .snapshots
+            .range((widget_id.to_string(), String::new())..)
+            .take_while(|((w, _), _)| w == widget_id)
+            .map(|(_, s)| s)
+            .collect();
+        held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+        held
+    }
+}
+
+type CommitHook = Box<dyn FnOnce(&mut MemoryContents)>;
+
+/// A faithful in-memory store. Single-threaded, like every `Store`.
+#[derive(Default)]
+pub struct MemoryStore {
+    contents: RefCell<MemoryContents>,
+    fail_next_commit: RefCell<Option<StoreError>>,
+    before_next_commit: RefCell<Option<CommitHook>>,
+    commits: Cell<u64>,
+    row_writes: Cell<u64>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    /// A store that already holds `contents`.
+    pub fn with_contents(contents: MemoryContents) -> Self {
+        let store = MemoryStore::default();
+        *store.contents.borrow_mut() = contents;
+        store
+    }
+
+    /// A copy of everything held.
+    pub fn contents(&self) -> MemoryContents {
+        self.contents.borrow().clone()
+    }
+
+    /// The next `commit_page` fails with `error` and writes nothing.
+    pub fn fail_next_commit(&self, error: StoreError) {
+        *self.fail_next_commit.borrow_mut() = Some(error);
+    }
+
+    /// Runs `hook` at the start of the next `commit_page`, before the cursor is compared:
+    /// what another tab committing first looks like from here.
+    pub fn before_next_commit(&self, hook: impl FnOnce(&mut MemoryContents) + 'static) {
+        *self.before_next_commit.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// Successful page commits so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.get()
+    }
+
+    /// Row and snapshot writes (puts, deletes, kind clears) done by committed pages; the
+    /// cursor itself is not counted. "Zero writes" tests read this.
+    pub fn row_writes(&self) -> u64 {
+        self.row_writes.get()
+    }
+}
+
+impl Store for MemoryStore {
+    async fn meta(&self) -> Result<SyncMeta, StoreError> {
+        Ok(self.contents.borrow().meta.clone())
+    }
+
+    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError> {
+        self.contents.borrow_mut().meta.access_revoked = revoked;
+        Ok(())
+    }
+
+    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
+        let c = self.contents.borrow();
+        let mut state = LocalState::default();
+        for key in &request.keys {
+            if let Some(row) = c.rows.get(key) {
+                state.versions.insert(key.clone(), row.version);
+            }
+        }
+        for widget in &request.widgets {
+            let held: Vec<SnapshotMeta> = c
+                .snapshots_oldest_first(widget)
+                .into_iter()
+                .map(SnapshotMeta::from)
+                .collect();
+            if !held.is_empty() {
+                state.snapshots.insert(widget.clone(), held);
+            }
+        }
+        Ok(state)
+    }
+
+    async fn commit_page(
+        &self,
+        plan: &ApplyPlan,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<(), StoreError> {
+        let mut c = self.contents.borrow_mut();
+        if let Some(hook) = self.before_next_commit.borrow_mut().take() {
+            hook(&mut c);
+        }
+        if let Some(error) = self.fail_next_commit.borrow_mut().take() {
+            return Err(error);
+        }
+        if c.meta.cursor.as_deref() != expected_cursor {
+            return Err(StoreError::CursorMoved);
+        }
+        c.apply(plan);
+        c.meta.cursor = Some(next_cursor.to_string());
+        let writes = plan.clear_kinds.len()
+            + plan.row_deletes.len()
+            + plan.snapshot_deletes.len()
+            + plan.row_puts.len()
+            + plan.snapshot_puts.len();
+        self.row_writes.set(self.row_writes.get() + writes as u64);
+        self.commits.set(self.commits.get() + 1);
+        Ok(())
+    }
+
+    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
+        let mut c = self.contents.borrow_mut();
+        for kind in kinds {
+            c.clear(*kind);
+        }
+        if drop_cursor {
+            c.meta.cursor = None;
+        }
+        Ok(())
+    }
+
+    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
+        Ok(self
+            .contents
+            .borrow()
+            .rows
+            .get(&(kind, key.to_string()))
+            .cloned())
+    }
+
+    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self
+            .contents
+            .borrow()
+            .rows
+            .range((kind, String::new())..)
+            .take_while(|((k, _), _)| *k == kind)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self
+            .rows(Kind::Widget)
+            .await?
+            .into_iter()
+            .filter(|w| w.row.get("dashboardId").and_then(|v| v.as_str()) == Some(dashboard_id))
+            .collect())
+    }
+
+    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
+        let c = self.contents.borrow();
+        let mut held: Vec<StoredSnapshot> = c
+            .snapshots_oldest_first(widget_id)
+            .into_iter()
+            .cloned()
+            .collect();
+        held.reverse();
+        Ok(held)
+    }
+
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        let c = self.contents.borrow();
+        Ok(keys
+            .iter()
+            .filter(|k| c.rows.contains_key(&(kind, (*k).clone())))
+            .cloned()
+            .collect())
+    }
+}

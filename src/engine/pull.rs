@@ -1,0 +1,273 @@
+//! The pull loop (PROTOCOL §3): page after page until the server says `drained`, each page
+//! applied atomically with its cursor, every failure of the contract's error table handled.
+//!
+//! Per page: request → status → strict parse → [`apply_page`] (privacy, plan, commit with
+//! the cursor compare-and-set). Failures:
+//! - 5xx, 408, network error, timeout, truncated or malformed body, unknown kind/op, wrong
+//!   types: nothing of the page is applied; backoff with jitter; at most `max_attempts`
+//!   attempts per page, then a typed retryable error;
+//! - 429: wait at least `Retry-After` (or return `rate_limited` when that is longer than
+//!   `max_retry_after_wait_ms`);
+//! - 401: one more attempt (the transport asks the host for a token on every request), then
+//!   `unauthorized`;
+//! - 403: wipe the kinds the body names (all if absent) and the cursor, set the
+//!   access-revoked flag, return `forbidden`; the next committed page clears the flag;
+//! - 410: wipe every replicated kind and the cursor, cold-start in the same call (once);
+//! - other 4xx: `bad_request`, not retried (a programming error);
+//! - `CursorMoved` on commit (another tab applied this page first): re-read the cursor and
+//!   go on from there.
+
+use super::apply_plan::apply_page;
+use super::clock::{Clock, Random};
+use super::config::PullConfig;
+use super::error::PullError;
+use super::integrity::{check_integrity, IntegrityScope};
+use super::report::{PullProgress, PullReport};
+use super::retry::retry_after_ms;
+use super::store::{Store, StoreError};
+use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::protocol::{parse_pull_page, Kind, PullPage};
+use serde_json::Value;
+
+/// Why a page could not be fetched, when the loop itself must react.
+enum Refusal {
+    CursorInvalid,
+    Forbidden(Vec<Kind>),
+    Failed(PullError),
+}
+
+/// A failed attempt that may be retried.
+enum Retryable {
+    Offline(String),
+    Server(u16),
+    BadBody(String),
+    RateLimited(Option<u64>),
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The path and query of one pull request.
+pub fn pull_path(page_size: u32, cursor: Option<&str>, fresh: bool) -> String {
+    let mut path = format!("/internal/sync/pull?pageSize={page_size}");
+    if let Some(c) = cursor {
+        path.push_str("&cursor=");
+        path.push_str(&percent_encode(c));
+    }
+    if fresh {
+        path.push_str("&fresh=true");
+    }
+    path
+}
+
+fn body_json(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(o)) => Some(o),
+        _ => None,
+    }
+}
+
+/// The kinds a 403 revokes: the body's `kinds` (names this client does not know are
+/// ignored), or every kind when the body does not name any.
+fn forbidden_kinds(body: &[u8]) -> Vec<Kind> {
+    match body_json(body).and_then(|mut o| o.remove("kinds")) {
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(|n| n.as_str().and_then(|s| s.parse::<Kind>().ok()))
+            .collect(),
+        _ => Kind::ALL.to_vec(),
+    }
+}
+
+fn error_name(response: &HttpResponse) -> String {
+    body_json(&response.body)
+        .and_then(|mut o| match o.remove("error") {
+            Some(Value::String(e)) => Some(e),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("http_{}", response.status))
+}
+
+/// One pull call's mutable bookkeeping.
+struct Run {
+    report: PullReport,
+    scope: IntegrityScope,
+    /// `fresh=true` is sent until the server has answered once: the server rate-limits it,
+    /// so repeating it on every page would earn a 429.
+    fresh: bool,
+}
+
+/// Fetches and parses the page at `cursor`, retrying what the contract says to retry.
+async fn fetch_page<T: Transport, C: Clock, R: Random>(
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    cursor: Option<&str>,
+    run: &mut Run,
+) -> Result<PullPage, Refusal> {
+    let mut failed_attempts = 0u32;
+    let mut token_retried = false;
+    let mut previous_delay = 0u64;
+    loop {
+        let request = HttpRequest::get(pull_path(config.page_size, cursor, run.fresh));
+        let failure = match transport.send(request).await {
+            Err(TransportError::Token(detail)) => {
+                return Err(Refusal::Failed(PullError::Unauthorized(detail)))
+            }
+            Err(TransportError::Network(detail)) => Retryable::Offline(detail),
+            Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
+            Ok(response) => {
+                run.fresh = false;
+                run.report.bytes_pulled += response.body.len() as u64;
+                match response.status {
+                    200 => match parse_pull_page(&response.body) {
+                        Ok(page) => return Ok(page),
+                        Err(e) => Retryable::BadBody(e.to_string()),
+                    },
+                    401 if !token_retried => {
+                        token_retried = true;
+                        run.report.retries += 1;
+                        continue;
+                    }
+                    401 => {
+                        return Err(Refusal::Failed(PullError::Unauthorized(
+                            "token refused twice".into(),
+                        )))
+                    }
+                    403 => return Err(Refusal::Forbidden(forbidden_kinds(&response.body))),
+                    410 => return Err(Refusal::CursorInvalid),
+                    429 => Retryable::RateLimited(
+                        response
+                            .retry_after
+                            .as_deref()
+                            .and_then(|v| retry_after_ms(v, clock.now_ms())),
+                    ),
+                    408 | 500..=599 => Retryable::Server(response.status),
+                    status @ 400..=499 => {
+                        return Err(Refusal::Failed(PullError::BadRequest {
+                            status,
+                            error: error_name(&response),
+                        }))
+                    }
+                    other => Retryable::BadBody(format!("unexpected status {other}")),
+                }
+            }
+        };
+        failed_attempts += 1;
+        if let Retryable::RateLimited(Some(wait)) = failure {
+            if wait > config.max_retry_after_wait_ms {
+                return Err(Refusal::Failed(PullError::RateLimited {
+                    retry_after_ms: wait,
+                }));
+            }
+        }
+        let backoff = config
+            .backoff
+            .delay_ms(failed_attempts, previous_delay, random);
+        let delay = match failure {
+            Retryable::RateLimited(Some(wait)) => wait,
+            _ => backoff,
+        };
+        if failed_attempts >= config.max_attempts {
+            let attempts = failed_attempts;
+            return Err(Refusal::Failed(match failure {
+                Retryable::Offline(detail) => PullError::Offline { attempts, detail },
+                Retryable::Server(status) => PullError::ServerError { status, attempts },
+                Retryable::BadBody(detail) => PullError::BadResponse { attempts, detail },
+                Retryable::RateLimited(_) => PullError::RateLimited {
+                    retry_after_ms: delay,
+                },
+            }));
+        }
+        previous_delay = delay;
+        run.report.retries += 1;
+        clock.sleep(delay).await;
+    }
+}
+
+/// Pulls until the server says `drained` (or `max_pages` pages were fetched), committing
+/// each page with its cursor, then runs the integrity gate over what the pull touched.
+/// `progress` is called after every committed page.
+pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    progress: &mut dyn FnMut(&PullProgress),
+) -> Result<PullReport, PullError> {
+    config.validate()?;
+    let started = clock.now_ms();
+    let mut run = Run {
+        report: PullReport::default(),
+        scope: IntegrityScope::default(),
+        fresh: config.fresh,
+    };
+    let mut meta = store.meta().await?;
+    let mut cold_restarted = false;
+    let mut fetched = 0u32;
+    while fetched < config.max_pages && !run.report.drained {
+        fetched += 1;
+        let sent = meta.cursor.clone();
+        let page =
+            match fetch_page(transport, clock, random, config, sent.as_deref(), &mut run).await {
+                Ok(page) => page,
+                Err(Refusal::CursorInvalid) if !cold_restarted => {
+                    cold_restarted = true;
+                    store.wipe(&Kind::ALL, true).await?;
+                    run.report.cold_restarts += 1;
+                    run.report.changed_kinds.extend(Kind::ALL);
+                    // Everything is pulled again; what the old rows touched no longer exists.
+                    run.scope = IntegrityScope::default();
+                    meta = store.meta().await?;
+                    continue;
+                }
+                Err(Refusal::CursorInvalid) => return Err(PullError::CursorInvalid),
+                Err(Refusal::Forbidden(kinds)) => {
+                    store.wipe(&kinds, true).await?;
+                    store.set_access_revoked(true).await?;
+                    return Err(PullError::Forbidden { kinds });
+                }
+                Err(Refusal::Failed(e)) => return Err(e),
+            };
+        let drained = page.drained;
+        let next = page.next_cursor.clone();
+        let planned = match apply_page(store, page, sent.as_deref(), config).await {
+            Ok(planned) => planned,
+            Err(PullError::Storage(StoreError::CursorMoved)) => {
+                meta = store.meta().await?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        meta.cursor = Some(next);
+        if meta.access_revoked {
+            store.set_access_revoked(false).await?;
+            meta.access_revoked = false;
+        }
+        run.report.record_page(&planned.summary);
+        run.scope.merge(planned.summary.scope);
+        run.report.drained = drained;
+        progress(&PullProgress {
+            pages: run.report.pages,
+            items_applied: run.report.items_applied(),
+            bytes_pulled: run.report.bytes_pulled,
+        });
+    }
+    if run.report.drained && !run.scope.is_empty() {
+        run.report.integrity = check_integrity(store, &run.scope).await?;
+    }
+    run.report.duration_ms = clock.now_ms().saturating_sub(started);
+    Ok(run.report)
+}

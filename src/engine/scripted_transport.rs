@@ -1,0 +1,88 @@
+//! A [`Transport`] that plays back a script: queued responses and transport errors, answered
+//! in order, then (optionally) a [`ServerLog`] that serves pages by cursor. Every request
+//! is recorded, so tests can check exactly what the engine sent and how often.
+
+use super::server_log::ServerLog;
+use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+/// Scripted answers first, then the log; with neither left, every request fails as a
+/// network error (what an unreachable server looks like).
+#[derive(Debug, Default)]
+pub struct ScriptedTransport {
+    script: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
+    requests: RefCell<Vec<HttpRequest>>,
+    log: Option<ServerLog>,
+}
+
+impl ScriptedTransport {
+    pub fn new() -> Self {
+        ScriptedTransport::default()
+    }
+
+    /// Falls back to `log` once the script is used up.
+    pub fn with_log(log: ServerLog) -> Self {
+        ScriptedTransport {
+            log: Some(log),
+            ..ScriptedTransport::default()
+        }
+    }
+
+    /// The log behind the script, to add server-side changes between pulls.
+    pub fn log(&self) -> Option<&ServerLog> {
+        self.log.as_ref()
+    }
+
+    /// Queues any outcome.
+    pub fn push(&self, outcome: Result<HttpResponse, TransportError>) -> &Self {
+        self.script.borrow_mut().push_back(outcome);
+        self
+    }
+
+    /// Queues a response with `status` and `body`.
+    pub fn respond(&self, status: u16, body: impl Into<Vec<u8>>) -> &Self {
+        self.push(Ok(HttpResponse {
+            status,
+            retry_after: None,
+            body: body.into(),
+        }))
+    }
+
+    /// Queues a `429` with a `Retry-After` header.
+    pub fn rate_limit(&self, retry_after: &str) -> &Self {
+        self.push(Ok(HttpResponse {
+            status: 429,
+            retry_after: Some(retry_after.to_string()),
+            body: Vec::new(),
+        }))
+    }
+
+    /// Queues a transport failure.
+    pub fn fail(&self, error: TransportError) -> &Self {
+        self.push(Err(error))
+    }
+
+    /// Scripted outcomes not yet consumed.
+    pub fn remaining(&self) -> usize {
+        self.script.borrow().len()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<HttpRequest> {
+        self.requests.borrow().clone()
+    }
+}
+
+impl Transport for ScriptedTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.requests.borrow_mut().push(request.clone());
+        if let Some(outcome) = self.script.borrow_mut().pop_front() {
+            return outcome;
+        }
+        match &self.log {
+            Some(log) => Ok(log.respond(&request)),
+            None => Err(TransportError::Network("script exhausted".into())),
+        }
+    }
+}
