@@ -1,0 +1,300 @@
+//! [`IdbStore`]: the engine's [`Store`] on IndexedDB, one database per (tenant, user).
+//!
+//! The write that matters is [`Store::commit_page`]: one page's rows and its cursor land in
+//! one readwrite transaction or not at all (PROTOCOL §3 atomicity). Every record is encoded
+//! before the transaction opens; inside it the only await is reading the stored cursor for
+//! the compare-and-set, then every clear/delete/put is issued without awaiting, and a single
+//! commit await reports whether the browser really committed. Reads live in `idb_reads.rs`.
+
+use super::connection::{self, Connection};
+use super::idb_error::IdbError;
+use super::records::{encode_row, encode_snapshot, snapshot_key};
+use super::schema::{self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE};
+use super::transaction::{read_transaction, Durability, WriteTransaction};
+use crate::engine::{
+    ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot, SyncMeta,
+};
+use crate::protocol::identity::Identity;
+use crate::protocol::Kind;
+use idb::Query;
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::future::IntoFuture;
+use wasm_bindgen::JsValue;
+use web_sys::IdbDatabase;
+
+/// The IndexedDB [`Store`] of one (tenant, user).
+pub struct IdbStore {
+    name: String,
+    connection: Connection,
+    /// Test hook armed by [`IdbStore::fail_next_commit_after`].
+    fail_after: Cell<Option<usize>>,
+}
+
+/// One write of a page, encoded before the transaction opens.
+enum PageWrite {
+    Clear(&'static str),
+    Delete(&'static str, JsValue),
+    Put(&'static str, JsValue, Option<JsValue>),
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database of `identity`'s tenant and user.
+    pub async fn open(identity: &Identity) -> Result<IdbStore, StoreError> {
+        Self::open_at_version(identity, schema::SCHEMA_VERSION).await
+    }
+
+    /// Opens the database at an older schema `version` (1..=[`schema::SCHEMA_VERSION`]).
+    /// Only for upgrade tests and tooling: reads that need a later version's indexes fail.
+    pub async fn open_at_version(
+        identity: &Identity,
+        version: u32,
+    ) -> Result<IdbStore, StoreError> {
+        if version == 0 || version > schema::SCHEMA_VERSION {
+            return Err(StoreError::Unavailable(format!(
+                "schema version {version} is not between 1 and {}",
+                schema::SCHEMA_VERSION
+            )));
+        }
+        let name = identity.database_name();
+        let connection = Connection::open(&name, version).await?;
+        Ok(IdbStore {
+            name,
+            connection,
+            fail_after: Cell::new(None),
+        })
+    }
+
+    /// Deletes every local byte of `identity`'s tenant and user (logout). Close open stores of
+    /// that identity first, or this waits until they notice `versionchange` and close.
+    pub async fn delete_database(identity: &Identity) -> Result<(), StoreError> {
+        connection::delete(&identity.database_name())
+            .await
+            .map_err(Into::into)
+    }
+
+    /// The IndexedDB database name.
+    pub fn database_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Closes the connection; every later call returns [`StoreError::Unavailable`].
+    pub fn close(&self) {
+        self.connection.close();
+    }
+
+    /// **Test hook, not for production use.** Makes the next `commit_page` call
+    /// `transaction.abort()` after issuing `writes` of its writes (or just before committing,
+    /// if the page has fewer), so tests can prove a page is all-or-nothing.
+    pub fn fail_next_commit_after(&self, writes: usize) {
+        self.fail_after.set(Some(writes));
+    }
+
+    pub(super) fn db(&self) -> Result<&IdbDatabase, IdbError> {
+        self.connection.database()
+    }
+
+    /// Opens a readwrite transaction over `stores`. The building block for writes that are
+    /// not pages (the outbox, with [`Durability::Strict`]); see [`WriteTransaction`] for the
+    /// rules.
+    pub fn begin_write(
+        &self,
+        stores: &[&str],
+        durability: Durability,
+    ) -> Result<WriteTransaction, IdbError> {
+        WriteTransaction::begin(self.db()?, stores, durability)
+    }
+
+    async fn read_meta(&self) -> Result<SyncMeta, IdbError> {
+        let tx = read_transaction(self.db()?, &[META_STORE])?;
+        let store = tx.object_store(META_STORE)?;
+        let cursor = store.get(Query::Key(CURSOR_KEY.into()))?.into_future();
+        let revoked = store
+            .get(Query::Key(ACCESS_REVOKED_KEY.into()))?
+            .into_future();
+        let cursor = decode_cursor(cursor.await?)?;
+        let access_revoked = match revoked.await?.filter(|v| !v.is_undefined()) {
+            None => false,
+            Some(value) => value
+                .as_bool()
+                .ok_or_else(|| IdbError::Decode("accessRevoked is not a boolean".into()))?,
+        };
+        Ok(SyncMeta {
+            cursor,
+            access_revoked,
+        })
+    }
+
+    async fn write_access_revoked(&self, revoked: bool) -> Result<(), IdbError> {
+        let mut tx = self.begin_write(&[META_STORE], Durability::Default)?;
+        tx.put(
+            META_STORE,
+            &JsValue::from_bool(revoked),
+            Some(&ACCESS_REVOKED_KEY.into()),
+        )?;
+        tx.commit().await
+    }
+
+    async fn write_page(
+        &self,
+        plan: &ApplyPlan,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<(), StoreError> {
+        // Everything expensive happens before the transaction exists.
+        let writes = encode_page(plan, next_cursor)?;
+        let stores = page_stores(plan);
+        let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
+
+        let stored = decode_cursor(tx.get(META_STORE, &CURSOR_KEY.into()).await?)?;
+        if stored.as_deref() != expected_cursor {
+            // Dropping `tx` aborts it; nothing was issued anyway.
+            return Err(StoreError::CursorMoved);
+        }
+
+        let fail_after = self.fail_after.take();
+        let mut aborted = false;
+        for write in &writes {
+            if fail_after == Some(tx.writes()) {
+                tx.abort();
+                aborted = true;
+                break;
+            }
+            match write {
+                PageWrite::Clear(store) => tx.clear(store)?,
+                PageWrite::Delete(store, key) => tx.delete(store, key)?,
+                PageWrite::Put(store, value, key) => tx.put(store, value, key.as_ref())?,
+            }
+        }
+        if fail_after.is_some() && !aborted {
+            tx.abort();
+        }
+        tx.commit().await.map_err(Into::into)
+    }
+
+    async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
+        let mut kind_stores: Vec<&str> = kinds.iter().map(|k| store_name(*k)).collect();
+        kind_stores.sort_unstable();
+        kind_stores.dedup();
+        let mut stores = kind_stores.clone();
+        stores.push(META_STORE);
+        let mut tx = self.begin_write(&stores, Durability::Default)?;
+        for store in kind_stores {
+            tx.clear(store)?;
+        }
+        if drop_cursor {
+            tx.delete(META_STORE, &CURSOR_KEY.into())?;
+        }
+        tx.commit().await
+    }
+}
+
+/// Every object store a page writes to, plus `meta` for the cursor.
+fn page_stores(plan: &ApplyPlan) -> Vec<&'static str> {
+    let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
+    kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
+    kinds.extend(plan.row_puts.iter().map(|row| row.kind));
+    if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {
+        kinds.insert(Kind::WidgetSnapshot);
+    }
+    let mut stores: Vec<&'static str> = kinds.into_iter().map(store_name).collect();
+    stores.push(META_STORE);
+    stores
+}
+
+/// The page's writes in plan order (clears, deletes, puts), then the new cursor.
+fn encode_page(plan: &ApplyPlan, next_cursor: &str) -> Result<Vec<PageWrite>, IdbError> {
+    let snapshots = store_name(Kind::WidgetSnapshot);
+    let mut writes = Vec::with_capacity(
+        plan.clear_kinds.len()
+            + plan.row_deletes.len()
+            + plan.snapshot_deletes.len()
+            + plan.row_puts.len()
+            + plan.snapshot_puts.len()
+            + 1,
+    );
+    writes.extend(
+        plan.clear_kinds
+            .iter()
+            .map(|kind| PageWrite::Clear(store_name(*kind))),
+    );
+    writes.extend(
+        plan.row_deletes
+            .iter()
+            .map(|(kind, key)| PageWrite::Delete(store_name(*kind), key.into())),
+    );
+    writes.extend(
+        plan.snapshot_deletes
+            .iter()
+            .map(|(widget, at)| PageWrite::Delete(snapshots, snapshot_key(widget, at))),
+    );
+    for row in &plan.row_puts {
+        writes.push(PageWrite::Put(store_name(row.kind), encode_row(row)?, None));
+    }
+    for snapshot in &plan.snapshot_puts {
+        writes.push(PageWrite::Put(snapshots, encode_snapshot(snapshot)?, None));
+    }
+    writes.push(PageWrite::Put(
+        META_STORE,
+        next_cursor.into(),
+        Some(CURSOR_KEY.into()),
+    ));
+    Ok(writes)
+}
+
+fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {
+    match value.filter(|v| !v.is_undefined()) {
+        None => Ok(None),
+        Some(value) => value
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| IdbError::Decode("the stored cursor is not a string".into())),
+    }
+}
+
+impl Store for IdbStore {
+    async fn meta(&self) -> Result<SyncMeta, StoreError> {
+        Ok(self.read_meta().await?)
+    }
+
+    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError> {
+        Ok(self.write_access_revoked(revoked).await?)
+    }
+
+    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
+        Ok(self.read_local_state(request).await?)
+    }
+
+    async fn commit_page(
+        &self,
+        plan: &ApplyPlan,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<(), StoreError> {
+        self.write_page(plan, expected_cursor, next_cursor).await
+    }
+
+    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
+        Ok(self.clear_kinds(kinds, drop_cursor).await?)
+    }
+
+    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
+        Ok(self.read_row(kind, key).await?)
+    }
+
+    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self.read_rows(kind).await?)
+    }
+
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self.read_widgets_of(dashboard_id).await?)
+    }
+
+    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
+        Ok(self.read_snapshots_of(widget_id).await?)
+    }
+
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        Ok(self.read_existing_keys(kind, keys).await?)
+    }
+}

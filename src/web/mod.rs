@@ -1,0 +1,21 @@
+//! The browser half (wasm32 only): the IndexedDB [`Store`](crate::engine::Store), the fetch
+//! [`Transport`](crate::engine::Transport), and the browser clock and randomness the engine
+//! takes by injection. Nothing here assumes a `window`: everything is looked up on the
+//! global scope, so the same code runs in a window, a dedicated worker and Electron.
+
+pub mod clock;
+mod connection;
+pub mod fetch_transport;
+mod global_scope;
+pub mod idb_error;
+mod idb_reads;
+pub mod idb_store;
+pub mod records;
+pub mod schema;
+pub mod transaction;
+
+pub use clock::{WebClock, WebRandom};
+pub use fetch_transport::FetchTransport;
+pub use idb_error::IdbError;
+pub use idb_store::IdbStore;
+pub use transaction::{Durability, WriteTransaction};

@@ -1,0 +1,373 @@
+//! `IdbStore` against real IndexedDB: what a page writes is what every read method returns,
+//! the cursor compare-and-set, wipes, typed errors, schema upgrades and connection loss.
+
+use super::idb_fixtures::{
+    dashboard, discard, dump, fresh_identity, open_fresh, row, seed_plan, snapshot, widget, within,
+};
+use super::support::{idb_factory, request_done};
+use serde_json::json;
+use std::collections::BTreeMap;
+use sync_core::engine::{
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta,
+};
+use sync_core::protocol::Kind;
+use sync_core::web::schema::SCHEMA_VERSION;
+use sync_core::web::{IdbError, IdbStore};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{DomException, IdbDatabase};
+
+#[wasm_bindgen_test]
+async fn commit_page_writes_rows_and_cursor_and_every_read_sees_them() {
+    let (identity, store) = open_fresh().await;
+    assert_eq!(store.meta().await.unwrap(), SyncMeta::default());
+    assert!(store.rows(Kind::Dashboard).await.unwrap().is_empty());
+
+    let plan = seed_plan();
+    store.commit_page(&plan, None, "c1").await.unwrap();
+
+    assert_eq!(store.meta().await.unwrap().cursor.as_deref(), Some("c1"));
+    assert_eq!(
+        store.row(Kind::Dashboard, "dsh_2").await.unwrap(),
+        Some(dashboard("dsh_2", 3))
+    );
+    assert_eq!(store.row(Kind::Dashboard, "dsh_9").await.unwrap(), None);
+    // Every versioned row comes back exactly as written, in key order.
+    for kind in Kind::ALL.into_iter().filter(|k| k.is_versioned()) {
+        let mut expected: Vec<_> = plan
+            .row_puts
+            .iter()
+            .filter(|r| r.kind == kind)
+            .cloned()
+            .collect();
+        expected.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(store.rows(kind).await.unwrap(), expected, "{kind}");
+    }
+    assert_eq!(
+        store.widgets_of("dsh_1").await.unwrap(),
+        vec![widget("wid_1", "dsh_1", 1), widget("wid_2", "dsh_1", 2)]
+    );
+    assert_eq!(
+        store.widgets_of("dsh_2").await.unwrap(),
+        vec![widget("wid_3", "dsh_2", 1)]
+    );
+    assert!(store.widgets_of("dsh_9").await.unwrap().is_empty());
+    assert_eq!(
+        store.snapshots_of("wid_1").await.unwrap(),
+        vec![
+            snapshot("wid_1", "2024-05-01T07:10:00Z", 0.835),
+            snapshot("wid_1", "2024-05-01T07:05:00Z", 0.82),
+            snapshot("wid_1", "2024-05-01T07:00:00Z", 0.81),
+        ],
+        "newest first"
+    );
+    assert!(store.snapshots_of("wid_3").await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .existing_keys(Kind::Query, &["qry_9".into(), "qry_1".into()])
+            .await
+            .unwrap(),
+        vec!["qry_1".to_string()]
+    );
+
+    let state = store
+        .local_state(&StateRequest {
+            keys: vec![
+                (Kind::Dashboard, "dsh_2".into()),
+                (Kind::Dashboard, "dsh_9".into()),
+                (Kind::Widget, "wid_2".into()),
+            ],
+            widgets: vec!["wid_1".into(), "wid_9".into()],
+        })
+        .await
+        .unwrap();
+    let meta = |at: &str, digest: &str| SnapshotMeta {
+        generated_at: at.into(),
+        params_hash: "ph1".into(),
+        rows_digest: digest.into(),
+    };
+    assert_eq!(
+        state,
+        LocalState {
+            versions: BTreeMap::from([
+                ((Kind::Dashboard, "dsh_2".to_string()), 3),
+                ((Kind::Widget, "wid_2".to_string()), 2),
+            ]),
+            snapshots: BTreeMap::from([(
+                "wid_1".to_string(),
+                vec![
+                    meta("2024-05-01T07:00:00Z", "digest-0.81"),
+                    meta("2024-05-01T07:05:00Z", "digest-0.82"),
+                    meta("2024-05-01T07:10:00Z", "digest-0.835"),
+                ],
+            )]),
+        }
+    );
+
+    store.set_access_revoked(true).await.unwrap();
+    assert_eq!(
+        store.meta().await.unwrap(),
+        SyncMeta {
+            cursor: Some("c1".into()),
+            access_revoked: true
+        }
+    );
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_page_applies_clears_then_deletes_then_puts() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+
+    let page = ApplyPlan {
+        clear_kinds: vec![Kind::Widget],
+        row_deletes: vec![(Kind::Dashboard, "dsh_2".into())],
+        snapshot_deletes: vec![("wid_1".into(), "2024-05-01T07:00:00Z".into())],
+        row_puts: vec![widget("wid_7", "dsh_1", 5), dashboard("dsh_1", 2)],
+        snapshot_puts: vec![snapshot("wid_7", "2024-05-02T00:00:00Z", 1.5)],
+    };
+    store.commit_page(&page, Some("c1"), "c2").await.unwrap();
+
+    assert_eq!(store.meta().await.unwrap().cursor.as_deref(), Some("c2"));
+    assert_eq!(
+        store.rows(Kind::Widget).await.unwrap(),
+        vec![widget("wid_7", "dsh_1", 5)],
+        "the reset dropped every earlier widget, the put after it survived"
+    );
+    assert_eq!(
+        store.rows(Kind::Dashboard).await.unwrap(),
+        vec![dashboard("dsh_1", 2)]
+    );
+    assert_eq!(store.snapshots_of("wid_1").await.unwrap().len(), 2);
+    assert_eq!(store.snapshots_of("wid_7").await.unwrap().len(), 1);
+    assert_eq!(
+        store.widgets_of("dsh_1").await.unwrap(),
+        vec![widget("wid_7", "dsh_1", 5)]
+    );
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_moved_cursor_writes_nothing() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let before = dump(&store, &["wid_1", "wid_2", "wid_9"]).await;
+
+    let page = ApplyPlan {
+        clear_kinds: vec![Kind::Dashboard],
+        row_puts: vec![widget("wid_9", "dsh_1", 1)],
+        snapshot_puts: vec![snapshot("wid_9", "2024-05-03T00:00:00Z", 2.5)],
+        ..ApplyPlan::default()
+    };
+    // A stale page fetched at cold start, and one fetched with a cursor never stored.
+    for expected in [None, Some("c0")] {
+        let result = store.commit_page(&page, expected, "c2").await;
+        assert_eq!(
+            result,
+            Err(StoreError::CursorMoved),
+            "expected {expected:?}"
+        );
+        assert_eq!(dump(&store, &["wid_1", "wid_2", "wid_9"]).await, before);
+    }
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn wipe_drops_only_the_named_kinds_and_optionally_the_cursor() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    store.set_access_revoked(true).await.unwrap();
+
+    store
+        .wipe(&[Kind::Widget, Kind::WidgetSnapshot], false)
+        .await
+        .unwrap();
+    assert!(store.rows(Kind::Widget).await.unwrap().is_empty());
+    assert!(store.snapshots_of("wid_1").await.unwrap().is_empty());
+    assert!(store.widgets_of("dsh_1").await.unwrap().is_empty());
+    assert_eq!(store.rows(Kind::Dashboard).await.unwrap().len(), 2);
+    assert_eq!(store.rows(Kind::Query).await.unwrap().len(), 1);
+    assert_eq!(store.meta().await.unwrap().cursor.as_deref(), Some("c1"));
+
+    store.wipe(&Kind::ALL, true).await.unwrap();
+    let after = dump(&store, &["wid_1", "wid_2"]).await;
+    assert!(after.rows.values().all(Vec::is_empty), "{after:?}");
+    assert!(after.snapshots.values().all(Vec::is_empty));
+    assert_eq!(
+        after.meta,
+        SyncMeta {
+            cursor: None,
+            access_revoked: true
+        },
+        "a wipe keeps the flag; only a successful pull clears it"
+    );
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_write_the_browser_refuses_aborts_the_whole_page_with_a_typed_error() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let before = dump(&store, &["wid_1", "wid_2"]).await;
+
+    // A row routed to the snapshot store lacks its key path: IndexedDB throws DataError on
+    // the put, after the clear and the first put of the page were already issued.
+    let page = ApplyPlan {
+        clear_kinds: vec![Kind::Dashboard],
+        row_puts: vec![
+            widget("wid_8", "dsh_1", 1),
+            row(Kind::WidgetSnapshot, "not-a-snapshot", 1, json!({})),
+        ],
+        ..ApplyPlan::default()
+    };
+    let error = store
+        .commit_page(&page, Some("c1"), "c2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Aborted(m) if m.contains("DataError")),
+        "{error:?}"
+    );
+    assert_eq!(dump(&store, &["wid_1", "wid_2"]).await, before);
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+fn dom_exceptions_map_to_typed_errors() {
+    let cases = [
+        ("QuotaExceededError", StoreError::QuotaExceeded),
+        ("AbortError", StoreError::Aborted(String::new())),
+        (
+            "TransactionInactiveError",
+            StoreError::Aborted(String::new()),
+        ),
+        ("ConstraintError", StoreError::Aborted(String::new())),
+        ("InvalidStateError", StoreError::Unavailable(String::new())),
+        ("VersionError", StoreError::Unavailable(String::new())),
+        ("UnknownError", StoreError::Unavailable(String::new())),
+    ];
+    for (name, expected) in cases {
+        // The same exception objects the browser puts on an aborted transaction.
+        let exception = DomException::new_with_message_and_name("device full", name).unwrap();
+        let error = IdbError::from_js(exception.unchecked_ref());
+        assert!(error.to_string().contains(name), "{error}");
+        let mapped = StoreError::from(error);
+        assert_eq!(
+            std::mem::discriminant(&mapped),
+            std::mem::discriminant(&expected),
+            "{name} → {mapped:?}"
+        );
+    }
+    assert_eq!(
+        IdbError::from_js(
+            DomException::new_with_message_and_name("full", "QuotaExceededError")
+                .unwrap()
+                .unchecked_ref()
+        ),
+        IdbError::QuotaExceeded("full".into())
+    );
+    assert!(matches!(
+        StoreError::from(IdbError::Decode("x".into())),
+        StoreError::Corrupt(_)
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_1_keeps_every_row_and_adds_the_indexes() {
+    assert_eq!(SCHEMA_VERSION, 2, "add an upgrade test for the new version");
+    let identity = fresh_identity();
+    let old = IdbStore::open_at_version(&identity, 1).await.unwrap();
+    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    // Version 1 has no read indexes yet.
+    assert!(matches!(
+        old.widgets_of("dsh_1").await,
+        Err(StoreError::Unavailable(m)) if m.contains("NotFoundError")
+    ));
+    let rows_v1 = old.rows(Kind::Widget).await.unwrap();
+    old.close();
+    drop(old);
+
+    let store = IdbStore::open(&identity).await.unwrap();
+    let reference = {
+        let (id, fresh) = open_fresh().await;
+        fresh.commit_page(&seed_plan(), None, "c1").await.unwrap();
+        let d = dump(&fresh, &["wid_1", "wid_2"]).await;
+        discard(&id, fresh).await;
+        d
+    };
+    assert_eq!(dump(&store, &["wid_1", "wid_2"]).await, reference);
+    assert_eq!(store.rows(Kind::Widget).await.unwrap(), rows_v1);
+    assert_eq!(store.widgets_of("dsh_1").await.unwrap().len(), 2);
+    assert_eq!(store.snapshots_of("wid_1").await.unwrap().len(), 3);
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn open_rejects_versions_outside_the_schema() {
+    let identity = fresh_identity();
+    for version in [0, SCHEMA_VERSION + 1] {
+        assert!(matches!(
+            IdbStore::open_at_version(&identity, version).await,
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn versionchange_from_another_connection_closes_ours() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+
+    // Another context upgrades the database. It is only unblocked if we close on
+    // `versionchange`; a hang would show up as the timeout below.
+    let name = identity.database_name();
+    let open = idb_factory()
+        .unwrap()
+        .open_with_u32(&name, SCHEMA_VERSION + 1)
+        .unwrap();
+    let promise = wasm_bindgen_futures::future_to_promise(async move { request_done(&open).await });
+    let newer: IdbDatabase = within(5_000, promise).await.unwrap().unchecked_into();
+
+    for result in [
+        store.meta().await.map(|_| ()),
+        store.rows(Kind::Widget).await.map(|_| ()),
+        store.commit_page(&seed_plan(), Some("c1"), "c2").await,
+    ] {
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+    // The database on disk is now newer than this code: opening it is refused, typed.
+    assert!(matches!(
+        IdbStore::open(&identity).await,
+        Err(StoreError::Unavailable(m)) if m.contains("VersionError")
+    ));
+    newer.close();
+    drop(store);
+    IdbStore::delete_database(&identity).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_store_reports_unavailable_and_delete_database_empties_it() {
+    let (identity, store) = open_fresh().await;
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    store.close();
+    assert!(matches!(
+        store.row(Kind::Dashboard, "dsh_1").await,
+        Err(StoreError::Unavailable(_))
+    ));
+    drop(store);
+
+    let reopened = IdbStore::open(&identity).await.unwrap();
+    assert_eq!(reopened.rows(Kind::Dashboard).await.unwrap().len(), 2);
+    reopened.close();
+    drop(reopened);
+
+    IdbStore::delete_database(&identity).await.unwrap();
+    let empty = IdbStore::open(&identity).await.unwrap();
+    assert_eq!(empty.meta().await.unwrap(), SyncMeta::default());
+    assert!(empty.rows(Kind::Dashboard).await.unwrap().is_empty());
+    discard(&identity, empty).await;
+}

@@ -1,0 +1,237 @@
+//! `FetchTransport` against the real reference server (`make test-browser` starts it and
+//! bakes its URL in as `SYNC_SERVER_URL`). Each test creates its own tenant through the admin
+//! API, so injected faults never hit another test.
+
+use super::support::{fetch, server_url};
+use js_sys::Function;
+use serde_json::{json, Value};
+use sync_core::engine::{HttpRequest, Method, Transport, TransportError};
+use sync_core::protocol::identity::Identity;
+use sync_core::protocol::parse_pull_page;
+use sync_core::web::FetchTransport;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{Headers, Request, RequestInit};
+
+const PULL: &str = "/internal/sync/pull?pageSize=50";
+
+/// POSTs JSON to the server's admin API and returns the JSON answer.
+async fn admin_post(path: &str, body: Value) -> Value {
+    let headers = Headers::new().unwrap();
+    headers.set("Content-Type", "application/json").unwrap();
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&body.to_string()));
+    let url = format!("{}{path}", server_url());
+    let request = Request::new_with_str_and_init(&url, &init).unwrap();
+    let response = fetch(&request)
+        .await
+        .unwrap_or_else(|e| panic!("POST {url} failed (is the server running?): {e:?}"));
+    let text = JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    assert!(response.ok(), "POST {path} → {}: {text}", response.status());
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// A tenant of our own with one user: (identity, token).
+async fn own_tenant() -> (Identity, String) {
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    let tenant = format!("tnt_tr{:x}{random:x}", js_sys::Date::now() as u64);
+    let created = admin_post(
+        "/admin/tenants",
+        json!({"tenantId": tenant, "users": 1, "dashboards": 1, "widgetsPerDashboard": 2,
+               "snapshotsPerWidget": 1, "alerts": 1}),
+    )
+    .await;
+    let user = &created["users"][0];
+    let user_id = user["userId"]
+        .as_str()
+        .expect("users[0].userId")
+        .to_string();
+    let token = user["token"].as_str().expect("users[0].token").to_string();
+    let device = format!("dev_tr{random:x}");
+    (Identity::new(&tenant, &user_id, &device).unwrap(), token)
+}
+
+/// A JS function returning `Promise.resolve(value)`, like a host's async `getToken`.
+fn token_callback(token: &str) -> Function {
+    Function::new_with_args("t", "return () => Promise.resolve(t);")
+        .call1(&JsValue::UNDEFINED, &JsValue::from_str(token))
+        .unwrap()
+        .unchecked_into()
+}
+
+fn transport(identity: &Identity, token: &str) -> FetchTransport {
+    FetchTransport::new(server_url(), identity.clone()).with_token_callback(token_callback(token))
+}
+
+#[wasm_bindgen_test]
+async fn a_pull_answers_200_with_a_complete_page() {
+    let (identity, token) = own_tenant().await;
+    let response = transport(&identity, &token)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let page = parse_pull_page(&response.body).unwrap();
+    assert!(!page.items.is_empty());
+    assert!(!page.next_cursor.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_or_missing_token_is_a_401_response_not_an_error() {
+    let (identity, _token) = own_tenant().await;
+    let wrong = transport(&identity, "tok_wrong")
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, 401);
+    let body: Value = serde_json::from_slice(&wrong.body).unwrap();
+    assert_eq!(body["error"], "unauthorized");
+
+    let anonymous = FetchTransport::new(server_url(), identity)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status, 401);
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_token_callback_is_a_token_error() {
+    let (identity, _token) = own_tenant().await;
+    let rejecting: Function =
+        Function::new_no_args("return Promise.reject(new Error('signed out'));");
+    let result = FetchTransport::new(server_url(), identity.clone())
+        .with_token_callback(rejecting)
+        .send(HttpRequest::get(PULL))
+        .await;
+    assert!(
+        matches!(&result, Err(TransportError::Token(m)) if m.contains("signed out")),
+        "{result:?}"
+    );
+    let throwing: Function = Function::new_no_args("throw new Error('no session');");
+    let result = FetchTransport::new(server_url(), identity)
+        .with_token_callback(throwing)
+        .send(HttpRequest::get(PULL))
+        .await;
+    assert!(
+        matches!(result, Err(TransportError::Token(_))),
+        "{result:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_server_slower_than_the_timeout_is_a_timeout() {
+    let (identity, token) = own_tenant().await;
+    admin_post(
+        "/admin/faults",
+        json!({"tenantId": identity.tenant_id, "target": "pull", "count": 1,
+               "fault": {"type": "delay", "ms": 3000}}),
+    )
+    .await;
+    let slow = transport(&identity, &token).with_timeout_ms(500);
+    let started = js_sys::Date::now();
+    let result = slow.send(HttpRequest::get(PULL)).await;
+    let elapsed = js_sys::Date::now() - started;
+    assert_eq!(result, Err(TransportError::Timeout));
+    assert!(
+        elapsed < 2500.0,
+        "the timeout did not cut the wait: {elapsed} ms"
+    );
+
+    // The fault was for one response only; the next request gets through in time.
+    let response = slow.send(HttpRequest::get(PULL)).await.unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_fresh_pull_is_rate_limited_with_retry_after() {
+    let (identity, token) = own_tenant().await;
+    let transport = transport(&identity, &token);
+    let fresh = "/internal/sync/pull?pageSize=50&fresh=true";
+    let first = transport.send(HttpRequest::get(fresh)).await.unwrap();
+    assert_eq!(first.status, 200);
+    let second = transport.send(HttpRequest::get(fresh)).await.unwrap();
+    assert_eq!(second.status, 429);
+    let retry_after = second.retry_after.expect("Retry-After is exposed");
+    assert!(
+        retry_after.trim().parse::<u64>().is_ok() || retry_after.contains("GMT"),
+        "{retry_after}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_custom_fetch_receives_the_identity_headers() {
+    let (identity, token) = own_tenant().await;
+    let seen = js_sys::Array::new();
+    let recording: Function = Function::new_with_args(
+        "seen",
+        "return (req) => { seen.push(req.headers.get('X-Tenant-Id') + ' ' + \
+         req.headers.get('X-User-Id') + ' ' + req.headers.get('X-Device-Id') + ' ' + \
+         req.headers.get('Authorization')); return fetch(req); };",
+    )
+    .call1(&JsValue::UNDEFINED, &seen)
+    .unwrap()
+    .unchecked_into();
+    let response = transport(&identity, &token)
+        .with_fetch(recording)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(seen.length(), 1);
+    assert_eq!(
+        seen.get(0).as_string().unwrap(),
+        format!(
+            "{} {} {} Bearer {token}",
+            identity.tenant_id, identity.user_id, identity.device_id
+        )
+    );
+
+    let not_a_response: Function = Function::new_no_args("return Promise.resolve(42);");
+    let result = transport(&identity, &token)
+        .with_fetch(not_a_response)
+        .send(HttpRequest::get(PULL))
+        .await;
+    assert!(
+        matches!(result, Err(TransportError::Network(_))),
+        "{result:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn no_server_is_a_network_error_and_a_bad_header_is_refused() {
+    let identity = Identity::new("tnt_nowhere", "usr_x", "dev_x").unwrap();
+    // Port 9 (discard) is closed on the test machine.
+    let result = FetchTransport::new("http://127.0.0.1:9", identity.clone())
+        .send(HttpRequest::get(PULL))
+        .await;
+    assert!(
+        matches!(result, Err(TransportError::Network(_))),
+        "{result:?}"
+    );
+
+    let request = HttpRequest {
+        method: Method::Put,
+        path_and_query: "/api/v1/analytics/dashboards/dsh_1".into(),
+        headers: vec![("If-Match".into(), "\"3\"\r\nX-Evil: 1".into())],
+        body: Some("{}".into()),
+    };
+    let result = FetchTransport::new(server_url(), identity)
+        .send(request)
+        .await;
+    assert!(
+        matches!(result, Err(TransportError::Network(_))),
+        "{result:?}"
+    );
+}
