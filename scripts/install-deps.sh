@@ -8,7 +8,8 @@
 #     library must match, or generated glue and runtime disagree)
 #   - wasm-pack and geckodriver (cargo install, from crates.io)
 #   - chromium, chromium-driver, firefox-esr, binaryen (apt; wasm-pack uses the chromedriver,
-#     geckodriver and wasm-bindgen it finds on PATH instead of downloading its own)
+#     geckodriver and wasm-bindgen it finds on PATH instead of downloading its own), plus curl
+#     and gcc when missing (health checks; C parts of the cargo installs)
 #   - npm dependencies of every package.json directory we know of (pkg/, www/, tests/e2e/)
 set -euo pipefail
 
@@ -37,6 +38,34 @@ timed_install() {
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
 command -v rustup >/dev/null || die "rustup not found: install Rust with rustup first"
 
+# --- Debian packages ----------------------------------------------------------------------
+# First, because `cargo install` below needs a C compiler (ring, zstd-sys).
+# package -> a file it provides, so a hand-installed browser elsewhere does not fool us.
+declare -A APT_PROBE=(
+  [chromium]=/usr/bin/chromium
+  [chromium-driver]=/usr/bin/chromedriver
+  [firefox-esr]=/usr/bin/firefox-esr
+  [binaryen]=/usr/bin/wasm-opt
+  [curl]=/usr/bin/curl
+  [gcc]=/usr/bin/cc
+)
+MISSING_APT=()
+for pkg in chromium chromium-driver firefox-esr binaryen curl gcc; do
+  [ -x "${APT_PROBE[$pkg]}" ] || MISSING_APT+=("$pkg")
+done
+if [ ${#MISSING_APT[@]} -gt 0 ]; then
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to apt-get install ${MISSING_APT[*]}"
+    SUDO=(sudo)
+  fi
+  apt_install() {
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING_APT[@]}" >/dev/null
+  }
+  timed_install "apt: ${MISSING_APT[*]}" apt_install
+fi
+
 # --- Rust target ------------------------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   timed_install "rust target wasm32-unknown-unknown" \
@@ -60,39 +89,18 @@ for tool in wasm-pack geckodriver; do
   fi
 done
 
-# --- Debian packages ----------------------------------------------------------------------
-# package -> a file it provides, so a hand-installed browser elsewhere does not fool us.
-declare -A APT_PROBE=(
-  [chromium]=/usr/bin/chromium
-  [chromium-driver]=/usr/bin/chromedriver
-  [firefox-esr]=/usr/bin/firefox-esr
-  [binaryen]=/usr/bin/wasm-opt
-  [curl]=/usr/bin/curl
-)
-MISSING_APT=()
-for pkg in chromium chromium-driver firefox-esr binaryen curl; do
-  [ -x "${APT_PROBE[$pkg]}" ] || MISSING_APT+=("$pkg")
-done
-if [ ${#MISSING_APT[@]} -gt 0 ]; then
-  SUDO=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "need root (or sudo) to apt-get install ${MISSING_APT[*]}"
-    SUDO=(sudo)
-  fi
-  apt_install() {
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING_APT[@]}" >/dev/null
-  }
-  timed_install "apt: ${MISSING_APT[*]}" apt_install
-fi
-
 # --- npm dependencies ---------------------------------------------------------------------
-# npm writes node_modules/.package-lock.json after a successful install; when it is newer than
+# After a successful install we leave a stamp in node_modules; while it is newer than
 # package.json and package-lock.json there is nothing to do.
-npm_in() { (cd "$1" && shift && npm "$@" --no-audit --no-fund --loglevel=error); }
+npm_in() {
+  local dir=$1
+  shift
+  (cd "$dir" && npm "$@" --no-audit --no-fund --loglevel=error) &&
+    mkdir -p "$dir/node_modules" && touch "$dir/node_modules/.install-deps-stamp"
+}
 for dir in pkg www tests/e2e; do
   [ -f "$dir/package.json" ] || continue
-  stamp="$dir/node_modules/.package-lock.json"
+  stamp="$dir/node_modules/.install-deps-stamp"
   if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package.json" ] &&
     { [ ! -f "$dir/package-lock.json" ] || [ "$stamp" -nt "$dir/package-lock.json" ]; }; then
     continue
