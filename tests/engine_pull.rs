@@ -261,7 +261,8 @@ fn server_errors_then_success_back_off_with_jitter() {
 
 #[test]
 fn retries_are_bounded_then_a_typed_retryable_error() {
-    let cases: Vec<(Box<dyn Fn(&sync_core::engine::ScriptedTransport)>, &str)> = vec![
+    type Script = Box<dyn Fn(&sync_core::engine::ScriptedTransport)>;
+    let cases: Vec<(Script, &str)> = vec![
         (
             Box::new(|t| {
                 t.respond(502, "bad gateway");

@@ -10,8 +10,10 @@
 //! into the minimal set of writes:
 //! - `upsert`: applied only if newer than the held version (lower or equal is ignored);
 //! - `tombstone`: deletes a held row; a tombstoned Widget takes its held snapshots along;
-//! - `append`: a snapshot over `max_snapshot_bytes` is dropped and reported, the rest follows
-//!   [`SnapshotRetention`] (newest N, no duplicate, nothing identical to the newest);
+//! - `append`: a snapshot over `max_snapshot_bytes` is dropped and reported; the others are
+//!   offered to the widget's [`SnapshotRetention`], which decides once the whole page is
+//!   read (newest N, no key written twice, nothing identical to the snapshot before it —
+//!   for an in-order append, the newest held one);
 //! - `reset`: every local row of the kind goes first (`clear_kinds`); writes planned earlier
 //!   in the page for that kind are discarded, the overlay for the kind becomes empty.
 //!
@@ -23,7 +25,7 @@ use super::config::PullConfig;
 use super::error::PullError;
 use super::integrity::IntegrityScope;
 use super::privacy::strip_item;
-use super::snapshot_retention::{Admission, SnapshotRetention};
+use super::snapshot_retention::SnapshotRetention;
 use super::store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot,
 };
@@ -35,8 +37,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct PageSummary {
     /// Items that changed local state, per kind (resets are counted in `resets`).
     pub applied: BTreeMap<Kind, u64>,
-    /// Upserts not newer than the held version, and snapshots already held or identical to
-    /// the newest held one.
+    /// Upserts not newer than the held version, and snapshots already held (or offered
+    /// earlier in the page) or identical to the snapshot before them.
     pub duplicates_skipped: u64,
     /// Snapshots dropped by retention (including ones refused for being older than every
     /// snapshot held at full retention).
@@ -250,6 +252,7 @@ pub fn plan_page(
                 };
                 let mut changed = o.current_version(*kind, id).is_some();
                 if *kind == Kind::Widget {
+                    // Its snapshots go with it, held ones and ones offered earlier alike.
                     let w = o.widget(id);
                     changed |= !w.retention.held().is_empty();
                     w.retention.clear();
@@ -280,20 +283,10 @@ pub fn plan_page(
                 }
                 let snapshot = snapshot_of(index, row)?;
                 let w = o.widget(&snapshot.widget_id);
-                match w
-                    .retention
-                    .admit(SnapshotMeta::from(&snapshot), config.retention)
-                {
-                    Admission::Kept { trimmed } => {
-                        s.snapshots_trimmed += trimmed.len() as u64;
-                        s.scope.snapshot_widgets.insert(snapshot.widget_id.clone());
-                        w.new.insert(snapshot.generated_at.clone(), snapshot);
-                        *s.applied.entry(Kind::WidgetSnapshot).or_default() += 1;
-                    }
-                    Admission::SameKeyHeld | Admission::IdenticalToNewest => {
-                        s.duplicates_skipped += 1;
-                    }
-                    Admission::OlderThanRetained => s.snapshots_trimmed += 1,
+                if w.retention.offer(SnapshotMeta::from(&snapshot)) {
+                    w.new.insert(snapshot.generated_at.clone(), snapshot);
+                } else {
+                    s.duplicates_skipped += 1;
                 }
             }
             PullItem::Reset { kind } => {
@@ -303,13 +296,14 @@ pub fn plan_page(
             }
         }
     }
-    let plan = finish(&o);
+    let plan = finish(&o, config.retention, &mut s);
     s.changed = changed_kinds(&plan);
     Ok(PagePlan { plan, summary: s })
 }
 
-/// Turns the final overlay into writes: only differences from the baseline.
-fn finish(o: &Overlay<'_>) -> ApplyPlan {
+/// Turns the final overlay into writes (only differences from the baseline) and counts
+/// what snapshot retention decided.
+fn finish(o: &Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
     let mut plan = ApplyPlan {
         clear_kinds: o.cleared.iter().copied().collect(),
         ..ApplyPlan::default()
@@ -324,9 +318,15 @@ fn finish(o: &Overlay<'_>) -> ApplyPlan {
         }
     }
     for (widget, w) in &o.snapshots {
-        let kept: BTreeSet<&str> = w
-            .retention
-            .held()
+        let retained = w.retention.resolve(retention);
+        s.duplicates_skipped += retained.identical;
+        s.snapshots_trimmed += retained.trimmed;
+        if !retained.admitted.is_empty() {
+            *s.applied.entry(Kind::WidgetSnapshot).or_default() += retained.admitted.len() as u64;
+            s.scope.snapshot_widgets.insert(widget.clone());
+        }
+        let kept: BTreeSet<&str> = retained
+            .kept
             .iter()
             .map(|m| m.generated_at.as_str())
             .collect();
@@ -339,7 +339,7 @@ fn finish(o: &Overlay<'_>) -> ApplyPlan {
         plan.snapshot_puts.extend(
             w.new
                 .values()
-                .filter(|s| kept.contains(s.generated_at.as_str()))
+                .filter(|n| retained.admitted.contains(&n.generated_at))
                 .cloned(),
         );
     }

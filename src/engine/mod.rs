@@ -44,7 +44,7 @@ pub use retry::{retry_after_ms, Backoff, Jitter};
 pub use scripted_transport::ScriptedTransport;
 pub use seeded_random::SeededRandom;
 pub use server_log::ServerLog;
-pub use snapshot_retention::{generated_at_order, Admission, SnapshotRetention};
+pub use snapshot_retention::{generated_at_order, Retained, SnapshotRetention};
 pub use store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
     StoredSnapshot, SyncMeta,
