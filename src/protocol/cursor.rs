@@ -61,7 +61,9 @@ impl CursorKey {
 
 impl std::fmt::Debug for CursorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CursorKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("CursorKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,7 +100,11 @@ impl CursorCodec {
         let mut mac = self.current.mac();
         mac.update(&body);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(tag))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     /// Verifies the signature in constant time, then that the cursor belongs to this identity.
@@ -136,7 +142,9 @@ impl CursorCodec {
             .map_err(|_| CursorError::BadSignature)?;
         let payload: CursorPayload =
             serde_json::from_slice(&body).map_err(|_| CursorError::Malformed)?;
-        if payload.tenant_id != tenant_id || payload.user_id != user_id || payload.device_id != device_id
+        if payload.tenant_id != tenant_id
+            || payload.user_id != user_id
+            || payload.device_id != device_id
         {
             return Err(CursorError::OtherIdentity);
         }
@@ -150,7 +158,13 @@ mod tests {
 
     fn payload() -> CursorPayload {
         let mut kinds = BTreeMap::new();
-        kinds.insert(Kind::Widget, KindPosition { position: 42, epoch: 1 });
+        kinds.insert(
+            Kind::Widget,
+            KindPosition {
+                position: 42,
+                epoch: 1,
+            },
+        );
         CursorPayload {
             kid: String::new(),
             tenant_id: "tnt_a".into(),
@@ -164,19 +178,36 @@ mod tests {
     fn round_trip_and_rotation() {
         let old = CursorCodec::new(CursorKey::new("k1", b"one"), None);
         let c = old.sign(&payload());
-        assert_eq!(old.verify(&c, "tnt_a", "usr_a", "dev_a").unwrap().kinds, payload().kinds);
-        let rotated = CursorCodec::new(CursorKey::new("k2", b"two"), Some(CursorKey::new("k1", b"one")));
+        assert_eq!(
+            old.verify(&c, "tnt_a", "usr_a", "dev_a").unwrap().kinds,
+            payload().kinds
+        );
+        let rotated = CursorCodec::new(
+            CursorKey::new("k2", b"two"),
+            Some(CursorKey::new("k1", b"one")),
+        );
         assert!(rotated.verify(&c, "tnt_a", "usr_a", "dev_a").is_ok());
-        let retired = CursorCodec::new(CursorKey::new("k3", b"three"), Some(CursorKey::new("k2", b"two")));
-        assert_eq!(retired.verify(&c, "tnt_a", "usr_a", "dev_a"), Err(CursorError::UnknownKey));
+        let retired = CursorCodec::new(
+            CursorKey::new("k3", b"three"),
+            Some(CursorKey::new("k2", b"two")),
+        );
+        assert_eq!(
+            retired.verify(&c, "tnt_a", "usr_a", "dev_a"),
+            Err(CursorError::UnknownKey)
+        );
     }
 
     #[test]
     fn refuses_tampered_truncated_and_foreign() {
         let codec = CursorCodec::new(CursorKey::new("k1", b"secret"), None);
         let c = codec.sign(&payload());
-        assert_eq!(codec.verify(&c, "tnt_a", "usr_b", "dev_a"), Err(CursorError::OtherIdentity));
-        assert!(codec.verify(&c[..c.len() - 3], "tnt_a", "usr_a", "dev_a").is_err());
+        assert_eq!(
+            codec.verify(&c, "tnt_a", "usr_b", "dev_a"),
+            Err(CursorError::OtherIdentity)
+        );
+        assert!(codec
+            .verify(&c[..c.len() - 3], "tnt_a", "usr_a", "dev_a")
+            .is_err());
         assert!(codec.verify("garbage", "tnt_a", "usr_a", "dev_a").is_err());
         let (body, tag) = c.split_once('.').unwrap();
         let mut forged: serde_json::Value =
@@ -187,6 +218,9 @@ mod tests {
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap()),
             tag
         );
-        assert_eq!(codec.verify(&forged, "tnt_a", "usr_a", "dev_a"), Err(CursorError::BadSignature));
+        assert_eq!(
+            codec.verify(&forged, "tnt_a", "usr_a", "dev_a"),
+            Err(CursorError::BadSignature)
+        );
     }
 }

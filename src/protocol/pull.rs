@@ -172,7 +172,10 @@ fn parse_item(index: usize, value: Value) -> Result<PullItem, PageError> {
             _ => Err(item_err(index, "tombstone without a string id")),
         },
         "reset" => Ok(PullItem::Reset { kind }),
-        other => Err(item_err(index, format!("op `{other}` not allowed for {kind}"))),
+        other => Err(item_err(
+            index,
+            format!("op `{other}` not allowed for {kind}"),
+        )),
     }
 }
 
@@ -213,9 +216,7 @@ pub fn validate_row(kind: Kind, row: &Row) -> Result<(), String> {
         Kind::Dashboard => {
             require_kind(row, "name_i18n", Value::is_object, "an object")?;
             if let Some(v) = row.get("tables") {
-                let ok = v
-                    .as_array()
-                    .is_some_and(|a| a.iter().all(Value::is_string));
+                let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
                 if !ok {
                     return Err("row.tables must be an array of strings".into());
                 }
@@ -301,7 +302,7 @@ mod tests {
             json!({"items":[{"kind":"Widget","op":"upsert","row":{"id":"w","dashboardId":5,"metricKey":"m"},"version":1}],"nextCursor":"c","drained":true}),
             json!({"items":[],"nextCursor":null,"drained":true}),
             json!({"items":[],"nextCursor":"c"}),
-            json!([1,2]),
+            json!([1, 2]),
         ];
         for b in bad {
             assert!(parse(b.clone()).is_err(), "accepted {b}");
