@@ -1,1 +1,178 @@
-fn main() {}
+//! `sync-server`: the command line. `seed` writes demo tenants into a database file;
+//! `serve` runs the HTTP server. All logic lives in the library.
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+use sync_core::protocol::cursor::CursorCodec;
+use sync_server::seed::{reseed_tenant, TenantSpec, TenantSummary};
+use sync_server::{cursor_key, serve, ApiError, AppState, Db, ServerOptions, DEV_CURSOR_KEY};
+
+#[derive(Parser)]
+#[command(
+    name = "sync-server",
+    version,
+    about = "Reference sync server for sync-core"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write deterministic demo tenants (tnt_demo, tnt_t2, …), replacing existing ones.
+    Seed(SeedArgs),
+    /// Serve the sync contract over HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    #[arg(long)]
+    db: String,
+    #[arg(long, default_value_t = 1)]
+    tenants: usize,
+    #[arg(long, default_value_t = TenantSpec::default().users)]
+    users: usize,
+    #[arg(long, default_value_t = TenantSpec::default().dashboards)]
+    dashboards: usize,
+    #[arg(long, default_value_t = TenantSpec::default().widgets_per_dashboard)]
+    widgets_per_dashboard: usize,
+    #[arg(long, default_value_t = TenantSpec::default().snapshots_per_widget)]
+    snapshots_per_widget: usize,
+    #[arg(long, default_value_t = TenantSpec::default().alerts)]
+    alerts: usize,
+    #[arg(long, default_value_t = TenantSpec::default().queries)]
+    queries: usize,
+    #[arg(long, default_value_t = TenantSpec::default().seed)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// SQLite file, or `:memory:`.
+    #[arg(long)]
+    db: String,
+    #[arg(long)]
+    port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Enable the loopback-only admin API.
+    #[arg(long)]
+    admin: bool,
+    /// Seed the default demo tenant when the database has no tenant.
+    #[arg(long)]
+    seed_demo: bool,
+    #[arg(long, env = "SYNC_CURSOR_KEY", hide_env_values = true)]
+    cursor_key: Option<String>,
+    #[arg(long, env = "SYNC_PREVIOUS_CURSOR_KEY", hide_env_values = true)]
+    previous_cursor_key: Option<String>,
+    /// Simulated time runs this many times faster (snapshot cadences, alert ageing).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Do not run the snapshot generator.
+    #[arg(long)]
+    no_generator: bool,
+}
+
+fn print_summary(s: &TenantSummary) {
+    let counts: Vec<String> = s.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "seeded {} ({}): {}; log position {}",
+        s.tenant_id,
+        s.name,
+        counts.join(", "),
+        s.last_position
+    );
+    for u in &s.users {
+        println!("  {:<12} {:<18} token {}", u.user_id, u.role, u.token);
+    }
+}
+
+fn now_ms() -> i64 {
+    sync_server::clock::SimClock::new(1.0).now_ms()
+}
+
+fn seed(args: SeedArgs) -> Result<(), ApiError> {
+    let db = Db::open(&args.db)?;
+    for i in 0..args.tenants.max(1) {
+        let spec = TenantSpec {
+            tenant_id: if i == 0 {
+                "tnt_demo".into()
+            } else {
+                format!("tnt_t{}", i + 1)
+            },
+            users: args.users,
+            dashboards: args.dashboards,
+            widgets_per_dashboard: args.widgets_per_dashboard,
+            snapshots_per_widget: args.snapshots_per_widget,
+            alerts: args.alerts,
+            queries: args.queries,
+            seed: args.seed,
+        };
+        let summary = db.with(|conn| reseed_tenant(conn, &spec, now_ms()))?;
+        print_summary(&summary);
+    }
+    println!("(re-seeding replaces these tenants; devices holding old cursors reset and refill)");
+    Ok(())
+}
+
+async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
+    let db = Db::open(&args.db)?;
+    if args.seed_demo {
+        let empty = db.with(|conn| {
+            Ok(conn.query_row("SELECT COUNT(*) FROM tenants", [], |r| r.get::<_, i64>(0))? == 0)
+        })?;
+        if empty {
+            let summary = db.with(|conn| reseed_tenant(conn, &TenantSpec::default(), now_ms()))?;
+            print_summary(&summary);
+        }
+    }
+    let current = args.cursor_key.unwrap_or_else(|| {
+        tracing::warn!("no --cursor-key or SYNC_CURSOR_KEY: using the fixed development key");
+        DEV_CURSOR_KEY.to_string()
+    });
+    let codec = CursorCodec::new(
+        cursor_key(&current),
+        args.previous_cursor_key.as_deref().map(cursor_key),
+    );
+    let options = ServerOptions {
+        admin: args.admin,
+        codec,
+        time_scale: args.time_scale,
+        generator: !args.no_generator,
+    };
+    let (state, wake) = AppState::new(db, options);
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| {
+            ApiError::Internal(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+        })?;
+    serve(listener, state, wake)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Seed(args) => seed(args),
+        Command::Serve(args) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(run_server(args)),
+            Err(e) => Err(ApiError::Internal(format!("cannot start the runtime: {e}"))),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sync-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The one error type of the server and how each variant answers over HTTP.
+//!
+//! Every body is compact JSON with a stable `error` code (PROTOCOL §3), so clients can
+//! branch on the code and never on prose.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use sync_core::protocol::Kind;
+
+/// Everything a request or a CLI command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or malformed identity headers: {0}")]
+    BadIdentity(String),
+    #[error("bad or missing bearer token")]
+    Unauthorized,
+    #[error("access revoked")]
+    Forbidden { kinds: Option<Vec<Kind>> },
+    #[error("cursor cannot be verified")]
+    CursorInvalid,
+    #[error("pageSize must be an integer >= 1")]
+    BadPageSize,
+    #[error("rate limited, retry after {retry_after}s")]
+    RateLimited { retry_after: u64 },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::types::FromSqlError> for ApiError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        ApiError::Internal(format!("stored column has an unexpected type: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(format!("stored JSON is unreadable: {e}"))
+    }
+}
+
+/// A JSON response with the given status; the body is serialized compactly.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            ApiError::BadIdentity(reason) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_identity", "reason": reason}),
+            ),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({"error": "unauthorized"})),
+            ApiError::Forbidden { kinds: None } => {
+                (StatusCode::FORBIDDEN, json!({"error": "forbidden"}))
+            }
+            ApiError::Forbidden { kinds: Some(kinds) } => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "kinds": kinds}),
+            ),
+            ApiError::CursorInvalid => (StatusCode::GONE, json!({"error": "cursor_invalid"})),
+            ApiError::BadPageSize => (StatusCode::BAD_REQUEST, json!({"error": "bad_page_size"})),
+            ApiError::RateLimited { retry_after } => {
+                let mut res = json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({"error": "rate_limited", "retryAfter": retry_after}),
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                return res;
+            }
+            ApiError::BadRequest(reason) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_request", "reason": reason}),
+            ),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "reason": what}),
+            ),
+            ApiError::Conflict(reason) => (
+                StatusCode::CONFLICT,
+                json!({"error": "conflict", "reason": reason}),
+            ),
+            ApiError::Database(_) | ApiError::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "internal"}),
+                )
+            }
+        };
+        json_response(status, &body)
+    }
+}

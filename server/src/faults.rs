@@ -1,0 +1,210 @@
+//! Fault injection for tests (`POST /admin/faults`): the next N responses of a target for
+//! a tenant are replaced or mangled, so clients can prove they survive 500s, 429s, slow
+//! answers, truncated or malformed bodies and dropped connections.
+
+use crate::error::ApiError;
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// Which endpoint a fault applies to. `Push` joins when the push endpoint exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultTarget {
+    Pull,
+}
+
+/// One injected fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Answer with this status (and the usual error body for 401/403/410, a generic one otherwise).
+    Status { status: u16 },
+    /// `429` with `Retry-After: retryAfter` seconds.
+    RateLimit {
+        #[serde(rename = "retryAfter")]
+        retry_after: u64,
+    },
+    /// Wait, then give the real answer.
+    Delay { ms: u64 },
+    /// `200` with the first half of the real body and a matching Content-Length.
+    Truncate,
+    /// `200` with a well-formed JSON body the contract does not allow.
+    Malformed,
+    /// Start the real body, then close the connection before it is complete.
+    Drop,
+}
+
+impl Fault {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        match self {
+            Fault::Status { status } if !(100..=599).contains(status) => Err(ApiError::BadRequest(
+                "status must be between 100 and 599".into(),
+            )),
+            Fault::Delay { ms } if *ms > 120_000 => {
+                Err(ApiError::BadRequest("delay is at most 120000 ms".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The response of a fault that replaces the real answer; `None` for faults that need it.
+    pub fn replacement(&self) -> Option<Response> {
+        match self {
+            Fault::Status { status } => {
+                let status =
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let error = match status.as_u16() {
+                    401 => "unauthorized",
+                    403 => "forbidden",
+                    410 => "cursor_invalid",
+                    _ => "injected_fault",
+                };
+                Some(crate::error::json_response(
+                    status,
+                    &serde_json::json!({"error": error}),
+                ))
+            }
+            Fault::RateLimit { retry_after } => Some(
+                ApiError::RateLimited {
+                    retry_after: *retry_after,
+                }
+                .into_response(),
+            ),
+            Fault::Malformed => Some(json_bytes(
+                br#"{"items":[{"kind":"Widget","op":"explode"}],"nextCursor":"x","drained":true}"#
+                    .to_vec(),
+            )),
+            Fault::Delay { .. } | Fault::Truncate | Fault::Drop => None,
+        }
+    }
+
+    /// Mangles the real body for `Truncate` and `Drop`; other faults pass it through.
+    pub fn mangle(&self, body: Vec<u8>) -> Response {
+        match self {
+            Fault::Truncate => {
+                let mut body = body;
+                body.truncate(body.len() / 2);
+                json_bytes(body)
+            }
+            Fault::Drop => {
+                let full = body.len();
+                let head = Bytes::from(body[..full / 2].to_vec());
+                let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                    Ok(head),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "injected drop",
+                    )),
+                ];
+                let mut res = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+                let headers = res.headers_mut();
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+                res
+            }
+            _ => json_bytes(body),
+        }
+    }
+}
+
+/// A `200` JSON response whose Content-Length is exactly the bytes sent.
+pub fn json_bytes(body: Vec<u8>) -> Response {
+    let len = body.len();
+    let mut res = Response::new(Body::from(body));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    res
+}
+
+/// Pending faults per (tenant, target), consumed in order.
+#[derive(Debug, Default)]
+pub struct FaultBook {
+    queues: Mutex<HashMap<(String, FaultTarget), VecDeque<Fault>>>,
+}
+
+/// Most faults one tenant may have queued.
+const MAX_QUEUED: usize = 10_000;
+
+impl FaultBook {
+    /// Queues `count` copies of `fault`; returns how many are now pending for that target.
+    pub fn add(
+        &self,
+        tenant: &str,
+        target: FaultTarget,
+        fault: Fault,
+        count: usize,
+    ) -> Result<usize, ApiError> {
+        fault.validate()?;
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = queues.entry((tenant.to_string(), target)).or_default();
+        if queue.len().saturating_add(count) > MAX_QUEUED {
+            return Err(ApiError::BadRequest(format!(
+                "at most {MAX_QUEUED} queued faults"
+            )));
+        }
+        queue.extend(std::iter::repeat_n(fault, count));
+        Ok(queue.len())
+    }
+
+    /// Takes the next fault for this response, if any.
+    pub fn take(&self, tenant: &str, target: FaultTarget) -> Option<Fault> {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (tenant.to_string(), target);
+        let fault = queues.get_mut(&key)?.pop_front();
+        if queues.get(&key).is_some_and(VecDeque::is_empty) {
+            queues.remove(&key);
+        }
+        fault
+    }
+
+    /// Drops every pending fault of the tenant; returns how many there were.
+    pub fn clear(&self, tenant: &str) -> usize {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = 0;
+        queues.retain(|(t, _), q| {
+            if t == tenant {
+                n += q.len();
+                false
+            } else {
+                true
+            }
+        });
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_consumes_in_order() {
+        let f: Fault = serde_json::from_str(r#"{"type":"rate_limit","retryAfter":3}"#).unwrap();
+        assert_eq!(f, Fault::RateLimit { retry_after: 3 });
+        assert!(serde_json::from_str::<Fault>(r#"{"type":"explode"}"#).is_err());
+        let book = FaultBook::default();
+        book.add("tnt_a", FaultTarget::Pull, Fault::Truncate, 2)
+            .unwrap();
+        book.add("tnt_a", FaultTarget::Pull, Fault::Drop, 1)
+            .unwrap();
+        assert!(book
+            .add("tnt_a", FaultTarget::Pull, Fault::Status { status: 99 }, 1)
+            .is_err());
+        assert_eq!(book.take("tnt_b", FaultTarget::Pull), None);
+        assert_eq!(book.take("tnt_a", FaultTarget::Pull), Some(Fault::Truncate));
+        assert_eq!(book.clear("tnt_a"), 2);
+        assert_eq!(book.take("tnt_a", FaultTarget::Pull), None);
+    }
+}

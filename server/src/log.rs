@@ -1,0 +1,391 @@
+//! The write path of the change log. Every change takes the next position of the tenant's
+//! sequence, so `position > p` is exactly "changed since p". Admin writes, the seed and
+//! the snapshot generator all go through these functions.
+
+use crate::audience;
+use crate::error::ApiError;
+use crate::timefmt::{parse_ms, DAY_MS};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use sync_core::protocol::pull::validate_row;
+use sync_core::protocol::{Kind, Row};
+
+/// Open alerts older than this are no longer replicated (seed 000 §1: "last 7 d").
+pub const ALERT_MAX_AGE_MS: i64 = 7 * DAY_MS;
+
+const SCOPES: [&str; 4] = ["own", "role", "tenant", "property"];
+const WIDGET_TYPES: [&str; 5] = ["kpi", "timeseries", "breakdown", "funnel", "heatmap"];
+const SEVERITIES: [&str; 3] = ["info", "warning", "critical"];
+
+/// The indexed columns of a row, derived from its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowMeta {
+    pub key: String,
+    pub parent_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub ts_ms: Option<i64>,
+    pub bytes_scanned: Option<i64>,
+}
+
+/// What a write produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Written {
+    pub version: u64,
+    pub position: u64,
+}
+
+/// A row as stored.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    pub version: u64,
+    pub deleted: bool,
+    pub position: u64,
+    pub meta: RowMeta,
+    pub body: String,
+}
+
+fn bad(reason: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(reason.into())
+}
+
+fn str_field<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
+    row.get(field).and_then(Value::as_str)
+}
+
+fn time_field(row: &Row, field: &str) -> Result<i64, ApiError> {
+    str_field(row, field)
+        .and_then(parse_ms)
+        .ok_or_else(|| bad(format!("row.{field} must be an RFC 3339 time")))
+}
+
+/// Validates a row of `kind` for writing (the contract's shape plus what visibility needs)
+/// and derives its indexed columns.
+pub fn row_meta(kind: Kind, row: &Row) -> Result<RowMeta, ApiError> {
+    validate_row(kind, row).map_err(bad)?;
+    let owned = |f: &str| str_field(row, f).map(str::to_string);
+    let mut meta = RowMeta {
+        key: kind.key_field().and_then(owned).unwrap_or_default(),
+        ..RowMeta::default()
+    };
+    match kind {
+        Kind::Dashboard => {
+            let scope = str_field(row, "scope").unwrap_or_default();
+            let needs = match scope {
+                "own" => "ownerId",
+                "role" => "role",
+                "property" => "propertyId",
+                "tenant" => "scope",
+                _ => return Err(bad(format!("row.scope must be one of {SCOPES:?}"))),
+            };
+            if str_field(row, needs).is_none() {
+                return Err(bad(format!("a `{scope}` dashboard needs row.{needs}")));
+            }
+        }
+        Kind::Widget => {
+            if !str_field(row, "type").is_some_and(|t| WIDGET_TYPES.contains(&t)) {
+                return Err(bad(format!("row.type must be one of {WIDGET_TYPES:?}")));
+            }
+            meta.parent_id = owned("dashboardId");
+        }
+        Kind::WidgetSnapshot => {
+            let widget = owned("widgetId").unwrap_or_default();
+            let generated_at = str_field(row, "generatedAt").unwrap_or_default();
+            meta.ts_ms = Some(time_field(row, "generatedAt")?);
+            meta.key = format!("{widget}|{generated_at}");
+            meta.parent_id = Some(widget);
+            meta.bytes_scanned = row
+                .get("provenance")
+                .and_then(|p| p.get("bytesScanned"))
+                .and_then(Value::as_i64);
+        }
+        Kind::Query => meta.owner_id = owned("ownerId"),
+        Kind::DqAlertOpen => {
+            if !str_field(row, "severity").is_some_and(|s| SEVERITIES.contains(&s)) {
+                return Err(bad(format!("row.severity must be one of {SEVERITIES:?}")));
+            }
+            meta.ts_ms = Some(time_field(row, "observedAt")?);
+        }
+        Kind::MetricDefinition | Kind::Projection => {}
+    }
+    Ok(meta)
+}
+
+/// An alert that is resolved or too old is stored deleted, so devices get its tombstone.
+fn alert_closed(row: &Row, observed_ms: Option<i64>, now_ms: i64) -> bool {
+    let resolved = str_field(row, "status").is_some_and(|s| s != "open");
+    resolved || observed_ms.is_some_and(|t| t < now_ms - ALERT_MAX_AGE_MS)
+}
+
+pub fn current(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    key: &str,
+) -> Result<Option<StoredRow>, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, deleted, position, parent_id, owner_id, ts_ms, bytes_scanned, body
+         FROM rows WHERE tenant_id = ?1 AND kind = ?2 AND key = ?3",
+    )?;
+    let row = stmt
+        .query_row(params![tenant, kind.as_str(), key], |r| {
+            Ok(StoredRow {
+                version: r.get(0)?,
+                deleted: r.get::<_, i64>(1)? != 0,
+                position: r.get(2)?,
+                meta: RowMeta {
+                    key: key.to_string(),
+                    parent_id: r.get(3)?,
+                    owner_id: r.get(4)?,
+                    ts_ms: r.get(5)?,
+                    bytes_scanned: r.get(6)?,
+                },
+                body: r.get(7)?,
+            })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// Takes the next position of the tenant's sequence.
+fn next_position(conn: &Connection, tenant: &str) -> Result<u64, ApiError> {
+    conn.query_row(
+        "UPDATE tenants SET last_position = last_position + 1 WHERE id = ?1 RETURNING last_position",
+        params![tenant],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))
+}
+
+/// The tenant's last position (0 for an empty log); `None` for an unknown tenant.
+pub fn last_position(conn: &Connection, tenant: &str) -> Result<Option<u64>, ApiError> {
+    let p = conn
+        .query_row(
+            "SELECT last_position FROM tenants WHERE id = ?1",
+            params![tenant],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(p)
+}
+
+/// Writes one change at a new position.
+fn put(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    meta: &RowMeta,
+    version: u64,
+    deleted: bool,
+    body: &str,
+) -> Result<u64, ApiError> {
+    let position = next_position(conn, tenant)?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO rows (tenant_id, kind, key, version, deleted, position, first_position, parent_id,
+                           owner_id, ts_ms, bytes_scanned, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (tenant_id, kind, key) DO UPDATE SET
+           version = excluded.version, deleted = excluded.deleted, position = excluded.position,
+           parent_id = excluded.parent_id, owner_id = excluded.owner_id, ts_ms = excluded.ts_ms,
+           bytes_scanned = excluded.bytes_scanned, body = excluded.body",
+    )?;
+    stmt.execute(params![
+        tenant,
+        kind.as_str(),
+        meta.key,
+        version,
+        deleted,
+        position,
+        meta.parent_id,
+        meta.owner_id,
+        meta.ts_ms,
+        meta.bytes_scanned,
+        body
+    ])?;
+    Ok(position)
+}
+
+/// Inserts or replaces a versioned row: version = current + 1, new position. Bumps the
+/// epochs of users whose view changes in a way a tombstone cannot express.
+pub fn upsert(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    row: &Row,
+    now_ms: i64,
+) -> Result<Written, ApiError> {
+    if !kind.is_versioned() {
+        return Err(bad("snapshots are appended through /admin/snapshots"));
+    }
+    let meta = row_meta(kind, row)?;
+    let old = current(conn, tenant, kind, &meta.key)?;
+    let version = old.as_ref().map_or(1, |o| o.version + 1);
+    let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);
+    let old_live: Option<Row> = match old {
+        Some(o) if !o.deleted => Some(serde_json::from_str(&o.body)?),
+        _ => None,
+    };
+    audience::bump_for_change(conn, tenant, kind, &meta.key, old_live.as_ref(), row)?;
+    let position = put(
+        conn,
+        tenant,
+        kind,
+        &meta,
+        version,
+        deleted,
+        &serde_json::to_string(row)?,
+    )?;
+    Ok(Written { version, position })
+}
+
+/// Deletes a live versioned row (its last state stays, so visibility of the tombstone is
+/// judged like the row's). A dashboard takes its widgets with it; a widget its snapshots.
+pub fn tombstone(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    key: &str,
+) -> Result<Written, ApiError> {
+    if !kind.is_versioned() {
+        return Err(bad("snapshots are append-only and cannot be tombstoned"));
+    }
+    let old = current(conn, tenant, kind, key)?
+        .filter(|o| !o.deleted)
+        .ok_or_else(|| ApiError::NotFound(format!("live {kind} {key}")))?;
+    let version = old.version + 1;
+    let position = put(conn, tenant, kind, &old.meta, version, true, &old.body)?;
+    match kind {
+        Kind::Dashboard => {
+            for widget in live_children(conn, tenant, Kind::Widget, key)? {
+                tombstone(conn, tenant, Kind::Widget, &widget)?;
+            }
+        }
+        Kind::Widget => {
+            conn.execute(
+                "DELETE FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2",
+                params![tenant, key],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(Written { version, position })
+}
+
+/// Keys of the live rows of `kind` whose parent is `parent`.
+pub fn live_children(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    parent: &str,
+) -> Result<Vec<String>, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key FROM rows WHERE tenant_id = ?1 AND kind = ?2 AND parent_id = ?3 AND deleted = 0",
+    )?;
+    let keys = stmt
+        .query_map(params![tenant, kind.as_str(), parent], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(keys)
+}
+
+/// `generatedAt` of the widget's newest snapshot, in milliseconds.
+pub fn newest_snapshot_ms(
+    conn: &Connection,
+    tenant: &str,
+    widget: &str,
+) -> Result<Option<i64>, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT MAX(ts_ms) FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2",
+    )?;
+    Ok(stmt.query_row(params![tenant, widget], |r| r.get(0))?)
+}
+
+/// Appends a snapshot of a live widget. Snapshots of one widget must arrive in
+/// chronological order (PROTOCOL §3), so `generatedAt` must be later than the newest one.
+pub fn append_snapshot(conn: &Connection, tenant: &str, row: &Row) -> Result<Written, ApiError> {
+    let meta = row_meta(Kind::WidgetSnapshot, row)?;
+    let widget = meta.parent_id.clone().unwrap_or_default();
+    current(conn, tenant, Kind::Widget, &widget)?
+        .filter(|w| !w.deleted)
+        .ok_or_else(|| ApiError::NotFound(format!("live Widget {widget}")))?;
+    if let (Some(newest), Some(ts)) = (newest_snapshot_ms(conn, tenant, &widget)?, meta.ts_ms) {
+        if ts <= newest {
+            return Err(ApiError::Conflict(format!(
+                "generatedAt must be later than the newest snapshot of {widget}"
+            )));
+        }
+    }
+    let position = put(
+        conn,
+        tenant,
+        Kind::WidgetSnapshot,
+        &meta,
+        1,
+        false,
+        &serde_json::to_string(row)?,
+    )?;
+    Ok(Written {
+        version: 1,
+        position,
+    })
+}
+
+/// Drops all but the newest `keep` snapshots of a widget from the log. Devices keep their
+/// own newest N, so a snapshot that left the log is never needed again.
+pub fn prune_snapshots(
+    conn: &Connection,
+    tenant: &str,
+    widget: &str,
+    keep: usize,
+) -> Result<usize, ApiError> {
+    let n = conn.execute(
+        "DELETE FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2
+           AND ts_ms < (SELECT ts_ms FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot'
+                        AND parent_id = ?2 ORDER BY ts_ms DESC LIMIT 1 OFFSET ?3)",
+        params![tenant, widget, keep.saturating_sub(1)],
+    )?;
+    Ok(n)
+}
+
+/// Tombstones open alerts that became older than 7 days, so devices drop them.
+pub fn expire_alerts(conn: &Connection, tenant: &str, now_ms: i64) -> Result<usize, ApiError> {
+    let keys = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT key FROM rows WHERE tenant_id = ?1 AND kind = 'DqAlertOpen' AND parent_id IS NULL
+               AND deleted = 0 AND ts_ms < ?2",
+        )?;
+        let keys = stmt
+            .query_map(params![tenant, now_ms - ALERT_MAX_AGE_MS], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        keys
+    };
+    for key in &keys {
+        tombstone(conn, tenant, Kind::DqAlertOpen, key)?;
+    }
+    Ok(keys.len())
+}
+
+/// Writes a row of a freshly created tenant (seed): version 1 and no epoch bookkeeping,
+/// because no device can hold anything of it yet. Closed alerts are stored deleted.
+pub fn insert_fresh(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    row: &Row,
+    now_ms: i64,
+) -> Result<Written, ApiError> {
+    let meta = row_meta(kind, row)?;
+    let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);
+    let position = put(
+        conn,
+        tenant,
+        kind,
+        &meta,
+        1,
+        deleted,
+        &serde_json::to_string(row)?,
+    )?;
+    Ok(Written {
+        version: 1,
+        position,
+    })
+}

@@ -1,0 +1,142 @@
+//! Builds one pull page from the log (PROTOCOL §3).
+//!
+//! Each kind has its own position in the cursor. Rows are scanned once, in log order,
+//! from the smallest of those positions; a row is served when it is past its kind's
+//! position and visible to the user. When the page fills at log position P, every kind's
+//! position becomes max(own, P): everything visible up to P has been served. When the scan
+//! reaches the end of the log, every kind moves to the tenant's last position.
+//!
+//! A kind whose epoch in the cursor is not the current one is announced with
+//! `{"kind":K,"op":"reset"}` at the top of the page and served again from position 0.
+//! Tombstones of rows first written after the kind's position are skipped: the device was
+//! never sent them (so a cold start carries no tombstones at all).
+
+use crate::epochs;
+use crate::error::ApiError;
+use crate::log;
+use crate::privacy;
+use crate::users::UserRecord;
+use crate::visibility::Visibility;
+use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
+use sync_core::protocol::cursor::{CursorCodec, CursorPayload, KindPosition};
+use sync_core::protocol::identity::Identity;
+use sync_core::protocol::{Kind, PullItem, PullPage, Row};
+
+/// Everything a page depends on, resolved before the database is touched.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub identity: Identity,
+    pub user: UserRecord,
+    /// The verified cursor; `None` for a cold start.
+    pub cursor: Option<CursorPayload>,
+    pub page_size: usize,
+    pub now_ms: i64,
+}
+
+/// Builds the page and signs its `nextCursor`. Runs in one transaction, so the page sees
+/// one consistent state of the log (and alerts that aged out are tombstoned first).
+pub fn build_page(
+    conn: &mut Connection,
+    codec: &CursorCodec,
+    req: &PageRequest,
+) -> Result<PullPage, ApiError> {
+    let tenant = req.identity.tenant_id.as_str();
+    let tx = conn.transaction()?;
+    log::expire_alerts(&tx, tenant, req.now_ms)?;
+    let last = log::last_position(&tx, tenant)?.ok_or(ApiError::Unauthorized)?;
+    let current = epochs::current(&tx, tenant, &req.user.id)?;
+
+    let mut items: Vec<PullItem> = Vec::new();
+    let mut kinds: BTreeMap<Kind, KindPosition> = BTreeMap::new();
+    for kind in Kind::ALL {
+        let epoch = current.get(&kind).copied().unwrap_or(0);
+        let mut at = match &req.cursor {
+            None => KindPosition { position: 0, epoch },
+            Some(c) => c
+                .kinds
+                .get(&kind)
+                .copied()
+                .unwrap_or(KindPosition { position: 0, epoch }),
+        };
+        if at.position > last {
+            // Issued against a log this server does not have (e.g. another database).
+            return Err(ApiError::CursorInvalid);
+        }
+        if at.epoch != epoch {
+            items.push(PullItem::Reset { kind });
+            at = KindPosition { position: 0, epoch };
+        }
+        kinds.insert(kind, at);
+    }
+
+    let budget = req.page_size.saturating_sub(items.len());
+    let start = kinds.values().map(|p| p.position).min().unwrap_or(0);
+    let mut full_at: Option<u64> = (budget == 0).then_some(start);
+    if budget > 0 {
+        let visibility = Visibility::load(&tx, tenant, &req.user)?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT kind, key, version, deleted, position, parent_id, owner_id, body, first_position
+             FROM rows WHERE tenant_id = ?1 AND position > ?2 ORDER BY position",
+        )?;
+        let mut rows = stmt.query(params![tenant, start])?;
+        let mut served = 0usize;
+        while let Some(r) = rows.next()? {
+            let Ok(kind) = r.get_ref(0)?.as_str()?.parse::<Kind>() else {
+                continue;
+            };
+            let position: u64 = r.get(4)?;
+            let since = kinds.get(&kind).map_or(0, |p| p.position);
+            let deleted = r.get::<_, i64>(3)? != 0;
+            if position <= since || (deleted && since < r.get::<_, u64>(8)?) {
+                continue;
+            }
+            let key = r.get_ref(1)?.as_str()?;
+            let parent = r.get_ref(5)?.as_str_or_null()?;
+            let owner = r.get_ref(6)?.as_str_or_null()?;
+            if !visibility.admits(kind, key, parent, owner) {
+                continue;
+            }
+            items.push(if deleted {
+                PullItem::Tombstone {
+                    kind,
+                    id: key.to_string(),
+                }
+            } else {
+                let mut row: Row = serde_json::from_str(r.get_ref(7)?.as_str()?)?;
+                privacy::strip(kind, &mut row, &req.user.id);
+                if kind.is_versioned() {
+                    PullItem::Upsert {
+                        kind,
+                        row,
+                        version: r.get(2)?,
+                    }
+                } else {
+                    PullItem::Append { kind, row }
+                }
+            });
+            served += 1;
+            if served == budget {
+                full_at = Some(position);
+                break;
+            }
+        }
+    }
+    let end = full_at.unwrap_or(last);
+    for at in kinds.values_mut() {
+        at.position = at.position.max(end);
+    }
+    tx.commit()?;
+    let payload = CursorPayload {
+        kid: String::new(),
+        tenant_id: req.identity.tenant_id.clone(),
+        user_id: req.identity.user_id.clone(),
+        device_id: req.identity.device_id.clone(),
+        kinds,
+    };
+    Ok(PullPage {
+        items,
+        next_cursor: codec.sign(&payload),
+        drained: full_at.is_none(),
+    })
+}
