@@ -3,6 +3,8 @@
 //! seeded random source into one `pull` call.
 #![allow(dead_code)]
 
+pub mod log_gen;
+
 use serde_json::{json, Value};
 use sync_core::engine::{
     pull, ManualClock, MemoryStore, PullConfig, PullError, PullProgress, PullReport,
@@ -173,5 +175,20 @@ impl Harness {
             .into_iter()
             .map(|r| r.path_and_query)
             .collect()
+    }
+}
+
+/// Proptest settings: `default_cases` keeps `cargo test` fast; `PROPTEST_CASES=5000` runs a
+/// deep search. Failures are reported with their minimal input; no regression files are
+/// written into `tests/`.
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
     }
 }
