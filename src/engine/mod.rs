@@ -1,6 +1,6 @@
 //! Platform-free sync logic: no wasm-bindgen, web-sys, js-sys, idb or gloo here.
 //!
-//! Entry points: [`pull`] (the pull loop), [`apply_page`]/[`plan_page`] (what happens to a
+//! Entry points: [`pull()`] (the pull loop), [`apply_page`]/[`plan_page`] (what happens to a
 //! page), the reads [`freshness()`] and [`latest_snapshot`]. Storage, HTTP, time and
 //! randomness come in through [`Store`], [`Transport`], [`Clock`] and [`Random`];
 //! [`MemoryStore`], [`ScriptedTransport`] (+ [`ServerLog`]), [`ManualClock`] and
