@@ -30,10 +30,10 @@ cat <<EOF
   sync-server: $URL   (admin API on, loopback only; Ctrl-C stops it)
   database:    $DB
 
-  Demo identities (tenant tnt_demo; every user's bearer token is tok_<name>):
-    usr_alice  Bearer tok_alice
-    usr_bob    Bearer tok_bob
-  (the seed output above lists every seeded user)
+  Demo identities in tenant tnt_demo (bearer token = tok_ + the name after usr_):
+    usr_alice  manager, every property     Bearer tok_alice
+    usr_bob    front desk, one property    Bearer tok_bob
+    usr_u3, usr_u4                         Bearer tok_u3, tok_u4
 
   Page through Alice's data:
     curl -s -H 'X-Tenant-Id: tnt_demo' -H 'X-User-Id: usr_alice' -H 'X-Device-Id: dev_curl' \\
