@@ -15,6 +15,7 @@ pub mod freshness;
 pub mod integrity;
 pub mod manual_clock;
 pub mod memory_store;
+pub mod outbox_store;
 pub mod privacy;
 pub mod pull;
 pub mod reads;

@@ -5,6 +5,7 @@ pub mod cursor;
 pub mod identity;
 pub mod kind;
 pub mod pull;
+pub mod push;
 
 pub use kind::{Kind, Policy};
 pub use pull::{parse_pull_page, PageError, PullItem, PullPage, Row};
