@@ -39,7 +39,7 @@ pub use integrity::{check_integrity, IntegrityFinding, IntegrityScope};
 pub use manual_clock::ManualClock;
 pub use memory_store::{MemoryContents, MemoryStore};
 pub use pull::pull;
-pub use reads::{latest_snapshot, snapshots};
+pub use reads::{latest_snapshot, open_alerts, snapshots};
 pub use report::{PullProgress, PullReport};
 pub use retry::{retry_after_ms, Backoff, Jitter};
 pub use scripted_transport::ScriptedTransport;

@@ -24,3 +24,70 @@ pub async fn snapshots<S: Store>(
     held.truncate(retention);
     Ok(held)
 }
+
+/// How long an alert counts as open on the device (PROTOCOL §2: open alerts, last 7 days).
+pub const OPEN_ALERT_WINDOW_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Held DQ alerts observed within the last 7 days, newest first. The server stops serving
+/// older ones, but a device that was offline for a week still holds them; they are not shown.
+pub async fn open_alerts<S: Store>(
+    store: &S,
+    now_ms: u64,
+) -> Result<Vec<super::store::StoredRow>, StoreError> {
+    let cutoff = i64::try_from(now_ms).unwrap_or(i64::MAX) - OPEN_ALERT_WINDOW_MS;
+    let mut alerts: Vec<(i64, super::store::StoredRow)> = store
+        .rows(crate::protocol::Kind::DqAlertOpen)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let observed = a
+                .row
+                .get("observedAt")
+                .and_then(|v| v.as_str())
+                .and_then(super::time::parse_rfc3339_ms)?;
+            (observed >= cutoff).then_some((observed, a))
+        })
+        .collect();
+    alerts.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(alerts.into_iter().map(|(_, a)| a).collect())
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::engine::{ApplyPlan, MemoryStore, StoredRow};
+    use crate::protocol::Kind;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    fn alert(id: &str, observed_at: &str) -> StoredRow {
+        let row = json!({"id": id, "checkKey": "k", "severity": "warning", "observedAt": observed_at});
+        StoredRow {
+            kind: Kind::DqAlertOpen,
+            key: id.into(),
+            version: 1,
+            row: row.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn open_alerts_hides_alerts_older_than_seven_days() {
+        let store = MemoryStore::new();
+        let plan = ApplyPlan {
+            row_puts: vec![
+                alert("dqc_old", "2026-01-01T00:00:00Z"),
+                alert("dqc_new", "2026-01-09T00:00:00Z"),
+                alert("dqc_newer", "2026-01-09T12:00:00Z"),
+            ],
+            ..ApplyPlan::default()
+        };
+        block_on(store.commit_page(&plan, None, "c1")).unwrap();
+        let now = crate::engine::time::parse_rfc3339_ms("2026-01-10T00:00:00Z").unwrap() as u64;
+        let ids: Vec<String> = block_on(open_alerts(&store, now))
+            .unwrap()
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        assert_eq!(ids, ["dqc_newer", "dqc_new"]);
+    }
+}
