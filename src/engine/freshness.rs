@@ -64,7 +64,7 @@ pub fn compute_freshness(
             .and_then(|v| v.as_str())
             .and_then(|s| parse_rfc3339_ms(s).map(|ms| (ms, s.to_string())));
         match success {
-            Some(at) if oldest.as_ref().map_or(true, |o| at.0 < o.0) => oldest = Some(at),
+            Some(at) if oldest.as_ref().is_none_or(|o| at.0 < o.0) => oldest = Some(at),
             Some(_) => {}
             None => as_of_known = false,
         }

@@ -48,7 +48,7 @@ pub async fn open_alerts<S: Store>(
             (observed >= cutoff).then_some((observed, a))
         })
         .collect();
-    alerts.sort_by(|a, b| b.0.cmp(&a.0));
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.0));
     Ok(alerts.into_iter().map(|(_, a)| a).collect())
 }
 

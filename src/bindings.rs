@@ -1,0 +1,296 @@
+//! The `#[wasm_bindgen]` surface: convert arguments, call the engine over the IndexedDB store
+//! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
+//! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
+
+use crate::engine::{self, PullConfig, PullError, Store, StoreError};
+use crate::protocol::identity::Identity;
+use crate::protocol::{Kind, Row};
+use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
+use js_sys::{Function, Promise, Reflect};
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+/// Options of `SyncCore.open`, as in API.md (`getToken` and `fetch` are read separately:
+/// functions do not go through serde).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenOptions {
+    base_url: String,
+    tenant_id: String,
+    user_id: String,
+    device_id: String,
+    #[serde(default)]
+    retention: Option<usize>,
+    #[serde(default)]
+    page_size: Option<u32>,
+    #[serde(default)]
+    max_pages: Option<u32>,
+    #[serde(default)]
+    max_attempts: Option<u32>,
+    #[serde(default)]
+    timeout_ms: Option<u32>,
+}
+
+/// Options of one `pull` call.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PullOptions {
+    fresh: bool,
+}
+
+struct Client {
+    store: IdbStore,
+    transport: FetchTransport,
+    config: PullConfig,
+}
+
+/// One user's sync engine over one IndexedDB database.
+#[wasm_bindgen]
+pub struct SyncCore {
+    client: Rc<Client>,
+}
+
+/// A JS `Error` named `SyncError` with a stable `code` and `retryable` (API.md).
+fn sync_error(code: &str, retryable: bool, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SyncError");
+    // Setting plain data properties on a fresh Error cannot fail.
+    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    let _ = Reflect::set(&error, &"retryable".into(), &retryable.into());
+    error.into()
+}
+
+fn pull_error(e: PullError) -> JsValue {
+    sync_error(e.code(), e.retryable(), &e.to_string())
+}
+
+fn store_error(e: StoreError) -> JsValue {
+    pull_error(PullError::Storage(e))
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| sync_error("bad_response", false, &e.to_string()))
+}
+
+fn function_option(options: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(options, &name.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+}
+
+fn rows(rows: Vec<engine::StoredRow>) -> Vec<Row> {
+    rows.into_iter().map(|r| r.row).collect()
+}
+
+fn snapshot_rows(snapshots: Vec<engine::StoredSnapshot>) -> Vec<Row> {
+    snapshots.into_iter().map(|s| s.row).collect()
+}
+
+/// Runs `work` on a clone of the client and resolves with its serialized result.
+fn run<T, F, Fut>(client: &Rc<Client>, work: F) -> Promise
+where
+    T: Serialize,
+    F: FnOnce(Rc<Client>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, JsValue>> + 'static,
+{
+    let fut = work(Rc::clone(client));
+    future_to_promise(async move { to_js(&fut.await?) })
+}
+
+#[wasm_bindgen]
+impl SyncCore {
+    /// Opens (creating or upgrading) this user's database. Rejects with `SyncError`
+    /// `bad_request` for bad options and `storage_unavailable` when IndexedDB cannot open.
+    pub async fn open(options: JsValue) -> Result<SyncCore, JsValue> {
+        let parsed: OpenOptions = serde_wasm_bindgen::from_value(options.clone())
+            .map_err(|e| sync_error("bad_request", false, &format!("options: {e}")))?;
+        let identity = Identity::new(&parsed.tenant_id, &parsed.user_id, &parsed.device_id)
+            .map_err(|e| sync_error("bad_request", false, &e.to_string()))?;
+        let mut config = PullConfig::new(parsed.user_id.clone());
+        if let Some(retention) = parsed.retention {
+            config.retention = retention;
+        }
+        if let Some(page_size) = parsed.page_size {
+            config.page_size = page_size;
+        }
+        if let Some(max_pages) = parsed.max_pages {
+            config.max_pages = max_pages;
+        }
+        if let Some(max_attempts) = parsed.max_attempts {
+            config.max_attempts = max_attempts;
+        }
+        config.validate().map_err(pull_error)?;
+        let mut transport = FetchTransport::new(&parsed.base_url, identity.clone());
+        if let Some(get_token) = function_option(&options, "getToken") {
+            transport = transport.with_token_callback(get_token);
+        }
+        if let Some(fetch) = function_option(&options, "fetch") {
+            transport = transport.with_fetch(fetch);
+        }
+        if let Some(timeout_ms) = parsed.timeout_ms {
+            transport = transport.with_timeout_ms(timeout_ms);
+        }
+        let store = IdbStore::open(&identity).await.map_err(store_error)?;
+        Ok(SyncCore {
+            client: Rc::new(Client {
+                store,
+                transport,
+                config,
+            }),
+        })
+    }
+
+    /// The IndexedDB database this client uses.
+    #[wasm_bindgen(getter, js_name = databaseName)]
+    pub fn database_name(&self) -> String {
+        self.client.store.database_name().to_string()
+    }
+
+    /// Pulls until drained (or `maxPages`); resolves with the `PullReport`.
+    /// `progress`, if given, is called with `{pages, itemsApplied, bytesPulled}` after each
+    /// committed page.
+    pub fn pull(&self, options: JsValue, progress: Option<Function>) -> Promise {
+        let options: PullOptions = if options.is_undefined() || options.is_null() {
+            PullOptions::default()
+        } else {
+            match serde_wasm_bindgen::from_value(options) {
+                Ok(o) => o,
+                Err(e) => {
+                    return Promise::reject(&sync_error("bad_request", false, &e.to_string()))
+                }
+            }
+        };
+        run(&self.client, move |c| async move {
+            let mut config = c.config.clone();
+            config.fresh = options.fresh;
+            let mut on_progress = |p: &engine::PullProgress| {
+                if let (Some(f), Ok(v)) = (&progress, to_js(p)) {
+                    // A throwing progress callback must not stop the pull.
+                    let _ = f.call1(&JsValue::UNDEFINED, &v);
+                }
+            };
+            engine::pull(
+                &c.store,
+                &c.transport,
+                &WebClock,
+                &WebRandom,
+                &config,
+                &mut on_progress,
+            )
+            .await
+            .map_err(pull_error)
+        })
+    }
+
+    /// Every held dashboard.
+    pub fn dashboards(&self) -> Promise {
+        run(&self.client, |c| async move {
+            Ok(rows(c.store.rows(Kind::Dashboard).await.map_err(store_error)?))
+        })
+    }
+
+    /// Widgets of one dashboard.
+    pub fn widgets(&self, dashboard_id: String) -> Promise {
+        run(&self.client, |c| async move {
+            Ok(rows(
+                c.store
+                    .widgets_of(&dashboard_id)
+                    .await
+                    .map_err(store_error)?,
+            ))
+        })
+    }
+
+    /// One metric definition, or `undefined`.
+    pub fn metric(&self, key: String) -> Promise {
+        run(&self.client, |c| async move {
+            let row = c
+                .store
+                .row(Kind::MetricDefinition, &key)
+                .await
+                .map_err(store_error)?;
+            Ok(row.map(|r| r.row))
+        })
+    }
+
+    /// Snapshots of a widget, newest first, at most `retention`.
+    pub fn snapshots(&self, widget_id: String) -> Promise {
+        run(&self.client, |c| async move {
+            let held = engine::snapshots(&c.store, &widget_id, c.config.retention)
+                .await
+                .map_err(store_error)?;
+            Ok(snapshot_rows(held))
+        })
+    }
+
+    /// The newest snapshot of a widget, or `undefined`.
+    #[wasm_bindgen(js_name = latestSnapshot)]
+    pub fn latest_snapshot(&self, widget_id: String) -> Promise {
+        run(&self.client, |c| async move {
+            let newest = engine::latest_snapshot(&c.store, &widget_id)
+                .await
+                .map_err(store_error)?;
+            Ok(newest.map(|s| s.row))
+        })
+    }
+
+    /// Saved queries of this user.
+    pub fn queries(&self) -> Promise {
+        run(&self.client, |c| async move {
+            Ok(rows(c.store.rows(Kind::Query).await.map_err(store_error)?))
+        })
+    }
+
+    /// Freshness of every curated table.
+    pub fn projections(&self) -> Promise {
+        run(&self.client, |c| async move {
+            Ok(rows(c.store.rows(Kind::Projection).await.map_err(store_error)?))
+        })
+    }
+
+    /// DQ alerts observed in the last 7 days, newest first.
+    #[wasm_bindgen(js_name = openAlerts)]
+    pub fn open_alerts(&self) -> Promise {
+        run(&self.client, |c| async move {
+            let now = engine::Clock::now_ms(&WebClock);
+            Ok(rows(
+                engine::open_alerts(&c.store, now)
+                    .await
+                    .map_err(store_error)?,
+            ))
+        })
+    }
+
+    /// `{asOf, lagMinutes, stale, staleWidgetIds}` of a held dashboard, or `undefined`.
+    pub fn freshness(&self, dashboard_id: String) -> Promise {
+        run(&self.client, |c| async move {
+            let now = engine::Clock::now_ms(&WebClock);
+            engine::freshness(&c.store, &dashboard_id, now)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    /// Closes the database connection; later calls reject with `storage_unavailable`.
+    pub fn close(&self) {
+        self.client.store.close();
+    }
+
+    /// Deletes one user's database (logout). Close every client of it first.
+    #[wasm_bindgen(js_name = deleteDatabase)]
+    pub async fn delete_database(
+        tenant_id: String,
+        user_id: String,
+        device_id: String,
+    ) -> Result<(), JsValue> {
+        let identity = Identity::new(&tenant_id, &user_id, &device_id)
+            .map_err(|e| sync_error("bad_request", false, &e.to_string()))?;
+        IdbStore::delete_database(&identity)
+            .await
+            .map_err(store_error)
+    }
+}
