@@ -189,7 +189,9 @@ impl SyncCore {
     /// Every held dashboard.
     pub fn dashboards(&self) -> Promise {
         run(&self.client, |c| async move {
-            Ok(rows(c.store.rows(Kind::Dashboard).await.map_err(store_error)?))
+            Ok(rows(
+                c.store.rows(Kind::Dashboard).await.map_err(store_error)?,
+            ))
         })
     }
 
@@ -248,7 +250,9 @@ impl SyncCore {
     /// Freshness of every curated table.
     pub fn projections(&self) -> Promise {
         run(&self.client, |c| async move {
-            Ok(rows(c.store.rows(Kind::Projection).await.map_err(store_error)?))
+            Ok(rows(
+                c.store.rows(Kind::Projection).await.map_err(store_error)?,
+            ))
         })
     }
 
