@@ -188,11 +188,8 @@ pub trait OutboxStore {
     /// Every queued command, in `seq` order.
     async fn commands(&self) -> Result<Vec<DeferredCommand>, StoreError>;
     /// Removes the command `seq` and records what became of it, atomically.
-    async fn settle_command(
-        &self,
-        seq: u64,
-        outcome: &CommandSettlement,
-    ) -> Result<(), StoreError>;
+    async fn settle_command(&self, seq: u64, outcome: &CommandSettlement)
+        -> Result<(), StoreError>;
 
     /// Every conflict, open and resolved, oldest first.
     async fn all_conflicts(&self) -> Result<Vec<Conflict>, StoreError>;

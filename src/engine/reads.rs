@@ -61,7 +61,8 @@ mod tests {
     use serde_json::json;
 
     fn alert(id: &str, observed_at: &str) -> StoredRow {
-        let row = json!({"id": id, "checkKey": "k", "severity": "warning", "observedAt": observed_at});
+        let row =
+            json!({"id": id, "checkKey": "k", "severity": "warning", "observedAt": observed_at});
         StoredRow {
             kind: Kind::DqAlertOpen,
             key: id.into(),
