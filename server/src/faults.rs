@@ -6,9 +6,11 @@ use crate::error::ApiError;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::{stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Which endpoint a fault applies to. `Push` joins when the push endpoint exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -93,14 +95,17 @@ impl Fault {
             Fault::Drop => {
                 let full = body.len();
                 let head = Bytes::from(body[..full / 2].to_vec());
-                let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                    Ok(head),
+                // The pause lets the headers and the first half reach the client before the
+                // stream fails and the connection is cut.
+                let head = stream::once(async move { Ok::<Bytes, std::io::Error>(head) });
+                let cut = stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionAborted,
                         "injected drop",
-                    )),
-                ];
-                let mut res = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+                    ))
+                });
+                let mut res = Response::new(Body::from_stream(head.chain(cut)));
                 let headers = res.headers_mut();
                 headers.insert(
                     header::CONTENT_TYPE,

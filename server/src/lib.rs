@@ -28,6 +28,7 @@ pub mod snapshots;
 pub mod timefmt;
 pub mod users;
 pub mod visibility;
+pub mod wire;
 
 pub use app::{cursor_key, router, serve, AppState, ServerOptions, DEV_CURSOR_KEY};
 pub use db::Db;

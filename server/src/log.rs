@@ -180,6 +180,22 @@ fn put(
     body: &str,
 ) -> Result<u64, ApiError> {
     let position = next_position(conn, tenant)?;
+    put_at(conn, tenant, kind, meta, version, deleted, body, position)?;
+    Ok(position)
+}
+
+/// Writes one change at `position`, which the caller has taken from the sequence.
+#[allow(clippy::too_many_arguments)]
+fn put_at(
+    conn: &Connection,
+    tenant: &str,
+    kind: Kind,
+    meta: &RowMeta,
+    version: u64,
+    deleted: bool,
+    body: &str,
+    position: u64,
+) -> Result<(), ApiError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO rows (tenant_id, kind, key, version, deleted, position, first_position, parent_id,
                            owner_id, ts_ms, bytes_scanned, body)
@@ -202,7 +218,7 @@ fn put(
         meta.bytes_scanned,
         body
     ])?;
-    Ok(position)
+    Ok(())
 }
 
 /// Inserts or replaces a versioned row: version = current + 1, new position. Bumps the
@@ -364,28 +380,35 @@ pub fn expire_alerts(conn: &Connection, tenant: &str, now_ms: i64) -> Result<usi
     Ok(keys.len())
 }
 
-/// Writes a row of a freshly created tenant (seed): version 1 and no epoch bookkeeping,
-/// because no device can hold anything of it yet. Closed alerts are stored deleted.
-pub fn insert_fresh(
+/// Writes the rows of a freshly created tenant (seed): version 1 and no epoch
+/// bookkeeping, because no device can hold anything of it yet. Closed alerts are stored
+/// deleted. Positions are taken in one step for the whole batch.
+pub fn insert_fresh<'a>(
     conn: &Connection,
     tenant: &str,
-    kind: Kind,
-    row: &Row,
+    rows: impl IntoIterator<Item = (Kind, &'a Row)>,
     now_ms: i64,
-) -> Result<Written, ApiError> {
-    let meta = row_meta(kind, row)?;
-    let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);
-    let position = put(
-        conn,
-        tenant,
-        kind,
-        &meta,
-        1,
-        deleted,
-        &serde_json::to_string(row)?,
+) -> Result<u64, ApiError> {
+    let mut position = last_position(conn, tenant)?
+        .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?;
+    for (kind, row) in rows {
+        let meta = row_meta(kind, row)?;
+        let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);
+        position += 1;
+        put_at(
+            conn,
+            tenant,
+            kind,
+            &meta,
+            1,
+            deleted,
+            &serde_json::to_string(row)?,
+            position,
+        )?;
+    }
+    conn.execute(
+        "UPDATE tenants SET last_position = ?2 WHERE id = ?1",
+        params![tenant, position],
     )?;
-    Ok(Written {
-        version: 1,
-        position,
-    })
+    Ok(position)
 }

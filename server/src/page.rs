@@ -17,11 +17,12 @@ use crate::log;
 use crate::privacy;
 use crate::users::UserRecord;
 use crate::visibility::Visibility;
+use crate::wire::{page_json, WireItem};
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 use sync_core::protocol::cursor::{CursorCodec, CursorPayload, KindPosition};
 use sync_core::protocol::identity::Identity;
-use sync_core::protocol::{Kind, PullItem, PullPage, Row};
+use sync_core::protocol::{Kind, Row};
 
 /// Everything a page depends on, resolved before the database is touched.
 #[derive(Debug, Clone)]
@@ -34,20 +35,33 @@ pub struct PageRequest {
     pub now_ms: i64,
 }
 
+/// Kinds whose rows [`privacy::strip`] may change; the others are served as stored.
+fn needs_stripping(kind: Kind) -> bool {
+    matches!(kind, Kind::Dashboard | Kind::Query | Kind::DqAlertOpen)
+}
+
+/// A built page: its JSON body and how many items it holds.
+#[derive(Debug, Clone)]
+pub struct BuiltPage {
+    pub body: String,
+    pub items: usize,
+    pub drained: bool,
+}
+
 /// Builds the page and signs its `nextCursor`. Runs in one transaction, so the page sees
 /// one consistent state of the log (and alerts that aged out are tombstoned first).
 pub fn build_page(
     conn: &mut Connection,
     codec: &CursorCodec,
     req: &PageRequest,
-) -> Result<PullPage, ApiError> {
+) -> Result<BuiltPage, ApiError> {
     let tenant = req.identity.tenant_id.as_str();
     let tx = conn.transaction()?;
     log::expire_alerts(&tx, tenant, req.now_ms)?;
     let last = log::last_position(&tx, tenant)?.ok_or(ApiError::Unauthorized)?;
     let current = epochs::current(&tx, tenant, &req.user.id)?;
 
-    let mut items: Vec<PullItem> = Vec::new();
+    let mut items: Vec<WireItem> = Vec::new();
     let mut kinds: BTreeMap<Kind, KindPosition> = BTreeMap::new();
     for kind in Kind::ALL {
         let epoch = current.get(&kind).copied().unwrap_or(0);
@@ -64,7 +78,7 @@ pub fn build_page(
             return Err(ApiError::CursorInvalid);
         }
         if at.epoch != epoch {
-            items.push(PullItem::Reset { kind });
+            items.push(WireItem::Reset(kind));
             at = KindPosition { position: 0, epoch };
         }
         kinds.insert(kind, at);
@@ -98,21 +112,24 @@ pub fn build_page(
                 continue;
             }
             items.push(if deleted {
-                PullItem::Tombstone {
-                    kind,
-                    id: key.to_string(),
-                }
+                WireItem::Tombstone(kind, key.to_string())
             } else {
-                let mut row: Row = serde_json::from_str(r.get_ref(7)?.as_str()?)?;
-                privacy::strip(kind, &mut row, &req.user.id);
+                let stored = r.get_ref(7)?.as_str()?;
+                let row_json = if needs_stripping(kind) {
+                    let mut row: Row = serde_json::from_str(stored)?;
+                    privacy::strip(kind, &mut row, &req.user.id);
+                    serde_json::to_string(&row)?
+                } else {
+                    stored.to_string()
+                };
                 if kind.is_versioned() {
-                    PullItem::Upsert {
+                    WireItem::Upsert {
                         kind,
-                        row,
+                        row_json,
                         version: r.get(2)?,
                     }
                 } else {
-                    PullItem::Append { kind, row }
+                    WireItem::Append { kind, row_json }
                 }
             });
             served += 1;
@@ -134,9 +151,10 @@ pub fn build_page(
         device_id: req.identity.device_id.clone(),
         kinds,
     };
-    Ok(PullPage {
-        items,
-        next_cursor: codec.sign(&payload),
-        drained: full_at.is_none(),
+    let drained = full_at.is_none();
+    Ok(BuiltPage {
+        body: page_json(&items, &codec.sign(&payload), drained),
+        items: items.len(),
+        drained,
     })
 }

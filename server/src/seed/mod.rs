@@ -175,9 +175,12 @@ fn write_tenant(
             },
         )?;
     }
-    for (kind, row) in &data.rows {
-        log::insert_fresh(conn, &spec.tenant_id, *kind, row, now_ms)?;
-    }
+    log::insert_fresh(
+        conn,
+        &spec.tenant_id,
+        data.rows.iter().map(|(k, r)| (*k, r)),
+        now_ms,
+    )?;
     let counts = live_counts(conn, &spec.tenant_id)?;
     let last_position = log::last_position(conn, &spec.tenant_id)?.unwrap_or(0);
     Ok(TenantSummary {
