@@ -35,7 +35,7 @@ impl IdbStore {
         let value = tx.object_store(name)?.get(Query::Key(key.into()))?.await?;
         value
             .filter(|v| !v.is_undefined())
-            .map(|v| decode_row(kind, v))
+            .map(|v| decode_row(kind, &v))
             .transpose()
     }
 
@@ -46,7 +46,7 @@ impl IdbStore {
         let name = store_name(kind);
         let tx = read_transaction(self.db()?, &[name])?;
         let values = tx.object_store(name)?.get_all(None, None)?.await?;
-        values.into_iter().map(|v| decode_row(kind, v)).collect()
+        values.iter().map(|v| decode_row(kind, v)).collect()
     }
 
     pub(super) async fn read_widgets_of(
@@ -60,10 +60,7 @@ impl IdbStore {
             .index(WIDGETS_BY_DASHBOARD)?
             .get_all(Some(Query::Key(dashboard_id.into())), None)?
             .await?;
-        values
-            .into_iter()
-            .map(|v| decode_row(Kind::Widget, v))
-            .collect()
+        values.iter().map(|v| decode_row(Kind::Widget, v)).collect()
     }
 
     pub(super) async fn read_snapshots_of(
@@ -78,7 +75,7 @@ impl IdbStore {
             .get_all(Some(widget_range(widget_id)?), None)?
             .await?;
         // The index yields oldest first; the API wants newest first.
-        values.into_iter().rev().map(decode_snapshot).collect()
+        values.iter().rev().map(decode_snapshot).collect()
     }
 
     pub(super) async fn read_existing_keys(

@@ -8,7 +8,7 @@
 
 use super::connection::{self, Connection};
 use super::idb_error::IdbError;
-use super::records::{encode_row, encode_snapshot, snapshot_key};
+use super::records::{encode_records, snapshot_key, RecordRef};
 use super::schema::{self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE};
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
@@ -228,12 +228,21 @@ fn encode_page(plan: &ApplyPlan, next_cursor: &str) -> Result<Vec<PageWrite>, Id
             .iter()
             .map(|(widget, at)| PageWrite::Delete(snapshots, snapshot_key(widget, at))),
     );
+    let mut records = Vec::with_capacity(plan.row_puts.len() + plan.snapshot_puts.len());
     for row in &plan.row_puts {
-        writes.push(PageWrite::Put(store_name(row.kind), encode_row(row)?, None));
+        records.push(RecordRef::row(row)?);
     }
-    for snapshot in &plan.snapshot_puts {
-        writes.push(PageWrite::Put(snapshots, encode_snapshot(snapshot)?, None));
-    }
+    records.extend(plan.snapshot_puts.iter().map(RecordRef::snapshot));
+    let stores = plan
+        .row_puts
+        .iter()
+        .map(|row| store_name(row.kind))
+        .chain(plan.snapshot_puts.iter().map(|_| snapshots));
+    writes.extend(
+        stores
+            .zip(encode_records(&records)?)
+            .map(|(store, value)| PageWrite::Put(store, value, None)),
+    );
     writes.push(PageWrite::Put(
         META_STORE,
         next_cursor.into(),

@@ -7,6 +7,7 @@
 pub mod idb_atomicity;
 pub mod idb_fixtures;
 pub mod idb_store;
+pub mod idb_throughput;
 pub mod smoke;
 pub mod support;
 pub mod transport_clock;

@@ -133,12 +133,7 @@ async fn a_failing_token_callback_is_a_token_error() {
 #[wasm_bindgen_test]
 async fn a_server_slower_than_the_timeout_is_a_timeout() {
     let (identity, token) = own_tenant().await;
-    admin_post(
-        "/admin/faults",
-        json!({"tenantId": identity.tenant_id, "target": "pull", "count": 1,
-               "fault": {"type": "delay", "ms": 3000}}),
-    )
-    .await;
+    inject(&identity, json!({"type": "delay", "ms": 3000})).await;
     let slow = transport(&identity, &token).with_timeout_ms(500);
     let started = js_sys::Date::now();
     let result = slow.send(HttpRequest::get(PULL)).await;
@@ -154,19 +149,43 @@ async fn a_server_slower_than_the_timeout_is_a_timeout() {
     assert_eq!(response.status, 200);
 }
 
+/// Queues one fault on the next pull response of `identity`'s tenant.
+async fn inject(identity: &Identity, fault: Value) {
+    admin_post(
+        "/admin/faults",
+        json!({"tenantId": identity.tenant_id, "target": "pull", "count": 1, "fault": fault}),
+    )
+    .await;
+}
+
 #[wasm_bindgen_test]
-async fn a_second_fresh_pull_is_rate_limited_with_retry_after() {
+async fn a_429_carries_its_retry_after() {
     let (identity, token) = own_tenant().await;
-    let transport = transport(&identity, &token);
-    let fresh = "/internal/sync/pull?pageSize=50&fresh=true";
-    let first = transport.send(HttpRequest::get(fresh)).await.unwrap();
-    assert_eq!(first.status, 200);
-    let second = transport.send(HttpRequest::get(fresh)).await.unwrap();
-    assert_eq!(second.status, 429);
-    let retry_after = second.retry_after.expect("Retry-After is exposed");
+    inject(&identity, json!({"type": "rate_limit", "retryAfter": 7})).await;
+    let limited = transport(&identity, &token)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.retry_after.as_deref().map(str::trim), Some("7"));
+
+    let next = transport(&identity, &token)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!((next.status, next.retry_after), (200, None));
+}
+
+#[wasm_bindgen_test]
+async fn a_connection_dropped_mid_body_is_a_network_error() {
+    let (identity, token) = own_tenant().await;
+    inject(&identity, json!({"type": "drop"})).await;
+    let result = transport(&identity, &token)
+        .send(HttpRequest::get(PULL))
+        .await;
     assert!(
-        retry_after.trim().parse::<u64>().is_ok() || retry_after.contains("GMT"),
-        "{retry_after}"
+        matches!(&result, Err(TransportError::Network(_))),
+        "a cut-off body must not look like a response: {result:?}"
     );
 }
 
