@@ -69,8 +69,8 @@ impl Activity {
         v
     }
 
-    /// A tenant is foregrounded when a device pulled within `window_ms` or asked for fresh
-    /// data since `since_ms`.
+    /// A tenant is foregrounded when one of its devices pulled, or asked for fresh data,
+    /// within `window_ms` before `now_ms`.
     pub fn foregrounded(&self, tenant: &str, now_ms: i64, window_ms: i64) -> bool {
         let inner = self.lock();
         let recent =

@@ -22,6 +22,7 @@ pub mod log;
 pub mod page;
 pub mod privacy;
 pub mod pull;
+pub mod row_meta;
 pub mod schema;
 pub mod seed;
 pub mod snapshots;
