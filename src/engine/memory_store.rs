@@ -4,8 +4,10 @@
 //! cursor, writes nothing on failure, and orders snapshots as the contract says.
 //!
 //! Test hooks ([`MemoryStore::fail_next_commit`], [`MemoryStore::before_next_commit`]) make
-//! storage failures and a second tab racing for the same page reproducible.
+//! storage failures and a second tab racing for the same page reproducible. The outbox
+//! side (`OutboxStore`) is in `memory_outbox.rs`.
 
+use super::memory_outbox::OutboxContents;
 use super::snapshot_retention::generated_at_order;
 use super::store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
@@ -70,7 +72,10 @@ type CommitHook = Box<dyn FnOnce(&mut MemoryContents)>;
 /// A faithful in-memory store. Single-threaded, like every `Store`.
 #[derive(Default)]
 pub struct MemoryStore {
-    contents: RefCell<MemoryContents>,
+    pub(super) contents: RefCell<MemoryContents>,
+    /// The outbox side (`memory_outbox.rs`), apart from the rows so `wipe` cannot reach it.
+    pub(super) outbox: RefCell<OutboxContents>,
+    pub(super) fail_next_outbox_write: RefCell<Option<StoreError>>,
     fail_next_commit: RefCell<Option<StoreError>>,
     before_next_commit: RefCell<Option<CommitHook>>,
     commits: Cell<u64>,

@@ -1,19 +1,22 @@
 //! A [`Transport`] that plays back a script: queued responses and transport errors, answered
-//! in order, then (optionally) a [`ServerLog`] that serves pages by cursor. Every request
-//! is recorded, so tests can check exactly what the engine sent and how often.
+//! in order, then (optionally) a [`ServerLog`] that serves pages by cursor, or a
+//! [`PushServer`] that also takes pushes and authoring commands. Every request is recorded,
+//! so tests can check exactly what the engine sent and how often.
 
+use super::push_server::PushServer;
 use super::server_log::ServerLog;
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-/// Scripted answers first, then the log; with neither left, every request fails as a
-/// network error (what an unreachable server looks like).
+/// Scripted answers first, then the server or the log; with neither left, every request
+/// fails as a network error (what an unreachable server looks like).
 #[derive(Debug, Default)]
 pub struct ScriptedTransport {
     script: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
     requests: RefCell<Vec<HttpRequest>>,
     log: Option<ServerLog>,
+    server: Option<PushServer>,
 }
 
 impl ScriptedTransport {
@@ -29,9 +32,25 @@ impl ScriptedTransport {
         }
     }
 
-    /// The log behind the script, to add server-side changes between pulls.
+    /// Falls back to `server` (pull, push and authoring) once the script is used up.
+    pub fn with_server(server: PushServer) -> Self {
+        ScriptedTransport {
+            server: Some(server),
+            ..ScriptedTransport::default()
+        }
+    }
+
+    /// The log behind the script (the server's, with [`Self::with_server`]), to add
+    /// server-side changes between pulls.
     pub fn log(&self) -> Option<&ServerLog> {
-        self.log.as_ref()
+        self.log
+            .as_ref()
+            .or_else(|| self.server.as_ref().map(PushServer::log))
+    }
+
+    /// The server behind the script, for admin changes, faults and checks.
+    pub fn server(&self) -> Option<&PushServer> {
+        self.server.as_ref()
     }
 
     /// Queues any outcome.
@@ -80,9 +99,10 @@ impl Transport for ScriptedTransport {
         if let Some(outcome) = self.script.borrow_mut().pop_front() {
             return outcome;
         }
-        match &self.log {
-            Some(log) => Ok(log.respond(&request)),
-            None => Err(TransportError::Network("script exhausted".into())),
+        match (&self.server, &self.log) {
+            (Some(server), _) => server.respond(&request),
+            (None, Some(log)) => Ok(log.respond(&request)),
+            (None, None) => Err(TransportError::Network("script exhausted".into())),
         }
     }
 }

@@ -1,0 +1,171 @@
+//! The push loop (PROTOCOL §4, §5): the outbox drained in queue order, batch by batch, then
+//! the deferred commands replayed in order.
+//!
+//! 1. Paused while access is revoked (a 403): typed `forbidden`, nothing sent.
+//! 2. Crash recovery: a batch stored in flight by an earlier call — or by a page that died
+//!    between storing and settling it — is re-sent first, byte-identical (same body, same
+//!    `Idempotency-Key`), so the server answers it from its idempotency store and applies
+//!    nothing twice.
+//! 3. Then, repeatedly: the oldest ≤ `batch_size` ops, fixed into a [`PushBatch`] and
+//!    stored (`begin_batch`, durable) BEFORE the request leaves, sent, and settled in one
+//!    transaction (see `push_outcome.rs`). A batch whose answer left some ops unsettled
+//!    ends the loop: those ops keep their place and go out first on the next call, so
+//!    renames of one query are never reordered.
+//! 4. Whole-request failures: 401 once retried then `unauthorized`; 403 sets the revoked
+//!    flag and returns `forbidden`; 429/5xx/408/network/timeout/unreadable body are retried
+//!    with backoff up to `max_attempts`, then a typed retryable error. In every one of these
+//!    cases the batch stays stored and is re-sent as it was by the next call.
+//! 5. Deferred commands (`command_replay.rs`).
+
+use super::clock::{Clock, Random};
+use super::command_replay::replay_commands;
+use super::outbox_store::{OpSettlement, OutboxStore, PushBatch};
+use super::push_batch::{batch_request, build_batch, sent_ops};
+use super::push_config::PushConfig;
+use super::push_error::PushError;
+use super::push_exchange::exchange;
+use super::push_outcome::{read_batch_answer, BatchAnswer};
+use super::push_report::{PushProgress, PushReport};
+use super::store::Store;
+use super::transport::Transport;
+use crate::protocol::Kind;
+
+/// Whether the loop may take another batch after this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// Some ops of the batch were left waiting; they go first next call.
+    Stop,
+}
+
+/// Everything one push call needs besides the store.
+pub(crate) struct PushContext<'a, T, C, R> {
+    pub transport: &'a T,
+    pub clock: &'a C,
+    pub random: &'a R,
+    pub config: &'a PushConfig,
+}
+
+/// Pushes queued renames, then replays deferred commands. `progress` is called after every
+/// settled batch and every settled command.
+pub async fn push<S, T, C, R>(
+    store: &S,
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PushConfig,
+    progress: &mut dyn FnMut(&PushProgress),
+) -> Result<PushReport, PushError>
+where
+    S: Store + OutboxStore,
+    T: Transport,
+    C: Clock,
+    R: Random,
+{
+    config.validate()?;
+    if store.meta().await?.access_revoked {
+        return Err(PushError::Forbidden);
+    }
+    let started = clock.now_ms();
+    let cx = PushContext {
+        transport,
+        clock,
+        random,
+        config,
+    };
+    let mut report = PushReport::default();
+    let mut flow = Flow::Continue;
+    if let Some(batch) = store.in_flight_batch().await? {
+        report.resent_in_flight = true;
+        flow = send_batch(store, &cx, &batch, &mut report).await?;
+        progress(&report.progress());
+    }
+    while flow == Flow::Continue {
+        // No batch is in flight here, so every queued op is waiting; an `in_flight` mark
+        // without a stored batch cannot be honoured and is ignored rather than stranding
+        // the op forever.
+        let waiting: Vec<_> = store
+            .outbox()
+            .await?
+            .into_iter()
+            .take(config.batch_size)
+            .collect();
+        if waiting.is_empty() {
+            break;
+        }
+        let batch = build_batch(&waiting, clock.now_ms()).map_err(|e| PushError::BadRequest {
+            status: 0,
+            error: format!("could not serialize the batch: {e}"),
+        })?;
+        store.begin_batch(&batch).await?;
+        flow = send_batch(store, &cx, &batch, &mut report).await?;
+        progress(&report.progress());
+    }
+    replay_commands(store, &cx, &mut report, progress).await?;
+    report.duration_ms = clock.now_ms().saturating_sub(started);
+    Ok(report)
+}
+
+/// Sends the stored `batch` and settles it.
+async fn send_batch<S, T, C, R>(
+    store: &S,
+    cx: &PushContext<'_, T, C, R>,
+    batch: &PushBatch,
+    report: &mut PushReport,
+) -> Result<Flow, PushError>
+where
+    S: Store + OutboxStore,
+    T: Transport,
+    C: Clock,
+    R: Random,
+{
+    let Some(sent) = sent_ops(batch) else {
+        // A stored batch that cannot be read back cannot be matched with any answer.
+        // Releasing it puts its ops back in the queue; they are rebuilt into a new batch
+        // (with the same key if the same ops), so nothing is lost.
+        store.settle_batch(&batch.key, &[]).await?;
+        return Ok(Flow::Continue);
+    };
+    let request = batch_request(batch);
+    let answer = exchange(
+        cx.transport,
+        cx.clock,
+        cx.random,
+        cx.config,
+        &request,
+        &mut report.retries,
+        |response| read_batch_answer(response, &sent, cx.clock.now_ms(), cx.random),
+    )
+    .await?;
+    let settled = match answer {
+        BatchAnswer::Settled(settled) => settled,
+        BatchAnswer::Forbidden => {
+            store.set_access_revoked(true).await?;
+            return Err(PushError::Forbidden);
+        }
+        BatchAnswer::BadRequest { status, error } => {
+            return Err(PushError::BadRequest { status, error })
+        }
+    };
+    store.settle_batch(&batch.key, &settled.settlements).await?;
+    report.batches += 1;
+    report.ops_unanswered += settled.unanswered.len() as u64;
+    for s in &settled.settlements {
+        match s {
+            OpSettlement::Applied { .. } => report.ops_applied += 1,
+            OpSettlement::Conflict { conflict, .. } => {
+                report.conflicts += 1;
+                report.new_conflicts.push(conflict.id.clone());
+            }
+            OpSettlement::DeadLetter { .. } => report.dead_letters += 1,
+        }
+    }
+    if !settled.settlements.is_empty() {
+        report.changed_kinds.insert(Kind::Query);
+    }
+    Ok(if settled.unanswered.is_empty() {
+        Flow::Continue
+    } else {
+        Flow::Stop
+    })
+}
