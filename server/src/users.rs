@@ -169,3 +169,30 @@ pub mod tests_support {
         }
     }
 }
+
+/// Changes a user's role and/or visible properties (`Some(None)` = every property).
+/// Returns the user as it was before, or `NotFound`.
+pub fn set_scope(
+    conn: &Connection,
+    tenant: &str,
+    user: &str,
+    role: Option<&str>,
+    properties: Option<Option<&[String]>>,
+) -> Result<UserRecord, ApiError> {
+    let before = load(conn, tenant, user)?
+        .ok_or_else(|| ApiError::NotFound(format!("user {user} in {tenant}")))?;
+    if let Some(role) = role {
+        conn.execute(
+            "UPDATE users SET role = ?3 WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant, user, role],
+        )?;
+    }
+    if let Some(properties) = properties {
+        let json = properties.map(serde_json::to_string).transpose()?;
+        conn.execute(
+            "UPDATE users SET properties = ?3 WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant, user, json],
+        )?;
+    }
+    Ok(before)
+}

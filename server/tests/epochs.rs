@@ -169,3 +169,68 @@ async fn reseeding_resets_devices_of_the_old_data() {
     assert_eq!(resets, 7);
     assert_eq!(after.len() - resets, cold.len());
 }
+
+#[tokio::test]
+async fn a_property_scope_change_resets_the_dashboard_tree() {
+    let s = server();
+    let t = s.tenant(small_spec("tnt_prop")).await;
+    let (alice_cold, _, _) = s
+        .drain(&TestServer::device(&t, 0, "dev_a"), None, 500)
+        .await;
+    let bob = TestServer::device(&t, 1, "dev_b");
+    let (bob_cold, _, cursor) = s.drain(&bob, None, 500).await;
+    let property_of = |items: &[Value]| -> BTreeSet<String> {
+        items
+            .iter()
+            .filter(|i| i["kind"] == "Dashboard" && i["row"]["scope"] == "property")
+            .map(|i| i["row"]["propertyId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = property_of(&bob_cold);
+    assert_eq!(before.len(), 1);
+    let other = property_of(&alice_cold)
+        .difference(&before)
+        .next()
+        .cloned()
+        .unwrap();
+
+    let r = s
+        .post(
+            "/admin/users",
+            json!({"tenantId":"tnt_prop","userId":"usr_bob","properties":[other]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["epochs"]["Dashboard"], json!(1));
+    let (after, _, cursor) = s.drain(&bob, Some(cursor), 500).await;
+    let resets: Vec<&str> = after
+        .iter()
+        .filter(|i| i["op"] == "reset")
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(resets, ["Dashboard", "Widget", "WidgetSnapshot"]);
+    assert_eq!(property_of(&after), BTreeSet::from([other.clone()]));
+    // Unchanged scope: no bump. Every property: null.
+    s.post(
+        "/admin/users",
+        json!({"tenantId":"tnt_prop","userId":"usr_bob","properties":[other]}),
+    )
+    .await;
+    assert!(s.drain(&bob, Some(cursor.clone()), 500).await.0.is_empty());
+    s.post(
+        "/admin/users",
+        json!({"tenantId":"tnt_prop","userId":"usr_bob","properties":null}),
+    )
+    .await;
+    let (all, _, _) = s.drain(&bob, Some(cursor), 500).await;
+    assert_eq!(property_of(&all), property_of(&alice_cold));
+    assert_eq!(
+        s.post(
+            "/admin/users",
+            json!({"tenantId":"tnt_prop","userId":"usr_zed","role":"x"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}

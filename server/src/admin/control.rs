@@ -88,6 +88,57 @@ pub async fn restore(State(app): State<AppState>, body: Bytes) -> Response {
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UserScope {
+    tenant_id: String,
+    user_id: String,
+    role: Option<String>,
+    /// Absent: unchanged; `null`: every property; a list: only those.
+    #[serde(default, deserialize_with = "present")]
+    properties: Option<Option<Vec<String>>>,
+}
+
+/// Tells a present `null` apart from an absent field.
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<Vec<String>>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d).map(Some)
+}
+
+/// Changes a user's role or property scope (seed 000 §3: "snapshot epoch increments when
+/// the user's property scope changes"): the dashboard tree's epochs advance, so the user's
+/// devices reset and refill Dashboard, Widget and WidgetSnapshot.
+pub async fn update_user(State(app): State<AppState>, body: Bytes) -> Response {
+    let run = async {
+        let req: UserScope = parse(&body)?;
+        let epochs_now = app
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let before = users::set_scope(
+                    &tx,
+                    &req.tenant_id,
+                    &req.user_id,
+                    req.role.as_deref(),
+                    req.properties.as_ref().map(|p| p.as_deref()),
+                )?;
+                let after = users::load(&tx, &req.tenant_id, &req.user_id)?
+                    .ok_or_else(|| ApiError::NotFound(format!("user {}", req.user_id)))?;
+                if before.role != after.role || before.properties != after.properties {
+                    let tree = [Kind::Dashboard, Kind::Widget, Kind::WidgetSnapshot];
+                    epochs::bump_all(&tx, &req.tenant_id, [req.user_id.as_str()], &tree)?;
+                }
+                let current = epochs::current(&tx, &req.tenant_id, &req.user_id)?;
+                tx.commit()?;
+                Ok(current)
+            })
+            .await?;
+        Ok::<_, ApiError>(ok(json!({"epochs": epochs_now})))
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
 fn one() -> usize {
     1
 }

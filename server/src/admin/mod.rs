@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/epoch", post(control::bump_epoch))
         .route("/admin/revoke", post(control::revoke))
         .route("/admin/restore", post(control::restore))
+        .route("/admin/users", post(control::update_user))
         .route(
             "/admin/faults",
             post(control::add_faults).delete(control::clear_faults),
