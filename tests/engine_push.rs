@@ -1,0 +1,430 @@
+//! The push loop against the fake server and scripted failures: batches and their keys,
+//! byte-identical retries, every whole-request outcome, crash recovery of an in-flight
+//! batch, and the outbox across pull's cold start and 403 wipe.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod engine_push_common;
+
+use engine_push_common::*;
+use serde_json::json;
+use sync_core::engine::{HttpResponse, PushError, StoreError, TransportError};
+use sync_core::protocol::push::idempotency_key;
+use sync_core::protocol::Kind;
+
+#[test]
+fn sixty_renames_go_out_as_fifty_then_ten_with_sha256_keys() {
+    let mut h = PushHarness::with_server(60);
+    let mut op_ids = Vec::new();
+    for i in 0..60 {
+        op_ids.push(
+            h.rename(&query_id(i), &format!("Renamed {i}"))
+                .unwrap()
+                .op_id,
+        );
+    }
+    let report = h.push().unwrap();
+    assert_eq!((report.batches, report.ops_applied), (2, 60));
+    assert_eq!(
+        (report.conflicts, report.dead_letters, report.retries),
+        (0, 0, 0)
+    );
+    assert!(!report.resent_in_flight);
+    assert!(report.changed_kinds.contains(&Kind::Query));
+    let requests = h.push_requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(body_op_ids(&requests[0]), op_ids[..50].to_vec());
+    assert_eq!(body_op_ids(&requests[1]), op_ids[50..].to_vec());
+    for (request, ids) in requests.iter().zip([&op_ids[..50], &op_ids[50..]]) {
+        assert_eq!(request.method, sync_core::engine::Method::Post);
+        assert_eq!(
+            header(request, "Idempotency-Key"),
+            Some(idempotency_key(ids.iter().map(String::as_str)).as_str())
+        );
+    }
+    let batches: Vec<u64> = h.progress.iter().map(|p| p.batches).collect();
+    assert_eq!(batches, vec![1, 2]);
+    assert!(h.ops().is_empty());
+    assert!(h.outbox().in_flight.is_none());
+    for i in [0, 49, 50, 59] {
+        assert_eq!(h.stored(&query_id(i)), Some((2, format!("Renamed {i}"))));
+        assert_eq!(h.server().query(&query_id(i)).unwrap().version, 2);
+    }
+    // Pull then brings our own versions back: nothing newer, nothing rewritten.
+    let pulled = h.pull().unwrap();
+    assert_eq!(pulled.applied.get(&Kind::Query), None);
+    assert_eq!(pulled.duplicates_skipped, 60);
+    // Nothing left: a second push sends nothing.
+    let again = h.push().unwrap();
+    assert_eq!(again.batches, 0);
+    assert_eq!(h.push_requests().len(), 2);
+}
+
+#[test]
+fn a_smaller_batch_size_is_honoured() {
+    let mut h = PushHarness::with_server(5);
+    for i in 0..5 {
+        h.rename(&query_id(i), "N").unwrap();
+    }
+    h.config.batch_size = 2;
+    assert_eq!(h.push().unwrap().batches, 3);
+    let sizes: Vec<usize> = h
+        .push_requests()
+        .iter()
+        .map(|r| body_op_ids(r).len())
+        .collect();
+    assert_eq!(sizes, vec![2, 2, 1]);
+}
+
+#[test]
+fn retries_are_byte_identical_and_back_off() {
+    let mut h = PushHarness::with_server(2);
+    h.rename("qry_000", "A").unwrap();
+    h.rename("qry_001", "B").unwrap();
+    h.transport.respond(503, "{}");
+    h.transport.fail(TransportError::Timeout);
+    h.transport.respond(502, "bad gateway");
+    let report = h.push().unwrap();
+    assert_eq!((report.retries, report.ops_applied), (3, 2));
+    let requests = h.push_requests();
+    assert_eq!(requests.len(), 4);
+    assert!(
+        requests.windows(2).all(|w| w[0] == w[1]),
+        "same body, same key"
+    );
+    assert_eq!(h.clock.sleeps().len(), 3);
+    // Full jitter below min(cap, base·2^n).
+    for (n, sleep) in h.clock.sleeps().iter().enumerate() {
+        assert!(*sleep < 500 << n, "{sleep}");
+    }
+}
+
+#[test]
+fn server_errors_and_network_failures_are_bounded_and_keep_the_batch() {
+    let mut h = PushHarness::with_server(1);
+    h.config.max_attempts = 3;
+    h.rename("qry_000", "A").unwrap();
+    for _ in 0..3 {
+        h.transport.respond(500, "{}");
+    }
+    let e = h.push().unwrap_err();
+    assert_eq!(
+        e,
+        PushError::ServerError {
+            status: 500,
+            attempts: 3
+        }
+    );
+    assert!(e.retryable());
+    let stored = h.outbox().in_flight.expect("the batch stays stored");
+    assert!(h.ops()[0].in_flight);
+    // A rename now does not touch the in-flight op: it becomes a second op.
+    h.rename("qry_000", "B").unwrap();
+    assert_eq!(h.ops().len(), 2);
+
+    for _ in 0..3 {
+        h.transport.fail(TransportError::Network("offline".into()));
+    }
+    let e = h.push().unwrap_err();
+    assert_eq!((e.code(), e.retryable()), ("offline", true));
+    assert_eq!(h.outbox().in_flight.as_ref(), Some(&stored));
+    let sent = h.push_requests();
+    assert_eq!(sent.len(), 6);
+    assert!(sent
+        .iter()
+        .all(|r| r.body.as_deref() == Some(stored.body.as_str())));
+
+    // Back online: the stored batch goes first, then the second op, rebased on it.
+    let report = h.push().unwrap();
+    assert!(report.resent_in_flight);
+    assert_eq!(
+        (report.batches, report.ops_applied, report.conflicts),
+        (2, 2, 0)
+    );
+    assert_eq!(
+        h.push_requests()[6].body.as_deref(),
+        Some(stored.body.as_str())
+    );
+    assert_eq!(h.stored("qry_000"), Some((3, "B".into())));
+    assert_eq!(h.server().query("qry_000").unwrap().version, 3);
+}
+
+#[test]
+fn unauthorized_is_retried_once_then_surfaced_with_the_batch_kept() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.transport.respond(401, r#"{"error":"unauthorized"}"#);
+    let report = h.push().unwrap();
+    assert_eq!((report.retries, report.ops_applied), (1, 1));
+
+    h.rename("qry_000", "B").unwrap();
+    h.transport.respond(401, "{}");
+    h.transport.respond(401, "{}");
+    let e = h.push().unwrap_err();
+    assert_eq!((e.code(), e.retryable()), ("unauthorized", false));
+    assert!(h.outbox().in_flight.is_some());
+    h.transport
+        .fail(TransportError::Token("host refused".into()));
+    assert_eq!(h.push().unwrap_err().code(), "unauthorized");
+    assert!(h.outbox().in_flight.is_some());
+    assert_eq!(h.push().unwrap().ops_applied, 1);
+}
+
+#[test]
+fn forbidden_pauses_pushing_and_keeps_everything() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.transport.respond(403, r#"{"error":"forbidden"}"#);
+    assert_eq!(h.push().unwrap_err(), PushError::Forbidden);
+    assert!(h.store.contents().meta.access_revoked);
+    let kept = h.outbox();
+    assert!(kept.in_flight.is_some());
+    // Paused: nothing is sent while access is revoked.
+    let sent = h.transport.requests().len();
+    let e = h.push().unwrap_err();
+    assert_eq!((e.code(), e.retryable()), ("forbidden", false));
+    assert_eq!(h.transport.requests().len(), sent);
+    assert_eq!(h.outbox(), kept);
+    // A successful pull clears the flag; the kept batch then goes out as it was.
+    h.pull().unwrap();
+    assert!(!h.store.contents().meta.access_revoked);
+    let report = h.push().unwrap();
+    assert!(report.resent_in_flight);
+    assert_eq!(report.ops_applied, 1);
+}
+
+#[test]
+fn rate_limits_wait_retry_after() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.transport.rate_limit("7");
+    let report = h.push().unwrap();
+    assert_eq!(h.clock.sleeps(), vec![7_000]);
+    assert_eq!((report.retries, report.ops_applied), (1, 1));
+
+    h.rename("qry_000", "B").unwrap();
+    h.transport.rate_limit("3600");
+    let e = h.push().unwrap_err();
+    assert_eq!(
+        e,
+        PushError::RateLimited {
+            retry_after_ms: 3_600_000
+        }
+    );
+    assert!(e.retryable());
+    assert!(h.outbox().in_flight.is_some());
+    assert_eq!(h.push().unwrap().ops_applied, 1);
+}
+
+#[test]
+fn malformed_bodies_are_retried_and_a_truncated_answer_applies_once() {
+    let mut h = PushHarness::with_server(1);
+    h.config.max_attempts = 2;
+    let op = h.rename("qry_000", "A").unwrap();
+    h.transport.respond(200, "{\"results\": [");
+    h.transport.respond(200, "not json");
+    let e = h.push().unwrap_err();
+    assert_eq!((e.code(), e.retryable()), ("bad_response", true));
+    assert!(h.outbox().in_flight.is_some());
+    assert!(h.server().applications().is_empty());
+
+    // The server applies, but the body arrives cut: the retry gets the stored answer.
+    h.server()
+        .inject(sync_core::engine::Fault::TruncateResponse);
+    let report = h.push().unwrap();
+    assert_eq!((report.retries, report.ops_applied), (1, 1));
+    assert_eq!(h.server().applications()[&op.op_id], 1);
+    assert_eq!(h.stored("qry_000"), Some((2, "A".into())));
+}
+
+#[test]
+fn a_request_the_server_will_never_take_dead_letters_its_ops_and_the_queue_moves_on() {
+    let mut h = PushHarness::with_server(3);
+    h.config.batch_size = 2;
+    for i in 0..3 {
+        h.rename(&query_id(i), "N").unwrap();
+    }
+    h.transport.respond(400, r#"{"error":"too_many_ops"}"#);
+    let report = h.push().unwrap();
+    assert_eq!(
+        (report.dead_letters, report.ops_applied, report.batches),
+        (2, 1, 2)
+    );
+    let dead = h.dead_letters();
+    assert_eq!(dead.len(), 2);
+    for (d, i) in dead.iter().zip(0..) {
+        assert_eq!(
+            (d.status, d.reason.as_str(), d.source.as_str()),
+            (400, "too_many_ops", "op")
+        );
+        assert_eq!(d.entity_id, query_id(i));
+        assert_eq!(d.payload["patch"]["name_i18n"]["default"], "N");
+        assert!(d.id.starts_with("dlt_"));
+    }
+    assert!(h.outbox().in_flight.is_none());
+    assert_eq!(h.stored("qry_002"), Some((2, "N".into())));
+    // Their pending names are gone; the rows show the server's names again.
+    assert_eq!(h.shown("qry_000"), Some((1, "Q0".into(), false)));
+}
+
+#[test]
+fn bad_identity_is_a_programming_error_that_keeps_the_batch() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "N").unwrap();
+    h.transport.respond(400, r#"{"error":"bad_identity"}"#);
+    let e = h.push().unwrap_err();
+    assert_eq!((e.code(), e.retryable()), ("bad_request", false));
+    assert!(h.dead_letters().is_empty());
+    assert!(h.outbox().in_flight.is_some());
+}
+
+#[test]
+fn an_in_flight_batch_of_a_page_that_died_is_resent_first_and_applied_once() {
+    let mut h = PushHarness::with_server(2);
+    let a = h.rename("qry_000", "A").unwrap();
+    // The server applies the batch, but the page dies before the answer arrives.
+    assert!(h.push_and_crash());
+    assert_eq!(h.server().applications()[&a.op_id], 1);
+    let stored = h.outbox().in_flight.unwrap();
+    // On the next start, more edits were made meanwhile.
+    let b = h.rename("qry_000", "B").unwrap();
+    let c = h.rename("qry_001", "C").unwrap();
+    assert_ne!(b.op_id, a.op_id);
+
+    let report = h.push().unwrap();
+    assert!(report.resent_in_flight);
+    let requests = h.push_requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[1], requests[0], "re-sent byte-identical, same key");
+    assert_eq!(requests[1].body.as_deref(), Some(stored.body.as_str()));
+    assert_eq!(
+        body_op_ids(&requests[2]),
+        vec![b.op_id.clone(), c.op_id.clone()]
+    );
+    assert_eq!(
+        (report.batches, report.ops_applied, report.conflicts),
+        (2, 3, 0)
+    );
+    for (op, times) in h.server().applications() {
+        assert_eq!(times, 1, "{op} applied once");
+    }
+    // B was made on version 1 while A was in flight; it was rebased on A's version.
+    assert_eq!(h.stored("qry_000"), Some((3, "B".into())));
+    assert_eq!(h.server().query("qry_000").unwrap().version, 3);
+}
+
+#[test]
+fn a_batch_stored_before_the_request_left_is_sent_on_the_next_start() {
+    let mut h = PushHarness::with_server(1);
+    let a = h.rename("qry_000", "A").unwrap();
+    // The page dies after storing the batch but before the request reached the server.
+    h.server().inject(sync_core::engine::Fault::Network);
+    assert!(h.push_and_crash());
+    assert!(h.server().applications().is_empty());
+    assert!(h.outbox().in_flight.is_some());
+    let report = h.push().unwrap();
+    assert!(report.resent_in_flight);
+    assert_eq!(h.server().applications()[&a.op_id], 1);
+}
+
+#[test]
+fn a_lost_response_is_replayed_from_the_servers_idempotency_store() {
+    let mut h = PushHarness::with_server(1);
+    let a = h.rename("qry_000", "A").unwrap();
+    h.server().inject(sync_core::engine::Fault::LoseResponse);
+    let report = h.push().unwrap();
+    assert_eq!((report.retries, report.ops_applied), (1, 1));
+    assert_eq!(h.server().applications()[&a.op_id], 1);
+    let requests = h.push_requests();
+    assert_eq!(requests[0], requests[1]);
+}
+
+#[test]
+fn the_outbox_survives_a_cold_start_and_a_forbidden_wipe() {
+    let mut h = PushHarness::with_server(2);
+    h.rename("qry_000", "A").unwrap();
+    h.command(
+        "POST",
+        "/api/v1/analytics/dashboards",
+        json!({"name_i18n": {"default": "D"}}),
+        None,
+    )
+    .unwrap();
+    let before = h.outbox();
+
+    // 410: every replicated row and the cursor dropped, cold start refills them.
+    h.transport.respond(410, r#"{"error":"cursor_invalid"}"#);
+    let pulled = h.pull().unwrap();
+    assert_eq!(pulled.cold_restarts, 1);
+    assert_eq!(h.outbox(), before);
+    assert_eq!(h.shown("qry_000"), Some((1, "A".into(), true)));
+
+    // 403: rows of every kind wiped, pushing paused, the outbox kept.
+    h.transport.respond(403, r#"{"error":"forbidden"}"#);
+    assert_eq!(h.pull().unwrap_err().code(), "forbidden");
+    assert!(h.store.contents().rows.is_empty());
+    assert_eq!(h.outbox(), before);
+    assert_eq!(h.push().unwrap_err(), PushError::Forbidden);
+    assert_eq!(h.outbox(), before);
+
+    // Access back: pull refills, push sends the kept edits.
+    h.pull().unwrap();
+    let report = h.push().unwrap();
+    assert_eq!((report.ops_applied, report.commands_done), (1, 1));
+    assert!(h.pending().is_empty());
+}
+
+#[test]
+fn a_storage_failure_while_starting_a_batch_sends_nothing() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    let before = h.outbox();
+    h.store.fail_next_outbox_write(StoreError::QuotaExceeded);
+    let e = h.push().unwrap_err();
+    assert_eq!(e.code(), "quota_exceeded");
+    assert!(h
+        .transport
+        .requests()
+        .iter()
+        .all(|r| r.path_and_query != "/internal/sync/push"));
+    assert_eq!(h.outbox(), before);
+    assert_eq!(h.push().unwrap().ops_applied, 1);
+}
+
+#[test]
+fn unexpected_statuses_are_retried_as_unreadable() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.transport.push(Ok(HttpResponse {
+        status: 304,
+        retry_after: None,
+        body: Vec::new(),
+    }));
+    let report = h.push().unwrap();
+    assert_eq!((report.retries, report.ops_applied), (1, 1));
+}
+
+#[test]
+fn sync_pushes_then_pulls() {
+    let h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.server().rename_on_server("qry_000", "S");
+    h.server().add_query("qry_new", USER, "New");
+    let report = futures::executor::block_on(sync_core::engine::sync(
+        &h.store,
+        &h.transport,
+        &h.clock,
+        &h.random,
+        &h.config,
+        &h.pull_config,
+    ))
+    .unwrap();
+    let pushed = report.push.unwrap();
+    assert_eq!(pushed.conflicts, 1);
+    assert!(report.pull.drained);
+    assert_eq!(h.stored("qry_000"), Some((2, "S".into())));
+    assert_eq!(h.stored("qry_new"), Some((1, "New".into())));
+    let js = serde_json::to_value(&pushed).unwrap();
+    assert_eq!(js["conflicts"], 1);
+    assert_eq!(js["newConflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(js["resentInFlight"], false);
+}
