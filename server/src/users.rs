@@ -152,24 +152,6 @@ pub fn set_revoked(
     Ok(before)
 }
 
-#[cfg(test)]
-pub mod tests_support {
-    use super::*;
-
-    /// A user with every property and no revocation, for unit tests.
-    pub fn user(id: &str, role: &str) -> UserRecord {
-        UserRecord {
-            id: id.into(),
-            role: role.into(),
-            display_name: id.into(),
-            properties: None,
-            revoked: false,
-            revoked_kinds: None,
-            token_sha256: token_digest("t"),
-        }
-    }
-}
-
 /// Changes a user's role and/or visible properties (`Some(None)` = every property).
 /// Returns the user as it was before, or `NotFound`.
 pub fn set_scope(
@@ -195,4 +177,22 @@ pub fn set_scope(
         )?;
     }
     Ok(before)
+}
+
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    /// A user with every property and no revocation, for unit tests.
+    pub fn user(id: &str, role: &str) -> UserRecord {
+        UserRecord {
+            id: id.into(),
+            role: role.into(),
+            display_name: id.into(),
+            properties: None,
+            revoked: false,
+            revoked_kinds: None,
+            token_sha256: token_digest("t"),
+        }
+    }
 }
