@@ -40,21 +40,13 @@ fn needs_stripping(kind: Kind) -> bool {
     matches!(kind, Kind::Dashboard | Kind::Query | Kind::DqAlertOpen)
 }
 
-/// A built page: its JSON body and how many items it holds.
-#[derive(Debug, Clone)]
-pub struct BuiltPage {
-    pub body: String,
-    pub items: usize,
-    pub drained: bool,
-}
-
-/// Builds the page and signs its `nextCursor`. Runs in one transaction, so the page sees
+/// Builds the page, signs its `nextCursor` and returns the JSON body. Runs in one transaction, so the page sees
 /// one consistent state of the log (and alerts that aged out are tombstoned first).
 pub fn build_page(
     conn: &mut Connection,
     codec: &CursorCodec,
     req: &PageRequest,
-) -> Result<BuiltPage, ApiError> {
+) -> Result<String, ApiError> {
     let tenant = req.identity.tenant_id.as_str();
     let tx = conn.transaction()?;
     log::expire_alerts(&tx, tenant, req.now_ms)?;
@@ -151,10 +143,5 @@ pub fn build_page(
         device_id: req.identity.device_id.clone(),
         kinds,
     };
-    let drained = full_at.is_none();
-    Ok(BuiltPage {
-        body: page_json(&items, &codec.sign(&payload), drained),
-        items: items.len(),
-        drained,
-    })
+    Ok(page_json(&items, &codec.sign(&payload), full_at.is_none()))
 }

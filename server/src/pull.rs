@@ -127,7 +127,7 @@ async fn serve_pull(
         .db
         .call(move |conn| build_page(conn, &codec, &request))
         .await?;
-    let body = page.body.into_bytes();
+    let body = page.into_bytes();
     Ok(match fault {
         Some(fault) => fault.mangle(body),
         None => json_bytes(body),
