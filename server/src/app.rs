@@ -2,15 +2,17 @@
 
 use crate::activity::Activity;
 use crate::admin;
+use crate::authoring;
 use crate::clock::SimClock;
 use crate::cors;
 use crate::db::Db;
 use crate::error::json_response;
 use crate::faults::FaultBook;
 use crate::pull;
+use crate::push;
 use crate::users::hex;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -110,7 +112,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/internal/sync/pull", get(pull::pull));
+        .route("/internal/sync/pull", get(pull::pull))
+        .route("/internal/sync/push", post(push::push))
+        .merge(authoring::router());
     if state.admin {
         router = router.merge(admin::router());
     }

@@ -2,6 +2,7 @@
 //! bearer token against the user's stored digest (`401 unauthorized`), then the access
 //! binding (`403 forbidden`, naming the revoked kinds when the revocation named some).
 
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::users::{self, UserRecord};
 use axum::http::{header, HeaderMap};
@@ -47,6 +48,19 @@ pub fn authenticate(
         });
     }
     Ok(user)
+}
+
+/// Identity headers, then token and access binding, for the write endpoints (the same
+/// checks and order as pull, minus the paging parameters).
+pub async fn authorize(db: &Db, headers: &HeaderMap) -> Result<(Identity, UserRecord), ApiError> {
+    let identity = identity_from_headers(headers)?;
+    let token = bearer_token(headers);
+    let user = {
+        let identity = identity.clone();
+        db.call(move |conn| authenticate(conn, &identity, token.as_deref()))
+            .await?
+    };
+    Ok((identity, user))
 }
 
 #[cfg(test)]

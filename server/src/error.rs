@@ -29,6 +29,20 @@ pub enum ApiError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("the Idempotency-Key header is required")]
+    MissingIdempotencyKey,
+    #[error("bad Idempotency-Key: {0}")]
+    BadIdempotencyKey(String),
+    #[error("more than {max} ops in one push")]
+    TooManyOps { max: usize },
+    /// `422`: the request is well-formed but asks for something the server refuses.
+    #[error("{error}: {reason}")]
+    Unprocessable { error: &'static str, reason: String },
+    #[error("If-Match is required")]
+    PreconditionRequired,
+    /// `412` with the entity as it is now, so the client can offer a merge.
+    #[error("the entity changed since the version in If-Match")]
+    PreconditionFailed { current: Value },
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     #[error("internal error: {0}")]
@@ -57,9 +71,18 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     res
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, body) = match &self {
+impl ApiError {
+    /// Shorthand for a `422` with a stable code and a human reason.
+    pub fn unprocessable(error: &'static str, reason: impl Into<String>) -> Self {
+        ApiError::Unprocessable {
+            error,
+            reason: reason.into(),
+        }
+    }
+
+    /// The status and JSON body this error answers with (`Retry-After` aside).
+    pub fn parts(&self) -> (StatusCode, Value) {
+        match self {
             ApiError::BadIdentity(reason) => (
                 StatusCode::BAD_REQUEST,
                 json!({"error": "bad_identity", "reason": reason}),
@@ -74,15 +97,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::CursorInvalid => (StatusCode::GONE, json!({"error": "cursor_invalid"})),
             ApiError::BadPageSize => (StatusCode::BAD_REQUEST, json!({"error": "bad_page_size"})),
-            ApiError::RateLimited { retry_after } => {
-                let mut res = json_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &json!({"error": "rate_limited", "retryAfter": retry_after}),
-                );
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
-                return res;
-            }
+            ApiError::RateLimited { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "rate_limited", "retryAfter": retry_after}),
+            ),
             ApiError::BadRequest(reason) => (
                 StatusCode::BAD_REQUEST,
                 json!({"error": "bad_request", "reason": reason}),
@@ -95,6 +113,30 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 json!({"error": "conflict", "reason": reason}),
             ),
+            ApiError::MissingIdempotencyKey => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "missing_idempotency_key"}),
+            ),
+            ApiError::BadIdempotencyKey(reason) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "bad_idempotency_key", "reason": reason}),
+            ),
+            ApiError::TooManyOps { max } => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "too_many_ops", "max": max}),
+            ),
+            ApiError::Unprocessable { error, reason } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": error, "reason": reason}),
+            ),
+            ApiError::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                json!({"error": "precondition_required"}),
+            ),
+            ApiError::PreconditionFailed { current } => (
+                StatusCode::PRECONDITION_FAILED,
+                json!({"error": "precondition_failed", "current": current}),
+            ),
             ApiError::Database(_) | ApiError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -102,7 +144,18 @@ impl IntoResponse for ApiError {
                     json!({"error": "internal"}),
                 )
             }
-        };
-        json_response(status, &body)
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.parts();
+        let mut res = json_response(status, &body);
+        if let ApiError::RateLimited { retry_after } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        res
     }
 }

@@ -1,6 +1,7 @@
 //! Fault injection for tests (`POST /admin/faults`): the next N responses of a target for
 //! a tenant are replaced or mangled, so clients can prove they survive 500s, 429s, slow
-//! answers, truncated or malformed bodies and dropped connections.
+//! answers, truncated or malformed bodies, dropped connections and — on the write side —
+//! requests that were applied but whose answer never arrived.
 
 use crate::error::ApiError;
 use axum::body::{Body, Bytes};
@@ -12,11 +13,16 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Which endpoint a fault applies to. `Push` joins when the push endpoint exists.
+/// Which endpoint a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FaultTarget {
+    /// `GET /internal/sync/pull`.
     Pull,
+    /// `POST /internal/sync/push`.
+    Push,
+    /// The authoring endpoints under `/api/v1/analytics/dashboards`.
+    Command,
 }
 
 /// One injected fault.
@@ -38,10 +44,30 @@ pub enum Fault {
     Malformed,
     /// Start the real body, then close the connection before it is complete.
     Drop,
+    /// Write endpoints only: apply the request fully (its answer is stored under its
+    /// `Idempotency-Key`), then answer `502 {"error":"response_lost"}` with
+    /// `Connection: close` instead, so the client must retry with the same key.
+    LoseResponse,
 }
 
 impl Fault {
-    pub fn validate(&self) -> Result<(), ApiError> {
+    /// Checks the fault's parameters and that it makes sense for `target`: `lose_response`
+    /// needs a write to apply, and a "malformed" authoring answer cannot exist (the client
+    /// reads nothing from a 2xx command answer, so it would turn into a silent loss).
+    pub fn validate(&self, target: FaultTarget) -> Result<(), ApiError> {
+        match (self, target) {
+            (Fault::LoseResponse, FaultTarget::Pull) => {
+                return Err(ApiError::BadRequest(
+                    "lose_response is for the push and command targets".into(),
+                ))
+            }
+            (Fault::Malformed, FaultTarget::Command) => {
+                return Err(ApiError::BadRequest(
+                    "malformed is for the pull and push targets".into(),
+                ))
+            }
+            _ => {}
+        }
         match self {
             Fault::Status { status } if !(100..=599).contains(status) => Err(ApiError::BadRequest(
                 "status must be between 100 and 599".into(),
@@ -53,8 +79,9 @@ impl Fault {
         }
     }
 
-    /// The response of a fault that replaces the real answer; `None` for faults that need it.
-    pub fn replacement(&self) -> Option<Response> {
+    /// The response of a fault that replaces the real answer (nothing is applied); `None`
+    /// for faults that need the real answer.
+    pub fn replacement(&self, target: FaultTarget) -> Option<Response> {
         match self {
             Fault::Status { status } => {
                 let status =
@@ -76,21 +103,32 @@ impl Fault {
                 }
                 .into_response(),
             ),
-            Fault::Malformed => Some(json_bytes(
-                br#"{"items":[{"kind":"Widget","op":"explode"}],"nextCursor":"x","drained":true}"#
+            Fault::Malformed => Some(json_bytes(match target {
+                FaultTarget::Push => br#"{"results":[{"opId":"op_x","ok":"explode"}]}"#.to_vec(),
+                _ => br#"{"items":[{"kind":"Widget","op":"explode"}],"nextCursor":"x","drained":true}"#
                     .to_vec(),
-            )),
-            Fault::Delay { .. } | Fault::Truncate | Fault::Drop => None,
+            })),
+            Fault::Delay { .. } | Fault::Truncate | Fault::Drop | Fault::LoseResponse => None,
         }
     }
 
-    /// Mangles the real body for `Truncate` and `Drop`; other faults pass it through.
-    pub fn mangle(&self, body: Vec<u8>) -> Response {
+    /// Mangles the real answer for `Truncate` and `Drop`; `LoseResponse` replaces it with
+    /// a `502`; other faults pass it through.
+    pub fn mangle(&self, status: StatusCode, body: Vec<u8>) -> Response {
         match self {
             Fault::Truncate => {
                 let mut body = body;
                 body.truncate(body.len() / 2);
-                json_bytes(body)
+                json_bytes_with(status, body)
+            }
+            Fault::LoseResponse => {
+                let mut res = crate::error::json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &serde_json::json!({"error": "response_lost"}),
+                );
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                res
             }
             Fault::Drop => {
                 let full = body.len();
@@ -106,6 +144,7 @@ impl Fault {
                     ))
                 });
                 let mut res = Response::new(Body::from_stream(head.chain(cut)));
+                *res.status_mut() = status;
                 let headers = res.headers_mut();
                 headers.insert(
                     header::CONTENT_TYPE,
@@ -114,15 +153,21 @@ impl Fault {
                 headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
                 res
             }
-            _ => json_bytes(body),
+            _ => json_bytes_with(status, body),
         }
     }
 }
 
 /// A `200` JSON response whose Content-Length is exactly the bytes sent.
 pub fn json_bytes(body: Vec<u8>) -> Response {
+    json_bytes_with(StatusCode::OK, body)
+}
+
+/// A JSON response with this status whose Content-Length is exactly the bytes sent.
+pub fn json_bytes_with(status: StatusCode, body: Vec<u8>) -> Response {
     let len = body.len();
     let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
     let headers = res.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -151,7 +196,7 @@ impl FaultBook {
         fault: Fault,
         count: usize,
     ) -> Result<usize, ApiError> {
-        fault.validate()?;
+        fault.validate(target)?;
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         let queue = queues.entry((tenant.to_string(), target)).or_default();
         if queue.len().saturating_add(count) > MAX_QUEUED {

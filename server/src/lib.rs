@@ -1,16 +1,20 @@
-//! The reference sync server for sync-core: the pull side of the wire contract
-//! (docs/protocol.md) over SQLite, demo data, a loopback-only admin API for tests, and a
-//! snapshot generator.
+//! The reference sync server for sync-core: the wire contract (docs/protocol.md) over
+//! SQLite — pull, push and the authoring commands — with demo data, a loopback-only admin
+//! API for tests, and a snapshot generator.
 //!
 //! Request flow: [`pull`] checks identity, paging, token ([`auth`]), cursor and injected
 //! [`faults`], then [`page`] scans the change log written by [`log`], filtered by
-//! [`visibility`] and stripped by [`privacy`].
+//! [`visibility`] and stripped by [`privacy`]. [`push`] and [`authoring`] check identity
+//! and token the same way, replay stored answers ([`idempotency`]), run under injected
+//! faults ([`write_faults`]) and write through [`log`], so every change reaches devices
+//! through pull.
 
 pub mod activity;
 pub mod admin;
 pub mod app;
 pub mod audience;
 pub mod auth;
+pub mod authoring;
 pub mod clock;
 pub mod cors;
 pub mod db;
@@ -18,10 +22,14 @@ pub mod epochs;
 pub mod error;
 pub mod faults;
 pub mod generator;
+pub mod idempotency;
 pub mod log;
+pub mod names;
 pub mod page;
 pub mod privacy;
 pub mod pull;
+pub mod push;
+pub mod push_apply;
 pub mod row_meta;
 pub mod schema;
 pub mod seed;
@@ -30,6 +38,7 @@ pub mod timefmt;
 pub mod users;
 pub mod visibility;
 pub mod wire;
+pub mod write_faults;
 
 pub use app::{cursor_key, router, serve, AppState, ServerOptions, DEV_CURSOR_KEY};
 pub use db::Db;

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::faults::{json_bytes, Fault, FaultTarget};
 use crate::page::{build_page, PageRequest};
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
@@ -98,7 +98,7 @@ async fn serve_pull(
     };
     let fault = app.faults.take(&identity.tenant_id, FaultTarget::Pull);
     if let Some(fault) = &fault {
-        if let Some(res) = fault.replacement() {
+        if let Some(res) = fault.replacement(FaultTarget::Pull) {
             return Ok(res);
         }
         if let Fault::Delay { ms } = fault {
@@ -129,7 +129,7 @@ async fn serve_pull(
         .await?;
     let body = page.into_bytes();
     Ok(match fault {
-        Some(fault) => fault.mangle(body),
+        Some(fault) => fault.mangle(StatusCode::OK, body),
         None => json_bytes(body),
     })
 }

@@ -9,8 +9,12 @@
 //! `first_position` lets a page skip tombstones of rows a device cannot hold:
 //! a row first written after the device's position was never sent to it.
 //!
-//! Push (`POST /internal/sync/push`) will add an idempotency table and an applied-op table
-//! beside these; Query rows already carry the `version` that push compares against.
+//!
+//! The write side keeps three more tables, all durable so a restart never forgets what was
+//! applied: `push_ops` (the first result of every applied op, which makes an op id apply
+//! at most once under any idempotency key), `push_applications` (an append-only record of
+//! every application, the independent witness `/admin/push-log` counts from) and
+//! `idempotent_answers` (the first answer per `Idempotency-Key`, replayed byte-for-byte).
 
 use rusqlite::Connection;
 
@@ -55,6 +59,37 @@ CREATE TABLE IF NOT EXISTS rows (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rows_log ON rows (tenant_id, position);
 CREATE INDEX IF NOT EXISTS rows_parent ON rows (tenant_id, kind, parent_id, ts_ms);
+CREATE TABLE IF NOT EXISTS push_ops (
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    op_id      TEXT NOT NULL,
+    query_id   TEXT NOT NULL,
+    result     TEXT NOT NULL,        -- the first PushResult as JSON
+    applied_ms INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL DEFAULT 0, -- later deliveries answered from `result`
+    PRIMARY KEY (tenant_id, user_id, op_id)
+);
+CREATE TABLE IF NOT EXISTS push_applications (
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    op_id      TEXT NOT NULL,
+    query_id   TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    position   INTEGER NOT NULL,
+    applied_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS push_applications_op ON push_applications (tenant_id, op_id);
+CREATE TABLE IF NOT EXISTS idempotent_answers (
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    scope      TEXT NOT NULL,        -- 'push' or 'command': the two key spaces never mix
+    key        TEXT NOT NULL,
+    status     INTEGER NOT NULL,
+    body       BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    replays    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, user_id, scope, key)
+);
 "#;
 
 /// Creates the tables if they are missing and sets the pragmas a single-writer server wants.

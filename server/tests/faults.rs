@@ -83,17 +83,19 @@ async fn status_rate_limit_and_delay() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.json()["reason"].is_string());
     }
-    let r = s
-        .post(
-            "/admin/faults",
-            json!({"tenantId":"tnt_f1","target":"push","count":1,"fault":{"type":"truncate"}}),
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::BAD_REQUEST,
-        "push is not a target yet"
-    );
+    for (target, fault) in [
+        ("pull", json!({"type":"lose_response"})),
+        ("command", json!({"type":"malformed"})),
+        ("replies", json!({"type":"truncate"})),
+    ] {
+        let r = s
+            .post(
+                "/admin/faults",
+                json!({"tenantId":"tnt_f1","target":target,"count":1,"fault":fault}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{target} {fault}");
+    }
 }
 
 #[tokio::test]

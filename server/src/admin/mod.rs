@@ -4,6 +4,7 @@
 //! `reason`.
 
 mod control;
+mod push;
 mod rows;
 mod tenants;
 
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tenants", post(tenants::create))
         .route("/admin/rows", post(rows::write).get(rows::read))
         .route("/admin/snapshots", post(rows::append_snapshot))
+        .route("/admin/queries/rename", post(push::rename_query))
+        .route("/admin/push-log", get(push::push_log))
         .route("/admin/epoch", post(control::bump_epoch))
         .route("/admin/revoke", post(control::revoke))
         .route("/admin/restore", post(control::restore))

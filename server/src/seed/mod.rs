@@ -142,6 +142,13 @@ pub fn reseed_tenant(
         "DELETE FROM users WHERE tenant_id = ?1",
         params![spec.tenant_id],
     )?;
+    // The write history belongs to the data it changed: a re-seeded tenant starts clean.
+    for table in ["push_ops", "push_applications", "idempotent_answers"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
+            params![spec.tenant_id],
+        )?;
+    }
     let summary = write_tenant(&tx, spec, now_ms)?;
     if existed {
         let ids: Vec<&str> = summary.users.iter().map(|u| u.user_id.as_str()).collect();

@@ -1,0 +1,132 @@
+//! Write-side admin: `POST /admin/queries/rename` (a server-side rename, to put a device's
+//! queued rename in conflict) and `GET /admin/push-log` (what push applied, counted from
+//! the append-only `push_applications` record, so tests can prove an op applied once).
+
+use super::{ok, parse, require_tenant};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::names::validate_name;
+use crate::push_apply::rename_on_server;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{params, Connection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Rename {
+    tenant_id: String,
+    query_id: String,
+    name_i18n: Value,
+}
+
+pub async fn rename_query(State(app): State<AppState>, body: Bytes) -> Response {
+    let run = async {
+        let req: Rename = parse(&body)?;
+        let name = validate_name(&req.name_i18n)
+            .map_err(|why| ApiError::BadRequest(format!("name_i18n {why}")))?;
+        let now = app.clock.now_ms();
+        let written = app
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                require_tenant(&tx, &req.tenant_id)?;
+                let written = rename_on_server(&tx, &req.tenant_id, &req.query_id, name, now)?;
+                tx.commit()?;
+                Ok(written)
+            })
+            .await?;
+        Ok::<_, ApiError>(ok(serde_json::to_value(written)?))
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn push_log(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let run = async {
+        let mut tenant = None;
+        let mut user = None;
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "tenantId" => tenant = Some(v.into_owned()),
+                "userId" => user = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let tenant = tenant.ok_or_else(|| ApiError::BadRequest("tenantId is required".into()))?;
+        let log = app
+            .db
+            .call(move |conn| {
+                require_tenant(conn, &tenant)?;
+                Ok(json!({
+                    "tenantId": tenant,
+                    "ops": applied_ops(conn, &tenant, user.as_deref())?,
+                    "answers": stored_answers(conn, &tenant, user.as_deref())?,
+                }))
+            })
+            .await?;
+        Ok::<_, ApiError>(ok(log))
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Every op id that took effect, in the order it first did: how many times it was applied
+/// (the contract says 1, always), the versions it produced, and how many later deliveries
+/// were answered with its first result.
+fn applied_ops(
+    conn: &Connection,
+    tenant: &str,
+    user: Option<&str>,
+) -> Result<Vec<Value>, ApiError> {
+    let mut stmt = conn.prepare(
+        "SELECT a.user_id, a.op_id, a.query_id, COUNT(*), json_group_array(a.version),
+                COALESCE(MAX(o.duplicates), 0), MIN(a.position)
+         FROM push_applications a
+         LEFT JOIN push_ops o
+           ON o.tenant_id = a.tenant_id AND o.user_id = a.user_id AND o.op_id = a.op_id
+         WHERE a.tenant_id = ?1 AND (?2 IS NULL OR a.user_id = ?2)
+         GROUP BY a.user_id, a.op_id, a.query_id
+         ORDER BY MIN(a.position)",
+    )?;
+    let rows = stmt.query_map(params![tenant, user], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, u64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, u64>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (user_id, op_id, query_id, applied, versions, duplicates) = row?;
+        let versions: Value = serde_json::from_str(&versions)?;
+        out.push(
+            json!({"opId": op_id, "userId": user_id, "queryId": query_id,
+                        "applied": applied, "versions": versions, "duplicates": duplicates}),
+        );
+    }
+    Ok(out)
+}
+
+/// Every stored idempotent answer, with how often it was replayed.
+fn stored_answers(
+    conn: &Connection,
+    tenant: &str,
+    user: Option<&str>,
+) -> Result<Vec<Value>, ApiError> {
+    let mut stmt = conn.prepare(
+        "SELECT scope, user_id, key, status, replays FROM idempotent_answers
+         WHERE tenant_id = ?1 AND (?2 IS NULL OR user_id = ?2) ORDER BY created_ms, key",
+    )?;
+    let rows = stmt.query_map(params![tenant, user], |r| {
+        Ok(json!({
+            "scope": r.get::<_, String>(0)?, "userId": r.get::<_, String>(1)?,
+            "key": r.get::<_, String>(2)?, "status": r.get::<_, u16>(3)?,
+            "replays": r.get::<_, u64>(4)?,
+        }))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
