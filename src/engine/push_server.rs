@@ -181,6 +181,11 @@ impl PushServer {
         self.state.borrow_mut().faults.push_back(fault);
     }
 
+    /// Drops faults not consumed yet.
+    pub fn clear_faults(&self) {
+        self.state.borrow_mut().faults.clear();
+    }
+
     /// Times each op id or command key took effect.
     pub fn applications(&self) -> BTreeMap<String, u32> {
         self.state.borrow().applications.clone()

@@ -280,3 +280,17 @@ pub fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 pub fn results_body(results: Value) -> Vec<u8> {
     json!({ "results": results }).to_string().into_bytes()
 }
+
+/// Proptest settings: `default_cases` keeps `cargo test` fast; `PROPTEST_CASES=5000` runs a
+/// deep search. No regression files are written into `tests/`.
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
