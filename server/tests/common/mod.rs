@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+mod write;
+pub use write::*;
+
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
