@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 struct Rename {
     tenant_id: String,
     query_id: String,
+    #[serde(rename = "name_i18n")]
     name_i18n: Value,
 }
 
