@@ -28,6 +28,9 @@ for line in "${RESULTS[@]}"; do printf '  %s\n' "$line"; done
 printf '  total %d s\n' $(($(date +%s) - START))
 if [ "$FAILED" -gt 0 ]; then
   printf 'make test: FAILED (%d of %d steps)\n' "$FAILED" "$#"
-  exit 1
+else
+  printf 'make test: OK\n'
 fi
-printf 'make test: OK\n'
+# The plain closing line CI reads: steps, each of which is a whole suite.
+printf 'steps: %d passed, %d failed\n' $(($# - FAILED)) "$FAILED"
+[ "$FAILED" -eq 0 ]
