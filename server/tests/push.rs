@@ -70,12 +70,11 @@ async fn every_per_op_outcome_in_order() {
         assert_eq!(results[i]["error"], error, "{}", results[i]);
         assert!(results[i].get("current").is_none());
     }
-    for i in 8..=10 {
+    for result in &results[8..=10] {
         assert_eq!(
-            (&results[i]["status"], &results[i]["error"]),
+            (&result["status"], &result["error"]),
             (&json!(404), &json!("not_found")),
-            "{}",
-            results[i]
+            "{result}"
         );
     }
 

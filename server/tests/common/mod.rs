@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod write;
+#[allow(unused_imports)]
 pub use write::*;
 
 use axum::body::Body;

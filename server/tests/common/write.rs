@@ -157,3 +157,48 @@ impl TestServer {
             .collect()
     }
 }
+
+// Authoring helpers.
+
+pub const DASHBOARDS: &str = "/api/v1/analytics/dashboards";
+
+pub async fn first_key(s: &TestServer, dev: &Device, kind: &str) -> String {
+    s.pulled_rows(dev, kind).await[0]["row"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Creates a dashboard as `dev` and returns the answer body.
+pub async fn create(s: &TestServer, dev: &Device, body: Value) -> Value {
+    let r = s
+        .command(dev, Method::POST, DASHBOARDS, body, None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()
+}
+
+pub async fn put(
+    s: &TestServer,
+    dev: &Device,
+    id: &str,
+    body: Value,
+    if_match: Option<&str>,
+) -> Reply {
+    s.command(
+        dev,
+        Method::PUT,
+        &format!("{DASHBOARDS}/{id}"),
+        body,
+        if_match,
+        None,
+    )
+    .await
+}
+
+pub fn upserts_of<'a>(items: &'a [Value], kind: &str, id: &str) -> Vec<&'a Value> {
+    items
+        .iter()
+        .filter(|i| i["kind"] == kind && i["op"] == "upsert" && i["row"]["id"] == id)
+        .collect()
+}
