@@ -61,3 +61,14 @@ test: deps
 
 demo: deps
 	@scripts/demo.sh
+
+# The npm package `sync-core` (pkg/): wasm-pack build (wasm-opt skipped: the Debian binaryen
+# rejects bulk-memory wasm), tsc to pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.
+.PHONY: pkg test-pkg
+pkg:
+	cd pkg && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm pack --silent >/dev/null
+
+# Consumer install + type check + Vite build, then Playwright tests in headless Chromium
+# against a throwaway reference server (tests/e2e/run.sh).
+test-pkg:
+	@tests/e2e/run.sh

@@ -1,0 +1,78 @@
+/**
+ * Messages between the contexts (tabs, workers) that opened the same database, over one
+ * BroadcastChannel named after it. Followers never sync themselves: they ask the leader
+ * (`sync-request`, or an `rpc` for an explicit `sync`/`pull`/`push` whose result they await),
+ * and everyone learns about applied changes (`changed`), the leader's sync state
+ * (`leader-status`) and a forced logout (`logout`, after which every context closes).
+ */
+import type { Kind, PullProgress } from "./types.js";
+
+export type RpcMethod = "sync" | "pull" | "push";
+
+export interface LeaderState {
+  syncing: boolean;
+  lastSyncedAt: string | null;
+  lastError: { code: string; message: string; retryable: boolean; at: string } | null;
+  accessRevoked: boolean;
+  paused: string | null;
+  bytesSession: number;
+  bytesLastHour: number;
+  bytesColdStart: number;
+}
+
+export type ChannelMessage =
+  | { type: "changed"; from: string; kinds: Kind[]; cause: string }
+  | { type: "sync-request"; from: string }
+  | { type: "rpc"; from: string; id: string; method: RpcMethod; options: unknown }
+  | { type: "rpc-progress"; to: string; id: string; progress: PullProgress }
+  | {
+      type: "rpc-result";
+      to: string;
+      id: string;
+      ok: boolean;
+      value?: unknown;
+      error?: { code: string; message: string; retryable: boolean };
+    }
+  | { type: "leader-elected"; from: string }
+  | { type: "leader-status"; from: string; state: LeaderState }
+  | { type: "logout"; from: string };
+
+export type ChannelListener = (message: ChannelMessage) => void;
+
+/** A BroadcastChannel that tags messages with this context's id and ignores its own. */
+export class ContextChannel {
+  readonly contextId: string;
+  readonly #channel: BroadcastChannel | undefined;
+
+  constructor(databaseName: string, listener: ChannelListener) {
+    this.contextId = randomId();
+    this.#channel =
+      typeof BroadcastChannel === "function"
+        ? new BroadcastChannel(`sync-core:${databaseName}`)
+        : undefined;
+    if (this.#channel) {
+      this.#channel.onmessage = (event: MessageEvent) => {
+        const message = event.data as ChannelMessage;
+        if (message && typeof message === "object" && "type" in message) listener(message);
+      };
+    }
+  }
+
+  post(message: ChannelMessage): void {
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      // A closed channel (the context is shutting down) has no one left to tell.
+    }
+  }
+
+  close(): void {
+    this.#channel?.close();
+  }
+}
+
+export function randomId(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

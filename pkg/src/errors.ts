@@ -1,0 +1,91 @@
+/**
+ * The one error type every promise of the package rejects with. The wasm side already throws
+ * `Error`s named `SyncError` carrying `code`/`retryable`; this module turns those, and
+ * anything else that can escape (a wasm trap after a Rust panic, a DOM exception, a bare
+ * string), into an instance of the exported class so `instanceof SyncError` always holds.
+ */
+
+/** Stable codes (API.md) plus the ones this wrapper adds. */
+export type SyncErrorCode =
+  | "offline"
+  | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
+  | "server_error"
+  | "bad_response"
+  | "cursor_invalid"
+  | "storage_unavailable"
+  | "quota_exceeded"
+  | "not_editable"
+  | "snapshot_too_large"
+  | "unsynced_changes"
+  | "closed"
+  | "bad_request"
+  | "invalid_name"
+  | "invalid_command"
+  | "not_found"
+  | "leader_unavailable"
+  | "internal"
+  | (string & {});
+
+export class SyncError extends Error {
+  override readonly name = "SyncError";
+  readonly code: SyncErrorCode;
+  /** Whether the same call may succeed later without anyone changing anything. */
+  readonly retryable: boolean;
+
+  constructor(code: SyncErrorCode, message: string, retryable = false) {
+    super(message);
+    this.code = code;
+    this.retryable = retryable;
+  }
+
+  /** A plain object that survives `postMessage` / BroadcastChannel. */
+  toJSON(): { code: string; message: string; retryable: boolean } {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+let internalErrors = 0;
+
+/** How many wasm traps (Rust panics) this page has seen: each one is a bug. */
+export function internalErrorCount(): number {
+  return internalErrors;
+}
+
+function isWasmTrap(error: unknown): boolean {
+  return (
+    typeof WebAssembly !== "undefined" &&
+    typeof WebAssembly.RuntimeError === "function" &&
+    error instanceof WebAssembly.RuntimeError
+  );
+}
+
+/** Whether `error` was a wasm trap, after which the instance must not be used again. */
+export function isInternal(error: unknown): boolean {
+  return error instanceof SyncError && error.code === "internal";
+}
+
+/** Converts anything thrown or rejected into a `SyncError`. */
+export function toSyncError(error: unknown): SyncError {
+  if (error instanceof SyncError) return error;
+  if (isWasmTrap(error)) {
+    internalErrors += 1;
+    const message = error instanceof Error ? error.message : String(error);
+    return new SyncError("internal", `sync-core bug (wasm trap): ${message}`, false);
+  }
+  if (error !== null && typeof error === "object") {
+    const e = error as { name?: unknown; code?: unknown; retryable?: unknown; message?: unknown };
+    const message = typeof e.message === "string" ? e.message : String(error);
+    if (typeof e.code === "string" && (e.name === "SyncError" || e.name === undefined)) {
+      return new SyncError(e.code, message, e.retryable === true);
+    }
+    if (e.name === "QuotaExceededError") return new SyncError("quota_exceeded", message, false);
+    if (e.name === "InvalidStateError") return new SyncError("storage_unavailable", message, true);
+    if (e.name === "TypeError" && /fetch|network/i.test(message)) {
+      return new SyncError("offline", message, true);
+    }
+    return new SyncError("internal", `${String(e.name ?? "Error")}: ${message}`, false);
+  }
+  return new SyncError("internal", String(error), false);
+}

@@ -1,0 +1,135 @@
+/**
+ * Runs the leader's sync calls one at a time and keeps the bookkeeping of each: bytes
+ * against the budgets, `lastSyncedAt`, the last error, pauses (a full disk or revoked access
+ * stop automatic attempts until an explicit call succeeds), and the events the app and the
+ * other contexts need (`changed` kinds, new conflicts, progress, errors).
+ */
+import { SyncError, toSyncError } from "./errors.js";
+import type { RpcMethod } from "./channel.js";
+import type { SyncState } from "./status.js";
+import type { Kind, PullProgress, PullReport, PushReport, SyncReport } from "./types.js";
+import type { WasmCore } from "./wasm.js";
+
+export interface RunnerHooks {
+  /** Runs `work` on the live core (reopening a dead connection once). */
+  exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T>;
+  changed(kinds: Kind[], cause: "pull" | "push" | "sync"): void;
+  conflicts(ids: string[]): void;
+  progress(progress: PullProgress): void;
+  error(error: SyncError): void;
+  stateChanged(): void;
+}
+
+export type RunResult = PullReport | PushReport | SyncReport;
+
+function isPullProgress(value: unknown): value is PullProgress {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PullProgress).pages === "number" &&
+    typeof (value as PullProgress).itemsApplied === "number"
+  );
+}
+
+export class SyncRunner {
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #state: SyncState;
+  readonly #hooks: RunnerHooks;
+
+  constructor(state: SyncState, hooks: RunnerHooks) {
+    this.#state = state;
+    this.#hooks = hooks;
+  }
+
+  /** Queues one call behind any running one (one sync at a time per leader). */
+  run(
+    method: RpcMethod,
+    options: { fresh?: boolean } | undefined,
+    onProgress?: (progress: PullProgress) => void,
+  ): Promise<RunResult> {
+    const next = this.#queue.then(() => this.#runNow(method, options, onProgress));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #runNow(
+    method: RpcMethod,
+    options: { fresh?: boolean } | undefined,
+    onProgress?: (progress: PullProgress) => void,
+  ): Promise<RunResult> {
+    const state = this.#state;
+    state.syncing = true;
+    this.#hooks.stateChanged();
+    const progress = (p: unknown): void => {
+      if (!isPullProgress(p)) return;
+      this.#hooks.progress(p);
+      try {
+        onProgress?.(p);
+      } catch {
+        // A throwing progress callback must not stop the pull.
+      }
+    };
+    try {
+      const result = await this.#hooks.exec((core) => call(core, method, options, progress));
+      this.#record(method, result);
+      state.lastError = null;
+      state.paused = null;
+      return result;
+    } catch (error) {
+      const e = toSyncError(error);
+      state.lastError = {
+        code: e.code,
+        message: e.message,
+        retryable: e.retryable,
+        at: new Date().toISOString(),
+      };
+      if (e.code === "forbidden") {
+        state.accessRevoked = true;
+        state.paused = "forbidden";
+      } else if (e.code === "quota_exceeded") {
+        state.paused = "quota_exceeded";
+      }
+      this.#hooks.error(e);
+      throw e;
+    } finally {
+      state.syncing = false;
+      this.#hooks.stateChanged();
+    }
+  }
+
+  #record(method: RpcMethod, result: RunResult): void {
+    const pull = method === "pull" ? (result as PullReport) : method === "sync" ? (result as SyncReport).pull : undefined;
+    const push = method === "push" ? (result as PushReport) : method === "sync" ? (result as SyncReport).push : undefined;
+    const kinds = new Set<Kind>();
+    if (pull) {
+      this.#state.recordBytes(pull.bytesPulled, pull.drained);
+      this.#state.accessRevoked = false;
+      if (pull.drained) this.#state.lastSyncedAt = new Date().toISOString();
+      for (const kind of pull.changedKinds) kinds.add(kind);
+    }
+    if (push) {
+      for (const kind of push.changedKinds) kinds.add(kind);
+      if (push.newConflicts.length > 0) this.#hooks.conflicts(push.newConflicts);
+    }
+    if (kinds.size > 0) this.#hooks.changed([...kinds], method);
+  }
+}
+
+/** One wasm call; a build without push bindings pulls for `sync` and says push is null. */
+async function call(
+  core: WasmCore,
+  method: RpcMethod,
+  options: { fresh?: boolean } | undefined,
+  progress: (p: unknown) => void,
+): Promise<RunResult> {
+  switch (method) {
+    case "pull":
+      return (await core.pull(options ?? {}, progress)) as PullReport;
+    case "push":
+      if (!core.push) throw new SyncError("not_supported", "this build of sync-core cannot push");
+      return (await core.push(undefined, progress)) as PushReport;
+    case "sync":
+      if (core.sync) return (await core.sync(options ?? {}, progress)) as SyncReport;
+      return { push: null, pull: (await core.pull(options ?? {}, progress)) as PullReport };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Loads the wasm module once per JS realm and describes the `SyncCore` class it exports.
+ *
+ * The default URL is resolved against this file (`new URL(…, import.meta.url)`), which works
+ * in a window, a module worker and in bundlers (Vite, webpack 5, Rollup copy the asset), so the
+ * app never calls an `init()` itself. An app that serves the `.wasm` elsewhere passes `wasmUrl`.
+ */
+import init, { SyncCore } from "../wasm/sync_core.js";
+import { SyncError, toSyncError } from "./errors.js";
+
+let loading: Promise<void> | undefined;
+
+/** Where the wasm file sits beside the published JS. */
+function defaultWasmUrl(): URL {
+  return new URL("../wasm/sync_core_bg.wasm", import.meta.url);
+}
+
+/** Instantiates the module (once); a failed load may be retried by the next call. */
+export async function loadWasm(wasmUrl?: string | URL): Promise<void> {
+  if (!loading) {
+    loading = init({ module_or_path: wasmUrl ?? defaultWasmUrl() }).then(
+      () => undefined,
+      (error: unknown) => {
+        loading = undefined;
+        const cause = toSyncError(error);
+        throw new SyncError("wasm_unavailable", `loading sync-core wasm: ${cause.message}`, true);
+      },
+    );
+  }
+  return loading;
+}
+
+/**
+ * The instance methods of the wasm `SyncCore`. Methods that a given build of the bindings
+ * may not export yet are optional, and the client refuses such calls with a `SyncError`
+ * instead of a `TypeError`.
+ */
+export interface WasmCore {
+  readonly databaseName: string;
+  pull(options: unknown, progress?: (p: unknown) => void): Promise<unknown>;
+  push?(options?: unknown, progress?: (p: unknown) => void): Promise<unknown>;
+  sync?(options?: unknown, progress?: (p: unknown) => void): Promise<unknown>;
+  dashboards(): Promise<unknown>;
+  widgets(dashboardId: string): Promise<unknown>;
+  metric(key: string): Promise<unknown>;
+  snapshots(widgetId: string): Promise<unknown>;
+  latestSnapshot(widgetId: string): Promise<unknown>;
+  queries(): Promise<unknown>;
+  projections(): Promise<unknown>;
+  openAlerts(): Promise<unknown>;
+  freshness(dashboardId: string): Promise<unknown>;
+  renameQuery?(queryId: string, name: unknown): Promise<unknown>;
+  enqueueCommand?(command: unknown): Promise<unknown>;
+  pending?(): Promise<unknown>;
+  conflicts?(): Promise<unknown>;
+  resolveConflict?(id: string, resolution: string): Promise<unknown>;
+  deadLetters?(): Promise<unknown>;
+  close(): void;
+  free(): void;
+}
+
+/** Opens the wasm core for `options` (which carries functions `getToken`/`fetch` as is). */
+export async function openCore(options: object): Promise<WasmCore> {
+  return (await SyncCore.open(options)) as unknown as WasmCore;
+}
+
+/** Deletes one user's database; every connection to it must be closed first. */
+export async function deleteCoreDatabase(
+  tenantId: string,
+  userId: string,
+  deviceId: string,
+): Promise<void> {
+  await SyncCore.deleteDatabase(tenantId, userId, deviceId);
+}

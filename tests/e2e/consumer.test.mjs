@@ -1,0 +1,81 @@
+// The packed tarball, installed in a separate Vite project, loads its wasm by itself and
+// renders dashboards pulled from the reference server, in a window and in a dedicated worker.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { call, clientOptions, createTenant, launch, must, openPage, serveConsumer, startWorker } from "./harness.mjs";
+
+let app;
+let browser;
+before(async () => {
+  app = await serveConsumer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+test("the consumer page renders dashboards from a pull on open", async () => {
+  const tenant = await createTenant();
+  const alice = tenant.users[0];
+  const context = await browser.newContext();
+  const params = new URLSearchParams({
+    baseUrl: clientOptions(tenant).baseUrl,
+    tenantId: tenant.tenantId,
+    userId: alice.userId,
+    token: alice.token,
+  });
+  const page = await openPage(context, `${app.url}?${params}`);
+  await page.waitForFunction(() => /^rendered [1-9]/.test(document.getElementById("state")?.textContent ?? ""), null, {
+    timeout: 20_000,
+  });
+  const shown = await page.locator("#dashboards li").count();
+  const held = await page.evaluate(() => window.syncCore.client.dashboards().then((d) => d.length));
+  assert.equal(shown, held);
+  assert.ok(shown > 0);
+  // The sync on open came from the package itself (autoSync), not from the page.
+  const status = await page.evaluate(() => window.syncCore.client.status());
+  assert.equal(status.leader, true);
+  assert.ok(status.lastSyncedAt, "lastSyncedAt set after the first drained pull");
+  assert.ok(status.bytesPulled.session > 0);
+  assert.equal(status.bytesPulled.coldStart, status.bytesPulled.session);
+  assert.ok(status.bytesPulled.coldStart <= status.bytesPulled.coldStartBudget);
+  page.assertClean();
+  await context.close();
+});
+
+test("the package loads and pulls in a dedicated worker", async () => {
+  const tenant = await createTenant();
+  const context = await browser.newContext();
+  const page = await openPage(context, app.url);
+  const worker = await startWorker(page, clientOptions(tenant, tenant.users[0], { autoSync: false }));
+  const report = await worker("pull");
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.value.drained, true);
+  const dashboards = await worker("dashboards");
+  assert.ok(dashboards.value.length > 0);
+  const bad = await worker("widgets", 42);
+  assert.equal(bad.ok, false);
+  assert.equal(bad.error.code, "bad_request");
+  page.assertClean();
+  await context.close();
+});
+
+test("a wrong token rejects with a SyncError, never a bare value", async () => {
+  const tenant = await createTenant();
+  const context = await browser.newContext();
+  const page = await openPage(context, app.url, [/status of 401/]);
+  const { openClient } = await import("./harness.mjs");
+  await openClient(page, clientOptions(tenant, { ...tenant.users[0], token: "tok_wrong" }, { autoSync: false }));
+  const r = await call(page, "pull");
+  assert.equal(r.ok, false);
+  assert.deepEqual(
+    { isSyncError: r.error.isSyncError, name: r.error.name, code: r.error.code, retryable: r.error.retryable },
+    { isSyncError: true, name: "SyncError", code: "unauthorized", retryable: false },
+  );
+  assert.ok(r.error.message.length > 0);
+  const status = await must(page, "status");
+  assert.equal(status.lastError.code, "unauthorized");
+  page.assertClean();
+  await context.close();
+});

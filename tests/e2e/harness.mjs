@@ -1,0 +1,231 @@
+// Shared set-up of the package e2e tests: a static server for the consumer's Vite build, the
+// reference server's admin API (a fresh tenant per test, so every test has its own database),
+// headless Chromium through playwright-core, and pages that fail the test on any console
+// error or uncaught exception.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const SERVER_URL = process.env.SYNC_SERVER_URL ?? "http://127.0.0.1:18797";
+const DIST = fileURLToPath(new URL("../consumer/dist/", import.meta.url));
+const TYPES = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+};
+
+/** Serves tests/consumer/dist on a free port of 127.0.0.1 (a localhost origin the server's CORS allows). */
+export async function serveConsumer() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+    const file = join(DIST, path === "/" ? "index.html" : path);
+    if (!file.startsWith(DIST)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+let tenantCounter = 0;
+
+/** Creates a small tenant on the reference server; resolves with its users (ids and tokens). */
+export async function createTenant(counts = {}) {
+  tenantCounter += 1;
+  const tenantId = `tnt_e2e_${Date.now().toString(36)}_${process.pid}_${tenantCounter}`;
+  const response = await fetch(`${SERVER_URL}/admin/tenants`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      tenantId,
+      users: 2,
+      dashboards: 4,
+      widgetsPerDashboard: 2,
+      snapshotsPerWidget: 2,
+      alerts: 1,
+      queries: 3,
+      seed: 1,
+      ...counts,
+    }),
+  });
+  if (!response.ok) throw new Error(`POST /admin/tenants: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+export async function admin(path, body) {
+  const response = await fetch(`${SERVER_URL}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** Client options for `user` of `tenant` (the token is handed out by a callback, never stored). */
+export function clientOptions(tenant, user = tenant.users[0], extra = {}) {
+  return {
+    baseUrl: SERVER_URL,
+    tenantId: tenant.tenantId,
+    userId: user.userId,
+    deviceId: "dev_e2e",
+    token: user.token,
+    ...extra,
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
+}
+
+/**
+ * Opens the consumer page in `context` and records console errors, page errors and worker
+ * errors; `assertClean()` fails the test on any not matched by `allow` (network failures a
+ * test causes on purpose, e.g. while offline).
+ */
+export async function openPage(context, appUrl, allow = []) {
+  const page = await context.newPage();
+  const problems = [];
+  const allowed = (text) => allow.some((re) => re.test(text));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !allowed(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("worker", (worker) => {
+    worker.on("console", (message) => {
+      if (message.type() === "error" && !allowed(message.text())) problems.push(`worker console: ${message.text()}`);
+    });
+  });
+  await page.goto(appUrl);
+  await page.waitForFunction(() => window.syncCore !== undefined);
+  page.assertClean = () => {
+    if (problems.length > 0) throw new Error(`console errors:\n${problems.join("\n")}`);
+  };
+  return page;
+}
+
+/** Opens a SyncClient inside the page as `window.client` (events collected in `window.events`). */
+export async function openClient(page, options) {
+  await page.evaluate(async (o) => {
+    const { token, ...rest } = o;
+    const client = await window.syncCore.SyncClient.open({ ...rest, getToken: async () => token });
+    window.client = client;
+    window.events = [];
+    client.subscribe((e) => {
+      window.events.push(
+        e.type === "changed"
+          ? { type: e.type, kinds: e.kinds, cause: e.cause, remote: e.remote }
+          : e.type === "error"
+            ? { type: e.type, code: e.error.code }
+            : e.type === "status"
+              ? { type: e.type, leader: e.status.leader, online: e.status.online }
+              : { type: e.type },
+      );
+    });
+  }, options);
+}
+
+/** Runs `client[method](...args)` in the page; resolves `{ok, value}` or `{ok:false, error}`. */
+export async function call(page, method, ...args) {
+  return page.evaluate(
+    async ([m, a]) => {
+      try {
+        return { ok: true, value: await window.client[m](...a) };
+      } catch (e) {
+        return {
+          ok: false,
+          error: {
+            isSyncError: e instanceof window.syncCore.SyncError,
+            name: e?.name,
+            code: e?.code,
+            retryable: e?.retryable,
+            message: e?.message,
+          },
+        };
+      }
+    },
+    [method, args],
+  );
+}
+
+/** Like `call` but throws on failure. */
+export async function must(page, method, ...args) {
+  const r = await call(page, method, ...args);
+  if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
+  return r.value;
+}
+
+/** A dedicated worker in `page` running the package; `worker(call, ...args)` talks to it. */
+export async function startWorker(page, options) {
+  await page.evaluate(async (o) => {
+    const worker = window.syncCore.startWorker();
+    let next = 0;
+    const waiting = new Map();
+    await new Promise((resolve) => {
+      worker.onmessage = (m) => {
+        if (m.data.ready) {
+          resolve();
+          return;
+        }
+        const w = waiting.get(m.data.id);
+        waiting.delete(m.data.id);
+        w?.(m.data);
+      };
+    });
+    window.workerCall = (c, ...args) =>
+      new Promise((resolve) => {
+        next += 1;
+        waiting.set(next, resolve);
+        worker.postMessage({ id: next, call: c, args });
+      });
+    const { token, ...rest } = o;
+    // Functions cannot cross postMessage: the worker gets the token value for its getToken.
+    const r = await window.workerCall("open", { ...rest, getToken: undefined, token });
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+  }, options);
+  return async (c, ...args) => page.evaluate(([cc, a]) => window.workerCall(cc, ...a), [c, args]);
+}
+
+/** Polls `check` (async, truthy = done) until it passes or `ms` elapse. */
+export async function eventually(check, ms = 10_000, what = "condition") {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Whether the built bindings export the edit/outbox methods (push issue). */
+export async function hasEdits(page) {
+  return page.evaluate(async () => {
+    const probe = window.client;
+    return probe !== undefined && (await probe.pending().then(() => true, (e) => e.code !== "not_supported"));
+  });
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make test-pkg`: builds the npm package (wasm-pack + tsc), packs it, installs the tarball in
+# the separate consumer project, type-checks and Vite-builds that, then runs the Playwright
+# tests in headless Chromium against a throwaway reference server. Always stops the server.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+PORT=${TEST_PKG_PORT:-18797}
+export SYNC_SERVER_URL="http://127.0.0.1:$PORT"
+log() { printf '[test-pkg] %s\n' "$*"; }
+NPM_FLAGS=(--no-audit --no-fund --loglevel=error)
+
+log "building the package (wasm-pack, tsc, npm pack)"
+make --no-print-directory pkg
+
+log "consumer: install the tarball, type-check, vite build"
+(
+  cd tests/consumer
+  rm -rf node_modules/sync-core
+  npm install "${NPM_FLAGS[@]}" --no-package-lock
+  npx tsc --noEmit
+  npx vite build --logLevel warn
+)
+
+log "e2e dependencies"
+(cd tests/e2e && npm ci "${NPM_FLAGS[@]}")
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+SERVER_BIN="$TARGET_DIR/debug/sync-server"
+SERVER_LOG=$(mktemp -t sync-server-pkg.XXXXXX.log)
+SERVER_PID=
+stop_server() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ]; then
+    log "failed; sync-server log ($SERVER_LOG):"
+    tail -n 50 "$SERVER_LOG" | sed 's/^/  | /' >&2 || true
+  else
+    rm -f "$SERVER_LOG"
+  fi
+  exit "$rc"
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
+  log "something already answers on $SYNC_SERVER_URL; stop it or set TEST_PKG_PORT"
+  exit 1
+fi
+cargo build --quiet -p sync-server
+"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
+  --admin --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+  curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { log "sync-server exited early"; exit 1; }
+  sleep 0.1
+done
+curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" || { log "sync-server not healthy"; exit 1; }
+
+log "playwright tests (headless chromium)"
+cd tests/e2e
+node --test --test-concurrency=1 --test-reporter=spec ${E2E_TESTS:-*.test.mjs}
