@@ -20,7 +20,9 @@ export TEST_SERVER_PORT DEMO_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
 
 help:
 	@echo "make demo          install what is missing, seed data/demo.db, serve it on :$(DEMO_PORT)"
-	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser"
+	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg"
+	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
+	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
 	@echo "make deps          install missing toolchain pieces (idempotent)"
 	@echo "make fmt           cargo fmt --all"
 	@echo "make fmt-check     cargo fmt --all -- --check"
@@ -57,7 +59,7 @@ test-browser:
 
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
-	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser
+	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg
 
 demo: deps
 	@scripts/demo.sh
