@@ -1,8 +1,12 @@
 //! The `#[wasm_bindgen]` surface: convert arguments, call the engine over the IndexedDB store
 //! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
 //! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
+//! The push side (renames, push, sync, commands, conflicts, dead letters) is in
+//! `bindings/outbox.rs`.
 
-use crate::engine::{self, PullConfig, PullError, Store, StoreError};
+mod outbox;
+
+use crate::engine::{self, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, Row};
 use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
@@ -31,6 +35,9 @@ struct OpenOptions {
     max_attempts: Option<u32>,
     #[serde(default)]
     timeout_ms: Option<u32>,
+    /// Ops per push request, `1..=50`.
+    #[serde(default)]
+    push_batch_size: Option<usize>,
 }
 
 /// Options of one `pull` call.
@@ -44,6 +51,7 @@ struct Client {
     store: IdbStore,
     transport: FetchTransport,
     config: PullConfig,
+    push_config: PushConfig,
 }
 
 /// One user's sync engine over one IndexedDB database.
@@ -124,6 +132,14 @@ impl SyncCore {
             config.max_attempts = max_attempts;
         }
         config.validate().map_err(pull_error)?;
+        let mut push_config = PushConfig {
+            max_attempts: config.max_attempts,
+            ..PushConfig::default()
+        };
+        if let Some(batch_size) = parsed.push_batch_size {
+            push_config.batch_size = batch_size;
+        }
+        push_config.validate().map_err(outbox::push_error)?;
         let mut transport = FetchTransport::new(&parsed.base_url, identity.clone());
         if let Some(get_token) = function_option(&options, "getToken") {
             transport = transport.with_token_callback(get_token);
@@ -140,6 +156,7 @@ impl SyncCore {
                 store,
                 transport,
                 config,
+                push_config,
             }),
         })
     }
@@ -240,10 +257,15 @@ impl SyncCore {
         })
     }
 
-    /// Saved queries of this user.
+    /// Saved queries of this user, each with its pending local name applied (and
+    /// `pendingName: true`) while a rename of it waits to be pushed.
     pub fn queries(&self) -> Promise {
         run(&self.client, |c| async move {
-            Ok(rows(c.store.rows(Kind::Query).await.map_err(store_error)?))
+            Ok(rows(
+                engine::queries_with_pending(&c.store)
+                    .await
+                    .map_err(store_error)?,
+            ))
         })
     }
 

@@ -13,4 +13,4 @@ pub mod protocol;
 pub mod web;
 
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;

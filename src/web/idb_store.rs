@@ -29,6 +29,8 @@ pub struct IdbStore {
     connection: Connection,
     /// Test hook armed by [`IdbStore::fail_next_commit_after`].
     fail_after: Cell<Option<usize>>,
+    /// Test hook armed by `IdbStore::fail_next_outbox_write_after` (`idb_outbox.rs`).
+    pub(super) outbox_fail_after: Cell<Option<usize>>,
 }
 
 /// One write of a page, encoded before the transaction opens.
@@ -62,6 +64,7 @@ impl IdbStore {
             name,
             connection,
             fail_after: Cell::new(None),
+            outbox_fail_after: Cell::new(None),
         })
     }
 

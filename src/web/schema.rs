@@ -17,20 +17,33 @@
 //!    `WidgetSnapshot.by_widget_generated` on `["widgetId", "generatedAt"]` (range scans per
 //!    widget, in time order).
 //!
-//! Planned (not created yet; each will be the next version step, never a rewrite of 1–2):
-//! - `outbox`: queued pushes `{seq, opId, kind, id, expectedVersion, patch}`, auto-increment
-//!   `seq` so replay keeps order; written with `durability: "strict"` together with the edit.
-//! - `commands`: deferred authoring requests `{seq, method, path, body, ifMatch}`, same order
-//!   rule as the outbox.
-//! - `conflicts`: `{id, kind, entityId, local, server}` keyed by `id`.
-//! - `dead_letters`: `{opId, reason, op}` keyed by `opId`.
+//! 3. The outbox side (the push path, PROTOCOL §4–§5). None of these is touched by
+//!    `Store::wipe` (403, 410): local edits survive losing the replicated rows.
+//!    - `outbox`: queued rename ops `{seq, opId, kind, entityId, expectedVersion, name_i18n,
+//!      createdAtMs, updatedAtMs, inFlight}`, key path `seq` (queue order), index
+//!      `by_entity` on `entityId` (the coalescing lookup; within one entity the index
+//!      yields records in `seq` order).
+//!    - `commands`: deferred authoring requests `{seq, commandId, method, path, body,
+//!      ifMatch, createdAtMs}`, key path `seq`.
+//!    - `conflicts`: `{id, order, kind, entityId, local, server, source, createdAtMs,
+//!      resolution, resolvedAtMs}`, key path `id`, index `by_order` on `order` (oldest
+//!      first, as they were recorded; ids are random).
+//!    - `dead_letters`: `{id, order, source, kind, entityId, status, reason, payload,
+//!      failedAtMs}`, key path `id`, index `by_order`.
+//!    - `outbox_meta`: out-of-line keys: `lastSeq` (the one sequence ops and commands share),
+//!      `lastOrder` (the order of conflicts and dead letters) and `inFlightBatch` (the push
+//!      batch fixed before it was sent). Kept apart from `meta` so an outbox write never
+//!      shares a transaction scope with, and never waits behind, a pulled page's cursor.
+//!
+//! Every outbox write is one readwrite transaction with `durability: "strict"` (see
+//! `idb_outbox.rs`).
 
 use super::idb_error::IdbError;
 use crate::protocol::Kind;
 use idb::{Database, IndexParams, KeyPath, ObjectStoreParams, Transaction};
 
 /// The schema version this code writes and expects.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Object store of sync bookkeeping (cursor, flags).
 pub const META_STORE: &str = "meta";
@@ -50,6 +63,35 @@ pub const SNAPSHOTS_BY_WIDGET_GENERATED: &str = "by_widget_generated";
 /// Key path of snapshot records and of [`SNAPSHOTS_BY_WIDGET_GENERATED`].
 pub const SNAPSHOT_KEY_PATH: [&str; 2] = ["widgetId", "generatedAt"];
 
+/// Queued rename ops (v3), key path [`SEQ_KEY_PATH`].
+pub const OUTBOX_STORE: &str = "outbox";
+/// Index of [`OUTBOX_STORE`] on [`ENTITY_ID_FIELD`].
+pub const OPS_BY_ENTITY: &str = "by_entity";
+/// Field of op records naming the entity (query id) they edit.
+pub const ENTITY_ID_FIELD: &str = "entityId";
+/// Queued deferred commands (v3), key path [`SEQ_KEY_PATH`].
+pub const COMMANDS_STORE: &str = "commands";
+/// Key path of ops and commands: their queue position.
+pub const SEQ_KEY_PATH: &str = "seq";
+/// Conflicts, open and resolved (v3), key path [`ID_KEY_PATH`].
+pub const CONFLICTS_STORE: &str = "conflicts";
+/// Dead letters (v3), key path [`ID_KEY_PATH`].
+pub const DEAD_LETTERS_STORE: &str = "dead_letters";
+/// Key path of conflicts and dead letters.
+pub const ID_KEY_PATH: &str = "id";
+/// Index of conflicts and dead letters on [`ORDER_FIELD`]: oldest first.
+pub const BY_ORDER: &str = "by_order";
+/// Field holding the recording order of conflicts and dead letters.
+pub const ORDER_FIELD: &str = "order";
+/// Outbox bookkeeping (v3), out-of-line keys.
+pub const OUTBOX_META_STORE: &str = "outbox_meta";
+/// [`OUTBOX_META_STORE`] key of the last seq handed out (a number; absent means 0).
+pub const LAST_SEQ_KEY: &str = "lastSeq";
+/// [`OUTBOX_META_STORE`] key of the last conflict/dead-letter order handed out.
+pub const LAST_ORDER_KEY: &str = "lastOrder";
+/// [`OUTBOX_META_STORE`] key of the push batch in flight (absent when none).
+pub const IN_FLIGHT_BATCH_KEY: &str = "inFlightBatch";
+
 /// The object store holding rows of `kind`: the kind's wire name.
 pub fn store_name(kind: Kind) -> &'static str {
     kind.as_str()
@@ -67,6 +109,7 @@ pub fn upgrade(db: &Database, tx: &Transaction, from: u32, to: u32) -> Result<()
         match version {
             1 => create_stores(db)?,
             2 => create_read_indexes(tx)?,
+            3 => create_outbox_stores(db)?,
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }
@@ -102,5 +145,31 @@ fn create_read_indexes(tx: &Transaction) -> Result<(), IdbError> {
         KeyPath::new_array(SNAPSHOT_KEY_PATH),
         Some(IndexParams::new()),
     )?;
+    Ok(())
+}
+
+/// Version 3: the outbox side. Only adds stores; rows, snapshots and meta are untouched.
+fn create_outbox_stores(db: &Database) -> Result<(), IdbError> {
+    let keyed = |path: &str| {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single(path)));
+        params
+    };
+    let outbox = db.create_object_store(OUTBOX_STORE, keyed(SEQ_KEY_PATH))?;
+    outbox.create_index(
+        OPS_BY_ENTITY,
+        KeyPath::new_single(ENTITY_ID_FIELD),
+        Some(IndexParams::new()),
+    )?;
+    db.create_object_store(COMMANDS_STORE, keyed(SEQ_KEY_PATH))?;
+    for name in [CONFLICTS_STORE, DEAD_LETTERS_STORE] {
+        let store = db.create_object_store(name, keyed(ID_KEY_PATH))?;
+        store.create_index(
+            BY_ORDER,
+            KeyPath::new_single(ORDER_FIELD),
+            Some(IndexParams::new()),
+        )?;
+    }
+    db.create_object_store(OUTBOX_META_STORE, ObjectStoreParams::new())?;
     Ok(())
 }

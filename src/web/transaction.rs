@@ -152,6 +152,14 @@ impl WriteTransaction {
         Ok(store.into())
     }
 
+    /// The object store `name` of this transaction, to issue several reads before awaiting
+    /// any of them (each read is an IndexedDB request, the one kind of await that keeps the
+    /// transaction alive). Write through [`put`](Self::put), [`delete`](Self::delete) and
+    /// [`clear`](Self::clear), which count the writes.
+    pub fn reader(&self, name: &str) -> Result<ObjectStore, IdbError> {
+        self.store(name)
+    }
+
     /// Issues a put (not awaited). `key` only for stores with out-of-line keys.
     pub fn put(
         &mut self,
