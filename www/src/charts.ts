@@ -25,9 +25,9 @@ export function timeseries(rows: unknown[], unit: string): SVGSVGElement {
     .map((r) => ({ t: Date.parse(str(r.t)), label: str(r.t).slice(0, 10), v: num(r.value) }))
     .filter((p): p is { t: number; label: string; v: number } => p.v !== null && Number.isFinite(p.t))
     .sort((a, b) => a.t - b.t);
-  const W = 320;
+  const W = 240;
   const H = 120;
-  const pad = { l: 34, r: 6, t: 8, b: 18 };
+  const pad = { l: 36, r: 6, t: 8, b: 16 };
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": "time series" });
   if (points.length === 0) return root;
   const vs = points.map((p) => p.v);
@@ -76,16 +76,16 @@ export function breakdown(rows: unknown[], unit: string): SVGSVGElement {
     .sort((a, b) => b.v - a.v)
     .slice(0, 8);
   const rowH = 18;
-  const W = 320;
+  const W = 240;
   const H = Math.max(rowH, items.length * rowH + 4);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": "breakdown" });
   const max = Math.max(...items.map((i) => i.v), 0) || 1;
-  const labelW = 110;
+  const labelW = 78;
   items.forEach((item, i) => {
-    const w = Math.max(1, (item.v / max) * (W - labelW - 48));
+    const w = Math.max(1, (item.v / max) * (W - labelW - 36));
     const yy = i * rowH + 2;
     root.append(
-      label(svg("text", { x: labelW - 6, y: yy + 12, class: "axis", "text-anchor": "end" }), clip(item.label, 16)),
+      label(svg("text", { x: labelW - 6, y: yy + 12, class: "axis", "text-anchor": "end" }), clip(item.label, 12)),
       svg(
         "rect",
         { x: labelW, y: yy + 2, width: w.toFixed(1), height: rowH - 6, rx: 3, fill: PALETTE[i % PALETTE.length] },
@@ -104,12 +104,12 @@ export function funnel(rows: unknown[]): SVGSVGElement {
     .map((r) => ({ stage: str(r.stage), v: num(r.value) }))
     .filter((p): p is { stage: string; v: number } => p.v !== null);
   const rowH = 24;
-  const W = 320;
+  const W = 240;
   const H = Math.max(rowH, stages.length * rowH);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": "funnel" });
   const max = Math.max(...stages.map((s) => s.v), 0) || 1;
-  const mid = 200;
-  const maxW = 220;
+  const mid = 130;
+  const maxW = 110;
   stages.forEach((s, i) => {
     const w = Math.max(2, (s.v / max) * maxW);
     const yy = i * rowH;
@@ -132,8 +132,8 @@ export function heatmap(rows: unknown[], unit: string): SVGSVGElement {
     .filter((c): c is { x: string; y: string; v: number } => c.v !== null);
   const xs = [...new Set(cells.map((c) => c.x))];
   const ys = [...new Set(cells.map((c) => c.y))];
-  const W = 320;
-  const left = 52;
+  const W = 240;
+  const left = 40;
   const top = 14;
   const cw = xs.length ? (W - left) / xs.length : 1;
   const ch = 16;

@@ -9,9 +9,12 @@ export function formatValue(value: unknown, unit = ""): string {
   const u = unit.trim();
   if (u === "%" || u === "percent" || u === "pct") return `${plain.format(value)}%`;
   if (u === "ratio") return `${plain.format(value * 100)}%`;
-  const n = Math.abs(value) >= 10_000 ? compact.format(value) : plain.format(value);
-  if (u === "EUR" || u === "€") return `€${n}`;
-  if (u === "USD" || u === "$") return `$${n}`;
+  const abs = Math.abs(value);
+  const sign = value < 0 ? "−" : "";
+  const n = abs >= 10_000 ? compact.format(abs) : plain.format(abs);
+  if (u === "EUR" || u === "€") return `${sign}€${n}`;
+  if (u === "USD" || u === "$") return `${sign}$${n}`;
+  if (value < 0) return u ? `${sign}${n} ${u.replaceAll("_", " ")}` : `${sign}${n}`;
   return u ? `${n} ${u.replaceAll("_", " ")}` : n;
 }
 

@@ -3,7 +3,7 @@
  * the local cache at once; the package syncs on its own (open, online, edits, cadence) and every
  * `changed` / `status` event re-renders. Only the `sync-core` package is used.
  */
-import { SyncClient, SyncError, type Status } from "sync-core";
+import { SyncClient, SyncError, type DqAlertOpen, type Status } from "sync-core";
 import "./style.css";
 import { byId, el } from "./dom.js";
 import { ago, clock } from "./format.js";
@@ -116,11 +116,7 @@ async function render(): Promise<void> {
   if (current && freshness?.stale) {
     banners.push(el("div", { class: "banner banner-warn", "data-banner": "stale" }, el("strong", {}, "Stale data. "), `${freshness.staleWidgetIds.length} widget(s) are older than their freshness alert; figures may be behind.`));
   }
-  if (!revoked) {
-    for (const a of alerts) {
-      banners.push(el("div", { class: `banner banner-${a.severity === "critical" ? "bad" : "warn"}`, "data-banner": "dq" }, el("strong", {}, `Data quality ${a.severity}: `), `${a.checkKey} — since ${clock(a.observedAt)}`));
-    }
-  }
+  if (!revoked && alerts.length > 0) banners.push(dqBanner(alerts));
   banners.push(...renderConflicts(client, conflicts, (m) => notify(m, "bad")));
   for (const n of notices) banners.push(el("div", { class: `banner banner-${n.tone}`, "data-banner": "notice" }, n.text));
   byId("banners").replaceChildren(...banners);
@@ -133,6 +129,23 @@ async function render(): Promise<void> {
   byId("dead").replaceChildren(renderDeadLetters(dead));
   if (window.demo) window.demo.renders += 1;
   byId("grid").dataset.renders = String(window.demo?.renders ?? 0);
+}
+
+/** One banner for all open data-quality alerts; the list folds out on demand. */
+function dqBanner(alerts: DqAlertOpen[]): HTMLElement {
+  const critical = alerts.filter((a) => a.severity === "critical").length;
+  const sorted = [...alerts].sort((a, b) => (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1));
+  const summary = `${alerts.length} open data-quality alert${alerts.length === 1 ? "" : "s"}${critical ? ` (${critical} critical)` : ""}`;
+  return el(
+    "details",
+    { class: `banner banner-${critical ? "bad" : "warn"}`, "data-banner": "dq" },
+    el("summary", {}, el("strong", {}, "Data quality: "), `${summary} — some figures may be wrong.`),
+    el(
+      "ul",
+      { class: "dq-list" },
+      ...sorted.map((a) => el("li", { "data-alert-id": a.id }, el("b", {}, a.severity), ` ${a.checkKey} · since ${clock(a.observedAt)}`)),
+    ),
+  );
 }
 
 async function refreshStatus(): Promise<void> {

@@ -98,8 +98,8 @@ function kpi(row: unknown, fallbackUnit: string): HTMLElement {
     delta === null
       ? "no change data"
       : unit === "percent"
-        ? `${delta > 0 ? "+" : ""}${delta.toFixed(2)} pts`
-        : `${delta > 0 ? "+" : ""}${formatValue(delta, unit)}`;
+        ? `${delta > 0 ? "+" : delta < 0 ? "−" : ""}${Math.abs(delta).toFixed(2)} pts`
+        : `${delta > 0 ? "+" : ""}${formatValue(delta, unit)}`; // formatValue signs negatives
   return el(
     "div",
     { class: "kpi" },
