@@ -99,6 +99,7 @@ async function render(): Promise<void> {
   const current = visible.find((d) => d.id === wanted) ?? visible[0];
   picker.replaceChildren(...visible.map((d) => el("option", { value: d.id }, d.name_i18n.default)));
   if (current) picker.value = current.id;
+  picker.hidden = visible.length === 0;
 
   const freshness = current ? await client.freshness(current.id) : undefined;
   const cards = current ? await renderWidgets(client, current.id, freshness) : [];
@@ -175,6 +176,8 @@ async function syncNow(): Promise<void> {
     if (resets.length > 0) notify(`The server reset ${resets.join(", ")}; downloaded again.`, "info");
     else notify(`Up to date · ${report.push?.opsApplied ?? 0} change(s) sent, ${Object.values(report.pull.applied).reduce((s, n) => s + (n ?? 0), 0)} item(s) received.`);
   } catch (error) {
+    // A revocation has its own banner and indicator; no second message for it.
+    if (error instanceof SyncError && error.code === "forbidden") return;
     notify(errorText(error), error instanceof SyncError && error.code === "offline" ? "warn" : "bad");
   }
 }
