@@ -10,16 +10,19 @@ CARGO ?= cargo
 # at compile time through SYNC_SERVER_URL.
 TEST_SERVER_PORT ?= 18787
 DEMO_PORT ?= 8787
+DEMO_WEB_PORT ?= 5173
 # Which wasm-pack browsers `test-browser` runs, and the per-run limit of the browser runner.
 BROWSERS ?= chrome firefox
 WASM_BINDGEN_TEST_TIMEOUT ?= 600
-export TEST_SERVER_PORT DEMO_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
+export TEST_SERVER_PORT DEMO_PORT DEMO_WEB_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
 
 .PHONY: help deps fmt fmt-check clippy clippy-host clippy-wasm test-native test-server \
         test-browser test demo
 
 help:
-	@echo "make demo          install what is missing, seed data/demo.db, serve it on :$(DEMO_PORT)"
+	@echo "make demo          install what is missing, build pkg + www, seed data/demo.db, serve it on :$(DEMO_PORT) and the page on :$(DEMO_WEB_PORT)"
+	@echo "make www           build the demo backoffice page (www/dist) on top of make pkg"
+	@echo "make test-demo     Playwright tests of the demo page in headless Chromium (own server, docs/demo.png)"
 	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg"
 	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
 	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
@@ -63,6 +66,17 @@ test: deps
 
 demo: deps
 	@scripts/demo.sh
+
+# The demo backoffice (www/, a Vite app on the package through "file:../pkg"): built to www/dist,
+# which `make demo` serves with www/serve.mjs.
+.PHONY: www test-demo
+www: pkg
+	cd www && { [ -x node_modules/.bin/vite ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build
+
+# The demo page end to end: cold start, offline reload, offline rename, conflicts, epoch reset,
+# revocation (www/test-e2e.sh; tests/e2e/demo*.test.mjs start and stop their own server).
+test-demo:
+	@www/test-e2e.sh
 
 # The npm package `sync-core` (pkg/): wasm-pack build (wasm-opt skipped: the Debian binaryen
 # rejects bulk-memory wasm), tsc to pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.

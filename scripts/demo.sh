@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: seeds data/demo.db once, then serves it with the reference sync server in the
-# foreground (Ctrl-C stops it). Delete data/demo.db to start over with fresh demo data.
+# `make demo`: builds the sync-core package and the demo page, seeds data/demo.db once, then
+# runs the reference sync server (snapshot generator on a 60x clock) and the page side by side
+# in the foreground. Ctrl-C stops both. Delete data/demo.db to start over with fresh demo data.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,12 +9,23 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 PORT=${DEMO_PORT:-8787}
+WEB_PORT=${DEMO_WEB_PORT:-5173}
+TIME_SCALE=${DEMO_TIME_SCALE:-60}
 DB=${DEMO_DB:-data/demo.db}
 URL="http://127.0.0.1:$PORT"
 SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sync-server"
 
 log() { printf '[demo] %s\n' "$*"; }
+die() { printf '[demo] error: %s\n' "$*" >&2; exit 1; }
 
+for p in "$PORT" "$WEB_PORT"; do
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
+    die "port $p is busy (another demo running?); set DEMO_PORT / DEMO_WEB_PORT"
+  fi
+done
+
+log "building the package and the page (make www)"
+make --no-print-directory www
 log "building sync-server"
 cargo build --quiet -p sync-server
 
@@ -25,21 +37,45 @@ else
   log "using existing $DB (delete it to reseed)"
 fi
 
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  log "stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+"$SERVER_BIN" serve --db "$DB" --port "$PORT" --admin --time-scale "$TIME_SCALE" &
+PIDS+=($!)
+node www/serve.mjs --port "$WEB_PORT" >/dev/null &
+PIDS+=($!)
+
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null --max-time 1 "$URL/healthz" 2>/dev/null && break
+  sleep 0.1
+done
+curl -fsS -o /dev/null --max-time 2 "$URL/healthz" || die "sync-server did not become healthy"
+
+PAGE="http://127.0.0.1:$WEB_PORT/"
+[ "$PORT" = 8787 ] || PAGE="$PAGE?baseUrl=$URL"
 cat <<EOF
 
-  sync-server: $URL   (admin API on, loopback only; Ctrl-C stops it)
+  Demo page:   $PAGE
+               signed in as usr_alice (manager, every property) in tnt_demo, token tok_alice;
+               other users: add ?userId=usr_bob&token=tok_bob (front desk, one property)
+  sync-server: $URL   (admin API on, loopback only; clock ${TIME_SCALE}x, snapshots keep arriving)
   database:    $DB
 
-  Demo identities in tenant tnt_demo (bearer token = tok_ + the name after usr_):
-    usr_alice  manager, every property     Bearer tok_alice
-    usr_bob    front desk, one property    Bearer tok_bob
-    usr_u3, usr_u4                         Bearer tok_u3, tok_u4
+  Try: stop the server (Ctrl-C) and reload the page — it still shows everything, offline;
+  rename a saved query offline and watch it sync when the server is back.
+  Admin pokes (another terminal):
+    curl -s -XPOST $URL/admin/queries/rename -d '{"tenantId":"tnt_demo","queryId":"<id>","name_i18n":{"default":"Renamed by admin"}}'
+    curl -s -XPOST $URL/admin/revoke -d '{"tenantId":"tnt_demo","userId":"usr_alice"}'   # then /admin/restore
 
-  Page through Alice's data:
-    curl -s -H 'X-Tenant-Id: tnt_demo' -H 'X-User-Id: usr_alice' -H 'X-Device-Id: dev_curl' \\
-         -H 'Authorization: Bearer tok_alice' '$URL/internal/sync/pull?pageSize=100'
-  then repeat with &cursor=<nextCursor> until "drained": true.
+  Ctrl-C stops both.
 
 EOF
-
-exec "$SERVER_BIN" serve --db "$DB" --port "$PORT" --admin
+# Returns when either process exits (or Ctrl-C); the EXIT trap stops the other one.
+wait -n "${PIDS[@]}"
