@@ -474,3 +474,84 @@ async fn wipe_never_touches_the_outbox() {
     assert_eq!(raw_outbox(store.database_name()).await, raw);
     discard(&identity, store).await;
 }
+
+/// Rebasing touches exactly the waiting ops of the applied query made on the version the
+/// applied op was made on: not the other ops of the batch, not ops on other versions.
+async fn rebase_scenario<S: Store + OutboxStore>(store: &S) -> Vec<sync_core::engine::OutboxOp> {
+    let plan = ApplyPlan {
+        row_puts: vec![query("qry_1", 1, "One")],
+        ..ApplyPlan::default()
+    };
+    store.commit_page(&plan, None, "c1").await.unwrap();
+    let op1 = store
+        .enqueue_rename(&intent("qry_1", "A", "op_1", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let first = build_batch(std::slice::from_ref(&op1), 2).unwrap();
+    store.begin_batch(&first).await.unwrap();
+    let op2 = store
+        .enqueue_rename(&intent("qry_1", "B", "op_2", 3))
+        .await
+        .unwrap()
+        .unwrap();
+    // Unanswered: both wait again, and go out together.
+    store.settle_batch(&first.key, &[]).await.unwrap();
+    let both = build_batch(&store.outbox().await.unwrap(), 4).unwrap();
+    assert_eq!(both.op_seqs, [op1.seq, op2.seq]);
+    store.begin_batch(&both).await.unwrap();
+    let op3 = store
+        .enqueue_rename(&intent("qry_1", "C", "op_3", 5))
+        .await
+        .unwrap()
+        .unwrap();
+    let cmd = store.enqueue_command(&command("dsh_1")).await.unwrap();
+    store
+        .settle_command(
+            cmd.seq,
+            &CommandSettlement::Conflict(conflict("cfl_1", "x")),
+        )
+        .await
+        .unwrap();
+    let requeue = Requeue::Op {
+        op_id: "op_4".into(),
+        query_id: "qry_1".into(),
+        expected_version: 7,
+        name_i18n: name("D").as_object().cloned().unwrap(),
+        now_ms: 6,
+    };
+    store
+        .resolve_conflict("cfl_1", Resolution::KeepLocal, 6, Some(&requeue))
+        .await
+        .unwrap();
+    let applied = OpSettlement::Applied {
+        seq: op1.seq,
+        query_id: "qry_1".into(),
+        applied_on: 1,
+        new_version: 2,
+        name_i18n: op1.name_i18n.clone(),
+    };
+    store.settle_batch(&both.key, &[applied]).await.unwrap();
+    let ops = store.outbox().await.unwrap();
+    let summary: Vec<(u64, u64, bool)> = ops
+        .iter()
+        .map(|o| (o.seq, o.expected_version, o.in_flight))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (op2.seq, 1, false),
+            (op3.seq, 2, false),
+            (cmd.seq + 1, 7, false)
+        ]
+    );
+    ops
+}
+
+#[wasm_bindgen_test]
+async fn rebasing_touches_only_waiting_ops_on_the_applied_version() {
+    let (identity, store) = open_fresh().await;
+    let reference = rebase_scenario(&sync_core::engine::MemoryStore::new()).await;
+    assert_eq!(rebase_scenario(&store).await, reference);
+    discard(&identity, store).await;
+}
