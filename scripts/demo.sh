@@ -48,7 +48,8 @@ trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 "$SERVER_BIN" serve --db "$DB" --port "$PORT" --admin --time-scale "$TIME_SCALE" &
-PIDS+=($!)
+SERVER_PID=$!
+PIDS+=("$SERVER_PID")
 node www/serve.mjs --port "$WEB_PORT" >/dev/null &
 PIDS+=($!)
 
@@ -68,11 +69,13 @@ cat <<EOF
   sync-server: $URL   (admin API on, loopback only; clock ${TIME_SCALE}x, snapshots keep arriving)
   database:    $DB
 
-  Try: stop the server (Ctrl-C) and reload the page — it still shows everything, offline;
-  rename a saved query offline and watch it sync when the server is back.
+  Try: \`kill -STOP $SERVER_PID\` (freezes the server only) and reload the page — it still shows
+  everything, offline; rename a saved query, then \`kill -CONT $SERVER_PID\` and press "Sync now".
   Admin pokes (another terminal):
-    curl -s -XPOST $URL/admin/queries/rename -d '{"tenantId":"tnt_demo","queryId":"<id>","name_i18n":{"default":"Renamed by admin"}}'
-    curl -s -XPOST $URL/admin/revoke -d '{"tenantId":"tnt_demo","userId":"usr_alice"}'   # then /admin/restore
+    curl -s -H 'content-type: application/json' $URL/admin/queries/rename \\
+         -d '{"tenantId":"tnt_demo","queryId":"<id>","name_i18n":{"default":"Renamed by admin"}}'
+    curl -s -H 'content-type: application/json' $URL/admin/revoke \\
+         -d '{"tenantId":"tnt_demo","userId":"usr_alice"}'     # undo: /admin/restore
 
   Ctrl-C stops both.
 
