@@ -23,7 +23,7 @@ help:
 	@echo "make demo          install what is missing, build pkg + www, seed data/demo.db, serve it on :$(DEMO_PORT) and the page on :$(DEMO_WEB_PORT)"
 	@echo "make www           build the demo backoffice page (www/dist) on top of make pkg"
 	@echo "make test-demo     Playwright tests of the demo page in headless Chromium (own server, docs/demo.png)"
-	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg"
+	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg + test-demo"
 	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
 	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
 	@echo "make deps          install missing toolchain pieces (idempotent)"
@@ -62,7 +62,7 @@ test-browser:
 
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
-	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg
+	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg test-demo
 
 demo: deps
 	@scripts/demo.sh

@@ -2,7 +2,7 @@
 # `make test-demo`: builds the package and the demo page (`make www`) and the reference server,
 # then runs the demo's Playwright tests (tests/e2e/demo*.test.mjs) in headless Chromium. The
 # tests start and stop their own sync-server on DEMO_TEST_PORT (default 18798) and write
-# screenshots to tests/e2e/test-results/ plus docs/demo.png.
+# screenshots to tests/e2e/test-results/ (and docs/demo.png with UPDATE_DEMO_PNG=1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

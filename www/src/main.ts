@@ -8,7 +8,7 @@ import "./style.css";
 import { byId, el } from "./dom.js";
 import { ago, clock } from "./format.js";
 import { bindIdentityForm, readIdentity } from "./identity.js";
-import { renderConflicts, renderDeadLetters, renderQueries } from "./queries.js";
+import { isEditing, renderConflicts, renderDeadLetters, renderQueries } from "./queries.js";
 import { showProgress, showStatus, type Connection } from "./statusbar.js";
 import { renderWidgets } from "./widgets.js";
 
@@ -122,9 +122,11 @@ async function render(): Promise<void> {
   for (const n of notices) banners.push(el("div", { class: `banner banner-${n.tone}`, "data-banner": "notice" }, n.text));
   byId("banners").replaceChildren(...banners);
 
-  byId("queries").replaceChildren(
-    revoked ? el("p", { class: "muted" }, "Hidden while access is revoked.") : renderQueries(client, { queries, pending, online: conn !== "offline" }, (m) => notify(m, "bad")),
-  );
+  const queryBox = byId("queries");
+  if (revoked) queryBox.replaceChildren(el("p", { class: "muted" }, "Hidden while access is revoked."));
+  else if (!isEditing(queryBox)) {
+    queryBox.replaceChildren(renderQueries(client, { queries, pending, online: conn !== "offline" }, (m) => notify(m, "bad"), scheduleRender));
+  }
   byId("dead-panel").hidden = dead.length === 0;
   byId("dead-count").textContent = String(dead.length);
   byId("dead").replaceChildren(renderDeadLetters(dead));

@@ -14,7 +14,12 @@ export interface QueriesView {
 }
 
 /** The saved-queries list; `onError` shows a refused rename (e.g. an invalid name). */
-export function renderQueries(client: SyncClient, view: QueriesView, onError: (message: string) => void): HTMLElement {
+export function renderQueries(
+  client: SyncClient,
+  view: QueriesView,
+  onError: (message: string) => void,
+  onDone: () => void,
+): HTMLElement {
   const waiting = new Set(view.pending.filter((p) => p.type === "op").map((p) => (p.type === "op" ? p.entityId : "")));
   const list = el("ul", { class: "query-list" });
   const sorted = [...view.queries].sort((a, b) => a.name_i18n.default.localeCompare(b.name_i18n.default));
@@ -28,14 +33,25 @@ export function renderQueries(client: SyncClient, view: QueriesView, onError: (m
       el("div", { class: "query-main" }, name, edit),
       isPending ? el("div", { class: "query-note" }, view.online ? "Syncing…" : "Will sync when online") : null,
     );
-    edit.addEventListener("click", () => startRename(client, item, q, onError));
+    edit.addEventListener("click", () => startRename(client, item, q, onError, onDone));
     list.append(item);
   }
   if (sorted.length === 0) list.append(el("li", { class: "muted" }, "No saved queries"));
   return list;
 }
 
-function startRename(client: SyncClient, item: HTMLElement, q: Query, onError: (message: string) => void): void {
+/** Whether an inline rename is open in `root`; the page does not re-render the list under it. */
+export function isEditing(root: HTMLElement): boolean {
+  return root.querySelector(".rename-form") !== null;
+}
+
+function startRename(
+  client: SyncClient,
+  item: HTMLElement,
+  q: Query,
+  onError: (message: string) => void,
+  onDone: () => void,
+): void {
   const input = el("input", { class: "rename-input", type: "text", maxlength: 200, "aria-label": "New name" });
   input.value = q.name_i18n.default;
   const save = el("button", { class: "btn btn-small", type: "submit" }, "Save");
@@ -45,7 +61,11 @@ function startRename(client: SyncClient, item: HTMLElement, q: Query, onError: (
   main?.replaceWith(form);
   input.focus();
   input.select();
-  const restore = () => form.replaceWith(main ?? el("span"));
+  // Closing the editor lets the page catch up on renders it held back while it was open.
+  const restore = () => {
+    form.replaceWith(main ?? el("span"));
+    onDone();
+  };
   cancel.addEventListener("click", restore);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -56,7 +76,7 @@ function startRename(client: SyncClient, item: HTMLElement, q: Query, onError: (
     }
     save.disabled = true;
     client.renameQuery(q.id, { ...q.name_i18n, default: value }).then(
-      () => undefined, // the `changed` event re-renders the list with the new name
+      () => restore(), // the re-render shows the new name and its "will sync" note
       (error: { message?: string }) => {
         save.disabled = false;
         onError(`Rename refused: ${error.message ?? String(error)}`);
