@@ -22,6 +22,7 @@ import { SyncTriggers, type CadenceOptions, type TriggerReason } from "./trigger
 import {
   ALL_KINDS,
   type CommandInput,
+  type DeferredCommand,
   type Conflict,
   type Dashboard,
   type DeadLetter,
@@ -30,7 +31,9 @@ import {
   type I18n,
   type Kind,
   type MetricDefinition,
-  type Pending,
+  type OutboxCounts,
+  type OutboxOp,
+  type PendingItem,
   type Projection,
   type PullProgress,
   type PullReport,
@@ -106,6 +109,11 @@ function coreOptions(o: SyncClientOptions): Record<string, unknown> {
   return picked;
 }
 
+/** The wasm side serializes a missing value as `null`; API.md promises `undefined`. */
+function orUndefined(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
 function requireString(value: unknown, what: string): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new SyncError("bad_request", `${what} must be a non-empty string`);
@@ -178,7 +186,13 @@ export class SyncClient {
 
   /** Pull until drained (`fresh: true` starts over from an empty cursor). */
   pull(options: PullOptions = {}): Promise<PullReport> {
-    const { onProgress, ...wire } = options ?? {};
+    if (options === null || typeof options !== "object") {
+      return Promise.reject(new SyncError("bad_request", "pull options must be an object"));
+    }
+    const { onProgress, ...wire } = options;
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      return Promise.reject(new SyncError("bad_request", "onProgress must be a function"));
+    }
     return this.#request("pull", { fresh: wire.fresh === true }, onProgress) as Promise<PullReport>;
   }
 
@@ -196,13 +210,15 @@ export class SyncClient {
     return this.#read((c) => c.widgets(requireString(dashboardId, "dashboardId"))) as Promise<Widget[]>;
   }
   metric(key: string): Promise<MetricDefinition | undefined> {
-    return this.#read((c) => c.metric(requireString(key, "key"))) as Promise<MetricDefinition | undefined>;
+    return this.#read((c) => c.metric(requireString(key, "key"))).then(orUndefined) as Promise<
+      MetricDefinition | undefined
+    >;
   }
   snapshots(widgetId: string): Promise<WidgetSnapshot[]> {
     return this.#read((c) => c.snapshots(requireString(widgetId, "widgetId"))) as Promise<WidgetSnapshot[]>;
   }
   latestSnapshot(widgetId: string): Promise<WidgetSnapshot | undefined> {
-    return this.#read((c) => c.latestSnapshot(requireString(widgetId, "widgetId"))) as Promise<
+    return this.#read((c) => c.latestSnapshot(requireString(widgetId, "widgetId"))).then(orUndefined) as Promise<
       WidgetSnapshot | undefined
     >;
   }
@@ -216,36 +232,56 @@ export class SyncClient {
     return this.#read((c) => c.openAlerts()) as Promise<DqAlertOpen[]>;
   }
   freshness(dashboardId: string): Promise<Freshness | undefined> {
-    return this.#read((c) => c.freshness(requireString(dashboardId, "dashboardId"))) as Promise<
+    return this.#read((c) => c.freshness(requireString(dashboardId, "dashboardId"))).then(orUndefined) as Promise<
       Freshness | undefined
     >;
   }
 
   // ---- writes -----------------------------------------------------------------------------
 
-  /** Renames a saved query; resolves once the new name and its outbox op are committed. */
-  async renameQuery(queryId: string, name: I18n): Promise<void> {
-    await this.#read((c) => needs(c, "renameQuery").call(c, requireString(queryId, "queryId"), name));
+  /**
+   * Renames a saved query; resolves with the queued op once the new name and the op are
+   * durably committed together (`invalid_name`, `not_found` otherwise).
+   */
+  async renameQuery(queryId: string, name: Partial<I18n> & { default: string }): Promise<OutboxOp> {
+    const op = await this.#read((c) => needs(c, "renameQuery").call(c, requireString(queryId, "queryId"), name));
     this.#editDone(["Query"], "edit");
+    return op as OutboxOp;
+  }
+
+  /**
+   * The general local edit. Only `edit("Query", id, { name_i18n })` is allowed; anything else
+   * rejects with `not_editable` and writes nothing.
+   */
+  async edit(kind: Kind, id: string, patch: Record<string, unknown>): Promise<OutboxOp> {
+    const op = await this.#read((c) =>
+      needs(c, "edit").call(c, requireString(kind, "kind"), requireString(id, "id"), patch),
+    );
+    this.#editDone([kind], "edit");
+    return op as OutboxOp;
   }
 
   /** Queues an online-only authoring request (PROTOCOL §5) for the next push. */
-  async enqueueCommand(command: CommandInput): Promise<void> {
-    await this.#read((c) => needs(c, "enqueueCommand").call(c, command));
+  async enqueueCommand(command: CommandInput): Promise<DeferredCommand> {
+    const queued = await this.#read((c) => needs(c, "enqueueCommand").call(c, command));
     this.#editDone([], "edit");
+    return queued as DeferredCommand;
   }
 
-  pending(): Promise<Pending> {
-    return this.#read((c) => needs(c, "pending").call(c)) as Promise<Pending>;
+  /** Queued renames and commands, in the order push sends them. */
+  pending(): Promise<PendingItem[]> {
+    return this.#read((c) => needs(c, "pending").call(c)) as Promise<PendingItem[]>;
   }
   conflicts(): Promise<Conflict[]> {
     return this.#read((c) => needs(c, "conflicts").call(c)) as Promise<Conflict[]>;
   }
-  async resolveConflict(id: string, resolution: Resolution): Promise<void> {
-    await this.#read((c) =>
+  /** Settles an open conflict; `keepLocal` queues the edit again on the server's version. */
+  async resolveConflict(id: string, resolution: Resolution): Promise<Conflict> {
+    const settled = await this.#read((c) =>
       needs(c, "resolveConflict").call(c, requireString(id, "id"), requireString(resolution, "resolution")),
     );
     this.#editDone(["Query"], "resolve");
+    return settled as Conflict;
   }
   deadLetters(): Promise<DeadLetter[]> {
     return this.#read((c) => needs(c, "deadLetters").call(c)) as Promise<DeadLetter[]>;
@@ -259,16 +295,13 @@ export class SyncClient {
     let pending = 0;
     let conflicts = 0;
     let deadLetters = 0;
-    if (!this.#closed) {
-      const [p, c, d] = await Promise.all([
-        this.#countOf("pending", (v) => {
-          const q = v as Partial<Pending> | undefined;
-          return (q?.ops?.length ?? 0) + (q?.commands?.length ?? 0);
-        }),
-        this.#countOf("conflicts", (v) => (Array.isArray(v) ? v.length : 0)),
-        this.#countOf("deadLetters", (v) => (Array.isArray(v) ? v.length : 0)),
-      ]);
-      [pending, conflicts, deadLetters] = [p, c, d];
+    if (!this.#closed && typeof this.#core.outboxCounts === "function") {
+      try {
+        const counts = (await this.#exec((c) => needs(c, "outboxCounts").call(c))) as OutboxCounts;
+        ({ pending, conflicts, deadLetters } = counts);
+      } catch {
+        // A closed or broken connection: the counters stay 0 and lastError/closed say why.
+      }
     }
     const estimate = await storageEstimate();
     return {
@@ -305,7 +338,7 @@ export class SyncClient {
     this.#assertOpen();
     if (options?.force !== true) {
       const [pending, conflicts] = await Promise.all([this.pending(), this.conflicts()]);
-      const waiting = pending.ops.length + pending.commands.length + conflicts.length;
+      const waiting = pending.length + conflicts.length;
       if (waiting > 0) {
         throw new SyncError(
           "unsynced_changes",
@@ -372,15 +405,6 @@ export class SyncClient {
     return this.#exec(work).catch((error: unknown) => {
       throw toSyncError(error);
     });
-  }
-
-  async #countOf(method: "pending" | "conflicts" | "deadLetters", count: (v: unknown) => number): Promise<number> {
-    if (typeof this.#core[method] !== "function") return 0;
-    try {
-      return count(await this.#exec((c) => needs(c, method).call(c)));
-    } catch {
-      return 0;
-    }
   }
 
   #request(method: RpcMethod, options: { fresh?: boolean } | undefined, onProgress?: (p: PullProgress) => void): Promise<RunResult> {
@@ -525,7 +549,15 @@ export class SyncClient {
   }
 }
 
-type OptionalMethod = "renameQuery" | "enqueueCommand" | "pending" | "conflicts" | "resolveConflict" | "deadLetters";
+type OptionalMethod =
+  | "renameQuery"
+  | "edit"
+  | "enqueueCommand"
+  | "pending"
+  | "conflicts"
+  | "resolveConflict"
+  | "deadLetters"
+  | "outboxCounts";
 
 /** The optional wasm method, or a `not_supported` SyncError for a build without it. */
 function needs<M extends OptionalMethod>(core: WasmCore, method: M): NonNullable<WasmCore[M]> {

@@ -70,9 +70,17 @@ export class SyncRunner {
       }
     };
     try {
+      if (method === "sync" && state.coldStart) {
+        // The wasm `sync` reports no per-page progress; a cold start pulls page by page
+        // first so the app can show a progress bar, then syncs the (short) rest.
+        const first = (await this.#hooks.exec((core) => call(core, "pull", undefined, progress))) as PullReport;
+        this.#record("pull", first);
+      }
       const result = await this.#hooks.exec((core) => call(core, method, options, progress));
       this.#record(method, result);
-      state.lastError = null;
+      const pushError = method === "sync" ? (result as SyncReport).pushError : null;
+      state.lastError = pushError ? { ...pushError, at: new Date().toISOString() } : null;
+      if (pushError) this.#hooks.error(new SyncError(pushError.code, pushError.message, pushError.retryable));
       state.paused = null;
       return result;
     } catch (error) {
@@ -115,7 +123,8 @@ export class SyncRunner {
   }
 }
 
-/** One wasm call; a build without push bindings pulls for `sync` and says push is null. */
+/** One wasm call; a build without push bindings pulls for `sync` and says push is null.
+ * (The wasm `sync` reports no per-page progress; `pull` does.) */
 async function call(
   core: WasmCore,
   method: RpcMethod,
@@ -127,9 +136,9 @@ async function call(
       return (await core.pull(options ?? {}, progress)) as PullReport;
     case "push":
       if (!core.push) throw new SyncError("not_supported", "this build of sync-core cannot push");
-      return (await core.push(undefined, progress)) as PushReport;
+      return (await core.push()) as PushReport;
     case "sync":
-      if (core.sync) return (await core.sync(options ?? {}, progress)) as SyncReport;
-      return { push: null, pull: (await core.pull(options ?? {}, progress)) as PullReport };
+      if (core.sync) return (await core.sync()) as SyncReport;
+      return { push: null, pushError: null, pull: (await core.pull(options ?? {}, progress)) as PullReport };
   }
 }

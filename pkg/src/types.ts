@@ -151,9 +151,13 @@ export interface PushReport {
   changedKinds: Kind[];
 }
 
-/** What one `sync` did; `push` is null while pushing is paused (access revoked). */
+/**
+ * What one `sync` did. `push` is null when the push did not complete: paused by a revocation,
+ * or failed retryably (offline, 5xx, 429) — then `pushError` says why and the pull still ran.
+ */
 export interface SyncReport {
   push: PushReport | null;
+  pushError?: { code: string; retryable: boolean; message: string } | null;
   pull: PullReport;
 }
 
@@ -196,10 +200,14 @@ export interface CommandInput {
   ifMatch?: string;
 }
 
-/** Queued work in push order: renames first (one batch), then deferred commands. */
-export interface Pending {
-  ops: OutboxOp[];
-  commands: DeferredCommand[];
+/** One queued item, in the order push sends them (renames, then deferred commands). */
+export type PendingItem = ({ type: "op" } & OutboxOp) | ({ type: "command" } & DeferredCommand);
+
+/** Counts of the outbox, for status displays. */
+export interface OutboxCounts {
+  pending: number;
+  conflicts: number;
+  deadLetters: number;
 }
 
 export type Resolution = "keepLocal" | "acceptServer";

@@ -38,8 +38,8 @@ export async function loadWasm(wasmUrl?: string | URL): Promise<void> {
 export interface WasmCore {
   readonly databaseName: string;
   pull(options: unknown, progress?: (p: unknown) => void): Promise<unknown>;
-  push?(options?: unknown, progress?: (p: unknown) => void): Promise<unknown>;
-  sync?(options?: unknown, progress?: (p: unknown) => void): Promise<unknown>;
+  push?(progress?: (p: unknown) => void): Promise<unknown>;
+  sync?(): Promise<unknown>;
   dashboards(): Promise<unknown>;
   widgets(dashboardId: string): Promise<unknown>;
   metric(key: string): Promise<unknown>;
@@ -50,11 +50,13 @@ export interface WasmCore {
   openAlerts(): Promise<unknown>;
   freshness(dashboardId: string): Promise<unknown>;
   renameQuery?(queryId: string, name: unknown): Promise<unknown>;
+  edit?(kind: string, id: string, patch: unknown): Promise<unknown>;
   enqueueCommand?(command: unknown): Promise<unknown>;
   pending?(): Promise<unknown>;
   conflicts?(): Promise<unknown>;
   resolveConflict?(id: string, resolution: string): Promise<unknown>;
   deadLetters?(): Promise<unknown>;
+  outboxCounts?(): Promise<unknown>;
   close(): void;
   free(): void;
 }

@@ -38,7 +38,8 @@ test("the consumer page renders dashboards from a pull on open", async () => {
   assert.equal(status.leader, true);
   assert.ok(status.lastSyncedAt, "lastSyncedAt set after the first drained pull");
   assert.ok(status.bytesPulled.session > 0);
-  assert.equal(status.bytesPulled.coldStart, status.bytesPulled.session);
+  // The cold start is the first drain; the sync right after it adds a little to `session`.
+  assert.ok(status.bytesPulled.coldStart > 0 && status.bytesPulled.coldStart <= status.bytesPulled.session);
   assert.ok(status.bytesPulled.coldStart <= status.bytesPulled.coldStartBudget);
   page.assertClean();
   await context.close();
