@@ -319,3 +319,41 @@ test("a revocation shows access revoked and empties the grid", async () => {
   page.assertClean();
   await context.close();
 });
+
+test("refresh now pulls everything again and shows the server's rate limit when hit", async () => {
+  const identity = await createTenant();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await openDemo(context, identity, [/status of 429/]);
+  const before = await synced(page);
+  await page.locator("#refresh").click();
+  await page.locator('[data-banner="notice"]', { hasText: "Refreshed everything" }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(await gridRendered(page), before);
+  // A Retry-After longer than the engine waits by itself (60 s) comes back as rate_limited.
+  await admin("/admin/faults", { tenantId: identity.tenantId, target: "pull", count: 1, fault: { type: "rate_limit", retryAfter: 120 } });
+  await page.locator("#refresh:not([disabled])").click();
+  await page.locator('[data-banner="notice"]', { hasText: /Rate limited by the server — try again in 2 min/ }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(await gridRendered(page), before, "a refused refresh keeps the cached grid");
+  await shot(page, "rate-limited");
+  page.assertClean();
+  await context.close();
+});
+
+test("a rename the server refuses for good shows up under Not saved", async () => {
+  const identity = await createTenant();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await openDemo(context, identity, [...NETWORK_DOWN, /status of 404/]);
+  await synced(page);
+  const queryId = await page.locator(".query").first().getAttribute("data-query-id");
+  await context.setOffline(true);
+  await renameInUi(page, queryId, "Renamed after deletion");
+  await admin("/admin/rows", { tenantId: identity.tenantId, kind: "Query", op: "tombstone", id: queryId });
+  await context.setOffline(false);
+  await page.locator("#sync").click();
+  await page.locator("#dead-panel:not([hidden])").waitFor({ timeout: 30_000 });
+  await page.locator(`[data-dead-letter-id]`, { hasText: queryId }).waitFor();
+  assert.equal(await page.locator("#dead-count").textContent(), "1");
+  await page.locator('#pending[data-count="0"]').waitFor({ timeout: 30_000 });
+  await shot(page, "dead-letter");
+  page.assertClean();
+  await context.close();
+});

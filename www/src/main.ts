@@ -43,7 +43,12 @@ function notify(text: string, tone: "info" | "warn" | "bad" = "info"): void {
 
 function errorText(error: unknown): string {
   if (error instanceof SyncError) {
-    if (error.code === "rate_limited") return `Rate limited by the server — try again shortly (${error.message})`;
+    if (error.code === "rate_limited") {
+      const ms = /(\d+)\s*ms/.exec(error.message);
+      const s = ms ? Math.ceil(Number(ms[1]) / 1000) : null;
+      const wait = s === null ? "shortly" : s >= 90 ? `${Math.round(s / 60)} min` : `${s} s`;
+      return `Rate limited by the server — try again in ${wait}.`;
+    }
     if (error.code === "offline") return "The server cannot be reached — showing saved data";
     if (error.code === "forbidden") return "Access revoked";
     return `${error.code}: ${error.message}`;
@@ -163,9 +168,12 @@ async function refreshStatus(): Promise<void> {
 // ---- actions --------------------------------------------------------------------------------
 
 function busy(button: HTMLButtonElement, work: () => Promise<void>): void {
+  const label = button.textContent;
   button.disabled = true;
+  button.textContent = button.id === "refresh" ? "Refreshing…" : "Syncing…";
   work().finally(() => {
     button.disabled = false;
+    button.textContent = label;
     showProgress(null);
     void refreshStatus();
   });

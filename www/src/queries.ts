@@ -143,8 +143,9 @@ export function renderDeadLetters(letters: DeadLetter[]): HTMLElement {
       el(
         "li",
         { "data-dead-letter-id": d.id },
-        el("b", {}, `${d.kind} ${d.entityId}`),
-        el("span", { class: "muted" }, ` · ${d.status || "local"} ${d.reason} · ${clock(new Date(d.failedAtMs).toISOString())}`),
+        el("b", {}, d.kind === "Query" && nameOf(d.payload) !== "(unknown)" ? `Rename to “${nameOf(d.payload)}”` : `${d.kind} change`),
+        el("span", { class: "muted" }, ` (${d.entityId})`),
+        el("div", { class: "muted" }, `${d.status || "local"} ${d.reason} · ${clock(new Date(d.failedAtMs).toISOString())}`),
       ),
     );
   }
