@@ -15,6 +15,7 @@ pub mod pull_refusals;
 pub mod pull_retention;
 pub mod pull_support;
 pub mod pull_throughput;
+pub mod push_bindings;
 pub mod push_conflicts;
 pub mod push_differential;
 pub mod push_durability;
