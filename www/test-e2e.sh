@@ -19,4 +19,4 @@ if [ ! -d tests/e2e/node_modules/playwright-core ]; then
 fi
 log "playwright tests (headless chromium)"
 cd tests/e2e
-node --test --test-concurrency=1 --test-reporter=spec demo*.test.mjs
+DEMO_E2E=1 node --test --test-concurrency=1 --test-reporter=spec demo*.test.mjs

@@ -3,8 +3,10 @@
 // of run.sh. Every test saves a screenshot and fails on any console error it did not cause on
 // purpose; with UPDATE_DEMO_PNG=1 the first one also writes docs/demo.png, the README's screenshot.
 //
-// Needs: www/dist built (`make www`) and target/debug/sync-server. Run: www/test-e2e.sh.
-import { after, before, test } from "node:test";
+// Needs: www/dist built (`make www`) and target/debug/sync-server. Run: `make test-demo`
+// (www/test-e2e.sh sets DEMO_E2E=1). tests/e2e/run.sh (`make test-pkg`) globs *.test.mjs too;
+// there these tests skip, since nothing built the page for them.
+import { after, before, test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, rm } from "node:fs/promises";
@@ -14,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { serveDist } from "../../www/serve.mjs";
 import { eventually, launch } from "./harness.mjs";
 
+const test = process.env.DEMO_E2E === "1" ? nodeTest : (name, fn) => nodeTest(name, { skip: "run by make test-demo" }, fn);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PORT = Number(process.env.DEMO_TEST_PORT ?? 18798);
 const SERVER = `http://127.0.0.1:${PORT}`;
@@ -133,6 +136,7 @@ const conn = (page) => page.locator("#conn").getAttribute("data-conn");
 const shot = (page, name) => page.screenshot({ path: join(SHOTS, `demo-${name}.png`) });
 
 before(async () => {
+  if (process.env.DEMO_E2E !== "1") return;
   dbDir = await mkdtemp(join(tmpdir(), "sync-demo-e2e-"));
   await mkdir(SHOTS, { recursive: true });
   await startServer();
@@ -354,6 +358,24 @@ test("a rename the server refuses for good shows up under Not saved", async () =
   assert.equal(await page.locator("#dead-count").textContent(), "1");
   await page.locator('#pending[data-count="0"]').waitFor({ timeout: 30_000 });
   await shot(page, "dead-letter");
+  page.assertClean();
+  await context.close();
+});
+
+test("a widget older than its freshness alert marks the dashboard stale", async () => {
+  const identity = await createTenant();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await openDemo(context, identity);
+  const [widgetId] = await synced(page);
+  assert.equal(await page.locator('[data-banner="stale"]').count(), 0, "fresh seed data is not stale");
+  // Tighten the widget's freshness alert to one minute: its seeded snapshots are older.
+  const { row } = await admin(`/admin/rows?tenantId=${identity.tenantId}&kind=Widget&key=${widgetId}`);
+  await admin("/admin/rows", { tenantId: identity.tenantId, kind: "Widget", op: "upsert", row: { ...row, freshness: { targetMinutes: 1, alertAtMinutes: 1 } } });
+  await page.locator("#sync").click();
+  await page.locator('[data-banner="stale"]').waitFor({ timeout: 30_000 });
+  await page.locator(`.widget.is-stale[data-widget-id="${widgetId}"]`).waitFor();
+  assert.equal(await page.locator("#asof").getAttribute("data-stale"), "true");
+  await shot(page, "stale");
   page.assertClean();
   await context.close();
 });
