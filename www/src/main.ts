@@ -156,8 +156,10 @@ function dqBanner(alerts: DqAlertOpen[]): HTMLElement {
   );
 }
 
+/** Re-reads the status; a closed client keeps the last one (the `closed` event says why). */
 async function refreshStatus(): Promise<void> {
-  const next = await client.status();
+  const next = await client.status().catch(() => null);
+  if (!next) return;
   const wasRevoked = status?.accessRevoked === true;
   status = next;
   const before = conn;
