@@ -33,6 +33,8 @@ help:
 	@echo "make test-native   cargo test -p sync-core"
 	@echo "make test-server   cargo test -p sync-server"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
+	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
+	@echo "make bench-quick   the same harness with a few trials (no timing asserted)"
 
 deps:
 	@scripts/install-deps.sh
@@ -88,3 +90,14 @@ pkg:
 # against a throwaway reference server (tests/e2e/run.sh).
 test-pkg:
 	@tests/e2e/run.sh
+
+# Benchmarks (issue 7, bench/): sync-core against a raw IndexedDB floor and a same-semantics
+# Dexie 4 implementation in headless Chromium, plus first render, rename latency, memory and
+# bundle size; writes bench/results/{full,quick}.{md,json} (BENCHMARKS.md quotes a full run).
+# Targets are reported, never asserted. `bench-quick` runs a few trials so the harness never rots.
+.PHONY: bench bench-quick
+bench: pkg
+	@bench/run.sh
+
+bench-quick: pkg
+	@bench/run.sh --quick

@@ -1,0 +1,103 @@
+// Contender 1: the sync-core npm package on its real pull path (fetch → wasm engine →
+// IndexedDB), opened the way an app opens it. The database is created by `SyncClient.open`
+// and, for the warm scenario, filled with the preload in sync-core's own record format
+// (src/web/records.rs) by raw IndexedDB before the client is reopened — outside the timing.
+import { SyncClient } from "sync-core";
+import { bulkWrite, deleteDb, openDb } from "./idb.ts";
+import { TENANT_ID, USER_ID, preloadItems } from "./workload.mjs";
+
+export const WASM_URL = "/sync_core_bg.wasm";
+
+export async function openClient(tenantId: string, scenario: string): Promise<SyncClient> {
+  const client = await SyncClient.open({
+    baseUrl: `${location.origin}/w/${scenario}`,
+    tenantId,
+    userId: USER_ID,
+    deviceId: "dev_bench",
+    pageSize: 2000,
+    maxPages: 1000,
+    autoSync: false,
+    wasmUrl: WASM_URL,
+    getToken: () => "bench-token",
+  });
+  // Leadership (Web Locks) is taken asynchronously; only the leader pulls itself.
+  for (let i = 0; i < 200 && !(await client.status()).leader; i += 1) await new Promise((r) => setTimeout(r, 5));
+  return client;
+}
+
+/** Writes the warm preload into a sync-core database (schema v3 must exist). */
+export async function preloadSyncCore(
+  dbName: string,
+  digestOf: (w: number, j: number, rows: unknown[]) => Promise<string>,
+): Promise<void> {
+  const db = await openDb(dbName);
+  const records: { store: string; value: unknown }[] = [];
+  let j = 0;
+  for (const it of preloadItems()) {
+    if (it.kind === "WidgetSnapshot") {
+      const r = it.row;
+      const digest = await digestOf(Number(r.widgetId.slice(4)), j % 12, r.rows);
+      j += 1;
+      records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r } });
+    } else {
+      const value: Record<string, unknown> = { key: it.key, version: 1, row: it.row };
+      if (it.kind === "Widget") value.dashboardId = it.row.dashboardId;
+      records.push({ store: it.kind, value });
+    }
+  }
+  await bulkWrite(db, records);
+  db.close();
+}
+
+export class SyncCoreContender {
+  readonly name = "sync-core";
+  #n = 0;
+  #client: SyncClient | null = null;
+  #dbName = "";
+
+  async prepare(scenario: string, digestOf: (w: number, j: number, rows: unknown[]) => Promise<string>): Promise<void> {
+    this.#n += 1;
+    const tenantId = `${TENANT_ID}${this.#n}x${Date.now()}`;
+    let client = await openClient(tenantId, scenario);
+    this.#dbName = client.databaseName;
+    if (scenario === "warm") {
+      client.close();
+      await preloadSyncCore(this.#dbName, digestOf);
+      client = await openClient(tenantId, scenario);
+    }
+    this.#client = client;
+  }
+
+  async run(_scenario: string): Promise<{ items: number; bytes: number; report: unknown }> {
+    const report = (await this.#client!.pull()) as unknown as { items?: number; bytes?: number; pages?: number };
+    return { items: 0, bytes: 0, report };
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const db = await openDb(this.#dbName);
+    const out: Record<string, number> = {};
+    const stores = ["Dashboard", "Widget", "MetricDefinition", "Query", "Projection", "DqAlertOpen", "WidgetSnapshot"];
+    const tx = db.transaction(stores, "readonly");
+    await Promise.all(
+      stores.map(
+        (s) =>
+          new Promise<void>((resolve, reject) => {
+            const r = tx.objectStore(s).count();
+            r.onsuccess = () => {
+              out[s] = r.result;
+              resolve();
+            };
+            r.onerror = () => reject(r.error);
+          }),
+      ),
+    );
+    db.close();
+    return out;
+  }
+
+  async cleanup(): Promise<void> {
+    this.#client?.close();
+    this.#client = null;
+    await deleteDb(this.#dbName);
+  }
+}
