@@ -73,7 +73,7 @@ demo: deps
 # which `make demo` serves with www/serve.mjs.
 .PHONY: www test-demo
 www: pkg
-	cd www && { [ -x node_modules/.bin/vite ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build
+	cd www && { [ -x node_modules/.bin/vite ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent build
 
 # The demo page end to end: cold start, offline reload, offline rename, conflicts, epoch reset,
 # revocation (www/test-e2e.sh; tests/e2e/demo*.test.mjs start and stop their own server).
