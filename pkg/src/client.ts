@@ -7,7 +7,7 @@
  * is forwarded to the leader and resolves with the leader's report; its edits wake the leader.
  */
 import { ContextChannel, randomId, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
-import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
+import { internalErrorCount, isWasmTrap, SyncError, toSyncError } from "./errors.js";
 import { EventHub, type ChangeCause, type SyncListener } from "./events.js";
 import { Leadership } from "./leader.js";
 import { SyncRunner, type RunResult } from "./runner.js";
@@ -18,7 +18,7 @@ import {
   SyncState,
   type Status,
 } from "./status.js";
-import { SyncTriggers, type CadenceOptions, type TriggerReason } from "./triggers.js";
+import { SyncTriggers, type TriggerReason } from "./triggers.js";
 import {
   ALL_KINDS,
   type CommandInput,
@@ -45,48 +45,17 @@ import {
   type WidgetSnapshot,
 } from "./types.js";
 import { deleteCoreDatabase, loadWasm, openCore, type WasmCore } from "./wasm.js";
+import {
+  coreOptions,
+  EMPTY_LEADER_STATE,
+  needs,
+  orUndefined,
+  requireString,
+  type PullOptions,
+  type SyncClientOptions,
+} from "./options.js";
 
-export interface SyncClientOptions {
-  baseUrl: string;
-  tenantId: string;
-  userId: string;
-  deviceId: string;
-  /** Called before every request; the token is never stored. */
-  getToken?: () => string | Promise<string>;
-  /** Snapshots kept per widget (default 12). */
-  retention?: number;
-  /** Items per pull page, 1..2000 (default 500). */
-  pageSize?: number;
-  /** Pages per pull call before it returns with `drained: false`. */
-  maxPages?: number;
-  /** Attempts per request before a retryable failure is reported. */
-  maxAttempts?: number;
-  /** Per-request timeout. */
-  timeoutMs?: number;
-  fetch?: typeof globalThis.fetch;
-  /** Where the `.wasm` is served, if not beside the package's JS. */
-  wasmUrl?: string | URL;
-  /** Sync on open/online/visible/edit/cadence when leader (default true). */
-  autoSync?: boolean;
-  cadence?: CadenceOptions;
-}
-
-export interface PullOptions {
-  /** Forget the cursor and pull everything again (explicit only). */
-  fresh?: boolean;
-  onProgress?: (progress: PullProgress) => void;
-}
-
-const EMPTY_LEADER_STATE: LeaderState = {
-  syncing: false,
-  lastSyncedAt: null,
-  lastError: null,
-  accessRevoked: false,
-  paused: null,
-  bytesSession: 0,
-  bytesLastHour: 0,
-  bytesColdStart: 0,
-};
+export type { PullOptions, SyncClientOptions } from "./options.js";
 
 interface PendingRpc {
   method: RpcMethod;
@@ -96,30 +65,6 @@ interface PendingRpc {
   reject(error: SyncError): void;
 }
 
-function coreOptions(o: SyncClientOptions): Record<string, unknown> {
-  const picked: Record<string, unknown> = {
-    baseUrl: o.baseUrl,
-    tenantId: o.tenantId,
-    userId: o.userId,
-    deviceId: o.deviceId,
-  };
-  for (const key of ["retention", "pageSize", "maxPages", "maxAttempts", "timeoutMs", "getToken", "fetch"] as const) {
-    if (o[key] !== undefined) picked[key] = o[key];
-  }
-  return picked;
-}
-
-/** The wasm side serializes a missing value as `null`; API.md promises `undefined`. */
-function orUndefined(value: unknown): unknown {
-  return value === null ? undefined : value;
-}
-
-function requireString(value: unknown, what: string): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new SyncError("bad_request", `${what} must be a non-empty string`);
-  }
-  return value;
-}
 
 export class SyncClient {
   readonly databaseName: string;
@@ -378,7 +323,7 @@ export class SyncClient {
       return await work(this.#core);
     } catch (error) {
       const e = toSyncError(error);
-      if (e.code === "internal" && internalErrorCount() > 0 && !(error instanceof SyncError)) {
+      if (isWasmTrap(error)) {
         this.#events.emit({ type: "error", error: e });
         this.#events.emit({ type: "closed", reason: "internal" });
         this.#shutdown("internal");
@@ -547,23 +492,4 @@ export class SyncClient {
       // A core poisoned by a trap cannot even close; the page must reload anyway.
     }
   }
-}
-
-type OptionalMethod =
-  | "renameQuery"
-  | "edit"
-  | "enqueueCommand"
-  | "pending"
-  | "conflicts"
-  | "resolveConflict"
-  | "deadLetters"
-  | "outboxCounts";
-
-/** The optional wasm method, or a `not_supported` SyncError for a build without it. */
-function needs<M extends OptionalMethod>(core: WasmCore, method: M): NonNullable<WasmCore[M]> {
-  const f = core[method];
-  if (typeof f !== "function") {
-    throw new SyncError("not_supported", `this build of sync-core has no ${method}`);
-  }
-  return f as NonNullable<WasmCore[M]>;
 }

@@ -53,17 +53,13 @@ export function internalErrorCount(): number {
   return internalErrors;
 }
 
-function isWasmTrap(error: unknown): boolean {
+/** Whether `error` is a wasm trap (a Rust panic): the instance must not be used again. */
+export function isWasmTrap(error: unknown): boolean {
   return (
     typeof WebAssembly !== "undefined" &&
     typeof WebAssembly.RuntimeError === "function" &&
     error instanceof WebAssembly.RuntimeError
   );
-}
-
-/** Whether `error` was a wasm trap, after which the instance must not be used again. */
-export function isInternal(error: unknown): boolean {
-  return error instanceof SyncError && error.code === "internal";
 }
 
 /** Converts anything thrown or rejected into a `SyncError`. */
