@@ -231,6 +231,26 @@ fn rate_limit_waits_at_least_retry_after_in_both_forms() {
 }
 
 #[test]
+fn rate_limited_fresh_refresh_is_reported_at_once_not_slept() {
+    let t = sync_core::engine::ScriptedTransport::with_log(ServerLog::new(seeded_items()));
+    t.rate_limit("30");
+    let mut h = Harness::new(t);
+    h.config.fresh = true;
+    let e = h.pull().unwrap_err();
+    assert_eq!(
+        e,
+        sync_core::engine::PullError::RateLimited {
+            retry_after_ms: 30_000
+        }
+    );
+    assert!(h.clock.sleeps().is_empty());
+    assert_eq!(h.cursor(), None, "nothing applied");
+    // The next ordinary pull goes through.
+    h.config.fresh = false;
+    assert!(h.pull().unwrap().drained);
+}
+
+#[test]
 fn server_errors_then_success_back_off_with_jitter() {
     let t = sync_core::engine::ScriptedTransport::with_log(ServerLog::new(seeded_items()));
     t.respond(500, "oops")

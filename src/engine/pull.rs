@@ -120,7 +120,8 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
     let mut token_retried = false;
     let mut previous_delay = 0u64;
     loop {
-        let request = HttpRequest::get(pull_path(config.page_size, cursor, run.fresh));
+        let asked_fresh = run.fresh;
+        let request = HttpRequest::get(pull_path(config.page_size, cursor, asked_fresh));
         let failure = match transport.send(request).await {
             Err(TransportError::Token(detail)) => {
                 return Err(Refusal::Failed(PullError::Unauthorized(detail)))
@@ -147,6 +148,18 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
                     }
                     403 => return Err(Refusal::Forbidden(forbidden_kinds(&response.body))),
                     410 => return Err(Refusal::CursorInvalid),
+                    // An explicit foreground refresh that is over its limit is told so at
+                    // once: sleeping through the server's window would look like a hang.
+                    429 if asked_fresh => {
+                        let wait = response
+                            .retry_after
+                            .as_deref()
+                            .and_then(|v| retry_after_ms(v, clock.now_ms()))
+                            .unwrap_or(config.backoff.base_ms);
+                        return Err(Refusal::Failed(PullError::RateLimited {
+                            retry_after_ms: wait,
+                        }));
+                    }
                     429 => Retryable::RateLimited(
                         response
                             .retry_after
