@@ -64,9 +64,12 @@ impl IdbStore {
         let same_entity =
             tx.get_all_by(OUTBOX_STORE, OPS_BY_ENTITY, intent.query_id.as_str().into())?;
         let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
-        let row = row.await?;
-        let same_entity = decode_ops(&same_entity.await?)?;
-        let last_seq = decode_counter(last_seq.await?, LAST_SEQ_KEY)?;
+        // Every issued read is awaited before anything can return early: a request left
+        // pending would fire into the callbacks of its dropped future.
+        let (row, same_entity, last_seq) = (row.await, same_entity.await, last_seq.await);
+        let row = row?;
+        let same_entity = decode_ops(&same_entity?)?;
+        let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
         let Some(row) = row else {
             // Dropping `tx` aborts it; nothing was issued.
             return Ok(None);
@@ -110,18 +113,21 @@ impl IdbStore {
         for seq in &batch.op_seqs {
             gets.push((*seq, tx.get(OUTBOX_STORE, seq_key(*seq))?));
         }
-        if let Some(current) = current.await? {
+        let current = current.await;
+        let mut ops = Vec::with_capacity(gets.len());
+        for (seq, get) in gets {
+            ops.push((seq, get.await));
+        }
+        if let Some(current) = current? {
             let current: BatchRecord = decode(&current, IN_FLIGHT_BATCH_KEY)?;
             return Err(aborted(format!(
                 "batch {} is already in flight",
                 current.key
             )));
         }
-        let mut writes = Vec::with_capacity(gets.len() + 1);
-        for (seq, get) in gets {
-            let value = get
-                .await?
-                .ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
+        let mut writes = Vec::with_capacity(ops.len() + 1);
+        for (seq, value) in ops {
+            let value = value?.ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
             let mut op: OpRecord = decode(&value, OUTBOX_STORE)?;
             op.in_flight = true;
             writes.push(put_op(&op)?);
@@ -171,8 +177,9 @@ impl IdbStore {
         )?;
         let conflict = tx.get(CONFLICTS_STORE, id.into())?;
         let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
-        let conflict = conflict.await?;
-        let last_seq = decode_counter(last_seq.await?, LAST_SEQ_KEY)?;
+        let (conflict, last_seq) = (conflict.await, last_seq.await);
+        let conflict = conflict?;
+        let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
         let Some(conflict) = conflict else {
             return Ok(false);
         };

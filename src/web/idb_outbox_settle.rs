@@ -160,14 +160,15 @@ impl IdbStore {
         )?;
         let batch = tx.get(OUTBOX_META_STORE, IN_FLIGHT_BATCH_KEY.into())?;
         let last_order = tx.get(OUTBOX_META_STORE, LAST_ORDER_KEY.into())?;
-        let batch: BatchRecord = match batch.await? {
+        let (batch, last_order) = (batch.await, last_order.await);
+        let batch: BatchRecord = match batch? {
             Some(value) => decode(&value, IN_FLIGHT_BATCH_KEY)?,
             None => return Err(aborted(format!("no batch {key} in flight"))),
         };
         if batch.key != key {
             return Err(aborted(format!("no batch {key} in flight")));
         }
-        let last_order = decode_counter(last_order.await?, LAST_ORDER_KEY)?;
+        let last_order = decode_counter(last_order?, LAST_ORDER_KEY)?;
 
         // Second round of reads, now that the batch is known: its ops, and for every
         // applied query its row and every queued op (the rebase candidates).
@@ -192,19 +193,25 @@ impl IdbStore {
             last_order,
             ..BatchChanges::default()
         };
+        // All awaited before any is looked at (see `write_rename`).
+        let mut op_values = Vec::with_capacity(op_gets.len());
         for get in op_gets {
-            if let Some(value) = get.await? {
+            op_values.push(get.await);
+        }
+        let mut query_values = Vec::with_capacity(query_reads.len());
+        for (id, row, ops) in query_reads {
+            query_values.push((id, row.await, ops.await));
+        }
+        for value in op_values {
+            if let Some(value) = value? {
                 let op: OpRecord = decode(&value, OUTBOX_STORE)?;
                 changes.ops.insert(op.seq, op);
             }
         }
-        for (id, row, ops) in query_reads {
-            let row = row
-                .await?
-                .map(|v| decode_row(Kind::Query, &v))
-                .transpose()?;
+        for (id, row, ops) in query_values {
+            let row = row?.map(|v| decode_row(Kind::Query, &v)).transpose()?;
             changes.rows.insert(id.to_string(), row);
-            for op in decode_ops(&ops.await?)? {
+            for op in decode_ops(&ops?)? {
                 changes.ops.entry(op.seq).or_insert(op);
             }
         }
@@ -240,10 +247,11 @@ impl IdbStore {
         )?;
         let command = tx.get(COMMANDS_STORE, seq_key(seq))?;
         let last_order = tx.get(OUTBOX_META_STORE, LAST_ORDER_KEY.into())?;
-        if command.await?.is_none() {
+        let (command, last_order) = (command.await, last_order.await);
+        if command?.is_none() {
             return Err(aborted(format!("command {seq} is not queued")));
         }
-        let last_order = decode_counter(last_order.await?, LAST_ORDER_KEY)?;
+        let last_order = decode_counter(last_order?, LAST_ORDER_KEY)?;
         let mut writes = vec![OutboxWrite::Delete(COMMANDS_STORE, seq_key(seq))];
         let recorded = match outcome {
             CommandSettlement::Done => None,

@@ -19,6 +19,8 @@ pub mod push_bindings;
 pub mod push_conflicts;
 pub mod push_differential;
 pub mod push_durability;
+pub mod push_idb_fixtures;
+pub mod push_idb_refusals;
 pub mod push_idb_store;
 pub mod push_latency;
 pub mod push_offline;

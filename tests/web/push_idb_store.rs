@@ -1,93 +1,22 @@
 //! `IdbStore` as an `OutboxStore`, without a server: the schema 2 → 3 upgrade keeps every
-//! row, renames coalesce and survive a reopen, every outbox write is all-or-nothing (even
-//! when the transaction dies after some of its writes were issued), refusals write nothing,
-//! `wipe` (403/410) never reaches the outbox, and settling stores versions, rebases and
-//! keeps conflicts and dead letters in recording order (not key order).
+//! row, renames coalesce and survive a reopen, settling stores versions, rebases exactly the
+//! ops it should and keeps conflicts and dead letters in recording order (not key order).
+//! Refusals and atomicity are in `push_idb_refusals.rs`.
 
-use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, row, seed_plan};
+use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan};
+use super::push_idb_fixtures::{command, conflict, dead_letter, intent, query, store_with_queries};
 use super::push_raw::raw_outbox;
 use super::push_support::name;
 use serde_json::json;
 use sync_core::engine::push_batch::build_batch;
 use sync_core::engine::{
-    ApplyPlan, CommandSettlement, Conflict, ConflictSource, DeadLetter, DeferredCommand, Method,
-    OpSettlement, OutboxStore, PushBatch, RenameIntent, Requeue, Resolution, Store, StoreError,
-    StoredRow,
+    ApplyPlan, CommandSettlement, ConflictSource, MemoryStore, OpSettlement, OutboxOp, OutboxStore,
+    Requeue, Resolution, Store, StoreError,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::schema::SCHEMA_VERSION;
 use sync_core::web::IdbStore;
 use wasm_bindgen_test::wasm_bindgen_test;
-
-fn query(id: &str, version: u64, default_name: &str) -> StoredRow {
-    row(
-        Kind::Query,
-        id,
-        version,
-        json!({"ownerId": "usr_web", "name_i18n": {"default": default_name}}),
-    )
-}
-
-fn intent(id: &str, default_name: &str, op_id: &str, now_ms: u64) -> RenameIntent {
-    RenameIntent {
-        query_id: id.into(),
-        name_i18n: name(default_name).as_object().cloned().unwrap(),
-        new_op_id: op_id.into(),
-        now_ms,
-    }
-}
-
-fn command(path: &str) -> DeferredCommand {
-    DeferredCommand {
-        seq: 0,
-        command_id: format!("cmd_{path}"),
-        method: Method::Put,
-        path: format!("/api/v1/analytics/dashboards/{path}"),
-        body: Some(json!({"name_i18n": {"default": "D"}, "layout": [1.5, 2]})),
-        if_match: Some("3".into()),
-        created_at_ms: 5,
-    }
-}
-
-fn conflict(id: &str, op_id: &str) -> Conflict {
-    Conflict {
-        id: id.into(),
-        kind: Kind::Query,
-        entity_id: "qry_1".into(),
-        local: json!({"name_i18n": {"default": "Mine"}}),
-        server: json!({"version": 4, "name_i18n": {"default": "Theirs"}}),
-        source: ConflictSource::Op {
-            op_id: op_id.into(),
-        },
-        created_at_ms: 9,
-        resolution: None,
-        resolved_at_ms: None,
-    }
-}
-
-fn dead_letter(id: &str) -> DeadLetter {
-    DeadLetter {
-        id: id.into(),
-        source: "op".into(),
-        kind: Kind::Query,
-        entity_id: "qry_2".into(),
-        status: 422,
-        reason: "invalid_name".into(),
-        payload: json!({"opId": "op_x"}),
-        failed_at_ms: 10,
-    }
-}
-
-/// A fresh store holding `qry_1` (v1) and `qry_2` (v3).
-async fn store_with_queries() -> (sync_core::protocol::identity::Identity, IdbStore) {
-    let (identity, store) = open_fresh().await;
-    let plan = ApplyPlan {
-        row_puts: vec![query("qry_1", 1, "One"), query("qry_2", 3, "Two")],
-        ..ApplyPlan::default()
-    };
-    store.commit_page(&plan, None, "c1").await.unwrap();
-    (identity, store)
-}
 
 #[wasm_bindgen_test]
 async fn upgrading_from_schema_2_keeps_every_row_and_adds_the_outbox() {
@@ -287,197 +216,9 @@ async fn settling_stores_versions_rebases_and_records_in_order() {
     discard(&identity, store).await;
 }
 
-#[wasm_bindgen_test]
-async fn refused_outbox_writes_write_nothing() {
-    let (identity, store) = store_with_queries().await;
-    let op = store
-        .enqueue_rename(&intent("qry_1", "A", "op_1", 1))
-        .await
-        .unwrap()
-        .unwrap();
-    let batch = build_batch(&store.outbox().await.unwrap(), 2).unwrap();
-    store.begin_batch(&batch).await.unwrap();
-    let raw = raw_outbox(store.database_name()).await;
-    let rows = store.rows(Kind::Query).await.unwrap();
-
-    let other = PushBatch {
-        key: "other".into(),
-        ..batch.clone()
-    };
-    assert!(matches!(
-        store.begin_batch(&other).await,
-        Err(StoreError::Aborted(m)) if m.contains("already in flight")
-    ));
-    assert!(store.settle_batch("other", &[]).await.is_err());
-    let foreign = OpSettlement::Applied {
-        seq: 999,
-        query_id: "qry_1".into(),
-        applied_on: 1,
-        new_version: 2,
-        name_i18n: op.name_i18n.clone(),
-    };
-    // The valid settlement first: the refusal of the second must undo it too.
-    let applied = OpSettlement::Applied {
-        seq: op.seq,
-        query_id: "qry_1".into(),
-        applied_on: 1,
-        new_version: 2,
-        name_i18n: op.name_i18n.clone(),
-    };
-    assert!(store
-        .settle_batch(&batch.key, &[applied.clone(), foreign])
-        .await
-        .is_err());
-    assert!(store
-        .settle_batch(&batch.key, &[applied.clone(), applied])
-        .await
-        .is_err());
-    assert!(store
-        .settle_command(42, &CommandSettlement::Done)
-        .await
-        .is_err());
-    assert!(!store
-        .resolve_conflict("cfl_none", Resolution::AcceptServer, 1, None)
-        .await
-        .unwrap());
-    assert_eq!(raw_outbox(store.database_name()).await, raw);
-    assert_eq!(store.rows(Kind::Query).await.unwrap(), rows);
-    discard(&identity, store).await;
-}
-
-#[wasm_bindgen_test]
-async fn every_outbox_write_is_all_or_nothing() {
-    let (identity, store) = store_with_queries().await;
-    let name_of = store.database_name().to_string();
-    // Each write, tried with the transaction aborted after its first write and just
-    // before its commit, must leave everything as it was; then it succeeds.
-    for after in [0, 1, 100] {
-        let raw = raw_outbox(&name_of).await;
-        store.fail_next_outbox_write_after(after);
-        let failed = store.enqueue_rename(&intent("qry_1", "A", "op_1", 1)).await;
-        assert!(matches!(failed, Err(StoreError::Aborted(_))), "{failed:?}");
-        assert_eq!(raw_outbox(&name_of).await, raw, "rename, after {after}");
-    }
-    let op = store
-        .enqueue_rename(&intent("qry_1", "A", "op_1", 1))
-        .await
-        .unwrap()
-        .unwrap();
-    let batch = build_batch(std::slice::from_ref(&op), 2).unwrap();
-    let cmd = command("dsh_1");
-    let settled = [OpSettlement::Applied {
-        seq: op.seq,
-        query_id: "qry_1".into(),
-        applied_on: 1,
-        new_version: 2,
-        name_i18n: op.name_i18n.clone(),
-    }];
-    for step in 0..5 {
-        for after in [1, 100] {
-            let raw = raw_outbox(&name_of).await;
-            let rows = store.rows(Kind::Query).await.unwrap();
-            store.fail_next_outbox_write_after(after);
-            let failed = match step {
-                0 => store.begin_batch(&batch).await,
-                1 => store.settle_batch(&batch.key, &settled).await,
-                2 => store.enqueue_command(&cmd).await.map(|_| ()),
-                3 => {
-                    store
-                        .settle_command(2, &CommandSettlement::Conflict(conflict("cfl_1", "x")))
-                        .await
-                }
-                _ => store
-                    .resolve_conflict(
-                        "cfl_1",
-                        Resolution::KeepLocal,
-                        5,
-                        Some(&Requeue::Command(command("dsh_1"))),
-                    )
-                    .await
-                    .map(|_| ()),
-            };
-            assert!(
-                matches!(failed, Err(StoreError::Aborted(_))),
-                "step {step}: {failed:?}"
-            );
-            assert_eq!(raw_outbox(&name_of).await, raw, "step {step} after {after}");
-            assert_eq!(store.rows(Kind::Query).await.unwrap(), rows);
-        }
-        match step {
-            0 => store.begin_batch(&batch).await.unwrap(),
-            1 => store.settle_batch(&batch.key, &settled).await.unwrap(),
-            2 => assert_eq!(store.enqueue_command(&cmd).await.unwrap().seq, 2),
-            3 => store
-                .settle_command(2, &CommandSettlement::Conflict(conflict("cfl_1", "x")))
-                .await
-                .unwrap(),
-            _ => assert!(store
-                .resolve_conflict(
-                    "cfl_1",
-                    Resolution::KeepLocal,
-                    5,
-                    Some(&Requeue::Command(command("dsh_1"))),
-                )
-                .await
-                .unwrap()),
-        }
-    }
-    assert_eq!(
-        store
-            .row(Kind::Query, "qry_1")
-            .await
-            .unwrap()
-            .unwrap()
-            .version,
-        2
-    );
-    assert_eq!(store.commands().await.unwrap().len(), 1);
-    discard(&identity, store).await;
-}
-
-#[wasm_bindgen_test]
-async fn wipe_never_touches_the_outbox() {
-    let (identity, store) = store_with_queries().await;
-    store
-        .enqueue_rename(&intent("qry_1", "A", "op_1", 1))
-        .await
-        .unwrap();
-    store
-        .enqueue_rename(&intent("qry_2", "B", "op_2", 1))
-        .await
-        .unwrap();
-    let batch = build_batch(&store.outbox().await.unwrap()[..1], 2).unwrap();
-    store.begin_batch(&batch).await.unwrap();
-    let cmd = store.enqueue_command(&command("dsh_1")).await.unwrap();
-    store
-        .settle_command(
-            cmd.seq,
-            &CommandSettlement::DeadLetter(dead_letter("dlt_1")),
-        )
-        .await
-        .unwrap();
-    let cmd = store.enqueue_command(&command("dsh_2")).await.unwrap();
-    store
-        .settle_command(
-            cmd.seq,
-            &CommandSettlement::Conflict(conflict("cfl_1", "x")),
-        )
-        .await
-        .unwrap();
-    store.enqueue_command(&command("dsh_3")).await.unwrap();
-    let raw = raw_outbox(store.database_name()).await;
-    assert!(raw.values().all(|records| !records.is_empty()), "{raw:?}");
-
-    store.wipe(&Kind::ALL, true).await.unwrap();
-    assert!(store.rows(Kind::Query).await.unwrap().is_empty());
-    assert_eq!(store.meta().await.unwrap().cursor, None);
-    assert_eq!(raw_outbox(store.database_name()).await, raw);
-    discard(&identity, store).await;
-}
-
 /// Rebasing touches exactly the waiting ops of the applied query made on the version the
 /// applied op was made on: not the other ops of the batch, not ops on other versions.
-async fn rebase_scenario<S: Store + OutboxStore>(store: &S) -> Vec<sync_core::engine::OutboxOp> {
+async fn rebase_scenario<S: Store + OutboxStore>(store: &S) -> Vec<OutboxOp> {
     let plan = ApplyPlan {
         row_puts: vec![query("qry_1", 1, "One")],
         ..ApplyPlan::default()
@@ -551,7 +292,7 @@ async fn rebase_scenario<S: Store + OutboxStore>(store: &S) -> Vec<sync_core::en
 #[wasm_bindgen_test]
 async fn rebasing_touches_only_waiting_ops_on_the_applied_version() {
     let (identity, store) = open_fresh().await;
-    let reference = rebase_scenario(&sync_core::engine::MemoryStore::new()).await;
+    let reference = rebase_scenario(&MemoryStore::new()).await;
     assert_eq!(rebase_scenario(&store).await, reference);
     discard(&identity, store).await;
 }
