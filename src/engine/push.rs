@@ -98,12 +98,37 @@ where
             error: format!("could not serialize the batch: {e}"),
         })?;
         store.begin_batch(&batch).await?;
+        if !batch_still_current(store, &waiting).await? {
+            // Another context coalesced a newer name into one of these ops between our read
+            // and `begin_batch`: sending the captured body would apply the older name and
+            // then drop the op. Release and rebuild; ops now in flight can no longer change,
+            // so the rebuilt batch is current.
+            store.settle_batch(&batch.key, &[]).await?;
+            continue;
+        }
         flow = send_batch(store, &cx, &batch, &mut report).await?;
         progress(&report.progress());
     }
     replay_commands(store, &cx, &mut report, progress).await?;
     report.duration_ms = clock.now_ms().saturating_sub(started);
     Ok(report)
+}
+
+/// True when every op captured in a just-begun batch is still stored exactly as captured
+/// (same op id, name and expected version).
+async fn batch_still_current<S: OutboxStore>(
+    store: &S,
+    captured: &[super::outbox_store::OutboxOp],
+) -> Result<bool, PushError> {
+    let stored = store.outbox().await?;
+    Ok(captured.iter().all(|c| {
+        stored.iter().any(|s| {
+            s.seq == c.seq
+                && s.op_id == c.op_id
+                && s.name_i18n == c.name_i18n
+                && s.expected_version == c.expected_version
+        })
+    }))
 }
 
 /// Sends the stored `batch` and settles it.
