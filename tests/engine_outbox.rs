@@ -355,7 +355,7 @@ fn pending_lists_ops_then_commands_in_order_tagged() {
     let js = serde_json::to_value(&pending).unwrap();
     assert_eq!(js[0]["type"], "op");
     assert_eq!(js[0]["entityId"], "qry_001");
-    assert_eq!(js[0]["nameI18n"]["default"], "B");
+    assert_eq!(js[0]["name_i18n"]["default"], "B");
     assert_eq!(js[3]["type"], "command");
     assert_eq!(js[3]["method"], "PUT");
     assert_eq!(js[3]["ifMatch"], "2");

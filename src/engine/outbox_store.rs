@@ -24,6 +24,8 @@ pub struct OutboxOp {
     pub entity_id: String,
     /// The server version this edit was made on.
     pub expected_version: u64,
+    /// Same field name as on rows and in push patches (not camelCased).
+    #[serde(rename = "name_i18n")]
     pub name_i18n: Map<String, Value>,
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
