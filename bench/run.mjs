@@ -69,6 +69,7 @@ try {
   for (let t = 0; t < WARMUP + TRIALS; t += 1) {
     const counted = t >= WARMUP;
     const order = [];
+    const trialMs = {};
     for (const scenario of shuffle(SCENARIOS, rand)) {
       for (const contender of shuffle(CONTENDERS, rand)) {
         order.push(`${scenario}/${contender}`);
@@ -82,11 +83,12 @@ try {
         }
         if (t === 0) (counts[scenario] ??= {})[contender] = await call("counts", contender);
         await call("cleanup", contender);
+        trialMs[`${scenario} ${contender}`] = ms;
         if (counted) times[scenario][contender].push(ms);
       }
     }
     orders.push(order.join(" "));
-    log(`trial ${t + 1}/${WARMUP + TRIALS}${counted ? "" : " (warm-up)"}: ${order.join(", ")} — ${SCENARIOS.map((s) => `${s} ${CONTENDERS.map((c) => `${c} ${Math.round(times[s][c].at(-1) ?? NaN)}`).join(" ")}`).join(" | ")} ms`);
+    log(`trial ${t + 1}/${WARMUP + TRIALS}${counted ? "" : " (warm-up)"}: ${order.map((o) => `${o} ${Math.round(trialMs[o.replace("/", " ")])}`).join(", ")} ms`);
   }
   for (const scenario of SCENARIOS) {
     const a = counts[scenario]["sync-core"];

@@ -15,6 +15,7 @@ log "dependencies (sync-core from pkg/sync-core-0.1.0.tgz, dexie 4, esbuild, pla
   cd bench
   rm -rf node_modules/sync-core
   npm install --no-audit --no-fund --loglevel=error --no-package-lock
+  npx tsc -p tsconfig.json
 )
 
 if [[ " $* " != *" --quick "* ]]; then

@@ -3,7 +3,7 @@
 // makes of the JS; and a per-function size breakdown of the wasm — `twiggy top` when twiggy is
 // installed, and always our own reading of the code section against the `name` section.
 import { execFileSync } from "node:child_process";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -142,13 +142,12 @@ function crateOf(name) {
 
 /**
  * Function sizes from the unstripped build of the same release profile (the shipped wasm is
- * stripped of names): `cargo build --profile sizeprof`, run by `make bench` (bench/sizeprof.sh).
+ * stripped of names): `cargo build --profile sizeprof`, which bench/run.sh refreshes before a
+ * full run (a quick run reads whatever the last full run built).
  */
 async function namedBreakdown() {
   let buf;
   try {
-    // A build older than the shipped wasm describes other code: leave it out.
-    if ((await stat(SIZEPROF)).mtimeMs < (await stat(join(PKG, "wasm/sync_core_bg.wasm"))).mtimeMs - 600_000) return null;
     buf = await readFile(SIZEPROF);
   } catch {
     return null;

@@ -164,7 +164,10 @@ export function preloadSnapshot(w, j) {
   return snapshotRow(w, PRELOAD_EPOCH + (w * SNAPSHOTS_PER_WIDGET + j) * 1000, w * 100 + j);
 }
 
-/** Every preloaded item: `{kind, key, version, row}` for versioned kinds, `{kind, row}` for snapshots. */
+/**
+ * Every preloaded item: `{kind, key, version, row}` for versioned kinds, `{kind, row}` for snapshots.
+ * @returns {Generator<{kind: string, key?: string, version?: number, row: any}>}
+ */
 export function* preloadItems() {
   for (const [kind, n] of Object.entries(UNIVERSE)) {
     for (let i = 0; i < n; i += 1) yield { kind, key: keyOf(kind, i), version: 1, row: versionedRow(kind, i, 1) };
