@@ -367,7 +367,8 @@ test("a widget older than its freshness alert marks the dashboard stale", async 
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await openDemo(context, identity);
   const [widgetId] = await synced(page);
-  assert.equal(await page.locator('[data-banner="stale"]').count(), 0, "fresh seed data is not stale");
+  // Whether seeded data is already stale depends on the wall clock against the seed's snapshot
+  // times, so no precondition here: the widget must end up marked stale after the tightening.
   // Tighten the widget's freshness alert to one minute: its seeded snapshots are older.
   const { row } = await admin(`/admin/rows?tenantId=${identity.tenantId}&kind=Widget&key=${widgetId}`);
   await admin("/admin/rows", { tenantId: identity.tenantId, kind: "Widget", op: "upsert", row: { ...row, freshness: { targetMinutes: 1, alertAtMinutes: 1 } } });
