@@ -82,7 +82,7 @@ impl PullConfig {
         if self.max_attempts == 0 {
             return bad("maxAttempts must be at least 1");
         }
-        if self.backoff.base_ms == 0 || self.backoff.cap_ms < self.backoff.base_ms {
+        if !self.backoff.is_valid() {
             return bad("backoff needs 0 < baseMs <= capMs");
         }
         Ok(())

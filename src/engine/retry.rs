@@ -48,6 +48,11 @@ fn unit(random: &impl Random) -> f64 {
 }
 
 impl Backoff {
+    /// A usable backoff: `0 < base_ms <= cap_ms` (checked by both pull and push configs).
+    pub fn is_valid(&self) -> bool {
+        self.base_ms > 0 && self.cap_ms >= self.base_ms
+    }
+
     /// The delay before retry number `retry` (1 for the first retry); `previous_ms` is the
     /// delay used before the previous retry (0 for the first), needed by decorrelated jitter.
     pub fn delay_ms(&self, retry: u32, previous_ms: u64, random: &impl Random) -> u64 {
