@@ -4,21 +4,21 @@
  * Every context (tab, worker) that opens a database reads and writes IndexedDB directly —
  * reads are instant and offline, edits land in the shared outbox in one durable transaction —
  * but only the leader (see `leader.ts`) talks to the server. A follower's `sync`/`pull`/`push`
- * is forwarded to the leader and resolves with the leader's report; its edits wake the leader.
+ * is forwarded to the leader (`forwarding.ts`) and resolves with the leader's report; its edits
+ * wake the leader. This file wires the parts together: the core handle (`core-handle.ts`), the
+ * runner and its triggers (`runner.ts`, `autosync.ts`), the channel, status and logout.
  */
-import { ContextChannel, randomId, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
-import { internalErrorCount, isWasmTrap, SyncError, toSyncError } from "./errors.js";
+import { AutoSync } from "./autosync.js";
+import { ContextChannel, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
+import { CoreHandle } from "./core-handle.js";
+import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
 import { EventHub, type ChangeCause, type SyncListener } from "./events.js";
+import { LeaderForwarding } from "./forwarding.js";
 import { Leadership } from "./leader.js";
+import { refuseUnsynced, wipeDatabase } from "./logout.js";
 import { SyncRunner, type RunResult } from "./runner.js";
-import {
-  bytesPulled,
-  requestPersistence,
-  storageEstimate,
-  SyncState,
-  type Status,
-} from "./status.js";
-import { SyncTriggers, type TriggerReason } from "./triggers.js";
+import { composeStatus, SyncState, type Status } from "./status.js";
+import { StorageWatch } from "./storage.js";
 import {
   ALL_KINDS,
   type CommandInput,
@@ -44,7 +44,7 @@ import {
   type Widget,
   type WidgetSnapshot,
 } from "./types.js";
-import { deleteCoreDatabase, loadWasm, openCore, type WasmCore } from "./wasm.js";
+import { loadWasm, openCore, type WasmCore } from "./wasm.js";
 import {
   coreOptions,
   EMPTY_LEADER_STATE,
@@ -57,35 +57,24 @@ import {
 
 export type { PullOptions, SyncClientOptions } from "./options.js";
 
-interface PendingRpc {
-  method: RpcMethod;
-  options: { fresh?: boolean } | undefined;
-  onProgress?: ((progress: PullProgress) => void) | undefined;
-  resolve(value: RunResult): void;
-  reject(error: SyncError): void;
-}
-
-
 export class SyncClient {
   readonly databaseName: string;
   readonly #options: SyncClientOptions;
-  #core: WasmCore;
-  #closed: string | null = null;
+  readonly #core: CoreHandle;
   readonly #events = new EventHub();
   readonly #state = new SyncState();
   #remote: LeaderState = EMPTY_LEADER_STATE;
   readonly #channel: ContextChannel;
   readonly #leadership: Leadership;
-  readonly #triggers: SyncTriggers;
+  readonly #auto: AutoSync;
   readonly #runner: SyncRunner;
-  readonly #rpcs = new Map<string, PendingRpc>();
-  readonly #servedRpcs = new Set<string>();
-  #persisted: boolean | null = null;
+  readonly #forwarding: LeaderForwarding;
+  readonly #storage = new StorageWatch();
 
   private constructor(options: SyncClientOptions, core: WasmCore) {
     this.#options = options;
-    this.#core = core;
     this.databaseName = core.databaseName;
+    this.#core = new CoreHandle(options, core, (error) => this.#trapped(error));
     this.#channel = new ContextChannel(this.databaseName, (m) => this.#onMessage(m));
     this.#runner = new SyncRunner(this.#state, {
       exec: (work) => this.#exec(work),
@@ -95,11 +84,12 @@ export class SyncClient {
       error: (error) => this.#events.emit({ type: "error", error }),
       stateChanged: () => this.#stateChanged(),
     });
-    this.#triggers = new SyncTriggers(
-      options.cadence ?? {},
-      (reason) => this.#autoSync(reason),
-      () => this.#stateChanged(),
-    );
+    this.#forwarding = new LeaderForwarding(this.#channel, this.#runner, () => this.#leadership.isLeader);
+    this.#auto = new AutoSync(options, this.#state, this.#runner, {
+      active: () => !this.#core.closedReason && this.#leadership.isLeader,
+      isEmpty: () => this.#dashboardsEmpty(),
+      networkChanged: () => this.#stateChanged(),
+    });
     this.#leadership = new Leadership(this.databaseName, (leader) => this.#onLeadership(leader));
   }
 
@@ -113,9 +103,7 @@ export class SyncClient {
       const core = await openCore(coreOptions(options));
       const client = new SyncClient(options, core);
       client.#leadership.start();
-      void requestPersistence().then((p) => {
-        client.#persisted = p;
-      });
+      client.#storage.requestPersistence();
       return client;
     } catch (error) {
       throw toSyncError(error);
@@ -236,35 +224,23 @@ export class SyncClient {
 
   async status(): Promise<Status> {
     const leader = this.#leadership.isLeader;
-    const state = leader ? this.#state.toLeaderState() : this.#remote;
-    let pending = 0;
-    let conflicts = 0;
-    let deadLetters = 0;
-    if (!this.#closed && typeof this.#core.outboxCounts === "function") {
+    let counts: OutboxCounts = { pending: 0, conflicts: 0, deadLetters: 0 };
+    if (!this.#core.closedReason && this.#core.has("outboxCounts")) {
       try {
-        const counts = (await this.#exec((c) => needs(c, "outboxCounts").call(c))) as OutboxCounts;
-        ({ pending, conflicts, deadLetters } = counts);
+        counts = (await this.#exec((c) => needs(c, "outboxCounts").call(c))) as OutboxCounts;
       } catch {
         // A closed or broken connection: the counters stay 0 and lastError/closed say why.
       }
     }
-    const estimate = await storageEstimate();
-    return {
-      online: this.#triggers.online && (globalThis.navigator?.onLine ?? true),
-      syncing: state.syncing,
+    return composeStatus({
       leader,
-      lastSyncedAt: state.lastSyncedAt,
-      pending,
-      conflicts,
-      deadLetters,
-      accessRevoked: state.accessRevoked,
-      bytesPulled: bytesPulled(state),
-      lastError: state.lastError,
-      paused: state.paused ?? (globalThis.navigator?.onLine === false ? "offline" : null),
-      storage: { ...estimate, persisted: this.#persisted },
+      state: leader ? this.#state.toLeaderState() : this.#remote,
+      counts,
+      online: this.#auto.online && (globalThis.navigator?.onLine ?? true),
+      storage: await this.#storage.health(),
       internalErrors: internalErrorCount(),
-      closed: this.#closed !== null,
-    };
+      closed: this.#core.closedReason !== null,
+    });
   }
 
   /** Listens to `status`, `changed`, `conflict`, `error`, `progress` and `closed` events. */
@@ -280,70 +256,29 @@ export class SyncClient {
    * conflicts wait, unless `force`; then every other context of this database closes too.
    */
   async logout(options: { force?: boolean } = {}): Promise<void> {
-    this.#assertOpen();
-    if (options?.force !== true) {
-      const [pending, conflicts] = await Promise.all([this.pending(), this.conflicts()]);
-      const waiting = pending.length + conflicts.length;
-      if (waiting > 0) {
-        throw new SyncError(
-          "unsynced_changes",
-          `${waiting} unsynced change(s) (queued edits or open conflicts); sync or logout({force:true})`,
-        );
-      }
-    }
+    this.#core.assertOpen();
+    if (options?.force !== true) await refuseUnsynced(this.pending(), this.conflicts());
     this.#channel.post({ type: "logout", from: this.#channel.contextId });
     this.#shutdown("logout");
-    const { tenantId, userId, deviceId } = this.#options;
-    try {
-      await deleteCoreDatabase(tenantId, userId, deviceId);
-    } catch (error) {
-      throw toSyncError(error);
-    }
+    await wipeDatabase(this.#options);
   }
 
   /** Releases leadership and the database connection; later calls reject with `closed`. */
   close(): void {
-    if (this.#closed) return;
     this.#shutdown("close");
   }
 
   // ---- internals --------------------------------------------------------------------------
 
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new SyncError("closed", `this client is closed (${this.#closed})`);
-    }
+  #exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
+    return this.#core.exec(work);
   }
 
-  /** Runs `work` on the core; a dead connection (closed by the browser or a newer tab) is
-   * reopened once and the call repeated — reads and edits are safe to repeat. */
-  async #exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    try {
-      return await work(this.#core);
-    } catch (error) {
-      const e = toSyncError(error);
-      if (isWasmTrap(error)) {
-        this.#events.emit({ type: "error", error: e });
-        this.#events.emit({ type: "closed", reason: "internal" });
-        this.#shutdown("internal");
-        throw e;
-      }
-      if (e.code !== "storage_unavailable" || this.#closed) throw e;
-      await this.#reopen();
-      return await work(this.#core);
-    }
-  }
-
-  async #reopen(): Promise<void> {
-    const fresh = await openCore(coreOptions(this.#options));
-    if (this.#closed) {
-      fresh.close();
-      throw new SyncError("closed", `this client is closed (${this.#closed})`);
-    }
-    const old = this.#core;
-    this.#core = fresh;
-    old.close();
+  /** A wasm trap: the instance is unusable, so the app hears why and the client closes. */
+  #trapped(error: SyncError): void {
+    this.#events.emit({ type: "error", error });
+    this.#events.emit({ type: "closed", reason: "internal" });
+    this.#shutdown("internal");
   }
 
   #read<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
@@ -353,39 +288,20 @@ export class SyncClient {
   }
 
   #request(method: RpcMethod, options: { fresh?: boolean } | undefined, onProgress?: (p: PullProgress) => void): Promise<RunResult> {
-    if (this.#closed) return Promise.reject(new SyncError("closed", `this client is closed (${this.#closed})`));
+    const closed = this.#core.closedReason;
+    if (closed) return Promise.reject(new SyncError("closed", `this client is closed (${closed})`));
     if (this.#leadership.isLeader) return this.#runner.run(method, options, onProgress);
-    return new Promise<RunResult>((resolve, reject) => {
-      const id = randomId();
-      this.#rpcs.set(id, { method, options, onProgress, resolve, reject });
-      this.#channel.post({ type: "rpc", from: this.#channel.contextId, id, method, options });
-    });
-  }
-
-  #autoSync(reason: TriggerReason): void {
-    if (this.#closed || !this.#leadership.isLeader || this.#options.autoSync === false) return;
-    if (this.#state.paused && reason !== "cadence" && reason !== "online") return;
-    this.#runner.run("sync", undefined).then(
-      () => this.#triggers.settled(true, false),
-      (e: SyncError) => this.#triggers.settled(false, e.retryable),
-    );
+    return this.#forwarding.forward(method, options, onProgress);
   }
 
   #onLeadership(leader: boolean): void {
-    if (this.#closed) return;
+    if (this.#core.closedReason) return;
     if (leader) {
       this.#channel.post({ type: "leader-elected", from: this.#channel.contextId });
-      // Requests this context sent to the old leader now run here.
-      for (const [id, rpc] of this.#rpcs) {
-        this.#rpcs.delete(id);
-        this.#runner.run(rpc.method, rpc.options, rpc.onProgress).then(rpc.resolve, rpc.reject);
-      }
-      void this.#dashboardsEmpty().then((empty) => {
-        this.#state.coldStart = empty;
-        if (this.#options.autoSync !== false) this.#triggers.start();
-      });
+      this.#forwarding.runPendingHere();
+      this.#auto.becameLeader();
     } else {
-      this.#triggers.stop();
+      this.#auto.stop();
     }
     this.#stateChanged();
   }
@@ -399,44 +315,14 @@ export class SyncClient {
   }
 
   #onMessage(m: ChannelMessage): void {
-    if (this.#closed) return;
-    const me = this.#channel.contextId;
+    if (this.#core.closedReason) return;
+    if (this.#forwarding.handle(m)) return;
     switch (m.type) {
       case "changed":
         this.#events.emit({ type: "changed", kinds: m.kinds, cause: m.cause as ChangeCause, remote: true });
         return;
       case "sync-request":
-        if (this.#leadership.isLeader) this.#triggers.editMade();
-        return;
-      case "rpc":
-        if (!this.#leadership.isLeader || this.#servedRpcs.has(m.id)) return;
-        this.#servedRpcs.add(m.id);
-        this.#runner
-          .run(m.method, m.options as { fresh?: boolean } | undefined, (progress) =>
-            this.#channel.post({ type: "rpc-progress", to: m.from, id: m.id, progress }),
-          )
-          .then(
-            (value) => this.#channel.post({ type: "rpc-result", to: m.from, id: m.id, ok: true, value }),
-            (error: SyncError) =>
-              this.#channel.post({ type: "rpc-result", to: m.from, id: m.id, ok: false, error: error.toJSON() }),
-          );
-        return;
-      case "rpc-progress":
-        if (m.to === me) this.#rpcs.get(m.id)?.onProgress?.(m.progress);
-        return;
-      case "rpc-result": {
-        const rpc = m.to === me ? this.#rpcs.get(m.id) : undefined;
-        if (!rpc) return;
-        this.#rpcs.delete(m.id);
-        if (m.ok) rpc.resolve(m.value as RunResult);
-        else rpc.reject(new SyncError(m.error?.code ?? "internal", m.error?.message ?? "leader failed", m.error?.retryable ?? false));
-        return;
-      }
-      case "leader-elected":
-        // The old leader may have died with our requests: ask the new one.
-        for (const [id, rpc] of this.#rpcs) {
-          this.#channel.post({ type: "rpc", from: me, id, method: rpc.method, options: rpc.options });
-        }
+        if (this.#leadership.isLeader) this.#auto.editMade();
         return;
       case "leader-status":
         if (!this.#leadership.isLeader) {
@@ -459,7 +345,7 @@ export class SyncClient {
 
   #editDone(kinds: Kind[], cause: ChangeCause): void {
     if (kinds.length > 0) this.#changed(kinds, cause);
-    if (this.#leadership.isLeader) this.#triggers.editMade();
+    if (this.#leadership.isLeader) this.#auto.editMade();
     else this.#channel.post({ type: "sync-request", from: this.#channel.contextId });
     this.#emitStatus();
   }
@@ -472,24 +358,15 @@ export class SyncClient {
   }
 
   #emitStatus(): void {
-    if (this.#events.size === 0 || this.#closed) return;
+    if (this.#events.size === 0 || this.#core.closedReason) return;
     void this.status().then((status) => this.#events.emit({ type: "status", status }));
   }
 
   #shutdown(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = reason;
-    this.#triggers.stop();
+    if (!this.#core.close(reason)) return;
+    this.#auto.stop();
     this.#leadership.stop();
     this.#channel.close();
-    for (const rpc of this.#rpcs.values()) {
-      rpc.reject(new SyncError("closed", `this client is closed (${reason})`));
-    }
-    this.#rpcs.clear();
-    try {
-      this.#core.close();
-    } catch {
-      // A core poisoned by a trap cannot even close; the page must reload anyway.
-    }
+    this.#forwarding.rejectAll(reason);
   }
 }

@@ -115,27 +115,34 @@ export function bytesPulled(state: LeaderState): BytesPulled {
   };
 }
 
-/** `navigator.storage.estimate()`, or nulls where the API is missing or fails. */
-export async function storageEstimate(): Promise<{ usage: number | null; quota: number | null }> {
-  try {
-    const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
-    if (!storage || typeof storage.estimate !== "function") return { usage: null, quota: null };
-    const e = await storage.estimate();
-    return { usage: e.usage ?? null, quota: e.quota ?? null };
-  } catch {
-    return { usage: null, quota: null };
-  }
+/** What `status()` is assembled from (each part read by the client at call time). */
+export interface StatusParts {
+  leader: boolean;
+  /** This context's state when it leads, else the leader's last broadcast. */
+  state: LeaderState;
+  counts: { pending: number; conflicts: number; deadLetters: number };
+  online: boolean;
+  storage: StorageHealth;
+  internalErrors: number;
+  closed: boolean;
 }
 
-/** Asks for persistent storage in a window (workers cannot); null where it cannot be asked. */
-export async function requestPersistence(): Promise<boolean | null> {
-  try {
-    if (typeof document === "undefined") return null;
-    const storage = navigator.storage;
-    if (!storage || typeof storage.persist !== "function") return null;
-    if (await storage.persisted()) return true;
-    return await storage.persist();
-  } catch {
-    return null;
-  }
+export function composeStatus(p: StatusParts): Status {
+  const { state } = p;
+  return {
+    online: p.online,
+    syncing: state.syncing,
+    leader: p.leader,
+    lastSyncedAt: state.lastSyncedAt,
+    pending: p.counts.pending,
+    conflicts: p.counts.conflicts,
+    deadLetters: p.counts.deadLetters,
+    accessRevoked: state.accessRevoked,
+    bytesPulled: bytesPulled(state),
+    lastError: state.lastError,
+    paused: state.paused ?? (globalThis.navigator?.onLine === false ? "offline" : null),
+    storage: p.storage,
+    internalErrors: p.internalErrors,
+    closed: p.closed,
+  };
 }

@@ -1,0 +1,76 @@
+/**
+ * The leader's automatic syncs: connects the triggers (`triggers.ts`: open, online, visible,
+ * debounced edit, cadence, retry) to the runner (`runner.ts`) while this context leads, and
+ * feeds each outcome back to the triggers to pick the next attempt. A pause (full disk,
+ * revoked access) lets only the cadence and `online` try again, so a paused client never spins.
+ */
+import type { SyncError } from "./errors.js";
+import type { SyncRunner } from "./runner.js";
+import type { SyncState } from "./status.js";
+import { SyncTriggers, type CadenceOptions, type TriggerReason } from "./triggers.js";
+
+export interface AutoSyncHooks {
+  /** Whether this context may sync now (open and the leader). */
+  active(): boolean;
+  /** Whether the database held no dashboards at election (the first drain is a cold start). */
+  isEmpty(): Promise<boolean>;
+  /** Online/offline flipped: the status changed. */
+  networkChanged(): void;
+}
+
+export class AutoSync {
+  readonly #enabled: boolean;
+  readonly #state: SyncState;
+  readonly #runner: SyncRunner;
+  readonly #hooks: AutoSyncHooks;
+  readonly #triggers: SyncTriggers;
+
+  constructor(
+    options: { autoSync?: boolean; cadence?: CadenceOptions },
+    state: SyncState,
+    runner: SyncRunner,
+    hooks: AutoSyncHooks,
+  ) {
+    this.#enabled = options.autoSync !== false;
+    this.#state = state;
+    this.#runner = runner;
+    this.#hooks = hooks;
+    this.#triggers = new SyncTriggers(
+      options.cadence ?? {},
+      (reason) => this.#fire(reason),
+      () => hooks.networkChanged(),
+    );
+  }
+
+  /** Whether the triggers last saw the network up. */
+  get online(): boolean {
+    return this.#triggers.online;
+  }
+
+  /** This context became the leader: note a cold start, then sync on open and listen. */
+  becameLeader(): void {
+    void this.#hooks.isEmpty().then((empty) => {
+      this.#state.coldStart = empty;
+      if (this.#enabled) this.#triggers.start();
+    });
+  }
+
+  /** Leadership was lost or the client closes: no more automatic attempts here. */
+  stop(): void {
+    this.#triggers.stop();
+  }
+
+  /** A local edit here or in a follower: push it soon (debounced). */
+  editMade(): void {
+    this.#triggers.editMade();
+  }
+
+  #fire(reason: TriggerReason): void {
+    if (!this.#hooks.active() || !this.#enabled) return;
+    if (this.#state.paused && reason !== "cadence" && reason !== "online") return;
+    this.#runner.run("sync", undefined).then(
+      () => this.#triggers.settled(true, false),
+      (e: SyncError) => this.#triggers.settled(false, e.retryable),
+    );
+  }
+}
