@@ -23,7 +23,7 @@ help:
 	@echo "make demo          install what is missing, build pkg + www, seed data/demo.db, serve it on :$(DEMO_PORT) and the page on :$(DEMO_WEB_PORT)"
 	@echo "make www           build the demo backoffice page (www/dist) on top of make pkg"
 	@echo "make test-demo     Playwright tests of the demo page in headless Chromium (own server, docs/demo.png)"
-	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg + test-demo"
+	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg + test-demo + bench-quick"
 	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
 	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
 	@echo "make deps          install missing toolchain pieces (idempotent)"
@@ -34,7 +34,7 @@ help:
 	@echo "make test-server   cargo test -p sync-server"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
 	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
-	@echo "make bench-quick   the same harness with a few trials (no timing asserted)"
+	@echo "make bench-quick   the same harness on smaller figures, 1 trial (no timing asserted; part of make test)"
 
 deps:
 	@scripts/install-deps.sh
@@ -64,7 +64,7 @@ test-browser:
 
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
-	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg test-demo
+	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg test-demo bench-quick
 
 demo: deps
 	@scripts/demo.sh
@@ -99,5 +99,13 @@ test-pkg:
 bench: pkg
 	@bench/run.sh
 
-bench-quick: pkg
+# bench-quick (a `make test` step, ≈ 1–2 min) needs the packed tarball, but rebuilds it only when
+# something it is built from is newer: right after test-pkg's `make pkg` it is not built twice.
+PKG_TGZ := pkg/sync-core-0.1.0.tgz
+PKG_INPUTS = $(shell find src pkg/src -type f) $(wildcard Cargo.toml Cargo.lock .cargo/config.toml \
+             pkg/package.json pkg/package-lock.json pkg/tsconfig.json pkg/README.md)
+$(PKG_TGZ): $(PKG_INPUTS)
+	@$(MAKE) --no-print-directory pkg
+
+bench-quick: $(PKG_TGZ)
 	@bench/run.sh --quick

@@ -9,7 +9,8 @@ export function renderMarkdown(r) {
   const e = r.environment;
   out.push(`## Figures (${r.mode} run, ${e.date})`, "");
   out.push(
-    `Config: ${r.config.warmup} warm-up + ${r.config.trials} counted trials, ${r.config.pages} pages × ${r.config.pageSize} items per scenario, seed ${r.config.seed}; ` +
+    `Config: ${r.config.warmup} warm-up + ${r.config.trials} counted trials, ${r.config.pages} pages × ${r.config.pageSize} items per scenario, ` +
+      `warm database of ${r.config.preloadItems} items, seed ${r.config.seed}; ` +
       `${r.config.renderTrials} first-render pairs; ${r.config.renames} renames. Run took ${f(e.durationSec, 0)} s.`,
     "",
   );
@@ -40,7 +41,7 @@ export function renderMarkdown(r) {
   out.push(`| ${f(fr.syncCoreMs)} ms | ${f(fr.rawMs)} ms | ${f(fr.ratio.median, 2)} | [${f(fr.ratio.ci95[0], 2)}, ${f(fr.ratio.ci95[1], 2)}] | ${verdict(fr.ratio.median <= 1.3)} |`);
   out.push("", "### renameQuery → durable commit", "");
   out.push(`${r.renames.n} renames: p50 ${f(r.renames.p50)} ms, p95 ${f(r.renames.p95)} ms, max ${f(r.renames.max)} ms.`);
-  out.push("", "### Memory during a 20 000-item cold start", "");
+  out.push("", `### Memory during a ${r.config.pages * r.config.pageSize}-item cold start`, "");
   out.push("| contender | JS heap before | peak JS heap | wasm memory after | CDP samples |", "|---|---:|---:|---:|---:|");
   for (const [c, m] of Object.entries(r.memory)) {
     out.push(`| ${c} | ${mb(m.baseHeap)} | ${mb(m.peakHeap)} | ${c === "sync-core" ? `${mb(m.wasmAfter)} (before: ${mb(m.wasmBefore)})` : "—"} | ${m.samples} |`);

@@ -10,13 +10,22 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '[bench] %s\n' "$*"; }
 
-log "dependencies (sync-core from pkg/sync-core-0.1.0.tgz, dexie 4, esbuild, playwright-core)"
-(
-  cd bench
-  rm -rf node_modules/sync-core
-  npm install --no-audit --no-fund --loglevel=error --no-package-lock
-  npx tsc -p tsconfig.json
-)
+TGZ=pkg/sync-core-0.1.0.tgz
+[[ -f "$TGZ" ]] || { echo "bench: $TGZ missing: run make pkg first" >&2; exit 1; }
+# npm does not notice that a file: tarball changed, so the installed copy is replaced whenever
+# the tarball differs from the one installed last (its checksum is kept beside it).
+STAMP=bench/node_modules/.sync-core-tgz.sha256
+SUM=$(sha256sum "$TGZ" | cut -d' ' -f1)
+if [[ ! -d bench/node_modules/sync-core || ! -x bench/node_modules/.bin/tsc || "$(cat "$STAMP" 2>/dev/null)" != "$SUM" ]]; then
+  log "dependencies (sync-core from $TGZ, dexie 4, esbuild, playwright-core)"
+  rm -rf bench/node_modules/sync-core
+  (cd bench && npm install --no-audit --no-fund --loglevel=error --no-package-lock)
+  echo "$SUM" >"$STAMP"
+else
+  log "dependencies up to date (sync-core from $TGZ, sha256 ${SUM:0:12})"
+fi
+log "type-check of the page (tsc)"
+(cd bench && node_modules/.bin/tsc -p tsconfig.json)
 
 if [[ " $* " != *" --quick "* ]]; then
   # Same release profile with symbol names kept, in its own profile directory so the shipped

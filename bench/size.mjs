@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const PKG = here("../pkg/");
+// The package as the benchmark installed it from pkg/sync-core-<version>.tgz: the same files
+// the run measured, even if someone rebuilds pkg/ meanwhile.
+const PKG = here("./node_modules/sync-core/");
 
 function sizes(buf) {
   return {

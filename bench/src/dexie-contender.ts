@@ -8,6 +8,7 @@
 // held, then retention keeps the newest RETENTION), writes, and stores the cursor.
 import Dexie, { type Table } from "dexie";
 import { rowsDigest } from "./digest.ts";
+import { bulkWrite } from "./idb.ts";
 import { RETENTION, USER_ID, keyOf, preloadItems } from "./workload.mjs";
 
 const VERSIONED = ["Dashboard", "Widget", "MetricDefinition", "Query", "Projection", "DqAlertOpen"] as const;
@@ -207,23 +208,24 @@ export class DexieContender {
     this.#db = new BenchDexie(`bench-dexie-${this.#n}-${Date.now()}`);
     await this.#db.open();
     if (scenario !== "warm") return;
-    const rows: Partial<Record<Versioned, RowRecord[]>> = {};
-    const snapshots: SnapshotRecord[] = [];
+    // The preload goes in through the database Dexie opened, with the records Dexie itself
+    // would store (plain objects, no hooks defined): the same bulk path as the other contenders.
+    const records: { store: string; value: unknown }[] = [];
+    let j = 0;
     for (const it of preloadItems()) {
       if (it.kind === "WidgetSnapshot") {
         const r = it.row;
         const w = Number(r.widgetId.slice(4));
-        const j = snapshots.length % 12;
-        snapshots.push({ widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: await digestOf(w, j, r.rows), row: r });
+        const value: SnapshotRecord = { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: await digestOf(w, j % 12, r.rows), row: r };
+        j += 1;
+        records.push({ store: it.kind, value });
       } else {
-        const kind = it.kind as Versioned;
         const record: RowRecord = { key: it.key!, version: 1, row: it.row };
-        if (kind === "Widget") record.dashboardId = it.row.dashboardId;
-        (rows[kind] ??= []).push(record);
+        if (it.kind === "Widget") record.dashboardId = it.row.dashboardId;
+        records.push({ store: it.kind, value: record });
       }
     }
-    for (const kind of VERSIONED) await this.#db.rows[kind].bulkPut(rows[kind] ?? []);
-    await this.#db.snapshots.bulkPut(snapshots);
+    await bulkWrite(this.#db.backendDB(), records);
   }
 
   async run(scenario: string): Promise<{ items: number; bytes: number }> {

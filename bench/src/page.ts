@@ -8,7 +8,12 @@ import { rowsDigest } from "./digest.ts";
 import { FloorContender } from "./floor.js";
 import { done, openDb, deleteDb } from "./idb.ts";
 import { SyncCoreContender, openClient, preloadSyncCore } from "./sync-core-contender.ts";
-import { TENANT_ID, keyOf, preloadSnapshot, widgetOfSnapshot } from "./workload.mjs";
+import { TENANT_ID, configureWorkload, keyOf, preloadSnapshot, widgetOfSnapshot } from "./workload.mjs";
+
+// The workload's size comes from the page's URL (run.mjs configures its server the same way):
+// the issue's figures by default, smaller ones for `make bench-quick`.
+const params = new URLSearchParams(location.search);
+configureWorkload({ pages: Number(params.get("pages") ?? 10), scale: Number(params.get("scale") ?? 1) });
 
 // The wasm-bindgen glue instantiates with WebAssembly.instantiateStreaming; wrapping it is the
 // only way to reach the module's Memory without changing the package.
@@ -46,6 +51,15 @@ const contenders: Record<string, Contender> = {
   dexie: new DexieContender(),
 };
 
+/**
+ * Database deletions still running: cleanup() returns at once so the next preparation overlaps
+ * the deletion, and run() waits for all of them before it starts its timer.
+ */
+const deleting = new Set<Promise<void>>();
+function settle(): Promise<void[]> {
+  return Promise.all(deleting);
+}
+
 const RENDER_WIDGETS = 48;
 let renderTenant = "";
 const RENDER_RAW_DB = "bench-render-raw";
@@ -58,19 +72,30 @@ const bench = {
     await contenders[contender]!.prepare(scenario, digestOf);
   },
 
-  /** The timed part: pull the scenario's 10 pages. */
-  async run(contender: string, scenario: string): Promise<{ ms: number; result: unknown }> {
+  /** The timed part: pull the scenario's pages (after pending deletions have finished). */
+  async run(contender: string, scenario: string): Promise<{ ms: number; waitedMs: number; result: unknown }> {
+    const w0 = performance.now();
+    await settle();
     const t0 = performance.now();
     const result = await contenders[contender]!.run(scenario);
-    return { ms: performance.now() - t0, result };
+    return { ms: performance.now() - t0, waitedMs: t0 - w0, result };
   },
 
   async counts(contender: string): Promise<Record<string, number> | null> {
     return (await contenders[contender]!.counts?.()) ?? null;
   },
 
-  async cleanup(contender: string): Promise<void> {
-    await contenders[contender]!.cleanup();
+  /** Closes and starts deleting the contender's database; settle() or the next run() waits. */
+  cleanup(contender: string): void {
+    const deletion = contenders[contender]!.cleanup();
+    deleting.add(deletion);
+    // A failed deletion stays in the set, so the next settle() rejects with its error.
+    deletion.then(() => deleting.delete(deletion), () => undefined);
+  },
+
+  /** Waits for every deletion cleanup() started. */
+  async settle(): Promise<void> {
+    await settle();
   },
 
   /**
