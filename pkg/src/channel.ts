@@ -1,7 +1,8 @@
 /**
  * Messages between the contexts (tabs, workers) that opened the same database, over one
  * BroadcastChannel named after it. Followers never sync themselves: they ask the leader
- * (`sync-request`, or an `rpc` for an explicit `sync`/`pull`/`push` whose result they await),
+ * (`sync-request`, or an `rpc` for an explicit `sync`/`pull`/`push` whose result they await,
+ * repeated as a liveness ping that the leader answers with `rpc-alive`, see `forwarding.ts`),
  * and everyone learns about applied changes (`changed`), the leader's sync state
  * (`leader-status`) and a forced logout (`logout`, after which every context closes).
  */
@@ -24,6 +25,7 @@ export type ChannelMessage =
   | { type: "changed"; from: string; kinds: Kind[]; cause: string }
   | { type: "sync-request"; from: string }
   | { type: "rpc"; from: string; id: string; method: RpcMethod; options: unknown }
+  | { type: "rpc-alive"; to: string; id: string }
   | { type: "rpc-progress"; to: string; id: string; progress: PullProgress }
   | {
       type: "rpc-result";

@@ -48,6 +48,7 @@ import { loadWasm, openCore, type WasmCore } from "./wasm.js";
 import {
   coreOptions,
   EMPTY_LEADER_STATE,
+  leaderTimeoutMs,
   needs,
   orUndefined,
   requireString,
@@ -84,7 +85,12 @@ export class SyncClient {
       error: (error) => this.#events.emit({ type: "error", error }),
       stateChanged: () => this.#stateChanged(),
     });
-    this.#forwarding = new LeaderForwarding(this.#channel, this.#runner, () => this.#leadership.isLeader);
+    this.#forwarding = new LeaderForwarding(
+      this.#channel,
+      this.#runner,
+      () => this.#leadership.isLeader,
+      leaderTimeoutMs(options),
+    );
     this.#auto = new AutoSync(options, this.#state, this.#runner, {
       active: () => !this.#core.closedReason && this.#leadership.isLeader,
       isEmpty: () => this.#dashboardsEmpty(),
@@ -99,6 +105,7 @@ export class SyncClient {
       if (options === null || typeof options !== "object") {
         throw new SyncError("bad_request", "options must be an object");
       }
+      leaderTimeoutMs(options);
       await loadWasm(options.wasmUrl);
       const core = await openCore(coreOptions(options));
       const client = new SyncClient(options, core);

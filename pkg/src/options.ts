@@ -28,6 +28,12 @@ export interface SyncClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Where the `.wasm` is served, if not beside the package's JS. */
   wasmUrl?: string | URL;
+  /**
+   * How long a follower's `sync`/`pull`/`push` waits for any sign of life from the leader
+   * before it rejects with a retryable `leader_unavailable` (default 10 s). A leader that is
+   * merely slow (a long cold start) keeps answering pings and is waited for.
+   */
+  leaderTimeoutMs?: number;
   /** Sync on open/online/visible/edit/cadence when leader (default true). */
   autoSync?: boolean;
   cadence?: CadenceOptions;
@@ -61,6 +67,17 @@ export function coreOptions(o: SyncClientOptions): Record<string, unknown> {
     if (o[key] !== undefined) picked[key] = o[key];
   }
   return picked;
+}
+
+export const DEFAULT_LEADER_TIMEOUT_MS = 10_000;
+
+/** `leaderTimeoutMs`, checked: a positive finite number of milliseconds. */
+export function leaderTimeoutMs(o: SyncClientOptions): number {
+  const ms = o.leaderTimeoutMs ?? DEFAULT_LEADER_TIMEOUT_MS;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 100) {
+    throw new SyncError("bad_request", "leaderTimeoutMs must be a number of milliseconds >= 100");
+  }
+  return ms;
 }
 
 /** The wasm side serializes a missing value as `null`; API.md promises `undefined`. */
