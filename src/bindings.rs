@@ -2,9 +2,12 @@
 //! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
 //! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
 //! The push side (renames, push, sync, commands, conflicts, dead letters) is in
-//! `bindings/outbox.rs`.
+//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`, and the
+//! test-only panic trigger in `bindings/test_hooks.rs`.
 
+mod budget;
 mod outbox;
+mod test_hooks;
 
 use crate::engine::{self, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;
@@ -151,6 +154,8 @@ impl SyncCore {
             transport = transport.with_timeout_ms(timeout_ms);
         }
         let store = IdbStore::open(&identity).await.map_err(store_error)?;
+        // `onConnectionLost(kind, reason)`: the wrapper reopens or closes at once.
+        store.on_connection_lost(function_option(&options, "onConnectionLost"));
         Ok(SyncCore {
             client: Rc::new(Client {
                 store,

@@ -9,27 +9,37 @@
 //!   connection closes itself so that context is not blocked, and on `close` (the browser
 //!   dropped it, e.g. storage was cleared) it notes that it is gone. Either way every later
 //!   call reports [`IdbError::Closed`] instead of touching a dead handle.
+//! - A listener ([`Connection::set_lost_listener`]) hears about either at once, so the app
+//!   can be told (`versionchange`: reload, the database was upgraded or deleted elsewhere)
+//!   or the connection reopened (`close`) without waiting for the next call to fail.
 
 use super::global_scope::sleep_ms;
 use super::idb_error::IdbError;
 use super::schema;
 use idb::{Factory, Request};
+use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Event, IdbDatabase};
+use web_sys::{Event, IdbDatabase, IdbVersionChangeEvent};
 
 /// How many times opening is attempted before giving up.
 const OPEN_ATTEMPTS: u32 = 3;
 /// Pause before the second attempt; doubled for each later one.
 const OPEN_RETRY_DELAY_MS: u32 = 50;
 
+/// Called as `listener(kind, reason)` when the connection is lost: `kind` is `"upgrade"`
+/// (another context opens the database at a higher version), `"delete"` (another context
+/// deletes it) or `"close"` (the browser closed it, e.g. the site's storage was cleared).
+type LostListener = Rc<RefCell<Option<Function>>>;
+
 /// An open connection that knows whether it is still usable.
 pub struct Connection {
     db: IdbDatabase,
     /// Why the connection is closed, once it is.
     closed: Rc<RefCell<Option<String>>>,
+    lost_listener: LostListener,
     _on_version_change: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(Event)>,
 }
@@ -52,21 +62,38 @@ impl Connection {
 
     fn watch(db: IdbDatabase) -> Connection {
         let closed: Rc<RefCell<Option<String>>> = Rc::default();
+        let lost_listener: LostListener = Rc::default();
 
         let on_version_change = {
             let closed = Rc::clone(&closed);
+            let listener = Rc::clone(&lost_listener);
             let db = db.clone();
-            Closure::<dyn FnMut(Event)>::new(move |_event: Event| {
+            Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+                // Close first: the other context's open or delete waits until we do.
                 db.close();
-                closed.replace(Some(
-                    "another context is upgrading or deleting the database".into(),
-                ));
+                // `newVersion` is null when the other context deletes the database.
+                let deleted = event
+                    .dyn_ref::<IdbVersionChangeEvent>()
+                    .is_some_and(|e| e.new_version().is_none());
+                let (kind, reason) = if deleted {
+                    ("delete", "another context deleted the database")
+                } else {
+                    (
+                        "upgrade",
+                        "another context opened the database at a newer version",
+                    )
+                };
+                closed.replace(Some(reason.into()));
+                tell(&listener, kind, reason);
             })
         };
         let on_close = {
             let closed = Rc::clone(&closed);
+            let listener = Rc::clone(&lost_listener);
             Closure::<dyn FnMut(Event)>::new(move |_event: Event| {
-                closed.replace(Some("the browser closed the database".into()));
+                let reason = "the browser closed the database (storage cleared or failing)";
+                closed.replace(Some(reason.into()));
+                tell(&listener, "close", reason);
             })
         };
         db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
@@ -74,6 +101,7 @@ impl Connection {
         Connection {
             db,
             closed,
+            lost_listener,
             _on_version_change: on_version_change,
             _on_close: on_close,
         }
@@ -87,10 +115,25 @@ impl Connection {
         }
     }
 
+    /// Sets (or with `None` removes) the function told when the connection is lost; see
+    /// [`LostListener`]. Not called for [`close`](Self::close) by this context.
+    pub fn set_lost_listener(&self, listener: Option<Function>) {
+        self.lost_listener.replace(listener);
+    }
+
     /// Closes the connection; later calls report [`IdbError::Closed`].
     pub fn close(&self) {
         self.db.close();
         self.closed.replace(Some("closed by this context".into()));
+    }
+}
+
+/// Calls the lost listener, if any, outside of any borrow (it may call back into the client).
+fn tell(listener: &LostListener, kind: &str, reason: &str) {
+    let listener = listener.borrow().clone();
+    if let Some(f) = listener {
+        // A throwing listener is the app's problem; the connection is closed either way.
+        let _ = f.call2(&JsValue::UNDEFINED, &kind.into(), &reason.into());
     }
 }
 

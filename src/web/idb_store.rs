@@ -86,6 +86,12 @@ impl IdbStore {
         self.connection.close();
     }
 
+    /// Calls `listener(kind, reason)` when the connection is lost (`"upgrade"`, `"delete"`,
+    /// `"close"`), see `connection.rs`; the bindings use it to tell the app at once.
+    pub fn on_connection_lost(&self, listener: Option<js_sys::Function>) {
+        self.connection.set_lost_listener(listener);
+    }
+
     /// **Test hook, not for production use.** Makes the next `commit_page` call
     /// `transaction.abort()` after issuing `writes` of its writes (or just before committing,
     /// if the page has fewer), so tests can prove a page is all-or-nothing.
