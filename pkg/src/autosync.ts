@@ -67,7 +67,11 @@ export class AutoSync {
 
   #fire(reason: TriggerReason): void {
     if (!this.#hooks.active() || !this.#enabled) return;
-    if (this.#state.paused && reason !== "cadence" && reason !== "online") return;
+    if (this.#state.paused && reason !== "cadence" && reason !== "online") {
+      // Not now, but keep the cadence: it is what tries again once the cause is gone.
+      this.#triggers.settled(false, false);
+      return;
+    }
     this.#runner.run("sync", undefined).then(
       () => this.#triggers.settled(true, false),
       (e: SyncError) => this.#triggers.settled(false, e.retryable),

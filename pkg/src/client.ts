@@ -183,29 +183,25 @@ export class SyncClient {
    * Renames a saved query; resolves with the queued op once the new name and the op are
    * durably committed together (`invalid_name`, `not_found` otherwise).
    */
-  async renameQuery(queryId: string, name: Partial<I18n> & { default: string }): Promise<OutboxOp> {
-    const op = await this.#read((c) => needs(c, "renameQuery").call(c, requireString(queryId, "queryId"), name));
-    this.#editDone(["Query"], "edit");
-    return op as OutboxOp;
+  renameQuery(queryId: string, name: Partial<I18n> & { default: string }): Promise<OutboxOp> {
+    return this.#write(["Query"], "edit", (c) =>
+      needs(c, "renameQuery").call(c, requireString(queryId, "queryId"), name),
+    ) as Promise<OutboxOp>;
   }
 
   /**
    * The general local edit. Only `edit("Query", id, { name_i18n })` is allowed; anything else
    * rejects with `not_editable` and writes nothing.
    */
-  async edit(kind: Kind, id: string, patch: Record<string, unknown>): Promise<OutboxOp> {
-    const op = await this.#read((c) =>
+  edit(kind: Kind, id: string, patch: Record<string, unknown>): Promise<OutboxOp> {
+    return this.#write([kind], "edit", (c) =>
       needs(c, "edit").call(c, requireString(kind, "kind"), requireString(id, "id"), patch),
-    );
-    this.#editDone([kind], "edit");
-    return op as OutboxOp;
+    ) as Promise<OutboxOp>;
   }
 
   /** Queues an online-only authoring request (PROTOCOL §5) for the next push. */
-  async enqueueCommand(command: CommandInput): Promise<DeferredCommand> {
-    const queued = await this.#read((c) => needs(c, "enqueueCommand").call(c, command));
-    this.#editDone([], "edit");
-    return queued as DeferredCommand;
+  enqueueCommand(command: CommandInput): Promise<DeferredCommand> {
+    return this.#write([], "edit", (c) => needs(c, "enqueueCommand").call(c, command)) as Promise<DeferredCommand>;
   }
 
   /** Queued renames and commands, in the order push sends them. */
@@ -216,12 +212,10 @@ export class SyncClient {
     return this.#read((c) => needs(c, "conflicts").call(c)) as Promise<Conflict[]>;
   }
   /** Settles an open conflict; `keepLocal` queues the edit again on the server's version. */
-  async resolveConflict(id: string, resolution: Resolution): Promise<Conflict> {
-    const settled = await this.#read((c) =>
+  resolveConflict(id: string, resolution: Resolution): Promise<Conflict> {
+    return this.#write(["Query"], "resolve", (c) =>
       needs(c, "resolveConflict").call(c, requireString(id, "id"), requireString(resolution, "resolution")),
-    );
-    this.#editDone(["Query"], "resolve");
-    return settled as Conflict;
+    ) as Promise<Conflict>;
   }
   deadLetters(): Promise<DeadLetter[]> {
     return this.#read((c) => needs(c, "deadLetters").call(c)) as Promise<DeadLetter[]>;
@@ -292,6 +286,26 @@ export class SyncClient {
     return this.#exec(work).catch((error: unknown) => {
       throw toSyncError(error);
     });
+  }
+
+  /**
+   * A local write (edit, command, resolution). On success the change is announced and the
+   * leader woken; a full disk pauses automatic sync (leader) and is reported as an `error`.
+   */
+  async #write<T>(kinds: Kind[], cause: ChangeCause, work: (core: WasmCore) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.#read(work);
+    } catch (error) {
+      const e = toSyncError(error);
+      if (e.code === "quota_exceeded") {
+        this.#events.emit({ type: "error", error: e });
+        if (this.#leadership.isLeader) this.#runner.storageFull(e);
+      }
+      throw e;
+    }
+    this.#editDone(kinds, cause);
+    return result;
   }
 
   #request(method: RpcMethod, options: { fresh?: boolean } | undefined, onProgress?: (p: PullProgress) => void): Promise<RunResult> {

@@ -105,6 +105,18 @@ export class SyncRunner {
     }
   }
 
+  /** A local write hit the quota: note it and pause automatic sync like a failed pull. */
+  storageFull(error: SyncError): void {
+    this.#state.lastError = {
+      code: error.code,
+      message: error.message,
+      retryable: error.retryable,
+      at: new Date().toISOString(),
+    };
+    this.#state.paused = "quota_exceeded";
+    this.#hooks.stateChanged();
+  }
+
   #record(method: RpcMethod, result: RunResult): void {
     const pull = method === "pull" ? (result as PullReport) : method === "sync" ? (result as SyncReport).pull : undefined;
     const push = method === "push" ? (result as PushReport) : method === "sync" ? (result as SyncReport).push : undefined;

@@ -229,3 +229,72 @@ export async function hasEdits(page) {
     return probe !== undefined && (await probe.pending().then(() => true, (e) => e.code !== "not_supported"));
   });
 }
+
+/**
+ * Installs a storage-full switch in `page`: while `window.quota.failing` is true, every
+ * readwrite transaction that issues a `put`/`add` aborts at commit time with a real
+ * `QuotaExceededError` DOMException as its `error` — what Chromium does when a commit does not
+ * fit the quota. The wasm calls these methods through the prototypes, so the package's real
+ * code path sees it. `window.quota.failures` counts the transactions it failed.
+ */
+export async function installQuotaSwitch(page) {
+  await page.evaluate(() => {
+    const sim = { failing: false, failures: 0 };
+    const doomed = new WeakSet();
+    const quotaError = () => new DOMException("simulated: the origin is out of quota", "QuotaExceededError");
+    const errorGetter = Object.getOwnPropertyDescriptor(IDBTransaction.prototype, "error").get;
+    Object.defineProperty(IDBTransaction.prototype, "error", {
+      configurable: true,
+      get() {
+        return doomed.has(this) ? quotaError() : errorGetter.call(this);
+      },
+    });
+    const realCommit = IDBTransaction.prototype.commit;
+    IDBTransaction.prototype.commit = function () {
+      if (!doomed.has(this)) return realCommit.call(this);
+      this.abort();
+    };
+    for (const method of ["put", "add"]) {
+      const real = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function (...args) {
+        const request = real.apply(this, args);
+        const tx = this.transaction;
+        if (sim.failing && !doomed.has(tx)) {
+          doomed.add(tx);
+          sim.failures += 1;
+          // A transaction that is never committed explicitly fails when its write lands.
+          request.addEventListener("success", () => {
+            try {
+              tx.abort();
+            } catch {
+              // Already committing or finished through commit() above.
+            }
+          });
+        }
+        return request;
+      };
+    }
+    window.quota = sim;
+  });
+}
+
+/** The stored pull cursor of the page's client, read over a separate raw connection. */
+export async function readCursor(page) {
+  return page.evaluate(
+    (name) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const get = db.transaction("meta").objectStore("meta").get("cursor");
+          get.onsuccess = () => {
+            db.close();
+            resolve(get.result ?? null);
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    await page.evaluate(() => window.client.databaseName),
+  );
+}
