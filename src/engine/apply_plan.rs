@@ -181,9 +181,9 @@ impl<'a> Overlay<'a> {
     }
 }
 
-fn snapshot_of(index: usize, row: &Row) -> Result<StoredSnapshot, PageError> {
+fn snapshot_of(index: usize, row: Row) -> Result<StoredSnapshot, PageError> {
     let field = |name: &str| {
-        row_str(row, name)
+        row_str(&row, name)
             .map(str::to_string)
             .ok_or_else(|| item_error(index, &format!("snapshot without {name}")))
     };
@@ -196,15 +196,49 @@ fn snapshot_of(index: usize, row: &Row) -> Result<StoredSnapshot, PageError> {
         generated_at: field("generatedAt")?,
         params_hash: field("paramsHash")?,
         rows_digest: rows_digest(rows),
-        row: row.clone(),
+        row,
     })
+}
+
+/// Counts what is written to it; measures a serialization without keeping it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The size of `row` serialized as compact JSON, without building the text.
+fn serialized_len(row: &Row) -> usize {
+    let mut count = ByteCount(0);
+    match serde_json::to_writer(&mut count, row) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Plans one page against the local state the store returned for [`state_request`].
 /// Fails only on items the strict parser would have refused (wrong op for the kind, key
-/// missing), so a hand-built page cannot write garbage either.
+/// missing), so a hand-built page cannot write garbage either. Borrows the items: see
+/// [`plan_items`] for the version that moves the rows into the plan instead of copying.
 pub fn plan_page(
     items: &[PullItem],
+    state: &LocalState,
+    config: &PullConfig,
+) -> Result<PagePlan, PageError> {
+    plan_items(items.to_vec(), state, config)
+}
+
+/// [`plan_page`] taking the items by value: every row ends up in the plan (or is dropped)
+/// without a copy, which is what a 2000-item page of nested JSON maps costs most.
+pub fn plan_items(
+    items: Vec<PullItem>,
     state: &LocalState,
     config: &PullConfig,
 ) -> Result<PagePlan, PageError> {
@@ -215,31 +249,31 @@ pub fn plan_page(
         snapshots: BTreeMap::new(),
     };
     let mut s = PageSummary::default();
-    for (index, item) in items.iter().enumerate() {
+    for (index, item) in items.into_iter().enumerate() {
         match item {
             PullItem::Upsert { kind, row, version } => {
                 if !kind.is_versioned() {
                     return Err(item_error(index, "upsert of an unversioned kind"));
                 }
                 let key =
-                    row_key(*kind, row).ok_or_else(|| item_error(index, "row without key"))?;
-                if o.current_version(*kind, &key)
-                    .is_some_and(|held| *version <= held)
+                    row_key(kind, &row).ok_or_else(|| item_error(index, "row without key"))?;
+                if o.current_version(kind, &key)
+                    .is_some_and(|held| version <= held)
                 {
                     s.duplicates_skipped += 1;
                     continue;
                 }
-                if *kind == Kind::Widget {
+                if kind == Kind::Widget {
                     s.scope.widgets.insert(key.clone());
                 }
                 let stored = StoredRow {
-                    kind: *kind,
+                    kind,
                     key: key.clone(),
-                    version: *version,
-                    row: row.clone(),
+                    version,
+                    row,
                 };
-                o.rows.insert((*kind, key), Some(stored));
-                *s.applied.entry(*kind).or_default() += 1;
+                o.rows.insert((kind, key), Some(stored));
+                *s.applied.entry(kind).or_default() += 1;
             }
             PullItem::Tombstone { kind, id } => {
                 if !kind.is_versioned() {
@@ -250,32 +284,29 @@ pub fn plan_page(
                     Kind::MetricDefinition => s.scope.removed_metrics.insert(id.clone()),
                     _ => false,
                 };
-                let mut changed = o.current_version(*kind, id).is_some();
-                if *kind == Kind::Widget {
+                let mut changed = o.current_version(kind, &id).is_some();
+                if kind == Kind::Widget {
                     // Its snapshots go with it, held ones and ones offered earlier alike.
-                    let w = o.widget(id);
+                    let w = o.widget(&id);
                     changed |= !w.retention.held().is_empty();
                     w.retention.clear();
                     w.new.clear();
                 }
-                o.rows.insert((*kind, id.clone()), None);
+                o.rows.insert((kind, id), None);
                 if changed {
-                    *s.applied.entry(*kind).or_default() += 1;
+                    *s.applied.entry(kind).or_default() += 1;
                 }
             }
             PullItem::Append { kind, row } => {
-                if *kind != Kind::WidgetSnapshot {
+                if kind != Kind::WidgetSnapshot {
                     return Err(item_error(
                         index,
                         "append of a kind that is not WidgetSnapshot",
                     ));
                 }
-                let size = serde_json::to_vec(row)
-                    .map(|b| b.len())
-                    .unwrap_or(usize::MAX);
-                let widget_id = row_str(row, "widgetId")
+                let widget_id = row_str(&row, "widgetId")
                     .ok_or_else(|| item_error(index, "snapshot without widgetId"))?;
-                if size > config.max_snapshot_bytes {
+                if serialized_len(&row) > config.max_snapshot_bytes {
                     if !s.snapshots_too_large.iter().any(|w| w == widget_id) {
                         s.snapshots_too_large.push(widget_id.to_string());
                     }
@@ -290,34 +321,38 @@ pub fn plan_page(
                 }
             }
             PullItem::Reset { kind } => {
-                o.reset(*kind);
-                s.resets.push(*kind);
-                s.scope.reset_kinds.insert(*kind);
+                o.reset(kind);
+                s.resets.push(kind);
+                s.scope.reset_kinds.insert(kind);
             }
         }
     }
-    let plan = finish(&o, config.retention, &mut s);
+    let plan = finish(o, config.retention, &mut s);
     s.changed = changed_kinds(&plan);
     Ok(PagePlan { plan, summary: s })
 }
 
 /// Turns the final overlay into writes (only differences from the baseline) and counts
-/// what snapshot retention decided.
-fn finish(o: &Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
+/// what snapshot retention decided. Consumes the overlay: the rows move into the plan.
+fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
     let mut plan = ApplyPlan {
         clear_kinds: o.cleared.iter().copied().collect(),
         ..ApplyPlan::default()
     };
-    for ((kind, key), decided) in &o.rows {
+    let (rows, snapshots) = (
+        std::mem::take(&mut o.rows),
+        std::mem::take(&mut o.snapshots),
+    );
+    for ((kind, key), decided) in rows {
         match decided {
-            Some(row) => plan.row_puts.push(row.clone()),
-            None if o.baseline_version(*kind, key).is_some() => {
-                plan.row_deletes.push((*kind, key.clone()));
+            Some(row) => plan.row_puts.push(row),
+            None if o.baseline_version(kind, &key).is_some() => {
+                plan.row_deletes.push((kind, key));
             }
             None => {}
         }
     }
-    for (widget, w) in &o.snapshots {
+    for (widget, w) in snapshots {
         let retained = w.retention.resolve(retention);
         s.duplicates_skipped += retained.identical;
         s.snapshots_trimmed += retained.trimmed;
@@ -330,7 +365,7 @@ fn finish(o: &Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
             .iter()
             .map(|m| m.generated_at.as_str())
             .collect();
-        for old in o.baseline_snapshots(widget) {
+        for old in o.baseline_snapshots(&widget) {
             if !kept.contains(old.generated_at.as_str()) {
                 plan.snapshot_deletes
                     .push((widget.clone(), old.generated_at));
@@ -338,9 +373,8 @@ fn finish(o: &Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
         }
         plan.snapshot_puts.extend(
             w.new
-                .values()
-                .filter(|n| retained.admitted.contains(&n.generated_at))
-                .cloned(),
+                .into_values()
+                .filter(|n| retained.admitted.contains(&n.generated_at)),
         );
     }
     plan
@@ -369,7 +403,7 @@ pub async fn apply_page<S: Store>(
         strip_item(item, &config.user_id);
     }
     let state = store.local_state(&state_request(&page.items)).await?;
-    let planned = plan_page(&page.items, &state, config).map_err(|e| PullError::BadResponse {
+    let planned = plan_items(page.items, &state, config).map_err(|e| PullError::BadResponse {
         attempts: 1,
         detail: e.to_string(),
     })?;

@@ -8,54 +8,52 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::io::{self, Write};
 
-/// Appends the canonical JSON of `value` to `out`.
-pub fn write_canonical(value: &Value, out: &mut String) {
+/// Writes the canonical JSON of `value` to `out`. Strings and numbers go through
+/// `serde_json`'s own writer (same escaping and number format as its `to_string`) without
+/// an intermediate `String` per value.
+pub fn write_canonical<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_string(s, out),
+        Value::Null => out.write_all(b"null"),
+        Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => serde_json::to_writer(&mut *out, n).map_err(io::Error::from),
+        Value::String(s) => serde_json::to_writer(&mut *out, s).map_err(io::Error::from),
         Value::Array(items) => {
-            out.push('[');
+            out.write_all(b"[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write_canonical(item, out);
+                write_canonical(item, out)?;
             }
-            out.push(']');
+            out.write_all(b"]")
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // A map without `preserve_order` iterates sorted already; sorting a sorted list
+            // is one linear pass.
             entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            out.write_all(b"{")?;
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write_string(k, out);
-                out.push(':');
-                write_canonical(v, out);
+                serde_json::to_writer(&mut *out, k).map_err(io::Error::from)?;
+                out.write_all(b":")?;
+                write_canonical(v, out)?;
             }
-            out.push('}');
+            out.write_all(b"}")
         }
-    }
-}
-
-fn write_string(s: &str, out: &mut String) {
-    // Serializing a string cannot fail; the fallback keeps this total anyway.
-    match serde_json::to_string(s) {
-        Ok(quoted) => out.push_str(&quoted),
-        Err(_) => out.push_str("\"\""),
     }
 }
 
 /// The canonical JSON of `value` as a string.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and everything written is UTF-8 JSON.
+    let _ = write_canonical(value, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Lower-case hex of bytes.
@@ -69,17 +67,67 @@ pub fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Hex SHA-256 of the canonical JSON of a snapshot's `rows` array.
-pub fn rows_digest(rows: &[Value]) -> String {
-    let mut text = String::from("[");
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        write_canonical(row, &mut text);
+/// Feeds what is written straight into a SHA-256, through a small buffer so the hasher
+/// sees blocks rather than one call per token.
+struct HashWriter {
+    hasher: Sha256,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl HashWriter {
+    fn flush_buf(&mut self) {
+        self.hasher.update(&self.buf[..self.len]);
+        self.len = 0;
     }
-    text.push(']');
-    to_hex(&Sha256::digest(text.as_bytes()))
+
+    fn finish(mut self) -> [u8; 32] {
+        self.flush_buf();
+        self.hasher.finalize().into()
+    }
+}
+
+impl Write for HashWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.len + data.len() > self.buf.len() {
+            self.flush_buf();
+        }
+        match self.buf.get_mut(self.len..self.len + data.len()) {
+            Some(room) => {
+                room.copy_from_slice(data);
+                self.len += data.len();
+            }
+            None => self.hasher.update(data),
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hex SHA-256 of the canonical JSON of a snapshot's `rows` array, hashed as it is
+/// written (no canonical text is built).
+pub fn rows_digest(rows: &[Value]) -> String {
+    let mut w = HashWriter {
+        hasher: Sha256::new(),
+        buf: [0; 256],
+        len: 0,
+    };
+    let mut write = || -> io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write_canonical(row, &mut w)?;
+        }
+        w.write_all(b"]")
+    };
+    // The hash writer never fails.
+    let _ = write();
+    to_hex(&w.finish())
 }
 
 #[cfg(test)]
@@ -94,6 +142,20 @@ mod tests {
             canonical_json(&v),
             r#"{"B":false,"a":1.5,"b":[1,{"a":"x\"y","z":null}],"é":true}"#
         );
+    }
+
+    #[test]
+    fn streamed_digest_is_the_digest_of_the_canonical_text() {
+        let long = "x\u{1}\"é".repeat(300);
+        let rows: Vec<Value> = (0..40)
+            .map(|i| {
+                json!({"z": format!("é\"{i}\n"), "a": f64::from(i) * 1.5, "n": null,
+                            "b": [true, {"y": -i, "L": if i == 7 { long.as_str() } else { "" }}]})
+            })
+            .collect();
+        let text = canonical_json(&Value::Array(rows.clone()));
+        assert!(text.len() > 4096);
+        assert_eq!(rows_digest(&rows), to_hex(&Sha256::digest(text.as_bytes())));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod manual_clock;
 pub mod memory_outbox;
 pub mod memory_store;
 pub mod outbox_store;
+pub mod overlap;
 pub mod privacy;
 pub mod pull;
 pub mod push;
@@ -50,7 +51,7 @@ pub mod sync;
 pub mod time;
 pub mod transport;
 
-pub use apply_plan::{apply_page, plan_page, state_request, PagePlan, PageSummary};
+pub use apply_plan::{apply_page, plan_items, plan_page, state_request, PagePlan, PageSummary};
 pub use canonical::{canonical_json, rows_digest};
 pub use clock::{Clock, Random};
 pub use commands::{enqueue_command, if_match_header, COMMAND_PATH_PREFIX};

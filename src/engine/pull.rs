@@ -22,6 +22,7 @@ use super::clock::{Clock, Random};
 use super::config::PullConfig;
 use super::error::PullError;
 use super::integrity::{check_integrity, IntegrityScope};
+use super::overlap::Background;
 use super::report::{PullProgress, PullReport};
 use super::retry::retry_after_ms;
 use super::store::{Store, StoreError};
@@ -107,6 +108,29 @@ struct Run {
     fresh: bool,
 }
 
+impl Run {
+    /// Takes in what fetching one page cost.
+    fn count(&mut self, tally: &FetchTally) {
+        self.report.bytes_pulled += tally.bytes_pulled;
+        self.report.retries += tally.retries;
+        self.fresh &= !tally.answered;
+    }
+}
+
+/// What fetching one page added to the report. Kept apart from [`Run`] so a prefetched
+/// page counts only once it is used: a prefetch dropped after a failed commit leaves the
+/// report exactly as the same call without prefetching would.
+#[derive(Debug, Default)]
+struct FetchTally {
+    bytes_pulled: u64,
+    retries: u64,
+    /// The server answered at least once (so `fresh=true` has been delivered).
+    answered: bool,
+}
+
+/// The page at `cursor` with what fetching it cost.
+type Fetched = (Result<PullPage, Refusal>, FetchTally);
+
 /// Fetches and parses the page at `cursor`, retrying what the contract says to retry.
 async fn fetch_page<T: Transport, C: Clock, R: Random>(
     transport: &T,
@@ -114,13 +138,27 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
     random: &R,
     config: &PullConfig,
     cursor: Option<&str>,
-    run: &mut Run,
+    fresh: bool,
+) -> Fetched {
+    let mut tally = FetchTally::default();
+    let page = fetch_attempts(transport, clock, random, config, cursor, fresh, &mut tally).await;
+    (page, tally)
+}
+
+async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    cursor: Option<&str>,
+    fresh: bool,
+    tally: &mut FetchTally,
 ) -> Result<PullPage, Refusal> {
     let mut failed_attempts = 0u32;
     let mut token_retried = false;
     let mut previous_delay = 0u64;
     loop {
-        let asked_fresh = run.fresh;
+        let asked_fresh = fresh && !tally.answered;
         let request = HttpRequest::get(pull_path(config.page_size, cursor, asked_fresh));
         let failure = match transport.send(request).await {
             Err(TransportError::Token(detail)) => {
@@ -129,8 +167,8 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
             Err(TransportError::Network(detail)) => Retryable::Offline(detail),
             Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
             Ok(response) => {
-                run.fresh = false;
-                run.report.bytes_pulled += response.body.len() as u64;
+                tally.answered = true;
+                tally.bytes_pulled += response.body.len() as u64;
                 match response.status {
                     200 => match parse_pull_page(&response.body) {
                         Ok(page) => return Ok(page),
@@ -138,7 +176,7 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
                     },
                     401 if !token_retried => {
                         token_retried = true;
-                        run.report.retries += 1;
+                        tally.retries += 1;
                         continue;
                     }
                     401 => {
@@ -204,14 +242,33 @@ async fn fetch_page<T: Transport, C: Clock, R: Random>(
             }));
         }
         previous_delay = delay;
-        run.report.retries += 1;
+        tally.retries += 1;
         clock.sleep(delay).await;
     }
+}
+
+/// The next page's fetch, owning its cursor so it can run past the step that started it.
+async fn prefetch<T: Transport, C: Clock, R: Random>(
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    cursor: String,
+    fresh: bool,
+) -> Fetched {
+    fetch_page(transport, clock, random, config, Some(&cursor), fresh).await
 }
 
 /// Pulls until the server says `drained` (or `max_pages` pages were fetched), committing
 /// each page with its cursor, then runs the integrity gate over what the pull touched.
 /// `progress` is called after every committed page.
+///
+/// Pipelined: once page n is parsed its `nextCursor` is known, so page n+1 is fetched
+/// while page n's local state is read and its commit runs. Nothing is applied out of
+/// order: the prefetched page is only looked at after page n committed with the cursor
+/// compare-and-set, and is dropped unseen (its request cancelled, its bytes and retries
+/// not counted) when that commit fails for any reason. No prefetch is started when the
+/// run will not fetch another page (page n is `drained`, or `max_pages` is reached).
 pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     store: &S,
     transport: &T,
@@ -230,33 +287,59 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     let mut meta = store.meta().await?;
     let mut cold_restarted = false;
     let mut fetched = 0u32;
+    // The page after the last committed one, fetched with the cursor it is keyed by.
+    let mut ahead = None;
     while fetched < config.max_pages && !run.report.drained {
         fetched += 1;
         let sent = meta.cursor.clone();
-        let page =
-            match fetch_page(transport, clock, random, config, sent.as_deref(), &mut run).await {
-                Ok(page) => page,
-                Err(Refusal::CursorInvalid) if !cold_restarted => {
-                    cold_restarted = true;
-                    store.wipe(&Kind::ALL, true).await?;
-                    run.report.cold_restarts += 1;
-                    run.report.changed_kinds.extend(Kind::ALL);
-                    // Everything is pulled again; what the old rows touched no longer exists.
-                    run.scope = IntegrityScope::default();
-                    meta = store.meta().await?;
-                    continue;
-                }
-                Err(Refusal::CursorInvalid) => return Err(PullError::CursorInvalid),
-                Err(Refusal::Forbidden(kinds)) => {
-                    store.wipe(&kinds, true).await?;
-                    store.set_access_revoked(true).await?;
-                    return Err(PullError::Forbidden { kinds });
-                }
-                Err(Refusal::Failed(e)) => return Err(e),
-            };
+        let (outcome, tally) = match ahead.take() {
+            Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
+                Background::finish(next_page).await
+            }
+            _ => fetch_page(transport, clock, random, config, sent.as_deref(), run.fresh).await,
+        };
+        run.count(&tally);
+        let page = match outcome {
+            Ok(page) => page,
+            Err(Refusal::CursorInvalid) if !cold_restarted => {
+                cold_restarted = true;
+                store.wipe(&Kind::ALL, true).await?;
+                run.report.cold_restarts += 1;
+                run.report.changed_kinds.extend(Kind::ALL);
+                // Everything is pulled again; what the old rows touched no longer exists.
+                run.scope = IntegrityScope::default();
+                meta = store.meta().await?;
+                continue;
+            }
+            Err(Refusal::CursorInvalid) => return Err(PullError::CursorInvalid),
+            Err(Refusal::Forbidden(kinds)) => {
+                store.wipe(&kinds, true).await?;
+                store.set_access_revoked(true).await?;
+                return Err(PullError::Forbidden { kinds });
+            }
+            Err(Refusal::Failed(e)) => return Err(e),
+        };
         let drained = page.drained;
         let next = page.next_cursor.clone();
-        let planned = match apply_page(store, page, sent.as_deref(), config).await {
+        let mut next_page = (!drained && fetched < config.max_pages).then(|| {
+            Background::new(prefetch(
+                transport,
+                clock,
+                random,
+                config,
+                next.clone(),
+                run.fresh,
+            ))
+        });
+        let applied = match next_page.as_mut() {
+            Some(bg) => {
+                bg.drive_while(apply_page(store, page, sent.as_deref(), config))
+                    .await
+            }
+            None => apply_page(store, page, sent.as_deref(), config).await,
+        };
+        // On any failure `next_page` is dropped here, unseen and uncounted.
+        let planned = match applied {
             Ok(planned) => planned,
             Err(PullError::Storage(StoreError::CursorMoved)) => {
                 meta = store.meta().await?;
@@ -264,6 +347,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             }
             Err(e) => return Err(e),
         };
+        ahead = next_page.map(|bg| (next.clone(), bg));
         meta.cursor = Some(next);
         if meta.access_revoked {
             store.set_access_revoked(false).await?;
