@@ -65,8 +65,11 @@ fn share_entry(entry: Value) -> Option<Value> {
     Some(Value::Object(kept))
 }
 
+/// Whether `name` contains "embed" in any ASCII case, without lower-casing a copy.
 fn is_embed_field(name: &str) -> bool {
-    name.to_ascii_lowercase().contains("embed")
+    name.as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b"embed"))
 }
 
 /// Removes every field whose name contains "embed", recursively through objects and arrays.
@@ -117,6 +120,16 @@ mod tests {
             json!({"id": "dsh_1", "name_i18n": {"default": "Ops"}, "layout": {"cols": 3},
                    "sharedWith": [{"kind": "user", "id": "usr_b"}, {"kind": "role", "id": "rol_mgr"}]})
         );
+    }
+
+    #[test]
+    fn embed_is_found_in_any_case_anywhere_in_the_name() {
+        for name in ["embed", "EMBED_url", "xEmBeDy", "é_embed", "tokenEmbed"] {
+            assert!(is_embed_field(name), "{name}");
+        }
+        for name in ["", "embe", "em bed", "émbed", "imbed"] {
+            assert!(!is_embed_field(name), "{name}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod identity;
 pub mod kind;
 pub mod pull;
 pub mod push;
+mod wire_page;
 
 pub use kind::{Kind, Policy};
 pub use pull::{parse_pull_page, PageError, PullItem, PullPage, Row};

@@ -5,6 +5,7 @@
 //! nothing of it is ever applied.
 
 use super::kind::Kind;
+use super::wire_page::{Envelope, Slot, Top};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -108,23 +109,22 @@ fn item_err(index: usize, reason: impl Into<String>) -> PageError {
 
 /// Parses and validates a pull body. Truncated bodies fail as JSON errors.
 pub fn parse_pull_page(body: &[u8]) -> Result<PullPage, PageError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| PageError::Json(e.to_string()))?;
-    let Value::Object(mut top) = value else {
-        return Err(PageError::Shape);
-    };
-    let Some(Value::Array(raw_items)) = top.remove("items") else {
-        return Err(PageError::Shape);
-    };
-    let Some(Value::String(next_cursor)) = top.remove("nextCursor") else {
-        return Err(PageError::Shape);
-    };
-    let Some(Value::Bool(drained)) = top.remove("drained") else {
+    let top: Top = serde_json::from_slice(body).map_err(|e| PageError::Json(e.to_string()))?;
+    let Top::Object {
+        items: Some(Some(raw_items)),
+        next_cursor: Some(Value::String(next_cursor)),
+        drained: Some(Value::Bool(drained)),
+    } = top
+    else {
         return Err(PageError::Shape);
     };
     let items = raw_items
         .into_iter()
         .enumerate()
-        .map(|(i, v)| parse_item(i, v))
+        .map(|(i, slot)| match slot {
+            Slot::Item(envelope) => parse_item(i, envelope),
+            Slot::NotObject => Err(item_err(i, "not an object")),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PullPage {
         items,
@@ -133,42 +133,36 @@ pub fn parse_pull_page(body: &[u8]) -> Result<PullPage, PageError> {
     })
 }
 
-fn parse_item(index: usize, value: Value) -> Result<PullItem, PageError> {
-    let Value::Object(mut o) = value else {
-        return Err(item_err(index, "not an object"));
-    };
-    let kind = match o.get("kind") {
+fn parse_item(index: usize, o: Envelope) -> Result<PullItem, PageError> {
+    let kind = match &o.kind {
         Some(Value::String(s)) => s
             .parse::<Kind>()
             .map_err(|e| item_err(index, e.to_string()))?,
         _ => return Err(item_err(index, "missing kind")),
     };
-    let op = match o.get("op") {
-        Some(Value::String(s)) => s.clone(),
+    let op = match &o.op {
+        Some(Value::String(s)) => s.as_str(),
         _ => return Err(item_err(index, "missing op")),
     };
-    match op.as_str() {
+    match op {
         "upsert" if kind.is_versioned() => {
-            let version = match o.get("version") {
+            let version = match &o.version {
                 Some(v) => v
                     .as_u64()
                     .ok_or_else(|| item_err(index, "version is not a non-negative integer"))?,
                 None => return Err(item_err(index, "upsert without version")),
             };
-            let row = take_row(index, &mut o)?;
+            let row = take_row(index, o.row)?;
             validate_row(kind, &row).map_err(|r| item_err(index, r))?;
             Ok(PullItem::Upsert { kind, row, version })
         }
         "append" if kind == Kind::WidgetSnapshot => {
-            let row = take_row(index, &mut o)?;
+            let row = take_row(index, o.row)?;
             validate_row(kind, &row).map_err(|r| item_err(index, r))?;
             Ok(PullItem::Append { kind, row })
         }
-        "tombstone" if kind.is_versioned() => match o.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => Ok(PullItem::Tombstone {
-                kind,
-                id: id.clone(),
-            }),
+        "tombstone" if kind.is_versioned() => match o.id {
+            Some(Value::String(id)) if !id.is_empty() => Ok(PullItem::Tombstone { kind, id }),
             _ => Err(item_err(index, "tombstone without a string id")),
         },
         "reset" => Ok(PullItem::Reset { kind }),
@@ -179,8 +173,8 @@ fn parse_item(index: usize, value: Value) -> Result<PullItem, PageError> {
     }
 }
 
-fn take_row(index: usize, o: &mut Map<String, Value>) -> Result<Row, PageError> {
-    match o.remove("row") {
+fn take_row(index: usize, row: Option<Value>) -> Result<Row, PageError> {
+    match row {
         Some(Value::Object(row)) => Ok(row),
         _ => Err(item_err(index, "row is not an object")),
     }
@@ -290,6 +284,42 @@ mod tests {
         assert_eq!(page.next_cursor, "c1");
         let again = parse_pull_page(page.to_json_string().as_bytes()).unwrap();
         assert_eq!(again, page);
+    }
+
+    #[test]
+    fn shapes_and_repeated_or_unknown_fields_are_judged_as_a_json_map_would() {
+        let shape = [
+            &br#"{"items":{},"nextCursor":"c","drained":true}"#[..],
+            br#"{"items":"x","nextCursor":"c","drained":true}"#,
+            br#"{"items":[],"nextCursor":"c","drained":"yes"}"#,
+            br#"[{"items":[]}]"#,
+            b"3",
+            b"null",
+        ];
+        for body in shape {
+            assert_eq!(parse_pull_page(body), Err(PageError::Shape));
+        }
+        assert_eq!(
+            parse_pull_page(br#"{"items":[{"kind":"Widget","op":"reset"},[5]],"nextCursor":"c","drained":true}"#),
+            Err(PageError::Item { index: 1, reason: "not an object".into() })
+        );
+        let page = parse_pull_page(
+            br#"{"x":{"deep":[1,{"y":null}]},"items":[{"kind":"Dashboard","op":"tombstone","id":"a",
+                 "id":"b","extra":[{}]}],"nextCursor":"c","drained":false,"drained":true}"#,
+        )
+        .unwrap();
+        assert!(page.drained);
+        assert_eq!(
+            page.items,
+            vec![PullItem::Tombstone {
+                kind: Kind::Dashboard,
+                id: "b".into()
+            }]
+        );
+        assert!(matches!(
+            parse_pull_page(br#"{"x":[1,],"items":[],"nextCursor":"c","drained":true}"#),
+            Err(PageError::Json(_))
+        ));
     }
 
     #[test]
