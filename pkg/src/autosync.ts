@@ -55,6 +55,14 @@ export class AutoSync {
     });
   }
 
+  /** The database was emptied under us (storage cleared): note a new cold start, sync now. */
+  restart(): void {
+    void this.#hooks.isEmpty().then((empty) => {
+      this.#state.coldStart = empty;
+      if (this.#enabled) this.#triggers.fire("open");
+    });
+  }
+
   /** Leadership was lost or the client closes: no more automatic attempts here. */
   stop(): void {
     this.#triggers.stop();

@@ -44,9 +44,9 @@ import {
   type Widget,
   type WidgetSnapshot,
 } from "./types.js";
-import { loadWasm, openCore, type WasmCore } from "./wasm.js";
+import { onPoison } from "./traps.js";
+import { loadWasm, type WasmCore } from "./wasm.js";
 import {
-  coreOptions,
   EMPTY_LEADER_STATE,
   leaderTimeoutMs,
   needs,
@@ -72,10 +72,18 @@ export class SyncClient {
   readonly #forwarding: LeaderForwarding;
   readonly #storage = new StorageWatch();
 
-  private constructor(options: SyncClientOptions, core: WasmCore) {
+  readonly #offPoison: () => void;
+
+  private constructor(options: SyncClientOptions, core: CoreHandle) {
     this.#options = options;
     this.databaseName = core.databaseName;
-    this.#core = new CoreHandle(options, core, (error) => this.#trapped(error));
+    this.#core = core;
+    core.attach({
+      superseded: (kind, reason) => this.#superseded(kind, reason),
+      reopened: () => this.#reopened(),
+      lost: (error) => this.#connectionLost(error),
+    });
+    this.#offPoison = onPoison((error) => this.#trapped(error));
     this.#channel = new ContextChannel(this.databaseName, (m) => this.#onMessage(m));
     this.#runner = new SyncRunner(this.#state, {
       exec: (work) => this.#exec(work),
@@ -107,7 +115,7 @@ export class SyncClient {
       }
       leaderTimeoutMs(options);
       await loadWasm(options.wasmUrl);
-      const core = await openCore(coreOptions(options));
+      const core = await CoreHandle.open(options);
       const client = new SyncClient(options, core);
       client.#leadership.start();
       client.#storage.requestPersistence();
@@ -269,17 +277,62 @@ export class SyncClient {
     this.#shutdown("close");
   }
 
+  /**
+   * @internal Test-only, not API: makes the wasm panic (`"sync"` during the call, `"async"`
+   * inside its future, like a real engine bug) so tests can check how traps are reported.
+   */
+  __testPanic(mode: "sync" | "async"): Promise<void> {
+    return this.#read((c) => {
+      if (typeof c.__sync_core_test_panic !== "function") {
+        throw new SyncError("not_supported", "this build of sync-core has no test panic hook");
+      }
+      return c.__sync_core_test_panic(mode);
+    }) as Promise<void>;
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   #exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
     return this.#core.exec(work);
   }
 
-  /** A wasm trap: the instance is unusable, so the app hears why and the client closes. */
+  /** A wasm trap: the module is unusable, so the app hears why and the client closes. */
   #trapped(error: SyncError): void {
+    if (this.#core.closedReason) return;
     this.#events.emit({ type: "error", error });
     this.#events.emit({ type: "closed", reason: "internal" });
-    this.#shutdown("internal");
+    this.#shutdown("internal: reload the page or worker");
+  }
+
+  /**
+   * Another context upgraded (newer code) or deleted the database. The Rust side already
+   * closed the connection so that context is not blocked; this client closes for good.
+   */
+  #superseded(kind: "upgrade" | "delete", reason: string): void {
+    if (kind === "delete") {
+      this.#events.emit({ type: "changed", kinds: [...ALL_KINDS], cause: "wipe", remote: true });
+    } else {
+      this.#events.emit({
+        type: "error",
+        error: new SyncError("closed", `${reason}; reload the page or worker to continue`, false),
+      });
+    }
+    this.#events.emit({ type: "closed", reason: "versionchange" });
+    this.#shutdown(`versionchange: ${reason}; reload the page or worker`);
+  }
+
+  /** The browser closed the connection and a fresh one is open: what was held may be gone. */
+  #reopened(): void {
+    this.#events.emit({ type: "changed", kinds: [...ALL_KINDS], cause: "wipe", remote: false });
+    if (this.#leadership.isLeader) this.#auto.restart();
+    this.#emitStatus();
+  }
+
+  /** IndexedDB stayed closed after every reopen attempt. */
+  #connectionLost(error: SyncError): void {
+    this.#events.emit({ type: "error", error });
+    this.#events.emit({ type: "closed", reason: "storage_unavailable" });
+    this.#shutdown(`storage_unavailable: ${error.message}`);
   }
 
   #read<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
@@ -385,6 +438,7 @@ export class SyncClient {
 
   #shutdown(reason: string): void {
     if (!this.#core.close(reason)) return;
+    this.#offPoison();
     this.#auto.stop();
     this.#leadership.stop();
     this.#channel.close();

@@ -67,8 +67,14 @@ export function toSyncError(error: unknown): SyncError {
   if (error instanceof SyncError) return error;
   if (isWasmTrap(error)) {
     internalErrors += 1;
-    const message = error instanceof Error ? error.message : String(error);
-    return new SyncError("internal", `sync-core bug (wasm trap): ${message}`, false);
+    // The trap's own text ("unreachable") means nothing to the app; keep it as the cause.
+    const e = new SyncError(
+      "internal",
+      "sync-core internal error (a bug): its WebAssembly module stopped; reload the page or worker to use sync-core again",
+      false,
+    );
+    Object.defineProperty(e, "cause", { value: error, enumerable: false });
+    return e;
   }
   if (error !== null && typeof error === "object") {
     const e = error as { name?: unknown; code?: unknown; retryable?: unknown; message?: unknown };

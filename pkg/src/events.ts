@@ -18,8 +18,14 @@ export type SyncEvent =
   | { type: "conflict"; conflictIds: string[] }
   | { type: "error"; error: SyncError }
   | { type: "progress"; progress: PullProgress }
-  /** The client closed itself: another context logged out, or a wasm trap made it unusable. */
-  | { type: "closed"; reason: "logout" | "internal" };
+  /**
+   * The client closed itself: another context logged out (`logout`), a wasm trap made the
+   * module unusable (`internal`, reload), another context upgraded or deleted the database
+   * (`versionchange`, reload), or IndexedDB could not be reopened (`storage_unavailable`).
+   */
+  | { type: "closed"; reason: ClosedReason };
+
+export type ClosedReason = "logout" | "internal" | "versionchange" | "storage_unavailable";
 
 export type SyncListener = (event: SyncEvent) => void;
 

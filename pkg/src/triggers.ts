@@ -110,6 +110,11 @@ export class SyncTriggers {
     }, this.#debounceMs);
   }
 
+  /** Fires `reason` now (when started and online), as the environment's events do. */
+  fire(reason: TriggerReason): void {
+    this.#fireNow(reason);
+  }
+
   /** Reports how the last automatic attempt went, to pick the next one. */
   settled(ok: boolean, retryable: boolean): void {
     if (!this.#started) return;

@@ -7,6 +7,7 @@
  */
 import init, { SyncCore } from "../wasm/sync_core.js";
 import { SyncError, toSyncError } from "./errors.js";
+import { poisonError, watchUncaughtTraps } from "./traps.js";
 
 let loading: Promise<void> | undefined;
 
@@ -17,6 +18,9 @@ function defaultWasmUrl(): URL {
 
 /** Instantiates the module (once); a failed load may be retried by the next call. */
 export async function loadWasm(wasmUrl?: string | URL): Promise<void> {
+  const poisoned = poisonError();
+  if (poisoned) throw poisoned;
+  watchUncaughtTraps();
   if (!loading) {
     loading = init({ module_or_path: wasmUrl ?? defaultWasmUrl() }).then(
       () => undefined,
@@ -57,6 +61,10 @@ export interface WasmCore {
   resolveConflict?(id: string, resolution: string): Promise<unknown>;
   deadLetters?(): Promise<unknown>;
   outboxCounts?(): Promise<unknown>;
+  pullBudget?(): Promise<unknown>;
+  setPullBudget?(record: unknown): Promise<unknown>;
+  /** Test-only panic trigger (see src/bindings/test_hooks.rs). */
+  __sync_core_test_panic?(mode: string): Promise<unknown>;
   close(): void;
   free(): void;
 }

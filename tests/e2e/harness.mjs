@@ -143,7 +143,9 @@ export async function openClient(page, options) {
             ? { type: e.type, code: e.error.code }
             : e.type === "status"
               ? { type: e.type, leader: e.status.leader, online: e.status.online }
-              : { type: e.type },
+              : e.type === "closed"
+                ? { type: e.type, reason: e.reason }
+                : { type: e.type },
       );
     });
   }, options);
