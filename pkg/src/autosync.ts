@@ -12,8 +12,9 @@ import { SyncTriggers, type CadenceOptions, type TriggerReason } from "./trigger
 export interface AutoSyncHooks {
   /** Whether this context may sync now (open and the leader). */
   active(): boolean;
-  /** Whether the database held no dashboards at election (the first drain is a cold start). */
-  isEmpty(): Promise<boolean>;
+  /** Loads what a new leader needs before syncing: the stored byte budget and whether the
+   * database is empty (then the first drain is a cold start). Never rejects. */
+  prepare(): Promise<void>;
   /** Online/offline flipped: the status changed. */
   networkChanged(): void;
 }
@@ -49,16 +50,22 @@ export class AutoSync {
 
   /** This context became the leader: note a cold start, then sync on open and listen. */
   becameLeader(): void {
-    void this.#hooks.isEmpty().then((empty) => {
-      this.#state.coldStart = empty;
+    const ready = this.#hooks.prepare();
+    // Syncs (explicit ones too) wait for it: a pull recorded before the stored budget is
+    // loaded would be overwritten by it.
+    this.#runner.after(ready);
+    void ready.then(() => {
       if (this.#enabled) this.#triggers.start();
     });
   }
 
   /** The database was emptied under us (storage cleared): note a new cold start, sync now. */
   restart(): void {
-    void this.#hooks.isEmpty().then((empty) => {
-      this.#state.coldStart = empty;
+    const ready = this.#hooks.prepare();
+    // Syncs (explicit ones too) wait for it: a pull recorded before the stored budget is
+    // loaded would be overwritten by it.
+    this.#runner.after(ready);
+    void ready.then(() => {
       if (this.#enabled) this.#triggers.fire("open");
     });
   }

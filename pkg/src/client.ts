@@ -92,6 +92,7 @@ export class SyncClient {
       progress: (progress) => this.#events.emit({ type: "progress", progress }),
       error: (error) => this.#events.emit({ type: "error", error }),
       stateChanged: () => this.#stateChanged(),
+      budgetChanged: () => this.#saveBudget(),
     });
     this.#forwarding = new LeaderForwarding(
       this.#channel,
@@ -101,7 +102,7 @@ export class SyncClient {
     );
     this.#auto = new AutoSync(options, this.#state, this.#runner, {
       active: () => !this.#core.closedReason && this.#leadership.isLeader,
-      isEmpty: () => this.#dashboardsEmpty(),
+      prepare: () => this.#loadBudget(),
       networkChanged: () => this.#stateChanged(),
     });
     this.#leadership = new Leadership(this.databaseName, (leader) => this.#onLeadership(leader));
@@ -372,8 +373,8 @@ export class SyncClient {
     if (this.#core.closedReason) return;
     if (leader) {
       this.#channel.post({ type: "leader-elected", from: this.#channel.contextId });
-      this.#forwarding.runPendingHere();
       this.#auto.becameLeader();
+      this.#forwarding.runPendingHere();
     } else {
       this.#auto.stop();
     }
@@ -386,6 +387,23 @@ export class SyncClient {
     } catch {
       return false;
     }
+  }
+
+  /** A new leader takes over the byte budget stored by the previous one (or starts one). */
+  async #loadBudget(): Promise<void> {
+    const [empty, stored] = await Promise.all([
+      this.#dashboardsEmpty(),
+      this.#exec((c) => (c.pullBudget ? c.pullBudget() : Promise.resolve(null))).catch(() => null),
+    ]);
+    this.#state.budget.restore(stored, empty);
+    this.#stateChanged();
+  }
+
+  #saveBudget(): void {
+    const record = this.#state.budget.toRecord();
+    this.#exec((c) => (c.setPullBudget ? c.setPullBudget(record) : Promise.resolve())).catch(() => {
+      // Best effort: the next pull writes it again; a closed client has nothing to keep.
+    });
   }
 
   #onMessage(m: ChannelMessage): void {

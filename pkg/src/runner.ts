@@ -18,6 +18,8 @@ export interface RunnerHooks {
   progress(progress: PullProgress): void;
   error(error: SyncError): void;
   stateChanged(): void;
+  /** Bytes were recorded: persist the budget (best effort). */
+  budgetChanged(): void;
 }
 
 export type RunResult = PullReport | PushReport | SyncReport;
@@ -39,6 +41,11 @@ export class SyncRunner {
   constructor(state: SyncState, hooks: RunnerHooks) {
     this.#state = state;
     this.#hooks = hooks;
+  }
+
+  /** Makes later calls wait until `ready` settles (a new leader loading its state). */
+  after(ready: Promise<void>): void {
+    this.#queue = this.#queue.then(() => ready).catch(() => undefined);
   }
 
   /** Queues one call behind any running one (one sync at a time per leader). */
@@ -70,7 +77,7 @@ export class SyncRunner {
       }
     };
     try {
-      if (method === "sync" && state.coldStart) {
+      if (method === "sync" && state.budget.coldStartActive) {
         // The wasm `sync` reports no per-page progress; a cold start pulls page by page
         // first so the app can show a progress bar, then syncs the (short) rest.
         const first = (await this.#hooks.exec((core) => call(core, "pull", undefined, progress))) as PullReport;
@@ -122,7 +129,8 @@ export class SyncRunner {
     const push = method === "push" ? (result as PushReport) : method === "sync" ? (result as SyncReport).push : undefined;
     const kinds = new Set<Kind>();
     if (pull) {
-      this.#state.recordBytes(pull.bytesPulled, pull.drained);
+      this.#state.budget.record(pull.bytesPulled, pull.drained);
+      this.#hooks.budgetChanged();
       this.#state.accessRevoked = false;
       if (pull.drained) this.#state.lastSyncedAt = new Date().toISOString();
       for (const kind of pull.changedKinds) kinds.add(kind);

@@ -3,19 +3,21 @@
  * Counters of queued work come from IndexedDB at call time (shared by every context); the
  * sync-run fields come from whichever context is the leader (followers copy its broadcasts).
  */
+import { PullBudget } from "./budget.js";
 import type { LeaderState } from "./channel.js";
 
 /** Budgets of PROTOCOL §6. */
 export const COLD_START_BUDGET_BYTES = 5_000_000;
 export const HOURLY_BUDGET_BYTES = 500_000;
-const HOUR_MS = 3_600_000;
 
 export interface BytesPulled {
-  /** Response bytes pulled by the leader since it opened. */
+  /** Response bytes pulled by the current leader since it was elected. */
   session: number;
-  /** Bytes pulled in the last 60 minutes (steady-state budget). */
+  /** Bytes pulled in the last 60 minutes by any leader of this database (steady-state
+   * budget; kept in the database, so reloading does not reset it). */
   lastHour: number;
-  /** Bytes of the first drain of a database that held nothing (cold start), else 0. */
+  /** Bytes of the first drain of a database that held nothing (cold start; so far while it
+   * runs, kept in the database), else 0. */
   coldStart: number;
   coldStartBudget: number;
   hourlyBudget: number;
@@ -67,27 +69,8 @@ export class SyncState {
   lastError: LastError | null = null;
   accessRevoked = false;
   paused: string | null = null;
-  bytesSession = 0;
-  bytesColdStart = 0;
-  /** True until the first drained pull when the database held nothing at open. */
-  coldStart = false;
-  readonly #window: { at: number; bytes: number }[] = [];
-
-  recordBytes(bytes: number, drained: boolean, now = Date.now()): void {
-    this.bytesSession += bytes;
-    this.#window.push({ at: now, bytes });
-    if (this.coldStart) {
-      this.bytesColdStart += bytes;
-      if (drained) this.coldStart = false;
-    }
-  }
-
-  bytesLastHour(now = Date.now()): number {
-    while (this.#window.length > 0 && (this.#window[0]?.at ?? now) < now - HOUR_MS) {
-      this.#window.shift();
-    }
-    return this.#window.reduce((sum, entry) => sum + entry.bytes, 0);
-  }
+  /** Pulled bytes against the budgets (persisted, see `budget.ts`). */
+  readonly budget = new PullBudget();
 
   toLeaderState(): LeaderState {
     return {
@@ -96,9 +79,9 @@ export class SyncState {
       lastError: this.lastError,
       accessRevoked: this.accessRevoked,
       paused: this.paused,
-      bytesSession: this.bytesSession,
-      bytesLastHour: this.bytesLastHour(),
-      bytesColdStart: this.bytesColdStart,
+      bytesSession: this.budget.session,
+      bytesLastHour: this.budget.lastHour(),
+      bytesColdStart: this.budget.coldStartBytes,
     };
   }
 }
