@@ -18,7 +18,7 @@ before(async () => {
   tenant = await createTenant();
   context = await browser.newContext();
   // 409/412 answers are outcomes these tests cause on purpose (conflicts).
-  page = await openPage(context, app.url, [/status of 40[9] |status of 412 /]);
+  page = await openPage(context, app.url, [/status of 40[19] |status of 412 /]);
   await openClient(page, clientOptions(tenant, tenant.users[0], { autoSync: false }));
   edits = await hasEdits(page);
 });
@@ -211,11 +211,50 @@ test("conflicts: a 409 becomes a conflict event, resolved with acceptServer", as
   assert.ok(!(await must(page, "conflicts")).some((c) => c.id === conflict.id));
 });
 
+test("push: a refused push rejects with the server's reason and keeps the queue", async (t) => {
+  if (!edits) return t.skip("bindings without edits");
+  const [q] = await must(page, "queries");
+  await must(page, "renameQuery", q.id, { default: "Refused push (e2e)" });
+  // 401 twice: the token is retried once, then the push gives up.
+  await admin("/admin/faults", { tenantId: tenant.tenantId, target: "push", count: 2, fault: { type: "status", status: 401 } });
+  assertSyncError(await call(page, "push"), "unauthorized");
+  assert.equal((await must(page, "pending")).length, 1);
+  const pushed = await must(page, "push");
+  assert.equal(pushed.opsApplied, 1);
+  assert.equal((await must(page, "pending")).length, 0);
+});
+
 test("close: later calls reject with closed; close twice is harmless", async () => {
   await must(page, "close");
   await must(page, "close");
-  assertSyncError(await call(page, "dashboards"), "closed");
-  assertSyncError(await call(page, "sync"), "closed");
+  // The failure path of every method without an argument check of its own.
+  const methods = [
+    ["sync"],
+    ["pull"],
+    ["push"],
+    ["dashboards"],
+    ["widgets", "dsh_x"],
+    ["metric", "m"],
+    ["snapshots", "wid_x"],
+    ["latestSnapshot", "wid_x"],
+    ["queries"],
+    ["projections"],
+    ["openAlerts"],
+    ["freshness", "dsh_x"],
+    ["renameQuery", "qry_x", { default: "x" }],
+    ["edit", "Query", "qry_x", { name_i18n: { default: "x" } }],
+    ["enqueueCommand", { method: "PUT", path: "/api/v1/analytics/dashboards/dsh_x", body: {} }],
+    ["pending"],
+    ["conflicts"],
+    ["resolveConflict", "cfl_x", "keepLocal"],
+    ["deadLetters"],
+    ["logout"],
+  ];
+  for (const [method, ...args] of methods) {
+    const r = await call(page, method, ...args);
+    assert.equal(r.error?.code, "closed", `${method}: ${JSON.stringify(r)}`);
+    assertSyncError(r, "closed");
+  }
   const s = await must(page, "status");
   assert.equal(s.closed, true);
   assert.equal(s.leader, false);
