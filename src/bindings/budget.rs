@@ -4,7 +4,7 @@
 //! stored as is (structured clone); this side only reads and writes it. `meta` is not cleared
 //! by a 403/410 wipe (only the cursor is), and the whole database goes with logout.
 
-use super::{run, store_error, SyncCore};
+use super::{run, spawn, store_error, SyncCore};
 use crate::web::schema::META_STORE;
 use crate::web::Durability;
 use wasm_bindgen::prelude::*;
@@ -18,7 +18,7 @@ impl SyncCore {
     #[wasm_bindgen(js_name = pullBudget)]
     pub fn pull_budget(&self) -> js_sys::Promise {
         let client = std::rc::Rc::clone(&self.client);
-        wasm_bindgen_futures::future_to_promise(async move {
+        spawn(Box::pin(async move {
             // A readwrite transaction only because that is the handle the store lends out;
             // nothing is written.
             let tx = client
@@ -31,7 +31,7 @@ impl SyncCore {
                 .map_err(|e| store_error(e.into()))?;
             tx.commit().await.map_err(|e| store_error(e.into()))?;
             Ok(value.unwrap_or(JsValue::NULL))
-        })
+        }))
     }
 
     /// Replaces the stored budget record (relaxed durability: losing the last update in a

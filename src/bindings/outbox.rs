@@ -4,7 +4,7 @@
 //! fetch transport, and every failure becomes one `SyncError` with the engine's `code` and
 //! `retryable`.
 
-use super::{pull_error, run, sync_error, to_js, Client, SyncCore};
+use super::{pull_error, run, spawn, sync_error, to_js, Client, SyncCore};
 use crate::engine::{self, EditError, PushError, SyncError};
 use crate::web::{WebClock, WebRandom};
 use js_sys::{Function, Promise, Reflect, JSON};
@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 pub(super) fn push_error(e: PushError) -> JsValue {
     sync_error(e.code(), e.retryable(), &e.to_string())
@@ -88,7 +87,9 @@ where
     Fut: std::future::Future<Output = Result<T, EditError>> + 'static,
 {
     let fut = work(Rc::clone(client));
-    future_to_promise(async move { to_js(&fut.await.map_err(edit_error)?) })
+    spawn(Box::pin(
+        async move { to_js(&fut.await.map_err(edit_error)?) },
+    ))
 }
 
 #[wasm_bindgen]

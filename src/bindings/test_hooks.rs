@@ -4,10 +4,10 @@
 //! (see `pkg/src/traps.ts`). The name is prefixed and undocumented so no app calls it by
 //! accident; it takes no user data and touches no storage.
 
-use super::SyncCore;
+use super::{spawn, SyncCore};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// The panic itself, outside of any borrow of the client.
 fn trap(mode: &str) -> Result<JsValue, JsValue> {
@@ -23,9 +23,9 @@ impl SyncCore {
         if mode == "sync" {
             let _ = trap("sync");
         }
-        future_to_promise(async move {
+        spawn(Box::pin(async move {
             JsFuture::from(Promise::resolve(&JsValue::NULL)).await?;
             trap(&mode)
-        })
+        }))
     }
 }
