@@ -9,9 +9,11 @@
  * runner and its triggers (`runner.ts`, `autosync.ts`), the channel, status and logout.
  */
 import { AutoSync } from "./autosync.js";
+import { loadBudget, saveBudget } from "./budget-store.js";
 import { ContextChannel, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
 import { CoreHandle } from "./core-handle.js";
 import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
+import { ending, type Ending } from "./endings.js";
 import { EventHub, type ChangeCause, type SyncListener } from "./events.js";
 import { LeaderForwarding } from "./forwarding.js";
 import { Leadership } from "./leader.js";
@@ -79,11 +81,11 @@ export class SyncClient {
     this.databaseName = core.databaseName;
     this.#core = core;
     core.attach({
-      superseded: (kind, reason) => this.#superseded(kind, reason),
+      superseded: (type, reason) => this.#end({ type, reason }),
       reopened: () => this.#reopened(),
-      lost: (error) => this.#connectionLost(error),
+      lost: (error) => this.#end({ type: "lost", error }),
     });
-    this.#offPoison = onPoison((error) => this.#trapped(error));
+    this.#offPoison = onPoison((error) => this.#end({ type: "trap", error }));
     this.#channel = new ContextChannel(this.databaseName, (m) => this.#onMessage(m));
     this.#runner = new SyncRunner(this.#state, {
       exec: (work) => this.#exec(work),
@@ -92,7 +94,7 @@ export class SyncClient {
       progress: (progress) => this.#events.emit({ type: "progress", progress }),
       error: (error) => this.#events.emit({ type: "error", error }),
       stateChanged: () => this.#stateChanged(),
-      budgetChanged: () => this.#saveBudget(),
+      budgetChanged: () => saveBudget((w) => this.#exec(w), this.#state.budget),
     });
     this.#forwarding = new LeaderForwarding(
       this.#channel,
@@ -159,17 +161,13 @@ export class SyncClient {
     return this.#read((c) => c.widgets(requireString(dashboardId, "dashboardId"))) as Promise<Widget[]>;
   }
   metric(key: string): Promise<MetricDefinition | undefined> {
-    return this.#read((c) => c.metric(requireString(key, "key"))).then(orUndefined) as Promise<
-      MetricDefinition | undefined
-    >;
+    return this.#find((c) => c.metric(requireString(key, "key")));
   }
   snapshots(widgetId: string): Promise<WidgetSnapshot[]> {
     return this.#read((c) => c.snapshots(requireString(widgetId, "widgetId"))) as Promise<WidgetSnapshot[]>;
   }
   latestSnapshot(widgetId: string): Promise<WidgetSnapshot | undefined> {
-    return this.#read((c) => c.latestSnapshot(requireString(widgetId, "widgetId"))).then(orUndefined) as Promise<
-      WidgetSnapshot | undefined
-    >;
+    return this.#find((c) => c.latestSnapshot(requireString(widgetId, "widgetId")));
   }
   queries(): Promise<Query[]> {
     return this.#read((c) => c.queries()) as Promise<Query[]>;
@@ -181,9 +179,7 @@ export class SyncClient {
     return this.#read((c) => c.openAlerts()) as Promise<DqAlertOpen[]>;
   }
   freshness(dashboardId: string): Promise<Freshness | undefined> {
-    return this.#read((c) => c.freshness(requireString(dashboardId, "dashboardId"))).then(orUndefined) as Promise<
-      Freshness | undefined
-    >;
+    return this.#find((c) => c.freshness(requireString(dashboardId, "dashboardId")));
   }
 
   // ---- writes -----------------------------------------------------------------------------
@@ -297,29 +293,12 @@ export class SyncClient {
     return this.#core.exec(work);
   }
 
-  /** A wasm trap: the module is unusable, so the app hears why and the client closes. */
-  #trapped(error: SyncError): void {
+  /** The client closes itself (see `endings.ts`): the app is told why, once. */
+  #end(why: Ending): void {
     if (this.#core.closedReason) return;
-    this.#events.emit({ type: "error", error });
-    this.#events.emit({ type: "closed", reason: "internal" });
-    this.#shutdown("internal: reload the page or worker");
-  }
-
-  /**
-   * Another context upgraded (newer code) or deleted the database. The Rust side already
-   * closed the connection so that context is not blocked; this client closes for good.
-   */
-  #superseded(kind: "upgrade" | "delete", reason: string): void {
-    if (kind === "delete") {
-      this.#events.emit({ type: "changed", kinds: [...ALL_KINDS], cause: "wipe", remote: true });
-    } else {
-      this.#events.emit({
-        type: "error",
-        error: new SyncError("closed", `${reason}; reload the page or worker to continue`, false),
-      });
-    }
-    this.#events.emit({ type: "closed", reason: "versionchange" });
-    this.#shutdown(`versionchange: ${reason}; reload the page or worker`);
+    const { events, reason } = ending(why);
+    for (const event of events) this.#events.emit(event);
+    this.#shutdown(reason);
   }
 
   /** The browser closed the connection and a fresh one is open: what was held may be gone. */
@@ -329,17 +308,15 @@ export class SyncClient {
     this.#emitStatus();
   }
 
-  /** IndexedDB stayed closed after every reopen attempt. */
-  #connectionLost(error: SyncError): void {
-    this.#events.emit({ type: "error", error });
-    this.#events.emit({ type: "closed", reason: "storage_unavailable" });
-    this.#shutdown(`storage_unavailable: ${error.message}`);
-  }
-
   #read<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
     return this.#exec(work).catch((error: unknown) => {
       throw toSyncError(error);
     });
+  }
+
+  /** A read of one thing: the wasm side's `null` for "none" becomes `undefined` (API.md). */
+  #find<T>(work: (core: WasmCore) => Promise<unknown>): Promise<T | undefined> {
+    return this.#read(work).then(orUndefined) as Promise<T | undefined>;
   }
 
   /**
@@ -391,19 +368,9 @@ export class SyncClient {
 
   /** A new leader takes over the byte budget stored by the previous one (or starts one). */
   async #loadBudget(): Promise<void> {
-    const [empty, stored] = await Promise.all([
-      this.#dashboardsEmpty(),
-      this.#exec((c) => (c.pullBudget ? c.pullBudget() : Promise.resolve(null))).catch(() => null),
-    ]);
+    const [empty, stored] = await Promise.all([this.#dashboardsEmpty(), loadBudget((w) => this.#exec(w))]);
     this.#state.budget.restore(stored, empty);
     this.#stateChanged();
-  }
-
-  #saveBudget(): void {
-    const record = this.#state.budget.toRecord();
-    this.#exec((c) => (c.setPullBudget ? c.setPullBudget(record) : Promise.resolve())).catch(() => {
-      // Best effort: the next pull writes it again; a closed client has nothing to keep.
-    });
   }
 
   #onMessage(m: ChannelMessage): void {
@@ -423,9 +390,7 @@ export class SyncClient {
         }
         return;
       case "logout":
-        this.#events.emit({ type: "changed", kinds: [...ALL_KINDS], cause: "wipe", remote: true });
-        this.#events.emit({ type: "closed", reason: "logout" });
-        this.#shutdown("logout");
+        this.#end({ type: "logout" });
         return;
     }
   }
