@@ -6,7 +6,7 @@ mod engine_common;
 
 use engine_common::*;
 use serde_json::json;
-use sync_core::engine::{freshness, IntegrityFinding};
+use sync_core::engine::{freshness, latest_snapshot, IntegrityFinding, Store};
 use sync_core::protocol::Kind;
 
 #[test]
@@ -163,6 +163,32 @@ fn freshness_from_local_data() {
         block_on(freshness(&h.store, "dsh_nope", now)).unwrap(),
         None
     );
+}
+
+#[test]
+fn latest_snapshot_is_the_newest_held_of_many() {
+    // Appended out of time order, next to widgets whose ids share a prefix.
+    let mut log: Vec<_> = [7u32, 3, 11, 5, 9, 1]
+        .iter()
+        .map(|&m| snapshot("wid_1", m, "p", json!(m)))
+        .collect();
+    log.push(snapshot("wid_10", 30, "p", json!(30)));
+    log.push(snapshot("wid_0", 40, "p", json!(40)));
+    let mut h = Harness::with_log(log);
+    h.pull().unwrap();
+    let newest = block_on(latest_snapshot(&h.store, "wid_1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.generated_at, "2026-01-01T00:11:00Z");
+    assert_eq!(newest.row["rows"][0]["occupancy"], json!(11));
+    assert_eq!(
+        Some(newest),
+        block_on(h.store.snapshots_of("wid_1"))
+            .unwrap()
+            .into_iter()
+            .next()
+    );
+    assert_eq!(block_on(latest_snapshot(&h.store, "wid_")).unwrap(), None);
 }
 
 #[test]

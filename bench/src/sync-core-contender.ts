@@ -25,7 +25,11 @@ export async function openClient(tenantId: string, scenario: string): Promise<Sy
   return client;
 }
 
-/** Writes the warm preload into a sync-core database (schema v3 must exist). */
+/**
+ * Writes the warm preload into a sync-core database (schema v4 must exist): every record as
+ * src/web/records.rs writes it, and for each snapshot its `snapshot_meta` record (key fields
+ * only), which the engine writes in the same transaction as the snapshot.
+ */
 export async function preloadSyncCore(
   dbName: string,
   digestOf: (w: number, j: number, rows: unknown[]) => Promise<string>,
@@ -39,6 +43,7 @@ export async function preloadSyncCore(
       const digest = await digestOf(Number(r.widgetId.slice(4)), j % 12, r.rows);
       j += 1;
       records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r } });
+      records.push({ store: "snapshot_meta", value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest } });
     } else {
       const value: Record<string, unknown> = { key: it.key, version: 1, row: it.row };
       if (it.kind === "Widget") value.dashboardId = it.row.dashboardId;

@@ -10,7 +10,7 @@ pub async fn latest_snapshot<S: Store>(
     store: &S,
     widget_id: &str,
 ) -> Result<Option<StoredSnapshot>, StoreError> {
-    Ok(store.snapshots_of(widget_id).await?.into_iter().next())
+    store.latest_snapshot(widget_id).await
 }
 
 /// A widget's held snapshots, newest first, at most `retention` of them (a store written

@@ -152,6 +152,11 @@ pub trait Store {
     async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError>;
     /// Snapshots of one widget, newest first.
     async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError>;
+    /// The newest snapshot of one widget. A store that can read just that one (IndexedDB:
+    /// a reverse cursor) overrides this; first render asks it for every widget on screen.
+    async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        Ok(self.snapshots_of(widget_id).await?.into_iter().next())
+    }
     /// Which of `keys` are held for a versioned kind.
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
 }

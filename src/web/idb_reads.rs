@@ -7,18 +7,18 @@
 //! `WidgetSnapshot` is not a versioned kind: `row`, `rows` and `existing_keys` hold nothing
 //! for it (use `snapshots_of`).
 
+use super::idb_batch;
 use super::idb_error::IdbError;
 use super::idb_store::IdbStore;
-use super::records::{
-    decode_row, decode_snapshot, decode_snapshot_meta, decode_version, snapshot_range_bounds,
+use super::records::{decode_row, decode_snapshot, decode_snapshot_json, snapshot_range_bounds};
+use super::schema::{
+    store_name, SNAPSHOTS_BY_WIDGET_GENERATED, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD,
 };
-use super::schema::{store_name, SNAPSHOTS_BY_WIDGET_GENERATED, WIDGETS_BY_DASHBOARD};
-use super::transaction::read_transaction;
-use crate::engine::{LocalState, StateRequest, StoredRow, StoredSnapshot};
+use super::transaction::{read_transaction, read_transaction_raw};
+use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSnapshot};
 use crate::protocol::Kind;
 use idb::{KeyRange, Query};
 use std::collections::BTreeSet;
-use std::future::IntoFuture;
 use wasm_bindgen::JsValue;
 
 impl IdbStore {
@@ -87,74 +87,86 @@ impl IdbStore {
             return Ok(Vec::new());
         }
         let name = store_name(kind);
-        let tx = read_transaction(self.db()?, &[name])?;
-        let store = tx.object_store(name)?;
-        let mut pending = Vec::with_capacity(keys.len());
-        for key in keys {
-            pending.push((key, store.get_key(Query::Key(key.into()))?.into_future()));
-        }
-        let mut found = Vec::new();
-        for (key, request) in pending {
-            if request.await?.is_some_and(|k| !k.is_undefined()) {
-                found.push(key.clone());
-            }
-        }
-        Ok(found)
+        let tx = read_transaction_raw(self.db()?, &[name])?;
+        let held = idb_batch::read_keys_held(&tx, name, keys).await?;
+        Ok(keys
+            .iter()
+            .zip(held)
+            .filter(|(_, held)| *held)
+            .map(|(key, _)| key.clone())
+            .collect())
     }
 
+    /// The newest snapshot of a widget: one record read through a reverse cursor, not every
+    /// held snapshot (first render reads one per widget).
+    pub(super) async fn read_latest_snapshot(
+        &self,
+        widget_id: &str,
+    ) -> Result<Option<StoredSnapshot>, IdbError> {
+        let name = store_name(Kind::WidgetSnapshot);
+        let tx = read_transaction_raw(self.db()?, &[name])?;
+        let (lower, upper) = snapshot_range_bounds(widget_id);
+        let text =
+            idb_batch::read_last(&tx, name, SNAPSHOTS_BY_WIDGET_GENERATED, &lower, &upper).await?;
+        text.as_deref().map(decode_snapshot_json).transpose()
+    }
+
+    /// The planner's reads for one page in one readonly transaction and two batches: the
+    /// version of every requested key, and the metadata of every requested widget's
+    /// snapshots, read as the keys of `snapshot_meta` (no snapshot is read).
     pub(super) async fn read_local_state(
         &self,
         request: &StateRequest,
     ) -> Result<LocalState, IdbError> {
-        let kinds: BTreeSet<Kind> = request
+        let keys: Vec<(Kind, &str)> = request
             .keys
             .iter()
-            .map(|(kind, _)| *kind)
-            .filter(|kind| kind.is_versioned())
+            .filter(|(kind, _)| kind.is_versioned())
+            .map(|(kind, key)| (*kind, key.as_str()))
             .collect();
+        let kinds: BTreeSet<Kind> = keys.iter().map(|(kind, _)| *kind).collect();
         let mut stores: Vec<&str> = kinds.iter().map(|kind| store_name(*kind)).collect();
         if !request.widgets.is_empty() {
-            stores.push(store_name(Kind::WidgetSnapshot));
+            stores.push(SNAPSHOT_META_STORE);
         }
         let mut state = LocalState::default();
         if stores.is_empty() {
             return Ok(state);
         }
-        let tx = read_transaction(self.db()?, &stores)?;
+        let tx = read_transaction_raw(self.db()?, &stores)?;
 
-        let mut versions = Vec::with_capacity(request.keys.len());
-        for (kind, key) in request.keys.iter().filter(|(kind, _)| kind.is_versioned()) {
-            let get = tx
-                .object_store(store_name(*kind))?
-                .get(Query::Key(key.into()))?;
-            versions.push(((*kind, key.clone()), get.into_future()));
-        }
-        let mut snapshots = Vec::with_capacity(request.widgets.len());
-        if !request.widgets.is_empty() {
-            let index = tx
-                .object_store(store_name(Kind::WidgetSnapshot))?
-                .index(SNAPSHOTS_BY_WIDGET_GENERATED)?;
-            for widget in &request.widgets {
-                let all = index.get_all(Some(widget_range(widget)?), None)?;
-                snapshots.push((widget.clone(), all.into_future()));
+        // Both batches are issued before either is awaited, and both are awaited before an
+        // error returns (a promise must not settle into a dropped future).
+        let versions = idb_batch::start_read_versions(&tx, &keys);
+        let metas = (!request.widgets.is_empty()).then(|| {
+            idb_batch::start_read_snapshot_metas(&tx, SNAPSHOT_META_STORE, &request.widgets)
+        });
+        let versions = versions.versions().await;
+        let metas = match metas {
+            Some(pending) => pending.snapshot_metas().await,
+            None => Ok(Vec::new()),
+        };
+        let (versions, metas) = (versions?, metas?);
+
+        for ((kind, key), version) in keys.iter().zip(versions) {
+            if let Some(version) = version {
+                state.versions.insert((*kind, (*key).to_owned()), version);
             }
         }
-
-        for (key, get) in versions {
-            if let Some(record) = get.await?.filter(|v| !v.is_undefined()) {
-                state.versions.insert(key, decode_version(&record)?);
-            }
-        }
-        for (widget, all) in snapshots {
-            let metas = all
-                .await?
-                .iter()
-                .map(decode_snapshot_meta)
-                .collect::<Result<Vec<_>, _>>()?;
+        for (widget, held) in request.widgets.iter().zip(metas) {
             // Like the in-memory store: a widget with nothing held has no entry.
-            if !metas.is_empty() {
-                state.snapshots.insert(widget, metas);
+            if held.is_empty() {
+                continue;
             }
+            let held = held
+                .into_iter()
+                .map(|(generated_at, params_hash, rows_digest)| SnapshotMeta {
+                    generated_at,
+                    params_hash,
+                    rows_digest,
+                })
+                .collect();
+            state.snapshots.insert(widget.clone(), held);
         }
         Ok(state)
     }

@@ -8,8 +8,10 @@
 
 use super::connection::{self, Connection};
 use super::idb_error::IdbError;
-use super::records::{encode_records, snapshot_key, RecordRef};
-use super::schema::{self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE};
+use super::records::{encode_writes, RecordRef, WriteOp};
+use super::schema::{
+    self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
+};
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
     ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot, SyncMeta,
@@ -31,13 +33,6 @@ pub struct IdbStore {
     fail_after: Cell<Option<usize>>,
     /// Test hook armed by `IdbStore::fail_next_outbox_write_after` (`idb_outbox.rs`).
     pub(super) outbox_fail_after: Cell<Option<usize>>,
-}
-
-/// One write of a page, encoded before the transaction opens.
-enum PageWrite {
-    Clear(&'static str),
-    Delete(&'static str, JsValue),
-    Put(&'static str, JsValue, Option<JsValue>),
 }
 
 impl IdbStore {
@@ -103,6 +98,16 @@ impl IdbStore {
         self.connection.database()
     }
 
+    /// Whether the database has schema 4's `snapshot_meta` store. Always true once opened at
+    /// the current version; false only for an older version opened by an upgrade test, whose
+    /// pages are then written as the code of that version wrote them.
+    fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
+        Ok(self
+            .db()?
+            .object_store_names()
+            .contains(SNAPSHOT_META_STORE))
+    }
+
     /// Opens a readwrite transaction over `stores`. The building block for writes that are
     /// not pages (the outbox, with [`Durability::Strict`]); see [`WriteTransaction`] for the
     /// rules.
@@ -151,8 +156,10 @@ impl IdbStore {
         next_cursor: &str,
     ) -> Result<(), StoreError> {
         // Everything expensive happens before the transaction exists.
-        let writes = encode_page(plan, next_cursor)?;
-        let stores = page_stores(plan);
+        let meta = self.has_snapshot_meta()?;
+        let clears = clear_stores(plan, meta);
+        let writes = encode_page(plan, meta)?;
+        let stores = page_stores(plan, meta);
         let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
 
         let stored = decode_cursor(tx.get(META_STORE, &CURSOR_KEY.into()).await?)?;
@@ -161,30 +168,29 @@ impl IdbStore {
             return Err(StoreError::CursorMoved);
         }
 
+        // The test hook: issue only the first `fail_after` writes, then abort.
         let fail_after = self.fail_after.take();
-        let mut aborted = false;
-        for write in &writes {
-            if fail_after == Some(tx.writes()) {
-                tx.abort();
-                aborted = true;
+        let budget = |tx: &WriteTransaction| {
+            fail_after.map_or(usize::MAX, |n| n.saturating_sub(tx.writes()))
+        };
+        for store in clears {
+            if budget(&tx) == 0 {
                 break;
             }
-            match write {
-                PageWrite::Clear(store) => tx.clear(store)?,
-                PageWrite::Delete(store, key) => tx.delete(store, key)?,
-                PageWrite::Put(store, value, key) => tx.put(store, value, key.as_ref())?,
-            }
+            tx.clear(store)?;
         }
-        if fail_after.is_some() && !aborted {
+        tx.issue(&writes, budget(&tx))?;
+        if budget(&tx) > 0 {
+            tx.put(META_STORE, &next_cursor.into(), Some(&CURSOR_KEY.into()))?;
+        }
+        if fail_after.is_some() {
             tx.abort();
         }
         tx.commit().await.map_err(Into::into)
     }
 
     async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
-        let mut kind_stores: Vec<&str> = kinds.iter().map(|k| store_name(*k)).collect();
-        kind_stores.sort_unstable();
-        kind_stores.dedup();
+        let kind_stores = stores_of_kinds(kinds, self.has_snapshot_meta()?);
         let mut stores = kind_stores.clone();
         stores.push(META_STORE);
         let mut tx = self.begin_write(&stores, Durability::Default)?;
@@ -199,65 +205,73 @@ impl IdbStore {
 }
 
 /// Every object store a page writes to, plus `meta` for the cursor.
-fn page_stores(plan: &ApplyPlan) -> Vec<&'static str> {
+fn page_stores(plan: &ApplyPlan, meta: bool) -> Vec<&'static str> {
     let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
     kinds.extend(plan.row_puts.iter().map(|row| row.kind));
     if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {
         kinds.insert(Kind::WidgetSnapshot);
     }
-    let mut stores: Vec<&'static str> = kinds.into_iter().map(store_name).collect();
+    let kinds: Vec<Kind> = kinds.into_iter().collect();
+    let mut stores = stores_of_kinds(&kinds, meta);
     stores.push(META_STORE);
     stores
 }
 
-/// The page's writes in plan order (clears, deletes, puts), then the new cursor.
-fn encode_page(plan: &ApplyPlan, next_cursor: &str) -> Result<Vec<PageWrite>, IdbError> {
+/// The stores the page resets, cleared before anything else is written.
+fn clear_stores(plan: &ApplyPlan, meta: bool) -> Vec<&'static str> {
+    stores_of_kinds(&plan.clear_kinds, meta)
+}
+
+/// The object stores holding `kinds`, once each: snapshots come with their `snapshot_meta`
+/// records (schema 4, `meta`), which are cleared, written and deleted with them.
+fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
+    let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
+    if meta && kinds.contains(&Kind::WidgetSnapshot) {
+        stores.push(SNAPSHOT_META_STORE);
+    }
+    stores.sort_unstable();
+    stores.dedup();
+    stores
+}
+
+/// The page's deletes and puts in plan order, as one JS array for `issueWrites`; the new
+/// cursor is written after them. With `meta` (schema 4) every snapshot write has its
+/// `snapshot_meta` twin.
+fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> {
     let snapshots = store_name(Kind::WidgetSnapshot);
     let mut writes = Vec::with_capacity(
-        plan.clear_kinds.len()
-            + plan.row_deletes.len()
-            + plan.snapshot_deletes.len()
+        plan.row_deletes.len()
+            + 2 * plan.snapshot_deletes.len()
             + plan.row_puts.len()
-            + plan.snapshot_puts.len()
-            + 1,
-    );
-    writes.extend(
-        plan.clear_kinds
-            .iter()
-            .map(|kind| PageWrite::Clear(store_name(*kind))),
+            + 2 * plan.snapshot_puts.len(),
     );
     writes.extend(
         plan.row_deletes
             .iter()
-            .map(|(kind, key)| PageWrite::Delete(store_name(*kind), key.into())),
+            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
     );
-    writes.extend(
-        plan.snapshot_deletes
-            .iter()
-            .map(|(widget, at)| PageWrite::Delete(snapshots, snapshot_key(widget, at))),
-    );
-    let mut records = Vec::with_capacity(plan.row_puts.len() + plan.snapshot_puts.len());
-    for row in &plan.row_puts {
-        records.push(RecordRef::row(row)?);
+    for (widget, at) in &plan.snapshot_deletes {
+        writes.push(WriteOp::delete_snapshot(snapshots, widget, at));
+        if meta {
+            writes.push(WriteOp::delete_snapshot_meta(
+                SNAPSHOT_META_STORE,
+                widget,
+                at,
+            ));
+        }
     }
-    records.extend(plan.snapshot_puts.iter().map(RecordRef::snapshot));
-    let stores = plan
-        .row_puts
-        .iter()
-        .map(|row| store_name(row.kind))
-        .chain(plan.snapshot_puts.iter().map(|_| snapshots));
-    writes.extend(
-        stores
-            .zip(encode_records(&records)?)
-            .map(|(store, value)| PageWrite::Put(store, value, None)),
-    );
-    writes.push(PageWrite::Put(
-        META_STORE,
-        next_cursor.into(),
-        Some(CURSOR_KEY.into()),
-    ));
-    Ok(writes)
+    for row in &plan.row_puts {
+        writes.push(WriteOp::put(store_name(row.kind), RecordRef::row(row)?));
+    }
+    for snapshot in &plan.snapshot_puts {
+        writes.push(WriteOp::put(snapshots, RecordRef::snapshot(snapshot)));
+        if meta {
+            let record = RecordRef::snapshot_meta(snapshot);
+            writes.push(WriteOp::put(SNAPSHOT_META_STORE, record));
+        }
+    }
+    encode_writes(&writes)
 }
 
 fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {
@@ -310,6 +324,10 @@ impl Store for IdbStore {
 
     async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
         Ok(self.read_snapshots_of(widget_id).await?)
+    }
+
+    async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        Ok(self.read_latest_snapshot(widget_id).await?)
     }
 
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {

@@ -7,6 +7,7 @@ pub mod clock;
 mod connection;
 pub mod fetch_transport;
 mod global_scope;
+mod idb_batch;
 pub mod idb_error;
 mod idb_outbox;
 mod idb_outbox_records;

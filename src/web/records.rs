@@ -14,15 +14,15 @@
 //! something this code never wrote: [`IdbError::Decode`].
 
 use super::idb_error::IdbError;
-use super::schema::{DASHBOARD_ID_FIELD, SNAPSHOT_KEY_PATH};
-use crate::engine::{SnapshotMeta, StoredRow, StoredSnapshot};
+use super::schema::DASHBOARD_ID_FIELD;
+use crate::engine::{StoredRow, StoredSnapshot};
 use crate::protocol::{Kind, Row};
 use js_sys::{Array, Reflect, JSON};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Largest integer a JS number holds exactly; a larger version would be silently rounded.
-const MAX_SAFE_VERSION: u64 = (1 << 53) - 1;
+pub(super) const MAX_SAFE_VERSION: u64 = (1 << 53) - 1;
 
 #[derive(Serialize)]
 struct RowRecordOut<'a> {
@@ -62,11 +62,22 @@ struct SnapshotRecordIn {
     row: Row,
 }
 
+/// Schema 4's `snapshot_meta` record: only its key fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotMetaRecordOut<'a> {
+    widget_id: &'a str,
+    generated_at: &'a str,
+    params_hash: &'a str,
+    rows_digest: &'a str,
+}
+
 #[derive(Serialize)]
 #[serde(untagged)]
 enum RecordOut<'a> {
     Row(RowRecordOut<'a>),
     Snapshot(SnapshotRecordOut<'a>),
+    SnapshotMeta(SnapshotMetaRecordOut<'a>),
 }
 
 /// Something to store, borrowed from the plan; encode many with [`encode_records`].
@@ -95,6 +106,16 @@ impl<'a> RecordRef<'a> {
         })))
     }
 
+    /// The `snapshot_meta` record of a snapshot (schema 4).
+    pub fn snapshot_meta(snapshot: &'a StoredSnapshot) -> RecordRef<'a> {
+        RecordRef(RecordOut::SnapshotMeta(SnapshotMetaRecordOut {
+            widget_id: &snapshot.widget_id,
+            generated_at: &snapshot.generated_at,
+            params_hash: &snapshot.params_hash,
+            rows_digest: &snapshot.rows_digest,
+        }))
+    }
+
     /// The record of a snapshot.
     pub fn snapshot(snapshot: &'a StoredSnapshot) -> RecordRef<'a> {
         RecordRef(RecordOut::Snapshot(SnapshotRecordOut {
@@ -119,6 +140,77 @@ pub fn encode_records(records: &[RecordRef<'_>]) -> Result<Vec<JsValue>, IdbErro
         .dyn_into::<Array>()
         .map_err(|_| IdbError::Encode("JSON.parse did not return an array".into()))?;
     Ok(array.iter().collect())
+}
+
+/// The key of a delete: a row key, or a snapshot's `[widgetId, generatedAt]`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WriteKey<'a> {
+    Row(&'a str),
+    Snapshot([&'a str; 2]),
+}
+
+/// One write of a page as JS sees it: `["put", store, record]`, `["delete", store, key]` or
+/// `["deletePrefix", store, keyPrefix]` (what `issueWrites` in `idb_batch.js` takes).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WriteOpOut<'a> {
+    Write(&'static str, &'static str, RecordRef<'a>),
+    Delete(&'static str, &'static str, WriteKey<'a>),
+}
+
+/// A page's deletes and puts, in the order given, encoded for [`encode_writes`].
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct WriteOp<'a>(WriteOpOut<'a>);
+
+impl<'a> WriteOp<'a> {
+    /// Delete every key of `store` that starts with `[widget_id, generated_at]`: the
+    /// `snapshot_meta` record of that snapshot, whatever its digest.
+    pub fn delete_snapshot_meta(
+        store: &'static str,
+        widget_id: &'a str,
+        generated_at: &'a str,
+    ) -> WriteOp<'a> {
+        WriteOp(WriteOpOut::Delete(
+            "deletePrefix",
+            store,
+            WriteKey::Snapshot([widget_id, generated_at]),
+        ))
+    }
+
+    /// Put `record` into `store`.
+    pub fn put(store: &'static str, record: RecordRef<'a>) -> WriteOp<'a> {
+        WriteOp(WriteOpOut::Write("put", store, record))
+    }
+
+    /// Delete the row `key` of `store`.
+    pub fn delete_row(store: &'static str, key: &'a str) -> WriteOp<'a> {
+        WriteOp(WriteOpOut::Delete("delete", store, WriteKey::Row(key)))
+    }
+
+    /// Delete the snapshot `[widget_id, generated_at]` of `store`.
+    pub fn delete_snapshot(
+        store: &'static str,
+        widget_id: &'a str,
+        generated_at: &'a str,
+    ) -> WriteOp<'a> {
+        WriteOp(WriteOpOut::Delete(
+            "delete",
+            store,
+            WriteKey::Snapshot([widget_id, generated_at]),
+        ))
+    }
+}
+
+/// Encodes a page's writes with one `serde_json` pass and one `JSON.parse`; the result is the
+/// JS array `issueWrites` takes (never iterated element by element from wasm).
+pub fn encode_writes(writes: &[WriteOp<'_>]) -> Result<Array, IdbError> {
+    let text = serde_json::to_string(writes).map_err(|e| IdbError::Encode(e.to_string()))?;
+    JSON::parse(&text)
+        .map_err(|e| IdbError::Encode(IdbError::from_js(&e).to_string()))?
+        .dyn_into::<Array>()
+        .map_err(|_| IdbError::Encode("JSON.parse did not return an array".into()))
 }
 
 /// The stored record of a versioned row.
@@ -160,8 +252,12 @@ pub fn decode_row(kind: Kind, value: &JsValue) -> Result<StoredRow, IdbError> {
 
 /// A snapshot from its stored record.
 pub fn decode_snapshot(value: &JsValue) -> Result<StoredSnapshot, IdbError> {
-    let text = stored_json(value, "WidgetSnapshot")?;
-    let record: SnapshotRecordIn = serde_json::from_str(&text)
+    decode_snapshot_json(&stored_json(value, "WidgetSnapshot")?)
+}
+
+/// A snapshot from the JSON text of its stored record.
+pub fn decode_snapshot_json(text: &str) -> Result<StoredSnapshot, IdbError> {
+    let record: SnapshotRecordIn = serde_json::from_str(text)
         .map_err(|e| IdbError::Decode(format!("WidgetSnapshot record: {e}")))?;
     Ok(StoredSnapshot {
         widget_id: record.widget_id,
@@ -169,16 +265,6 @@ pub fn decode_snapshot(value: &JsValue) -> Result<StoredSnapshot, IdbError> {
         params_hash: record.params_hash,
         rows_digest: record.rows_digest,
         row: record.row,
-    })
-}
-
-/// Only the identifying fields of a snapshot record, read without decoding its rows: the
-/// planner asks for these for every widget a page touches.
-pub fn decode_snapshot_meta(value: &JsValue) -> Result<SnapshotMeta, IdbError> {
-    Ok(SnapshotMeta {
-        generated_at: string_field(value, SNAPSHOT_KEY_PATH[1])?,
-        params_hash: string_field(value, "paramsHash")?,
-        rows_digest: string_field(value, "rowsDigest")?,
     })
 }
 
@@ -205,11 +291,4 @@ pub fn snapshot_range_bounds(widget_id: &str) -> (JsValue, JsValue) {
     let lower = Array::of1(&widget_id.into());
     let upper = Array::of2(&widget_id.into(), &Array::new());
     (lower.into(), upper.into())
-}
-
-fn string_field(value: &JsValue, field: &str) -> Result<String, IdbError> {
-    Reflect::get(value, &JsValue::from_str(field))
-        .ok()
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| IdbError::Decode(format!("snapshot record without a string `{field}`")))
 }

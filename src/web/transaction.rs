@@ -172,6 +172,15 @@ impl WriteTransaction {
         Ok(())
     }
 
+    /// Issues the first `limit` of a batch of deletes and puts built by
+    /// [`encode_writes`](super::records::encode_writes) (not awaited), in one boundary call;
+    /// returns how many were issued.
+    pub fn issue(&mut self, writes: &Array, limit: usize) -> Result<usize, IdbError> {
+        let issued = super::idb_batch::issue_writes(&self.raw, writes, limit)?;
+        self.writes += issued;
+        Ok(issued)
+    }
+
     /// Issues a delete of one key (not awaited).
     pub fn delete(&mut self, store: &str, key: &JsValue) -> Result<(), IdbError> {
         self.store(store)?.delete(Query::Key(key.clone()))?;
@@ -240,8 +249,13 @@ impl Drop for WriteTransaction {
 
 /// Opens a readonly transaction over `stores`.
 pub fn read_transaction(db: &IdbDatabase, stores: &[&str]) -> Result<idb::Transaction, IdbError> {
+    read_transaction_raw(db, stores).map(Into::into)
+}
+
+/// Opens a readonly transaction over `stores`, as the web-sys type the batched reads of
+/// `idb_batch.rs` take.
+pub fn read_transaction_raw(db: &IdbDatabase, stores: &[&str]) -> Result<IdbTransaction, IdbError> {
     let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
     db.transaction_with_str_sequence(&names)
-        .map(Into::into)
         .map_err(|e| IdbError::from_js(&e))
 }

@@ -1,0 +1,151 @@
+// Batched IndexedDB requests for `IdbStore` (src/web/idb_batch.rs binds these).
+//
+// Why JS: every request issued through the `idb` crate allocates two wasm closures
+// (onsuccess/onerror) and crosses the wasm boundary several times; a pulled page issues
+// thousands of them (the CPU profile of a 20 000-item cold start showed ≈ 2 s of such glue).
+// Here one boundary call issues all the requests of a batch and one promise returns a compact
+// result. The semantics stay in Rust: these functions only read and write what they are told.
+//
+// Requests are issued in the order given, inside the caller's transaction, without awaiting
+// anything else (the transaction stays alive). A failed read request rejects the promise with
+// the request's DOMException.
+
+/**
+ * The stored `version` of each `[storeName, key]` of `requests` (JSON text), in order:
+ * -1 where no record is held, NaN where the record has no numeric `version`.
+ * @returns {Promise<Float64Array>}
+ */
+export function readVersions(tx, requestsJson) {
+  const requests = JSON.parse(requestsJson);
+  const out = new Float64Array(requests.length);
+  if (requests.length === 0) return Promise.resolve(out);
+  const stores = new Map();
+  return new Promise((resolve, reject) => {
+    let left = requests.length;
+    for (let i = 0; i < requests.length; i += 1) {
+      const [name, key] = requests[i];
+      let store = stores.get(name);
+      if (store === undefined) {
+        store = tx.objectStore(name);
+        stores.set(name, store);
+      }
+      const request = store.get(key);
+      request.onsuccess = () => {
+        const record = request.result;
+        out[i] = record === undefined ? -1 : typeof record.version === "number" ? record.version : NaN;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * Which keys of `keysJson` (a JSON array) `storeName` holds, in order: 1 held, 0 not
+ * (`getKey`, no value read).
+ * @returns {Promise<Uint8Array>}
+ */
+export function readKeysHeld(tx, storeName, keysJson) {
+  const keys = JSON.parse(keysJson);
+  const out = new Uint8Array(keys.length);
+  if (keys.length === 0) return Promise.resolve(out);
+  const store = tx.objectStore(storeName);
+  return new Promise((resolve, reject) => {
+    let left = keys.length;
+    for (let i = 0; i < keys.length; i += 1) {
+      const request = store.getKey(keys[i]);
+      request.onsuccess = () => {
+        out[i] = request.result === undefined ? 0 : 1;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * The snapshot metadata held for each widget of `widgetsJson` (a JSON array of ids), read as
+ * the primary keys `[widgetId, generatedAt, paramsHash, rowsDigest]` of `metaStore` (one
+ * `getAllKeys` per widget; no value is read). Resolves JSON text: one array per widget, in
+ * request order, of `[generatedAt, paramsHash, rowsDigest]`, oldest first.
+ * @returns {Promise<string>}
+ */
+export function readSnapshotMetas(tx, metaStore, widgetsJson) {
+  const widgets = JSON.parse(widgetsJson);
+  if (widgets.length === 0) return Promise.resolve("[]");
+  const store = tx.objectStore(metaStore);
+  const out = new Array(widgets.length);
+  return new Promise((resolve, reject) => {
+    let left = widgets.length;
+    for (let i = 0; i < widgets.length; i += 1) {
+      const request = store.getAllKeys(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
+      request.onsuccess = () => {
+        out[i] = request.result.map((key) => [key[1], key[2], key[3]]);
+        left -= 1;
+        if (left === 0) resolve(JSON.stringify(out));
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * Schema 4's backfill, run inside the upgrade transaction: puts the metadata record of every
+ * held snapshot of `snapshotStore` into `metaStore`. Not awaited: the upgrade transaction
+ * stays open until the cursor is done, and a failure aborts it (the open then fails and the
+ * database keeps its old version).
+ */
+export function backfillSnapshotMeta(snapshotStore, metaStore) {
+  const request = snapshotStore.openCursor();
+  request.onsuccess = () => {
+    const cursor = request.result;
+    if (!cursor) return;
+    const { widgetId, generatedAt, paramsHash, rowsDigest } = cursor.value;
+    metaStore.put({ widgetId, generatedAt, paramsHash, rowsDigest });
+    cursor.continue();
+  };
+}
+
+/**
+ * The record with the greatest key of `index` of `storeName` within `[lower, upper]`, as JSON
+ * text, or `undefined` when the range is empty. Reads one record, not the whole range.
+ * @returns {Promise<string | undefined>}
+ */
+export function readLast(tx, storeName, indexName, lower, upper) {
+  const index = tx.objectStore(storeName).index(indexName);
+  return new Promise((resolve, reject) => {
+    const request = index.openCursor(IDBKeyRange.bound(lower, upper), "prev");
+    request.onsuccess = () => {
+      const cursor = request.result;
+      resolve(cursor ? JSON.stringify(cursor.value) : undefined);
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/**
+ * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
+ * record]`, `["delete", storeName, key]` and `["deletePrefix", storeName, keyPrefix]` (every
+ * array key starting with the elements of `keyPrefix`) — stopping after `limit` writes. Returns how many
+ * were issued. A write that fails later aborts the transaction, which its commit reports.
+ * @returns {number}
+ */
+export function issueWrites(tx, writes, limit) {
+  const stores = new Map();
+  const end = Math.min(writes.length, limit);
+  for (let i = 0; i < end; i += 1) {
+    const [op, name, arg] = writes[i];
+    let store = stores.get(name);
+    if (store === undefined) {
+      store = tx.objectStore(name);
+      stores.set(name, store);
+    }
+    if (op === "put") store.put(arg);
+    else if (op === "delete") store.delete(arg);
+    else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
+    else throw new TypeError(`unknown write ${op}`);
+  }
+  return end;
+}

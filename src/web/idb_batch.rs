@@ -1,0 +1,222 @@
+//! Rust side of `idb_batch.js`: many IndexedDB requests per boundary call.
+//!
+//! The `idb` crate wraps every request in two wasm closures and several boundary crossings;
+//! the pull path issues thousands per page (the versions of ≈ 1700 keys, the snapshot
+//! metadata of ≈ 200 widgets, ≈ 2000 puts). These helpers hand a whole batch to JS at once —
+//! requests as JSON text, results as a `Float64Array` or JSON text — so the per-request cost
+//! is the browser's alone. What to read and write is still decided here and in the engine.
+
+use super::idb_error::IdbError;
+use crate::protocol::Kind;
+use js_sys::{Array, Float64Array, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbObjectStore, IdbTransaction};
+
+#[wasm_bindgen(module = "/src/web/idb_batch.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = readVersions)]
+    fn read_versions_js(tx: &IdbTransaction, requests_json: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = readKeysHeld)]
+    fn read_keys_held_js(
+        tx: &IdbTransaction,
+        store: &str,
+        keys_json: &str,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = readSnapshotMetas)]
+    fn read_snapshot_metas_js(
+        tx: &IdbTransaction,
+        meta_store: &str,
+        widgets_json: &str,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = backfillSnapshotMeta)]
+    fn backfill_snapshot_meta_js(
+        snapshots: &IdbObjectStore,
+        metas: &IdbObjectStore,
+    ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(catch, js_name = readLast)]
+    fn read_last_js(
+        tx: &IdbTransaction,
+        store: &str,
+        index: &str,
+        lower: &JsValue,
+        upper: &JsValue,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = issueWrites)]
+    fn issue_writes_js(tx: &IdbTransaction, writes: &Array, limit: f64) -> Result<f64, JsValue>;
+}
+
+/// Turns a synchronous throw or a rejection into an [`IdbError`], like the `idb` crate would.
+fn js_error(error: JsValue) -> IdbError {
+    IdbError::from_js(&error)
+}
+
+async fn settle(promise: Result<Promise, JsValue>) -> Result<JsValue, IdbError> {
+    JsFuture::from(promise.map_err(js_error)?)
+        .await
+        .map_err(js_error)
+}
+
+/// A batch whose requests are already issued; [`versions`](Pending::versions) or
+/// [`snapshot_metas`](Pending::snapshot_metas) awaits and decodes it. Starting two batches
+/// before finishing either keeps the browser busy with both; finish every started batch
+/// before returning an error, so no promise settles into a dropped future.
+pub struct Pending {
+    future: Result<JsFuture, IdbError>,
+    count: usize,
+}
+
+impl Pending {
+    fn new(promise: Result<Promise, JsValue>, count: usize) -> Pending {
+        Pending {
+            future: promise.map(JsFuture::from).map_err(js_error),
+            count,
+        }
+    }
+
+    fn failed(error: IdbError) -> Pending {
+        Pending {
+            future: Err(error),
+            count: 0,
+        }
+    }
+
+    async fn settle(self) -> Result<(JsValue, usize), IdbError> {
+        let value = self.future?.await.map_err(js_error)?;
+        Ok((value, self.count))
+    }
+
+    /// The versions of [`start_read_versions`], in request order; `None` where nothing is held.
+    pub async fn versions(self) -> Result<Vec<Option<u64>>, IdbError> {
+        let (value, count) = self.settle().await?;
+        let versions = value
+            .dyn_into::<Float64Array>()
+            .map_err(|_| IdbError::Decode("readVersions did not return a Float64Array".into()))?
+            .to_vec();
+        if versions.len() != count {
+            return Err(IdbError::Decode(
+                "readVersions returned too few versions".into(),
+            ));
+        }
+        versions.into_iter().map(decode_version).collect()
+    }
+
+    /// The metadata of [`start_read_snapshot_metas`], one list per widget in request order.
+    pub async fn snapshot_metas(self) -> Result<Vec<Vec<MetaTriple>>, IdbError> {
+        let (value, count) = self.settle().await?;
+        let text = value
+            .as_string()
+            .ok_or_else(|| IdbError::Decode("readSnapshotMetas did not return text".into()))?;
+        let metas: Vec<Vec<MetaTriple>> = serde_json::from_str(&text)
+            .map_err(|e| IdbError::Decode(format!("snapshot metadata: {e}")))?;
+        if metas.len() != count {
+            return Err(IdbError::Decode(
+                "readSnapshotMetas returned too few widgets".into(),
+            ));
+        }
+        Ok(metas)
+    }
+}
+
+/// Issues, in `tx`, a `get` of every `(kind, key)` now; finish with [`Pending::versions`].
+pub fn start_read_versions(tx: &IdbTransaction, keys: &[(Kind, &str)]) -> Pending {
+    let requests: Vec<(&str, &str)> = keys.iter().map(|(k, key)| (k.as_str(), *key)).collect();
+    match serde_json::to_string(&requests) {
+        Ok(json) => Pending::new(read_versions_js(tx, &json), keys.len()),
+        Err(e) => Pending::failed(IdbError::Encode(e.to_string())),
+    }
+}
+
+/// Which of `keys` `store` holds, in order (one `getKey` each, issued in one call).
+pub async fn read_keys_held(
+    tx: &IdbTransaction,
+    store: &str,
+    keys: &[String],
+) -> Result<Vec<bool>, IdbError> {
+    let json = serde_json::to_string(keys).map_err(|e| IdbError::Encode(e.to_string()))?;
+    let held = settle(read_keys_held_js(tx, store, &json))
+        .await?
+        .dyn_into::<Uint8Array>()
+        .map_err(|_| IdbError::Decode("readKeysHeld did not return a Uint8Array".into()))?
+        .to_vec();
+    if held.len() != keys.len() {
+        return Err(IdbError::Decode(
+            "readKeysHeld returned too few flags".into(),
+        ));
+    }
+    Ok(held.into_iter().map(|h| h == 1).collect())
+}
+
+/// -1 is "not held"; anything else must be a version a JS number holds exactly.
+fn decode_version(v: f64) -> Result<Option<u64>, IdbError> {
+    if v == -1.0 {
+        return Ok(None);
+    }
+    if !(0.0..=super::records::MAX_SAFE_VERSION as f64).contains(&v) || v.fract() != 0.0 {
+        return Err(IdbError::Decode(format!("bad row version {v}")));
+    }
+    Ok(Some(v as u64))
+}
+
+/// `[generatedAt, paramsHash, rowsDigest]` of every held snapshot, oldest first.
+pub type MetaTriple = (String, String, String);
+
+/// Issues, in `tx`, a `getAllKeys` of `meta_store` (keys `[widgetId, generatedAt,
+/// paramsHash, rowsDigest]`) for each of `widgets` now; finish with
+/// [`Pending::snapshot_metas`].
+pub fn start_read_snapshot_metas(
+    tx: &IdbTransaction,
+    meta_store: &str,
+    widgets: &[String],
+) -> Pending {
+    match serde_json::to_string(widgets) {
+        Ok(json) => Pending::new(read_snapshot_metas_js(tx, meta_store, &json), widgets.len()),
+        Err(e) => Pending::failed(IdbError::Encode(e.to_string())),
+    }
+}
+
+/// Starts schema 4's backfill inside the upgrade transaction: a metadata record in `metas`
+/// for every snapshot of `snapshots`. The transaction waits for it; a failure aborts it.
+pub fn backfill_snapshot_meta(
+    snapshots: &IdbObjectStore,
+    metas: &IdbObjectStore,
+) -> Result<(), IdbError> {
+    backfill_snapshot_meta_js(snapshots, metas).map_err(js_error)
+}
+
+/// The JSON text of the record with the greatest `index` key in `[lower, upper]`, if any.
+pub async fn read_last(
+    tx: &IdbTransaction,
+    store: &str,
+    index: &str,
+    lower: &JsValue,
+    upper: &JsValue,
+) -> Result<Option<String>, IdbError> {
+    let value = settle(read_last_js(tx, store, index, lower, upper)).await?;
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| IdbError::Decode("readLast did not return text".into()))
+}
+
+/// Issues at most `limit` of `writes` (`["put", store, record]`, `["delete", store, key]`,
+/// `["deletePrefix", store, keyPrefix]`, see [`super::records`]) in `tx` without awaiting; returns how many were issued.
+pub fn issue_writes(tx: &IdbTransaction, writes: &Array, limit: usize) -> Result<usize, IdbError> {
+    let issued = issue_writes_js(tx, writes, limit as f64).map_err(|e| {
+        // `objectStore()` throws InvalidStateError once the transaction finished.
+        match IdbError::from_js(&e) {
+            IdbError::InvalidState(message) => IdbError::TransactionInactive(message),
+            other => other,
+        }
+    })?;
+    Ok(issued as usize)
+}
