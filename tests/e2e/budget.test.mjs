@@ -1,6 +1,7 @@
 // Pulled bytes against the budgets (5 MB cold start, 500 KB per hour) survive a reload: the
 // hourly window and the cold-start total are kept in the database, so reopening the tab does
-// not reset them; only `session` (this leader's own pulls) starts from 0.
+// not reset them, nor does another tab taking over; only `session` (this leader's own pulls)
+// starts from 0.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { admin, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
@@ -26,7 +27,7 @@ async function serverRename(tenant, kind, id, name) {
   });
 }
 
-test("bytesPulled: the hourly window and the cold-start total survive a reload", async () => {
+test("bytesPulled: the hourly window and the cold-start total survive a reload and a change of leader", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { autoSync: false });
   const context = await browser.newContext();
@@ -68,6 +69,24 @@ test("bytesPulled: the hourly window and the cold-start total survive a reload",
   assert.equal(afterPull.lastHour, before.lastHour + next.bytesPulled);
   assert.equal(afterPull.session, next.bytesPulled);
   assert.equal(afterPull.coldStart, before.coldStart, "a drained cold start is not counted again");
+
+  // A change of leader keeps it too: another tab takes over when this one closes.
+  const other = await openPage(context, app.url);
+  await openClient(other, options);
+  assert.equal((await must(other, "status")).leader, false);
   page.assertClean();
+  await page.close();
+  const takenOver = await eventually(
+    async () => {
+      const s = await must(other, "status");
+      return s.leader && s.bytesPulled.lastHour > 0 ? s.bytesPulled : false;
+    },
+    5_000,
+    "the new leader loaded the budget",
+  );
+  assert.equal(takenOver.lastHour, afterPull.lastHour);
+  assert.equal(takenOver.coldStart, before.coldStart);
+  assert.equal(takenOver.session, 0);
+  other.assertClean();
   await context.close();
 });
