@@ -6,7 +6,18 @@
 // `__sync_core_test_panic` (src/bindings/test_hooks.rs) through `client.__testPanic`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import {
+  call,
+  clientOptions,
+  createTenant,
+  eventually,
+  launch,
+  must,
+  openClient,
+  openPage,
+  serveConsumer,
+  startWorker,
+} from "./harness.mjs";
 
 let app;
 let browser;
@@ -110,3 +121,25 @@ for (const mode of ["async", "sync"]) {
     await context.close();
   });
 }
+
+test("a wasm panic in a dedicated worker: SyncError internal there, the page's client takes over", async () => {
+  const tenant = await createTenant();
+  const options = clientOptions(tenant, tenant.users[0], SLOW);
+  const context = await browser.newContext();
+  const page = await openPage(context, app.url);
+  // The worker opens first, so it leads.
+  const worker = await startWorker(page, options);
+  await eventually(async () => (await worker("status")).value?.leader, 10_000, "the worker leads");
+  await openClient(page, options);
+  const r = await worker("__testPanic", "async");
+  assert.equal(r.ok, false, JSON.stringify(r));
+  assert.equal(r.error.name, "SyncError");
+  assert.equal(r.error.code, "internal");
+  assert.doesNotMatch(r.error.message, /unreachable/i);
+  assert.equal((await worker("dashboards")).error.code, "closed");
+  await eventually(async () => (await must(page, "status")).leader, 5_000, "the page takes over");
+  assert.equal((await must(page, "pull")).drained, true);
+  // The page saw no uncaught error from the worker.
+  page.assertClean();
+  await context.close();
+});
