@@ -41,8 +41,12 @@ const log = (...a) => console.log("[bench]", ...a);
 
 const started = Date.now();
 const load = { before: loadavg() };
-await buildPage();
-const server = await startServer(SEED);
+const DIST = quick ? "dist-quick" : "dist";
+await buildPage(DIST);
+// Measured now, from the package this run installed: a `make pkg` elsewhere during a long run
+// must not change the figures reported beside its timings.
+const size = await bundleReport(DIST);
+const server = await startServer(SEED, DIST);
 const bytes = Object.fromEntries(SCENARIOS.map((s) => [s, server.bodies[s].reduce((a, b) => a + b.length, 0)]));
 const items = PAGES * PAGE_SIZE;
 const browser = await chromium.launch({
@@ -222,7 +226,6 @@ try {
   if (problems.length > 0) throw new Error(`problems:\n${problems.join("\n")}`);
 
   // ---- bundle size and environment -----------------------------------------------------------
-  const size = await bundleReport();
   load.after = loadavg();
   const cpu = cpus();
   const environment = {

@@ -1,4 +1,4 @@
-// Loopback server of the benchmark: the bundled page (bench/dist) and the seeded pull pages of
+// Loopback server of the benchmark: the bundled page (bench/dist or dist-quick) and the seeded pull pages of
 // src/workload.mjs at `/w/<scenario>/internal/sync/pull`, so every contender fetches exactly the
 // same bytes from the same origin (no CORS preflight on any of them). No sync-server needed:
 // the page bodies are serialized once at start-up and served from memory.
@@ -8,12 +8,12 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { scenarioPages } from "./src/workload.mjs";
 
-const DIST = fileURLToPath(new URL("./dist/", import.meta.url));
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const PULL = /^\/w\/(cold|warm)\/internal\/sync\/pull$/;
 
 /** Starts the server on a free loopback port; resolves `{url, bodies, close}`. */
-export async function startServer(seed = 7) {
+export async function startServer(seed = 7, dir = "dist") {
+  const DIST = fileURLToPath(new URL(`./${dir}/`, import.meta.url));
   const bodies = {};
   for (const scenario of ["cold", "warm"]) {
     bodies[scenario] = scenarioPages(scenario, seed).map((p) => Buffer.from(JSON.stringify(p)));

@@ -177,9 +177,11 @@ function twiggyTop(wasm) {
   return null;
 }
 
-export async function bundleReport() {
+export async function bundleReport(dir = "dist") {
   const wasmPath = join(PKG, "wasm/sync_core_bg.wasm");
   const files = ["wasm/sync_core_bg.wasm", "wasm/sync_core.js"];
+  // JS snippets wasm-bindgen emits for inline `#[wasm_bindgen(module = …)]` code, if any.
+  for (const f of (await readdir(join(PKG, "wasm"), { recursive: true })).sort()) if (f.startsWith("snippets/") && f.endsWith(".js")) files.push(`wasm/${f}`);
   for (const f of (await readdir(join(PKG, "dist"))).sort()) if (f.endsWith(".js")) files.push(`dist/${f}`);
   const perFile = [];
   const all = [];
@@ -191,7 +193,7 @@ export async function bundleReport() {
   // Per-file compression over-counts small files; the sum is what HTTP transfers file by file.
   const total = perFile.reduce((a, f) => ({ raw: a.raw + f.raw, gzip: a.gzip + f.gzip, brotli: a.brotli + f.brotli }), { raw: 0, gzip: 0, brotli: 0 });
   const wasm = await readFile(wasmPath);
-  const minJs = await readFile(here("./dist/sync-core.min.js"));
+  const minJs = await readFile(here(`./${dir}/sync-core.min.js`));
   const shipped = { wasm: sizes(wasm), minifiedJs: sizes(minJs) };
   shipped.total = {
     raw: shipped.wasm.raw + shipped.minifiedJs.raw,
