@@ -277,6 +277,22 @@ impl SyncCore {
         })
     }
 
+    /// **Internal, not API** (left out of the `.d.ts`): the newest snapshot of each of
+    /// `widgetIds`, in order, `null` where none is held, read in one transaction. The
+    /// wrapper coalesces the `latestSnapshot` calls an app makes in one tick into one of these.
+    #[wasm_bindgen(js_name = latestSnapshotsBatch, skip_typescript)]
+    pub fn latest_snapshots_batch(&self, widget_ids: Vec<String>) -> Promise {
+        run(&self.client, |c| async move {
+            let newest = engine::latest_snapshots(&c.store, &widget_ids)
+                .await
+                .map_err(store_error)?;
+            Ok(newest
+                .into_iter()
+                .map(|s| s.map(|s| s.row))
+                .collect::<Vec<_>>())
+        })
+    }
+
     /// Saved queries of this user, each with its pending local name applied (and
     /// `pendingName: true`) while a rename of it waits to be pushed.
     pub fn queries(&self) -> Promise {

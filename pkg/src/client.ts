@@ -19,6 +19,7 @@ import { LeaderForwarding } from "./forwarding.js";
 import { Leadership } from "./leader.js";
 import { refuseUnsynced, wipeDatabase } from "./logout.js";
 import { SyncRunner, type RunResult } from "./runner.js";
+import { LatestSnapshotBatcher } from "./snapshot-batch.js";
 import { composeStatus, SyncState, type Status } from "./status.js";
 import { StorageWatch } from "./storage.js";
 import {
@@ -73,6 +74,8 @@ export class SyncClient {
   readonly #runner: SyncRunner;
   readonly #forwarding: LeaderForwarding;
   readonly #storage = new StorageWatch();
+  /** `latestSnapshot` calls of one tick are read in one transaction (`snapshot-batch.ts`). */
+  readonly #latest = new LatestSnapshotBatcher((work) => this.#exec(work));
 
   readonly #offPoison: () => void;
 
@@ -167,7 +170,7 @@ export class SyncClient {
     return this.#read((c) => c.snapshots(requireString(widgetId, "widgetId"))) as Promise<WidgetSnapshot[]>;
   }
   latestSnapshot(widgetId: string): Promise<WidgetSnapshot | undefined> {
-    return this.#find((c) => c.latestSnapshot(requireString(widgetId, "widgetId")));
+    return this.#latest.load(widgetId);
   }
   queries(): Promise<Query[]> {
     return this.#read((c) => c.queries()) as Promise<Query[]>;

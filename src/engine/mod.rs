@@ -78,7 +78,7 @@ pub use push_config::PushConfig;
 pub use push_error::PushError;
 pub use push_report::{PushProgress, PushReport};
 pub use push_server::{Fault, NameChange, PushServer, ServerEntity};
-pub use reads::{latest_snapshot, open_alerts, snapshots};
+pub use reads::{latest_snapshot, latest_snapshots, open_alerts, snapshots};
 pub use rename::{edit, rename_query, validate_name, MAX_NAME_BYTES};
 pub use report::{PullProgress, PullReport};
 pub use retry::{retry_after_ms, Backoff, Jitter};

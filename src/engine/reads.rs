@@ -13,6 +13,15 @@ pub async fn latest_snapshot<S: Store>(
     store.latest_snapshot(widget_id).await
 }
 
+/// The newest held snapshot of each of `widget_ids`, in order (`None` where nothing is held):
+/// first render reads every widget on screen in one go.
+pub async fn latest_snapshots<S: Store>(
+    store: &S,
+    widget_ids: &[String],
+) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
+    store.latest_snapshots(widget_ids).await
+}
+
 /// A widget's held snapshots, newest first, at most `retention` of them (a store written
 /// under a larger retention may hold more until the next append trims them).
 pub async fn snapshots<S: Store>(

@@ -157,6 +157,20 @@ pub trait Store {
     async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
         Ok(self.snapshots_of(widget_id).await?.into_iter().next())
     }
+    /// The newest snapshot of each of `widget_ids`, in the same order (`None` where nothing
+    /// is held). First render asks for every widget on screen at once; a store that can read
+    /// them together (IndexedDB: one transaction, every request issued before any is
+    /// awaited) overrides this one-by-one default.
+    async fn latest_snapshots(
+        &self,
+        widget_ids: &[String],
+    ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
+        let mut newest = Vec::with_capacity(widget_ids.len());
+        for widget_id in widget_ids {
+            newest.push(self.latest_snapshot(widget_id).await?);
+        }
+        Ok(newest)
+    }
     /// Which of `keys` are held for a versioned kind.
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
 }

@@ -126,6 +126,34 @@ export function readLast(tx, storeName, indexName, lower, upper) {
 }
 
 /**
+ * For each key prefix of `prefixesJson` (a JSON array of arrays), the record of `storeName`
+ * with the greatest primary key starting with that prefix, as JSON text, or `undefined` when
+ * none is held: one reverse cursor per prefix, all issued before any answers, each reading
+ * one record. Resolves an array in request order.
+ * @returns {Promise<Array<string | undefined>>}
+ */
+export function readLastOfEach(tx, storeName, prefixesJson) {
+  const prefixes = JSON.parse(prefixesJson);
+  const out = new Array(prefixes.length);
+  if (prefixes.length === 0) return Promise.resolve(out);
+  const store = tx.objectStore(storeName);
+  return new Promise((resolve, reject) => {
+    let left = prefixes.length;
+    for (let i = 0; i < prefixes.length; i += 1) {
+      const prefix = prefixes[i];
+      const request = store.openCursor(IDBKeyRange.bound(prefix, [...prefix, []]), "prev");
+      request.onsuccess = () => {
+        const cursor = request.result;
+        out[i] = cursor ? JSON.stringify(cursor.value) : undefined;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
  * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
  * record]`, `["delete", storeName, key]` and `["deletePrefix", storeName, keyPrefix]` (every
  * array key starting with the elements of `keyPrefix`) — stopping after `limit` writes. Returns how many

@@ -48,6 +48,13 @@ extern "C" {
         upper: &JsValue,
     ) -> Result<Promise, JsValue>;
 
+    #[wasm_bindgen(catch, js_name = readLastOfEach)]
+    fn read_last_of_each_js(
+        tx: &IdbTransaction,
+        store: &str,
+        prefixes_json: &str,
+    ) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(catch, js_name = issueWrites)]
     fn issue_writes_js(tx: &IdbTransaction, writes: &Array, limit: f64) -> Result<f64, JsValue>;
 }
@@ -206,6 +213,38 @@ pub async fn read_last(
         .as_string()
         .map(Some)
         .ok_or_else(|| IdbError::Decode("readLast did not return text".into()))
+}
+
+/// For each of `prefixes` (array-key prefixes, e.g. `[widgetId]`), the JSON text of the
+/// record of `store` with the greatest primary key starting with it, if any, in order. All
+/// the reverse cursors are issued in one boundary call and each reads one record.
+pub async fn read_last_of_each(
+    tx: &IdbTransaction,
+    store: &str,
+    prefixes: &[&[&str]],
+) -> Result<Vec<Option<String>>, IdbError> {
+    let json = serde_json::to_string(prefixes).map_err(|e| IdbError::Encode(e.to_string()))?;
+    let found = settle(read_last_of_each_js(tx, store, &json))
+        .await?
+        .dyn_into::<Array>()
+        .map_err(|_| IdbError::Decode("readLastOfEach did not return an array".into()))?;
+    if found.length() as usize != prefixes.len() {
+        return Err(IdbError::Decode(
+            "readLastOfEach returned too few records".into(),
+        ));
+    }
+    found
+        .iter()
+        .map(|value| {
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            value
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| IdbError::Decode("readLastOfEach did not return text".into()))
+        })
+        .collect()
 }
 
 /// Issues at most `limit` of `writes` (`["put", store, record]`, `["delete", store, key]`,

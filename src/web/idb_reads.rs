@@ -111,6 +111,28 @@ impl IdbStore {
         text.as_deref().map(decode_snapshot_json).transpose()
     }
 
+    /// The newest snapshot of each of `widget_ids`, in order: one readonly transaction, one
+    /// reverse cursor per widget over the primary key `[widgetId, generatedAt]`, all issued
+    /// at once (first render asks for every widget on screen; one transaction each cost a
+    /// commit and an event-loop round trip apiece).
+    pub(super) async fn read_latest_snapshots(
+        &self,
+        widget_ids: &[String],
+    ) -> Result<Vec<Option<StoredSnapshot>>, IdbError> {
+        if widget_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let name = store_name(Kind::WidgetSnapshot);
+        let tx = read_transaction_raw(self.db()?, &[name])?;
+        let prefixes: Vec<[&str; 1]> = widget_ids.iter().map(|w| [w.as_str()]).collect();
+        let prefixes: Vec<&[&str]> = prefixes.iter().map(|p| p.as_slice()).collect();
+        idb_batch::read_last_of_each(&tx, name, &prefixes)
+            .await?
+            .iter()
+            .map(|text| text.as_deref().map(decode_snapshot_json).transpose())
+            .collect()
+    }
+
     /// The planner's reads for one page in one readonly transaction and two batches: the
     /// version of every requested key, and the metadata of every requested widget's
     /// snapshots, read as the keys of `snapshot_meta` (no snapshot is read).

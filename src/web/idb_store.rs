@@ -330,6 +330,13 @@ impl Store for IdbStore {
         Ok(self.read_latest_snapshot(widget_id).await?)
     }
 
+    async fn latest_snapshots(
+        &self,
+        widget_ids: &[String],
+    ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
+        Ok(self.read_latest_snapshots(widget_ids).await?)
+    }
+
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
         Ok(self.read_existing_keys(kind, keys).await?)
     }

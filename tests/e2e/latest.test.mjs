@@ -1,0 +1,181 @@
+// First render: `latestSnapshot` calls made in the same tick are read together, in one
+// readonly IndexedDB transaction, behind the unchanged public method. Each caller still gets
+// its own answer: 48 concurrent calls answer what 48 sequential ones do (in a leader and in a
+// follower tab), an invalid id rejects only its own caller with the same SyncError as alone,
+// and a failed batched read rejects every caller of that batch with its error.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { call, clientOptions, createTenant, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+
+let app;
+let browser;
+let context;
+let leader;
+let follower;
+let tenant;
+let ids;
+
+/**
+ * Counts the readonly transactions over the snapshot store that the page opens (the wasm
+ * calls the prototype method); other reads (status counters) are not counted.
+ */
+async function countTransactions(page) {
+  await page.evaluate(() => {
+    const real = IDBDatabase.prototype.transaction;
+    window.readTransactions = 0;
+    IDBDatabase.prototype.transaction = function (names, mode, ...rest) {
+      const stores = typeof names === "string" ? [names] : [...names];
+      if ((mode === undefined || mode === "readonly") && stores.includes("WidgetSnapshot")) window.readTransactions += 1;
+      return real.call(this, names, mode, ...rest);
+    };
+  });
+}
+
+/** Every id read one call at a time, then all at once; with the readonly transactions of each. */
+async function sequentialAndConcurrent(page, widgetIds) {
+  return page.evaluate(async (list) => {
+    window.readTransactions = 0;
+    const sequential = [];
+    for (const id of list) sequential.push((await window.client.latestSnapshot(id)) ?? null);
+    const sequentialTx = window.readTransactions;
+    window.readTransactions = 0;
+    const concurrent = (await Promise.all(list.map((id) => window.client.latestSnapshot(id)))).map((s) => s ?? null);
+    return { sequential, sequentialTx, concurrent, concurrentTx: window.readTransactions };
+  }, widgetIds);
+}
+
+before(async () => {
+  app = await serveConsumer();
+  browser = await launch();
+  tenant = await createTenant({ dashboards: 6, widgetsPerDashboard: 8, snapshotsPerWidget: 3 });
+  context = await browser.newContext();
+  const options = clientOptions(tenant, tenant.users[0], { autoSync: false });
+  leader = await openPage(context, app.url);
+  await openClient(leader, options);
+  await must(leader, "pull");
+  ids = [];
+  for (const d of await must(leader, "dashboards")) {
+    for (const w of await must(leader, "widgets", d.id)) ids.push(w.id);
+  }
+  follower = await openPage(context, app.url);
+  await openClient(follower, options);
+  await countTransactions(leader);
+  await countTransactions(follower);
+});
+after(async () => {
+  try {
+    leader?.assertClean();
+    follower?.assertClean();
+  } finally {
+    await context?.close();
+    await browser?.close();
+    await app?.close();
+  }
+});
+
+test("48 concurrent latestSnapshot calls answer what 48 sequential ones do, in one transaction", async () => {
+  assert.equal(ids.length, 48, "the tenant has 48 widgets");
+  // A missing widget and a repeat ride along.
+  const asked = [...ids, "wid_missing", ids[5]];
+  const r = await sequentialAndConcurrent(leader, asked);
+  assert.deepEqual(r.concurrent, r.sequential);
+  const held = r.sequential.filter((s) => s !== null);
+  assert.ok(held.length >= 40, `most widgets have a snapshot (${held.length})`);
+  held.forEach((s) => assert.ok(asked.includes(s.widgetId)));
+  r.sequential.forEach((s, i) => s && assert.equal(s.widgetId, asked[i]));
+  assert.equal(r.sequential.at(-2), null, "wid_missing");
+  // The newest of each: no held snapshot of that widget is newer.
+  for (const [i, id] of ids.slice(0, 6).entries()) {
+    const all = await must(leader, "snapshots", id);
+    assert.deepEqual(r.sequential[i] ?? undefined, all[0], id);
+  }
+  assert.equal(r.sequentialTx, asked.length, "one transaction per sequential call");
+  assert.equal(r.concurrentTx, 1, "the concurrent calls shared one transaction");
+});
+
+test("a follower tab coalesces its own calls the same way", async () => {
+  assert.equal((await must(follower, "status")).leader, false);
+  const r = await sequentialAndConcurrent(follower, ids);
+  assert.deepEqual(r.concurrent, r.sequential);
+  const fromLeader = await sequentialAndConcurrent(leader, ids);
+  assert.deepEqual(r.concurrent, fromLeader.sequential);
+  assert.equal(r.concurrentTx, 1);
+});
+
+test("a bad id among good ones rejects only its own caller, with the error it gets alone", async () => {
+  const alone = await call(leader, "latestSnapshot", "");
+  assert.equal(alone.ok, false);
+  assert.equal(alone.error.code, "bad_request");
+  const r = await leader.evaluate(async (list) => {
+    const asked = [list[0], "", list[1], null, "wid_missing", 42, list[2]];
+    const settled = await Promise.allSettled(asked.map((id) => window.client.latestSnapshot(id)));
+    return settled.map((s) =>
+      s.status === "fulfilled"
+        ? { ok: true, value: s.value ?? null }
+        : {
+            ok: false,
+            error: {
+              isSyncError: s.reason instanceof window.syncCore.SyncError,
+              code: s.reason.code,
+              message: s.reason.message,
+              retryable: s.reason.retryable,
+            },
+          },
+    );
+  }, ids);
+  const good = [0, 2, 4, 6];
+  const bad = [1, 3, 5];
+  for (const i of bad) {
+    assert.equal(r[i].ok, false, `caller ${i}`);
+    assert.deepEqual(r[i].error, { isSyncError: true, code: "bad_request", message: alone.error.message, retryable: false });
+  }
+  const expected = [ids[0], null, ids[1], null, "wid_missing", null, ids[2]];
+  for (const i of good) {
+    assert.equal(r[i].ok, true, `caller ${i}: ${JSON.stringify(r[i].error)}`);
+    const lone = await must(leader, "latestSnapshot", expected[i]);
+    assert.deepEqual(r[i].value, lone ?? null, `caller ${i}`);
+  }
+  assert.equal(r[4].value, null);
+  assert.ok(r[0].value !== null && r[6].value !== null);
+});
+
+test("a failed batched read rejects every caller with that error; the next tick reads again", async () => {
+  const r = await follower.evaluate(async (list) => {
+    // Every cursor request throws while the fault is on, as a broken backing store would.
+    const real = IDBObjectStore.prototype.openCursor;
+    IDBObjectStore.prototype.openCursor = function () {
+      throw new DOMException("injected read failure", "UnknownError");
+    };
+    let settled;
+    try {
+      settled = await Promise.allSettled(list.slice(0, 10).map((id) => window.client.latestSnapshot(id)));
+    } finally {
+      IDBObjectStore.prototype.openCursor = real;
+    }
+    const after = await Promise.all(list.slice(0, 10).map((id) => window.client.latestSnapshot(id)));
+    return {
+      errors: settled.map((s) =>
+        s.status === "rejected"
+          ? { isSyncError: s.reason instanceof window.syncCore.SyncError, code: s.reason.code, message: s.reason.message }
+          : { fulfilled: true },
+      ),
+      after: after.filter((s) => s !== undefined).length,
+    };
+  }, ids);
+  assert.equal(r.errors.length, 10);
+  for (const e of r.errors) {
+    assert.equal(e.isSyncError, true, JSON.stringify(e));
+    assert.match(e.message, /injected read failure/);
+    assert.deepEqual(e, r.errors[0]);
+  }
+  assert.ok(r.after >= 8, `reads work again (${r.after} of 10 held)`);
+});
+
+test("calls on a closed client all reject with closed", async () => {
+  const r = await follower.evaluate(async (list) => {
+    window.client.close();
+    const settled = await Promise.allSettled([...list.slice(0, 5), ""].map((id) => window.client.latestSnapshot(id)));
+    return settled.map((s) => (s.status === "rejected" ? s.reason.code : "fulfilled"));
+  }, ids);
+  assert.deepEqual(r, ["closed", "closed", "closed", "closed", "closed", "closed"]);
+});
