@@ -65,7 +65,14 @@ export class LatestSnapshotBatcher {
       }
       return ids.length === 0 ? Promise.resolve([]) : core.latestSnapshotsBatch(ids);
     }).then(
-      (found) => {
+      (answer) => {
+        // The bindings answer JSON text (cheaper than building the objects in wasm).
+        let found: unknown;
+        try {
+          found = typeof answer === "string" ? JSON.parse(answer) : answer;
+        } catch {
+          found = undefined;
+        }
         if (!Array.isArray(found) || found.length !== read.length) {
           const error = new SyncError("internal", "latestSnapshotsBatch answered a different number of widgets");
           for (const waiting of read) waiting.reject(error);

@@ -49,7 +49,7 @@ export interface WasmCore {
   metric(key: string): Promise<unknown>;
   snapshots(widgetId: string): Promise<unknown>;
   latestSnapshot(widgetId: string): Promise<unknown>;
-  /** Internal, not API: the newest snapshot of each id, in order, `null` where none (see `snapshot-batch.ts`). */
+  /** Internal, not API: JSON text of the newest snapshot of each id, in order, `null` where none (see `snapshot-batch.ts`). */
   latestSnapshotsBatch(widgetIds: string[]): Promise<unknown>;
   queries(): Promise<unknown>;
   projections(): Promise<unknown>;
