@@ -34,6 +34,7 @@ help:
 	@echo "make test-server   cargo test -p sync-server"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
 	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
+	@echo "make bench-native  the engine alone, natively (examples/apply_bench.rs): parse, privacy, plan per page"
 	@echo "make bench-quick   the same harness on smaller figures, 1 trial (no timing asserted; part of make test)"
 
 deps:
@@ -109,3 +110,8 @@ $(PKG_TGZ): $(PKG_INPUTS)
 
 bench-quick: $(PKG_TGZ)
 	@bench/run.sh --quick
+
+# The engine alone (parse, privacy, plan of the bench's workload, in-memory store), natively.
+.PHONY: bench-native
+bench-native:
+	$(CARGO) run --release --example apply_bench -- --rounds 5
