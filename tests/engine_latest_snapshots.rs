@@ -4,13 +4,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod engine_common;
+mod store_forwarding;
 
 use engine_common::*;
 use serde_json::json;
 use std::cell::RefCell;
 use sync_core::engine::{
     latest_snapshot, latest_snapshots, ApplyPlan, LocalState, MemoryStore, StateRequest, Store,
-    StoreError, StoredRow, StoredSnapshot, SyncMeta,
+    StoreError, StoredSnapshot, SyncMeta,
 };
 use sync_core::protocol::Kind;
 
@@ -97,27 +98,13 @@ impl Store for OneByOne {
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
         self.inner.wipe(kinds, drop_cursor).await
     }
-    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
-        self.inner.row(kind, key).await
-    }
-    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.rows(kind).await
-    }
-    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.widgets_of(dashboard_id).await
-    }
-    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
-        self.inner.snapshots_of(widget_id).await
-    }
+    forward_store_reads!(inner);
     async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
         self.asked.borrow_mut().push(widget_id.to_string());
         if widget_id == self.failing {
             return Err(StoreError::Corrupt(format!("record of {widget_id}")));
         }
         self.inner.latest_snapshot(widget_id).await
-    }
-    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        self.inner.existing_keys(kind, keys).await
     }
 }
 

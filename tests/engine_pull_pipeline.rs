@@ -9,6 +9,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod engine_common;
+mod store_forwarding;
 
 use engine_common::*;
 use serde_json::json;
@@ -19,8 +20,7 @@ use std::task::Poll;
 use sync_core::engine::{
     pull, ApplyPlan, Clock, HttpRequest, HttpResponse, LocalState, ManualClock, MemoryContents,
     MemoryStore, PullConfig, PullError, PullReport, ScriptedTransport, SeededRandom, ServerLog,
-    StateRequest, Store, StoreError, StoredRow, StoredSnapshot, SyncMeta, Transport,
-    TransportError,
+    StateRequest, Store, StoreError, SyncMeta, Transport, TransportError,
 };
 use sync_core::protocol::{Kind, PullItem};
 
@@ -86,21 +86,7 @@ impl Store for SlowStore {
         self.note("wipe".into());
         self.inner.wipe(kinds, drop_cursor).await
     }
-    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
-        self.inner.row(kind, key).await
-    }
-    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.rows(kind).await
-    }
-    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.widgets_of(dashboard_id).await
-    }
-    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
-        self.inner.snapshots_of(widget_id).await
-    }
-    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        self.inner.existing_keys(kind, keys).await
-    }
+    forward_store_reads!(inner);
 }
 
 /// Records every request (as `GET <cursor>`) and every answer, and takes `yields` polls

@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod engine_push_common;
+mod store_forwarding;
 
 use engine_push_common::*;
 use std::cell::Cell;
@@ -42,21 +43,7 @@ impl Store for RacingStore {
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
         self.inner.wipe(kinds, drop_cursor).await
     }
-    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
-        self.inner.row(kind, key).await
-    }
-    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.rows(kind).await
-    }
-    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
-        self.inner.widgets_of(dashboard_id).await
-    }
-    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
-        self.inner.snapshots_of(widget_id).await
-    }
-    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        self.inner.existing_keys(kind, keys).await
-    }
+    forward_store_reads!(inner);
 }
 
 impl OutboxStore for RacingStore {

@@ -1,0 +1,43 @@
+//! Test stores wrap a `MemoryStore` to intercept one or two `Store` methods (count calls,
+//! stall, race, fail). The read methods none of them intercepts are forwarded here, so each
+//! wrapper spells out only what it changes.
+
+/// Inside `impl Store for Wrapper`, forwards `row`, `rows`, `widgets_of`, `snapshots_of` and
+/// `existing_keys` to `self.$inner`.
+#[macro_export]
+macro_rules! forward_store_reads {
+    ($inner:ident) => {
+        async fn row(
+            &self,
+            kind: sync_core::protocol::Kind,
+            key: &str,
+        ) -> Result<Option<sync_core::engine::StoredRow>, sync_core::engine::StoreError> {
+            self.$inner.row(kind, key).await
+        }
+        async fn rows(
+            &self,
+            kind: sync_core::protocol::Kind,
+        ) -> Result<Vec<sync_core::engine::StoredRow>, sync_core::engine::StoreError> {
+            self.$inner.rows(kind).await
+        }
+        async fn widgets_of(
+            &self,
+            dashboard_id: &str,
+        ) -> Result<Vec<sync_core::engine::StoredRow>, sync_core::engine::StoreError> {
+            self.$inner.widgets_of(dashboard_id).await
+        }
+        async fn snapshots_of(
+            &self,
+            widget_id: &str,
+        ) -> Result<Vec<sync_core::engine::StoredSnapshot>, sync_core::engine::StoreError> {
+            self.$inner.snapshots_of(widget_id).await
+        }
+        async fn existing_keys(
+            &self,
+            kind: sync_core::protocol::Kind,
+            keys: &[String],
+        ) -> Result<Vec<String>, sync_core::engine::StoreError> {
+            self.$inner.existing_keys(kind, keys).await
+        }
+    };
+}
