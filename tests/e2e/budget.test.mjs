@@ -2,20 +2,20 @@
 // hourly window and the cold-start total are kept in the database, so reopening the tab does
 // not reset them, nor does another tab taking over; only `session` (this leader's own pulls)
 // starts from 0.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { admin, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import {
+  admin,
+  clientOptions,
+  createTenant,
+  eventually,
+  must,
+  openClient,
+  openPage,
+  useAppAndBrowser,
+} from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 async function serverRename(tenant, kind, id, name) {
   const server = await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=${kind}&key=${id}`);
@@ -30,8 +30,8 @@ async function serverRename(tenant, kind, id, name) {
 test("bytesPulled: the hourly window and the cold-start total survive a reload and a change of leader", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { autoSync: false });
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
   await openClient(page, options);
 
   // Cold start, then one incremental pull.
@@ -71,7 +71,7 @@ test("bytesPulled: the hourly window and the cold-start total survive a reload a
   assert.equal(afterPull.coldStart, before.coldStart, "a drained cold start is not counted again");
 
   // A change of leader keeps it too: another tab takes over when this one closes.
-  const other = await openPage(context, app.url);
+  const other = await openPage(context, env.app.url);
   await openClient(other, options);
   assert.equal((await must(other, "status")).leader, false);
   page.assertClean();

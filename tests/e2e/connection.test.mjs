@@ -6,20 +6,20 @@
 //   deleted (the client does not recreate it);
 // - the site's IndexedDB is cleared (CDP `Storage.clearDataForOrigin`, which makes Chromium
 //   fire `close` on open connections): the client reopens by itself, re-syncs, and works.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { call, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import {
+  call,
+  clientOptions,
+  createTenant,
+  eventually,
+  must,
+  openClient,
+  openPage,
+  useAppAndBrowser,
+} from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 const SLOW = { cadence: { foregroundMs: 600_000, backgroundMs: 600_000, editDebounceMs: 600_000 } };
 
@@ -58,14 +58,14 @@ const closedEvents = (page) => page.evaluate(() => window.events.filter((e) => e
 
 test("another tab opens the database at a newer version: the client lets go at once and stops writing", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, clientOptions(tenant, tenant.users[0], SLOW));
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
   const name = await a.evaluate(() => window.client.databaseName);
   const [q] = await must(a, "queries");
 
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   const upgraded = await rawRequest(b, name, "open", 1_000);
   assert.equal(upgraded.ok, true, JSON.stringify(upgraded));
   assert.equal(upgraded.blocked, false, "the client closed before the upgrade had to wait");
@@ -91,13 +91,13 @@ test("another tab opens the database at a newer version: the client lets go at o
 
 test("another tab deletes the database: the client closes, reports a wipe, and does not recreate it", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, clientOptions(tenant, tenant.users[0], SLOW));
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
   const name = await a.evaluate(() => window.client.databaseName);
 
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   const deleted = await rawRequest(b, name, "delete");
   assert.deepEqual({ ok: deleted.ok, blocked: deleted.blocked }, { ok: true, blocked: false });
   await eventually(async () => (await closedEvents(a)).length === 1, 5_000, "closed event");
@@ -113,15 +113,15 @@ test("another tab deletes the database: the client closes, reports a wipe, and d
 
 test("the site's IndexedDB is cleared: the client reopens by itself, re-syncs and keeps working", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, clientOptions(tenant, tenant.users[0], SLOW));
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
   const held = (await must(a, "dashboards")).length;
   assert.ok(held > 0);
 
   const cdp = await context.newCDPSession(a);
-  await cdp.send("Storage.clearDataForOrigin", { origin: new URL(app.url).origin, storageTypes: "indexeddb" });
+  await cdp.send("Storage.clearDataForOrigin", { origin: new URL(env.app.url).origin, storageTypes: "indexeddb" });
 
   // Told about the wipe, then the leader pulls everything again into the fresh database.
   await eventually(

@@ -1,31 +1,30 @@
 // The packed tarball, installed in a separate Vite project, loads its wasm by itself and
 // renders dashboards pulled from the reference server, in a window and in a dedicated worker.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { call, clientOptions, createTenant, launch, must, openPage, serveConsumer, startWorker } from "./harness.mjs";
+import {
+  call,
+  clientOptions,
+  createTenant,
+  must,
+  openPage,
+  startWorker,
+  useAppAndBrowser,
+} from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 test("the consumer page renders dashboards from a pull on open", async () => {
   const tenant = await createTenant();
   const alice = tenant.users[0];
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const params = new URLSearchParams({
     baseUrl: clientOptions(tenant).baseUrl,
     tenantId: tenant.tenantId,
     userId: alice.userId,
     token: alice.token,
   });
-  const page = await openPage(context, `${app.url}?${params}`);
+  const page = await openPage(context, `${env.app.url}?${params}`);
   await page.waitForFunction(() => /^rendered [1-9]/.test(document.getElementById("state")?.textContent ?? ""), null, {
     timeout: 20_000,
   });
@@ -47,8 +46,8 @@ test("the consumer page renders dashboards from a pull on open", async () => {
 
 test("the package loads and pulls in a dedicated worker", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
   const worker = await startWorker(page, clientOptions(tenant, tenant.users[0], { autoSync: false }));
   const report = await worker("pull");
   assert.equal(report.ok, true, JSON.stringify(report));
@@ -64,8 +63,8 @@ test("the package loads and pulls in a dedicated worker", async () => {
 
 test("a wrong token rejects with a SyncError, never a bare value", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url, [/status of 401/]);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url, [/status of 401/]);
   const { openClient } = await import("./harness.mjs");
   await openClient(page, clientOptions(tenant, { ...tenant.users[0], token: "tok_wrong" }, { autoSync: false }));
   const r = await call(page, "pull");

@@ -2,20 +2,21 @@
 // pull that the leader was running when its tab closed is run again by the new leader and
 // resolves; a leader that holds the lock but never answers makes the follower's call reject
 // with a retryable `leader_unavailable` after `leaderTimeoutMs` instead of hanging.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { admin, call, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import {
+  admin,
+  call,
+  clientOptions,
+  createTenant,
+  eventually,
+  must,
+  openClient,
+  openPage,
+  useAppAndBrowser,
+} from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 const SLOW = { cadence: { foregroundMs: 600_000, backgroundMs: 600_000, editDebounceMs: 300 } };
 
@@ -45,11 +46,11 @@ const settled = (page, ms, what) => eventually(() => page.evaluate(() => window.
 test("leader tab closed while running a follower's pull: the new leader runs it and it resolves", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], SLOW);
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, options);
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "A synced on open");
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   await openClient(b, options);
   assert.equal((await must(b, "status")).leader, false);
 
@@ -72,11 +73,11 @@ test("leader tab closed while running a follower's pull: the new leader runs it 
 test("a leader that never answers: the follower's call rejects with retryable leader_unavailable", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { ...SLOW, leaderTimeoutMs: 1_500 });
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, options);
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "A synced on open");
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   await openClient(b, options);
 
   // A keeps the leader lock but nothing it posts reaches anyone (a hung or wedged leader).
@@ -105,8 +106,8 @@ test("a leader that never answers: the follower's call rejects with retryable le
 
 test("leaderTimeoutMs is checked at open", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
   const r = await page.evaluate(async (o) => {
     const { token, ...rest } = o;
     try {

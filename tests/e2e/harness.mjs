@@ -2,6 +2,7 @@
 // reference server's admin API (a fresh tenant per test, so every test has its own database),
 // headless Chromium through playwright-core, and pages that fail the test on any console
 // error or uncaught exception.
+import { after, before } from "node:test";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
@@ -299,4 +300,22 @@ export async function readCursor(page) {
       }),
     await page.evaluate(() => window.client.databaseName),
   );
+}
+
+/**
+ * The served consumer app and one headless Chromium for the test file that calls this at its
+ * top level: started before its first test, closed after its last. Read them as `env.app`,
+ * `env.browser`.
+ */
+export function useAppAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.app = await serveConsumer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.app?.close();
+  });
+  return env;
 }

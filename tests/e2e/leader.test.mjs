@@ -1,7 +1,7 @@
 // Two tabs and a dedicated worker on one database: exactly one leader (Web Locks), follower
 // requests served by the leader, `changed` reaching every context (BroadcastChannel), takeover
 // when the leader's tab goes away with queued follower edits still pushed, and logout.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   admin,
@@ -10,24 +10,14 @@ import {
   createTenant,
   eventually,
   hasEdits,
-  launch,
   must,
   openClient,
   openPage,
-  serveConsumer,
   startWorker,
+  useAppAndBrowser,
 } from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 const SLOW = { cadence: { foregroundMs: 600_000, backgroundMs: 600_000, editDebounceMs: 300 } };
 
@@ -41,11 +31,11 @@ async function leaders(pages, worker) {
 test("two tabs and a worker: one leader, follower calls served by it, changed everywhere", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], SLOW);
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, options);
   await eventually(async () => (await must(a, "status")).leader, 10_000, "tab A leads");
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   await openClient(b, options);
   const worker = await startWorker(a, options);
   await new Promise((r) => setTimeout(r, 500));
@@ -91,12 +81,12 @@ test("two tabs and a worker: one leader, follower calls served by it, changed ev
 
 test("leader tab closed: another context takes over and pushes the queued follower edit", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   // The first leader would wait 60 s before pushing an edit: it is gone long before that.
   await openClient(a, clientOptions(tenant, tenant.users[0], { cadence: { ...SLOW.cadence, editDebounceMs: 60_000 } }));
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "A synced");
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   await openClient(b, clientOptions(tenant, tenant.users[0], SLOW));
   const worker = await startWorker(b, clientOptions(tenant, tenant.users[0], SLOW));
   assert.deepEqual(await leaders([a, b], worker), [true, false, false]);
@@ -136,10 +126,10 @@ test("leader tab closed: another context takes over and pushes the queued follow
 test("logout refuses while edits wait; force wipes and closes every context", async (t) => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { ...SLOW, autoSync: false });
-  const context = await browser.newContext();
-  const a = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
   await openClient(a, options);
-  const b = await openPage(context, app.url);
+  const b = await openPage(context, env.app.url);
   await openClient(b, options);
   await must(a, "pull");
   const name = await a.evaluate(() => window.client.databaseName);

@@ -1,25 +1,26 @@
 // Offline/online transitions (Playwright `context.setOffline`): going offline shows in status
 // and stops automatic attempts; an explicit call fails fast with a retryable `offline`; coming
 // back online syncs by itself and the server's change shows up.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { admin, call, clientOptions, createTenant, eventually, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import {
+  admin,
+  call,
+  clientOptions,
+  createTenant,
+  eventually,
+  must,
+  openClient,
+  openPage,
+  useAppAndBrowser,
+} from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 test("offline stops attempts; online syncs again by itself", async () => {
   const tenant = await createTenant();
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url, [/ERR_INTERNET_DISCONNECTED/]);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url, [/ERR_INTERNET_DISCONNECTED/]);
   await openClient(
     page,
     clientOptions(tenant, tenant.users[0], {

@@ -4,31 +4,21 @@
 // new one in the same page says to reload, another tab takes over and keeps working, and the
 // reloaded page works again. The panic comes from the test-only hook
 // `__sync_core_test_panic` (src/bindings/test_hooks.rs) through `client.__testPanic`.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   call,
   clientOptions,
   createTenant,
   eventually,
-  launch,
   must,
   openClient,
   openPage,
-  serveConsumer,
   startWorker,
+  useAppAndBrowser,
 } from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 const SLOW = { cadence: { foregroundMs: 600_000, backgroundMs: 600_000, editDebounceMs: 600_000 } };
 
@@ -67,8 +57,8 @@ for (const mode of ["async", "sync"]) {
   test(`a wasm panic (${mode}) becomes SyncError internal; the page's clients close, another tab takes over`, async () => {
     const tenant = await createTenant();
     const options = clientOptions(tenant, tenant.users[0], SLOW);
-    const context = await browser.newContext();
-    const a = await openPage(context, app.url);
+    const context = await env.browser.newContext();
+    const a = await openPage(context, env.app.url);
     await openClient(a, options);
     await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "A synced on open");
     // A second client in the same page, on another user's database.
@@ -76,7 +66,7 @@ for (const mode of ["async", "sync"]) {
       const { token, ...rest } = o;
       window.other = await window.syncCore.SyncClient.open({ ...rest, autoSync: false, getToken: async () => token });
     }, clientOptions(tenant, tenant.users[1]));
-    const b = await openPage(context, app.url);
+    const b = await openPage(context, env.app.url);
     await openClient(b, options);
     assert.equal((await must(b, "status")).leader, false);
 
@@ -125,8 +115,8 @@ for (const mode of ["async", "sync"]) {
 test("a wasm panic in a dedicated worker: SyncError internal there, the page's client takes over", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], SLOW);
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
   // The worker opens first, so it leads.
   const worker = await startWorker(page, options);
   await eventually(async () => (await worker("status")).value?.leader, 10_000, "the worker leads");

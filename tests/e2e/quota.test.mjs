@@ -4,7 +4,7 @@
 // pull stops with `lastError.code === "quota_exceeded"` having applied nothing (cursor and rows
 // unchanged), automatic sync does not retry in a loop, and once space is back the next sync
 // applies the server's changes and pushes every queued rename exactly once.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   SERVER_URL,
@@ -14,29 +14,19 @@ import {
   createTenant,
   eventually,
   installQuotaSwitch,
-  launch,
   must,
   openClient,
   openPage,
   readCursor,
-  serveConsumer,
+  useAppAndBrowser,
 } from "./harness.mjs";
 
-let app;
-let browser;
-before(async () => {
-  app = await serveConsumer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const env = useAppAndBrowser();
 
 test("a quota error pauses sync without loss; the next sync after it clears applies and pushes everything", async () => {
   const tenant = await createTenant({ queries: 12 });
-  const context = await browser.newContext();
-  const page = await openPage(context, app.url);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
   // Automatic sync stays on (that is what must not spin); edits are not pushed on their own
   // within the test, so they are still queued when the disk fills up.
   await openClient(
