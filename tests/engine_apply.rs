@@ -12,6 +12,9 @@ use sync_core::engine::{
 use sync_core::protocol::{Kind, PullItem};
 
 /// Applies `items` as one page on top of whatever `store` holds, like the pull loop does.
+/// The page does not drain: these tests are about one page's plan, and many hold snapshots
+/// of widgets they never created, which the sweep that ends a cold pull would remove
+/// (`engine_replacement.rs` tests that sweep).
 fn apply(
     store: &MemoryStore,
     items: Vec<PullItem>,
@@ -21,7 +24,7 @@ fn apply(
     let next = format!("c{}", store.commits() + 1);
     block_on(apply_page(
         store,
-        page(items, &next, true),
+        page(items, &next, false),
         sent.as_deref(),
         config,
     ))

@@ -11,16 +11,22 @@ use serde_json::json;
 use std::cell::RefCell;
 use sync_core::engine::{
     latest_snapshot, latest_snapshots, ApplyPlan, LocalState, MemoryStore, StateRequest, Store,
-    StoreError, StoredSnapshot, SyncMeta,
+    StoreError, StoredSnapshot, Swept, SyncMeta,
 };
 use sync_core::protocol::Kind;
 
-/// Snapshots of widgets whose ids share prefixes, appended out of time order.
+/// Snapshots of widgets whose ids share prefixes, appended out of time order (after their
+/// widgets: a cold pull keeps only snapshots of widgets it holds).
 fn pulled() -> Harness {
-    let mut log: Vec<_> = [7u32, 3, 11, 5]
+    let mut log: Vec<_> = ["wid_1", "wid_10", "wid_1x", "wid_0"]
         .iter()
-        .map(|&m| snapshot("wid_1", m, "p", json!(m)))
+        .map(|id| widget(id, 1, "dsh_1", "occupancy"))
         .collect();
+    log.extend(
+        [7u32, 3, 11, 5]
+            .iter()
+            .map(|&m| snapshot("wid_1", m, "p", json!(m))),
+    );
     log.push(snapshot("wid_10", 30, "p", json!(30)));
     log.push(snapshot("wid_10", 20, "p", json!(20)));
     log.push(snapshot("wid_1x", 2, "p", json!(2)));
@@ -90,7 +96,7 @@ impl Store for OneByOne {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         self.inner
             .commit_page(plan, expected_cursor, next_cursor)
             .await

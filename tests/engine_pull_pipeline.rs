@@ -20,7 +20,7 @@ use std::task::Poll;
 use sync_core::engine::{
     pull, ApplyPlan, Clock, HttpRequest, HttpResponse, LocalState, ManualClock, MemoryContents,
     MemoryStore, PullConfig, PullError, PullReport, ScriptedTransport, SeededRandom, ServerLog,
-    StateRequest, Store, StoreError, SyncMeta, Transport, TransportError,
+    StateRequest, Store, StoreError, Swept, SyncMeta, Transport, TransportError,
 };
 use sync_core::protocol::{Kind, PullItem};
 
@@ -69,7 +69,7 @@ impl Store for SlowStore {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         self.note(format!(
             "commit {} -> {next_cursor}",
             expected_cursor.unwrap_or("-")

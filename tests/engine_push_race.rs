@@ -35,7 +35,7 @@ impl Store for RacingStore {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         self.inner
             .commit_page(plan, expected_cursor, next_cursor)
             .await

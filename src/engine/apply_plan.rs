@@ -17,6 +17,10 @@
 //! - `reset`: every local row of the kind goes first (`clear_kinds`); writes planned earlier
 //!   in the page for that kind are discarded, the overlay for the kind becomes empty.
 //!
+//! Every upsert's key is also listed in the plan's [`ReplacementStep`](super::ReplacementStep):
+//! when the page belongs to a full replacement (a pull begun without a cursor), the store
+//! marks it as sent, and the draining page sweeps what was not (`replacement.rs`).
+//!
 //! Replaying an applied page against the resulting state plans writes that leave the store
 //! exactly as it is (versions are not newer, snapshot keys are held or refused again).
 
@@ -27,7 +31,7 @@ use super::integrity::IntegrityScope;
 use super::privacy::strip_item;
 use super::snapshot_retention::SnapshotRetention;
 use super::store::{
-    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot,
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot, Swept,
 };
 use crate::protocol::{Kind, PageError, PullItem, PullPage, Row};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +54,8 @@ pub struct PageSummary {
     pub changed: BTreeSet<Kind>,
     /// What the integrity gate must check.
     pub scope: IntegrityScope,
+    /// What the store's replacement sweep removed when this page committed.
+    pub swept: Swept,
 }
 
 impl PageSummary {
@@ -249,6 +255,7 @@ pub fn plan_items(
         snapshots: BTreeMap::new(),
     };
     let mut s = PageSummary::default();
+    let mut replacement = super::store::ReplacementStep::default();
     for (index, item) in items.into_iter().enumerate() {
         match item {
             PullItem::Upsert { kind, row, version } => {
@@ -257,6 +264,7 @@ pub fn plan_items(
                 }
                 let key =
                     row_key(kind, &row).ok_or_else(|| item_error(index, "row without key"))?;
+                replacement.sent.push((kind, key.clone()));
                 if o.current_version(kind, &key)
                     .is_some_and(|held| version <= held)
                 {
@@ -321,13 +329,15 @@ pub fn plan_items(
                 }
             }
             PullItem::Reset { kind } => {
+                replacement.resets_widgets |= kind == Kind::Widget;
                 o.reset(kind);
                 s.resets.push(kind);
                 s.scope.reset_kinds.insert(kind);
             }
         }
     }
-    let plan = finish(o, config.retention, &mut s);
+    let mut plan = finish(o, config.retention, &mut s);
+    plan.replacement = replacement;
     s.changed = changed_kinds(&plan);
     Ok(PagePlan { plan, summary: s })
 }
@@ -403,12 +413,16 @@ pub async fn apply_page<S: Store>(
         strip_item(item, &config.user_id);
     }
     let state = store.local_state(&state_request(&page.items)).await?;
-    let planned = plan_items(page.items, &state, config).map_err(|e| PullError::BadResponse {
-        attempts: 1,
-        detail: e.to_string(),
-    })?;
-    store
+    let mut planned =
+        plan_items(page.items, &state, config).map_err(|e| PullError::BadResponse {
+            attempts: 1,
+            detail: e.to_string(),
+        })?;
+    planned.plan.replacement.drains = page.drained;
+    let swept = store
         .commit_page(&planned.plan, sent_cursor, &page.next_cursor)
         .await?;
+    planned.summary.changed.extend(swept.kinds());
+    planned.summary.swept = swept;
     Ok(planned)
 }

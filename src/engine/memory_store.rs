@@ -8,6 +8,7 @@
 //! side (`OutboxStore`) is in `memory_outbox.rs`.
 
 use super::memory_outbox::OutboxContents;
+use super::replacement::{plan_sweep, ReplacementStep, Swept};
 use super::snapshot_retention::generated_at_order;
 use super::store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
@@ -15,7 +16,7 @@ use super::store::{
 };
 use crate::protocol::Kind;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything a [`MemoryStore`] holds; comparable, so tests can assert two stores agree.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +25,8 @@ pub struct MemoryContents {
     /// Keyed by (`widget_id`, `generated_at`).
     pub snapshots: BTreeMap<(String, String), StoredSnapshot>,
     pub meta: SyncMeta,
+    /// The marks of the replacement in progress (`replacement.rs`).
+    pub replacement_marks: BTreeSet<(Kind, String)>,
 }
 
 impl MemoryContents {
@@ -44,6 +47,34 @@ impl MemoryContents {
             self.snapshots
                 .insert((s.widget_id.clone(), s.generated_at.clone()), s.clone());
         }
+    }
+
+    /// The replacement bookkeeping of a page committed with `expected_cursor`, after its
+    /// writes (`replacement.rs`); returns what the sweep removed.
+    fn replace(&mut self, step: &ReplacementStep, expected_cursor: Option<&str>) -> Swept {
+        if expected_cursor.is_none() {
+            self.replacement_marks.clear();
+            self.meta.replacing = true;
+        }
+        if self.meta.replacing {
+            self.replacement_marks.extend(step.sent.iter().cloned());
+        }
+        self.meta.orphan_sweep |= step.resets_widgets;
+        if !step.drains || !(self.meta.replacing || self.meta.orphan_sweep) {
+            return Swept::default();
+        }
+        let sent = self.meta.replacing.then_some(&self.replacement_marks);
+        let swept = plan_sweep(self.rows.keys(), sent, self.snapshots.keys());
+        for key in &swept.rows {
+            self.rows.remove(key);
+        }
+        for key in &swept.snapshots {
+            self.snapshots.remove(key);
+        }
+        self.replacement_marks.clear();
+        self.meta.replacing = false;
+        self.meta.orphan_sweep = false;
+        swept
     }
 
     fn clear(&mut self, kind: Kind) {
@@ -158,7 +189,7 @@ impl Store for MemoryStore {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         let mut c = self.contents.borrow_mut();
         if let Some(hook) = self.before_next_commit.borrow_mut().take() {
             hook(&mut c);
@@ -170,15 +201,18 @@ impl Store for MemoryStore {
             return Err(StoreError::CursorMoved);
         }
         c.apply(plan);
+        let swept = c.replace(&plan.replacement, expected_cursor);
         c.meta.cursor = Some(next_cursor.to_string());
         let writes = plan.clear_kinds.len()
             + plan.row_deletes.len()
             + plan.snapshot_deletes.len()
             + plan.row_puts.len()
-            + plan.snapshot_puts.len();
+            + plan.snapshot_puts.len()
+            + swept.rows.len()
+            + swept.snapshots.len();
         self.row_writes.set(self.row_writes.get() + writes as u64);
         self.commits.set(self.commits.get() + 1);
-        Ok(())
+        Ok(swept)
     }
 
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {

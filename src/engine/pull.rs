@@ -11,8 +11,10 @@
 //! - 401: one more attempt (the transport asks the host for a token on every request), then
 //!   `unauthorized`;
 //! - 403: wipe the kinds the body names (all if absent) and the cursor, set the
-//!   access-revoked flag, return `forbidden`; the next committed page clears the flag;
-//! - 410: wipe every replicated kind and the cursor, cold-start in the same call (once);
+//!   access-revoked flag, return `forbidden`; the next committed page clears the flag, and
+//!   the pull it belongs to, begun without a cursor, is a full replacement (§9.1-§9.2);
+//! - 410: drop the cursor and cold-start in the same call (once); the rows stay readable
+//!   until that cold pull drains and replaces them (§9.1);
 //! - other 4xx: `bad_request`, not retried (a programming error);
 //! - `CursorMoved` on commit (another tab applied this page first): re-read the cursor and
 //!   go on from there.
@@ -303,11 +305,10 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             Ok(page) => page,
             Err(Refusal::CursorInvalid) if !cold_restarted => {
                 cold_restarted = true;
-                store.wipe(&Kind::ALL, true).await?;
+                // Only the cursor goes: the rows stay readable until the cold pull that
+                // follows drains and replaces them (PROTOCOL §9.1).
+                store.wipe(&[], true).await?;
                 run.report.cold_restarts += 1;
-                run.report.changed_kinds.extend(Kind::ALL);
-                // Everything is pulled again; what the old rows touched no longer exists.
-                run.scope = IntegrityScope::default();
                 meta = store.meta().await?;
                 continue;
             }

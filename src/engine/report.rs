@@ -31,6 +31,12 @@ pub struct PullReport {
     pub retries: u64,
     /// Cold restarts after the server refused the cursor (410).
     pub cold_restarts: u64,
+    /// Rows removed because a full replacement (a pull begun without a cursor, PROTOCOL
+    /// §9.1) did not send them again.
+    pub rows_swept: u64,
+    /// Snapshots removed because their widget is no longer held (after a replacement or a
+    /// Widget reset).
+    pub snapshots_swept: u64,
     /// Orphaned references found after the pull drained.
     pub integrity: Vec<IntegrityFinding>,
     pub duration_ms: u64,
@@ -56,6 +62,8 @@ impl PullReport {
         }
         self.resets.extend(summary.resets.iter().copied());
         self.changed_kinds.extend(summary.changed.iter().copied());
+        self.rows_swept += summary.swept.rows.len() as u64;
+        self.snapshots_swept += summary.swept.snapshots.len() as u64;
     }
 
     /// Items that changed local state, all kinds together (resets included).

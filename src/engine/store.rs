@@ -9,6 +9,7 @@
 //! - No implementation awaits anything but its own storage requests inside a transaction;
 //!   the plan arrives fully computed.
 
+pub use super::replacement::{ReplacementStep, Swept};
 use crate::protocol::{Kind, Row};
 use std::collections::BTreeMap;
 
@@ -70,7 +71,8 @@ pub struct LocalState {
 }
 
 /// The writes of one page, computed before any transaction opens. Applied in field order:
-/// clears, then deletes, then puts.
+/// clears, then deletes, then puts, then the [`ReplacementStep`] (marks, and the sweep of a
+/// replacement's last page).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplyPlan {
     /// Kinds reset by the page: every local row of these is dropped first.
@@ -80,6 +82,9 @@ pub struct ApplyPlan {
     pub snapshot_deletes: Vec<(String, String)>,
     pub row_puts: Vec<StoredRow>,
     pub snapshot_puts: Vec<StoredSnapshot>,
+    /// What the page means for a full replacement (PROTOCOL §9.1); the store decides
+    /// whether one is in progress. See `replacement.rs`.
+    pub replacement: ReplacementStep,
 }
 
 impl ApplyPlan {
@@ -100,6 +105,12 @@ pub struct SyncMeta {
     pub cursor: Option<String>,
     /// Set by a 403; cleared by the next successful pull.
     pub access_revoked: bool,
+    /// A full replacement (a pull begun without a cursor, PROTOCOL §9.1) has committed pages
+    /// but not drained yet: rows it has not re-sent may still be swept.
+    pub replacing: bool,
+    /// A page reset the Widget kind: at the next drained page, snapshots whose widget is not
+    /// held any more are dropped (they would be orphans forever otherwise).
+    pub orphan_sweep: bool,
 }
 
 /// A storage failure, typed so the boundary can map it to a stable code.
@@ -135,12 +146,18 @@ pub trait Store {
     /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
     /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
     /// not `expected_cursor`.
+    ///
+    /// In the same transaction, full replacement (`replacement.rs`, PROTOCOL §9.1): with no
+    /// expected cursor a replacement starts (earlier marks dropped, `replacing` set); while
+    /// replacing, the plan's sent keys are marked; a draining page then sweeps with
+    /// [`plan_sweep`](super::replacement::plan_sweep) and returns what it removed. A draining
+    /// page after a Widget reset (`orphan_sweep`) sweeps orphan snapshots the same way.
     async fn commit_page(
         &self,
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Swept, StoreError>;
     /// Drops every row of `kinds` and, when `drop_cursor`, the cursor, in one transaction.
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError>;
 

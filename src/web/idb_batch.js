@@ -154,6 +154,41 @@ export function readLastOfEach(tx, storeName, prefixesJson) {
 }
 
 /**
+ * What the sweep that ends a full replacement needs, read inside the page's transaction after
+ * its writes were issued: the keys of every store of `rowStoresJson` (a JSON array of names),
+ * the keys of `snapshotStore`, and the values of `metaStore` in `[markLower, markUpper)`.
+ * @returns {Promise<string>} JSON `{"rows":[[store,[key…]]…],"snapshots":[[w,g]…],"marks":[…]}`
+ */
+export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLower, markUpper) {
+  const rowStores = JSON.parse(rowStoresJson);
+  const out = { rows: [], snapshots: [], marks: [] };
+  return new Promise((resolve, reject) => {
+    let left = rowStores.length + 2;
+    const done = () => {
+      left -= 1;
+      if (left === 0) resolve(JSON.stringify(out));
+    };
+    const watch = (request, take) => {
+      request.onsuccess = () => {
+        take(request.result);
+        done();
+      };
+      request.onerror = () => reject(request.error);
+    };
+    for (const name of rowStores) {
+      watch(tx.objectStore(name).getAllKeys(), (keys) => out.rows.push([name, keys]));
+    }
+    watch(tx.objectStore(snapshotStore).getAllKeys(), (keys) => {
+      out.snapshots = keys;
+    });
+    const marks = IDBKeyRange.bound(markLower, markUpper, false, true);
+    watch(tx.objectStore(metaStore).getAll(marks), (values) => {
+      out.marks = values;
+    });
+  });
+}
+
+/**
  * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
  * record]`, `["delete", storeName, key]` and `["deletePrefix", storeName, keyPrefix]` (every
  * array key starting with the elements of `keyPrefix`) — stopping after `limit` writes. Returns how many
@@ -173,6 +208,7 @@ export function issueWrites(tx, writes, limit) {
     if (op === "put") store.put(arg);
     else if (op === "delete") store.delete(arg);
     else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
+    else if (op === "deleteRange") store.delete(IDBKeyRange.bound(arg[0], arg[1], false, true));
     else throw new TypeError(`unknown write ${op}`);
   }
   return end;

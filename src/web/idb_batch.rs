@@ -55,6 +55,16 @@ extern "C" {
         prefixes_json: &str,
     ) -> Result<Promise, JsValue>;
 
+    #[wasm_bindgen(catch, js_name = readHeldKeys)]
+    fn read_held_keys_js(
+        tx: &IdbTransaction,
+        row_stores_json: &str,
+        snapshot_store: &str,
+        meta_store: &str,
+        mark_lower: &str,
+        mark_upper: &str,
+    ) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(catch, js_name = issueWrites)]
     fn issue_writes_js(tx: &IdbTransaction, writes: &Array, limit: f64) -> Result<f64, JsValue>;
 }
@@ -258,4 +268,39 @@ pub fn issue_writes(tx: &IdbTransaction, writes: &Array, limit: usize) -> Result
         }
     })?;
     Ok(issued as usize)
+}
+
+/// Every key the sweep that ends a full replacement looks at (`readHeldKeys`).
+#[derive(Debug, serde::Deserialize)]
+pub struct HeldKeys {
+    /// `(store, keys)` of each row store asked for.
+    pub rows: Vec<(String, Vec<String>)>,
+    /// `[widgetId, generatedAt]` of every held snapshot.
+    pub snapshots: Vec<(String, String)>,
+    /// The values held in the mark range, as written.
+    pub marks: Vec<String>,
+}
+
+/// Reads, inside `tx` and after whatever it issued before, the keys of `row_stores` and of
+/// `snapshot_store` and the `meta_store` values in `[mark_lower, mark_upper)`.
+pub async fn read_held_keys(
+    tx: &IdbTransaction,
+    row_stores: &[&str],
+    snapshot_store: &str,
+    meta_store: &str,
+    marks: (&str, &str),
+) -> Result<HeldKeys, IdbError> {
+    let stores = serde_json::to_string(row_stores).map_err(|e| IdbError::Encode(e.to_string()))?;
+    let text = settle(read_held_keys_js(
+        tx,
+        &stores,
+        snapshot_store,
+        meta_store,
+        marks.0,
+        marks.1,
+    ))
+    .await?
+    .as_string()
+    .ok_or_else(|| IdbError::Decode("readHeldKeys did not return text".into()))?;
+    serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("held keys: {e}")))
 }

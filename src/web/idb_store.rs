@@ -8,13 +8,15 @@
 
 use super::connection::{self, Connection};
 use super::idb_error::IdbError;
+use super::idb_replacement::{self, decode_flag};
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::{
     self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
 };
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
-    ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot, SyncMeta,
+    ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot, Swept,
+    SyncMeta,
 };
 use crate::protocol::identity::Identity;
 use crate::protocol::Kind;
@@ -126,16 +128,18 @@ impl IdbStore {
         let revoked = store
             .get(Query::Key(ACCESS_REVOKED_KEY.into()))?
             .into_future();
+        let replacing = store
+            .get(Query::Key(idb_replacement::REPLACING_KEY.into()))?
+            .into_future();
+        let orphan_sweep = store
+            .get(Query::Key(idb_replacement::ORPHAN_SWEEP_KEY.into()))?
+            .into_future();
         let cursor = decode_cursor(cursor.await?)?;
-        let access_revoked = match revoked.await?.filter(|v| !v.is_undefined()) {
-            None => false,
-            Some(value) => value
-                .as_bool()
-                .ok_or_else(|| IdbError::Decode("accessRevoked is not a boolean".into()))?,
-        };
         Ok(SyncMeta {
             cursor,
-            access_revoked,
+            access_revoked: decode_flag(revoked.await?, ACCESS_REVOKED_KEY)?,
+            replacing: decode_flag(replacing.await?, idb_replacement::REPLACING_KEY)?,
+            orphan_sweep: decode_flag(orphan_sweep.await?, idb_replacement::ORPHAN_SWEEP_KEY)?,
         })
     }
 
@@ -154,12 +158,15 @@ impl IdbStore {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         // Everything expensive happens before the transaction exists.
         let meta = self.has_snapshot_meta()?;
         let clears = clear_stores(plan, meta);
         let writes = encode_page(plan, meta)?;
-        let stores = page_stores(plan, meta);
+        let mut stores = page_stores(plan, meta);
+        stores.extend(idb_replacement::sweep_stores(&plan.replacement, meta));
+        stores.sort_unstable();
+        stores.dedup();
         let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
 
         let stored = decode_cursor(tx.get(META_STORE, &CURSOR_KEY.into()).await?)?;
@@ -167,6 +174,7 @@ impl IdbStore {
             // Dropping `tx` aborts it; nothing was issued anyway.
             return Err(StoreError::CursorMoved);
         }
+        let flags = idb_replacement::read_flags(&tx).await?;
 
         // The test hook: issue only the first `fail_after` writes, then abort.
         let fail_after = self.fail_after.take();
@@ -180,13 +188,23 @@ impl IdbStore {
             tx.clear(store)?;
         }
         tx.issue(&writes, budget(&tx))?;
+        let swept = idb_replacement::issue_replacement(
+            &mut tx,
+            &plan.replacement,
+            flags,
+            expected_cursor,
+            next_cursor,
+            meta,
+        )
+        .await?;
         if budget(&tx) > 0 {
             tx.put(META_STORE, &next_cursor.into(), Some(&CURSOR_KEY.into()))?;
         }
         if fail_after.is_some() {
             tx.abort();
         }
-        tx.commit().await.map_err(Into::into)
+        tx.commit().await?;
+        Ok(swept)
     }
 
     async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
@@ -302,7 +320,7 @@ impl Store for IdbStore {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         self.write_page(plan, expected_cursor, next_cursor).await
     }
 

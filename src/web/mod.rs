@@ -14,6 +14,7 @@ mod idb_outbox_records;
 mod idb_outbox_settle;
 mod idb_outbox_tx;
 mod idb_reads;
+mod idb_replacement;
 pub mod idb_store;
 pub mod records;
 pub mod schema;

@@ -148,10 +148,13 @@ pub fn encode_records(records: &[RecordRef<'_>]) -> Result<Vec<JsValue>, IdbErro
 enum WriteKey<'a> {
     Row(&'a str),
     Snapshot([&'a str; 2]),
+    /// `[lower, upper)` of a `deleteRange`.
+    Range([&'a str; 2]),
 }
 
-/// One write of a page as JS sees it: `["put", store, record]`, `["delete", store, key]` or
-/// `["deletePrefix", store, keyPrefix]` (what `issueWrites` in `idb_batch.js` takes).
+/// One write of a page as JS sees it: `["put", store, record]`, `["delete", store, key]`,
+/// `["deletePrefix", store, keyPrefix]` or `["deleteRange", store, [lower, upper]]` (what
+/// `issueWrites` in `idb_batch.js` takes).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum WriteOpOut<'a> {
@@ -187,6 +190,15 @@ impl<'a> WriteOp<'a> {
     /// Delete the row `key` of `store`.
     pub fn delete_row(store: &'static str, key: &'a str) -> WriteOp<'a> {
         WriteOp(WriteOpOut::Delete("delete", store, WriteKey::Row(key)))
+    }
+
+    /// Delete every key `k` of `store` with `lower <= k < upper`.
+    pub fn delete_range(store: &'static str, lower: &'a str, upper: &'a str) -> WriteOp<'a> {
+        WriteOp(WriteOpOut::Delete(
+            "deleteRange",
+            store,
+            WriteKey::Range([lower, upper]),
+        ))
     }
 
     /// Delete the snapshot `[widget_id, generated_at]` of `store`.

@@ -135,6 +135,11 @@ impl WriteTransaction {
         })
     }
 
+    /// The transaction itself, for batched requests (`idb_batch.rs`) issued inside it.
+    pub fn raw(&self) -> &IdbTransaction {
+        &self.raw
+    }
+
     /// How many writes were issued so far.
     pub fn writes(&self) -> usize {
         self.writes

@@ -34,6 +34,7 @@ fn big_page() -> ApplyPlan {
                 )
             })
             .collect(),
+        replacement: Default::default(),
     }
 }
 

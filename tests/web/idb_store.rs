@@ -109,7 +109,10 @@ async fn commit_page_writes_rows_and_cursor_and_every_read_sees_them() {
         store.meta().await.unwrap(),
         SyncMeta {
             cursor: Some("c1".into()),
-            access_revoked: true
+            access_revoked: true,
+            // Committed with no expected cursor: a full replacement began and has not drained.
+            replacing: true,
+            orphan_sweep: false,
         }
     );
     discard(&identity, store).await;
@@ -126,6 +129,7 @@ async fn a_page_applies_clears_then_deletes_then_puts() {
         snapshot_deletes: vec![("wid_1".into(), "2024-05-01T07:00:00Z".into())],
         row_puts: vec![widget("wid_7", "dsh_1", 5), dashboard("dsh_1", 2)],
         snapshot_puts: vec![snapshot("wid_7", "2024-05-02T00:00:00Z", 1.5)],
+        replacement: Default::default(),
     };
     store.commit_page(&page, Some("c1"), "c2").await.unwrap();
 
@@ -198,7 +202,9 @@ async fn wipe_drops_only_the_named_kinds_and_optionally_the_cursor() {
         after.meta,
         SyncMeta {
             cursor: None,
-            access_revoked: true
+            access_revoked: true,
+            replacing: true,
+            orphan_sweep: false,
         },
         "a wipe keeps the flag; only a successful pull clears it"
     );
@@ -332,7 +338,10 @@ async fn versionchange_from_another_connection_closes_ours() {
     for result in [
         store.meta().await.map(|_| ()),
         store.rows(Kind::Widget).await.map(|_| ()),
-        store.commit_page(&seed_plan(), Some("c1"), "c2").await,
+        store
+            .commit_page(&seed_plan(), Some("c1"), "c2")
+            .await
+            .map(|_| ()),
     ] {
         assert!(
             matches!(result, Err(StoreError::Unavailable(_))),

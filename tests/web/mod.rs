@@ -7,6 +7,7 @@
 pub mod idb_atomicity;
 pub mod idb_fixtures;
 pub mod idb_latest_batch;
+pub mod idb_replacement;
 pub mod idb_snapshot_reads;
 pub mod idb_store;
 pub mod idb_throughput;

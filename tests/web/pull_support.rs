@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use sync_core::engine::{
     pull, ApplyPlan, Backoff, Jitter, LocalState, PullConfig, PullError, PullReport, StateRequest,
-    Store, StoreError, StoredRow, StoredSnapshot, SyncMeta,
+    Store, StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::schema::{store_name, META_STORE};
@@ -252,7 +252,7 @@ impl Store for RecordingStore<'_> {
         plan: &ApplyPlan,
         expected_cursor: Option<&str>,
         next_cursor: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Swept, StoreError> {
         let result = self
             .inner
             .commit_page(plan, expected_cursor, next_cursor)
