@@ -152,6 +152,7 @@ impl SyncCore {
         config.validate().map_err(pull_error)?;
         let mut push_config = PushConfig {
             max_attempts: config.max_attempts,
+            user_id: parsed.user_id.clone(),
             ..PushConfig::default()
         };
         if let Some(batch_size) = parsed.push_batch_size {

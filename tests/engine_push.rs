@@ -1,6 +1,6 @@
 //! The push loop against the fake server and scripted failures: batches and their keys,
 //! byte-identical retries, every whole-request outcome (401, 403, 429, 5xx, network,
-//! unreadable bodies, 400 too_many_ops, bad_identity), and `sync`. Crash safety is in
+//! unreadable bodies, 400 too_many_ops (split), bad_identity), and `sync`. Crash safety is in
 //! `engine_push_recovery.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -237,7 +237,9 @@ fn malformed_bodies_are_retried_and_a_truncated_answer_applies_once() {
 }
 
 #[test]
-fn a_request_the_server_will_never_take_dead_letters_its_ops_and_the_queue_moves_on() {
+fn too_many_ops_splits_the_batch_and_never_dead_letters_its_ops() {
+    // This test used to assert that a whole-request `400 too_many_ops` sent every op of the
+    // batch to the dead letters; PROTOCOL §9.3 halves the batch instead.
     let mut h = PushHarness::with_server(3);
     h.config.batch_size = 2;
     for i in 0..3 {
@@ -247,23 +249,19 @@ fn a_request_the_server_will_never_take_dead_letters_its_ops_and_the_queue_moves
     let report = h.push().unwrap();
     assert_eq!(
         (report.dead_letters, report.ops_applied, report.batches),
-        (2, 1, 2)
+        (0, 3, 3)
     );
-    let dead = h.dead_letters();
-    assert_eq!(dead.len(), 2);
-    for (d, i) in dead.iter().zip(0..) {
-        assert_eq!(
-            (d.status, d.reason.as_str(), d.source.as_str()),
-            (400, "too_many_ops", "op")
-        );
-        assert_eq!(d.entity_id, query_id(i));
-        assert_eq!(d.payload["patch"]["name_i18n"]["default"], "N");
-        assert!(d.id.starts_with("dlt_"));
-    }
+    assert!(h.dead_letters().is_empty());
+    let sizes: Vec<usize> = h
+        .push_requests()
+        .iter()
+        .map(|r| body_op_ids(r).len())
+        .collect();
+    assert_eq!(sizes, vec![2, 1, 1, 1]);
     assert!(h.outbox().in_flight.is_none());
-    assert_eq!(h.stored("qry_002"), Some((2, "N".into())));
-    // Their pending names are gone; the rows show the server's names again.
-    assert_eq!(h.shown("qry_000"), Some((1, "Q0".into(), false)));
+    for i in 0..3 {
+        assert_eq!(h.stored(&query_id(i)), Some((2, "N".into())));
+    }
 }
 
 #[test]

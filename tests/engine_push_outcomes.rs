@@ -1,5 +1,6 @@
-//! What each per-op result does (PROTOCOL §4): ok, 409 → conflict, 422 and 404 → dead
-//! letters that never block the ops behind them, a missing result → the op waits; and
+//! What each per-op result does (PROTOCOL §4, §9.4): ok, 409 → conflict, 422 and 404 → dead
+//! letters that never block the ops behind them, a transient status → the op waits under a
+//! new opId; a results list that is not one result per op → `push_rejected`; and
 //! conflicts made by server-side renames, settled both ways.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -25,6 +26,7 @@ fn every_result_outcome_in_one_batch() {
              "current": {"version": 3, "name_i18n": {"default": "Server"}}},
             {"opId": id(2), "id": "qry_002", "ok": false, "status": 422, "error": "field_not_editable"},
             {"opId": id(3), "id": "qry_003", "ok": false, "status": 404, "error": "not_found"},
+            {"opId": id(4), "id": "qry_004", "ok": false, "status": 503, "error": "busy"},
         ])),
     );
     let report = h.push().unwrap();
@@ -38,14 +40,13 @@ fn every_result_outcome_in_one_batch() {
         (1, 1, 1, 2)
     );
     assert_eq!(report.ops_unanswered, 1);
-    // The op without a result waits; the loop stopped so it keeps its place.
+    // The op answered 503 waits under a new opId; the loop stopped so it keeps its place.
     assert_eq!(h.push_requests().len(), 1);
     let left = h.ops();
     assert_eq!(left.len(), 1);
-    assert_eq!(
-        (left[0].op_id.as_str(), left[0].in_flight),
-        (id(4).as_str(), false)
-    );
+    assert_eq!((left[0].seq, left[0].in_flight), (ops[4].seq, false));
+    assert_ne!(left[0].op_id, id(4));
+    let resent = left[0].op_id.clone();
     assert!(h.outbox().in_flight.is_none());
 
     // ok: version and name stored, the pending overlay gone.
@@ -78,13 +79,13 @@ fn every_result_outcome_in_one_batch() {
         ]
     );
 
-    // Next call: the waiting op goes out alone.
+    // Next call: the waiting op goes out alone, under its new opId.
     h.transport.respond(
         200,
-        results_body(json!([{"opId": id(4), "id": "qry_004", "ok": true, "version": 2}])),
+        results_body(json!([{"opId": resent, "id": "qry_004", "ok": true, "version": 2}])),
     );
     assert_eq!(h.push().unwrap().ops_applied, 1);
-    assert_eq!(body_op_ids(&h.push_requests()[1]), vec![id(4)]);
+    assert_eq!(body_op_ids(&h.push_requests()[1]), vec![resent]);
     assert!(h.pending().is_empty());
 }
 
@@ -107,24 +108,29 @@ fn a_dead_letter_never_blocks_the_op_behind_it() {
 }
 
 #[test]
-fn results_outside_the_contract_are_retried_then_surfaced_with_the_batch_kept() {
+fn results_outside_the_contract_are_rejected_with_the_batch_kept() {
     let mut h = PushHarness::scripted(1);
-    h.config.max_attempts = 4;
     let a = h.rename("qry_000", "A").unwrap();
     let bodies = [
         json!([{"opId": a.op_id, "id": "qry_000", "ok": true}]),
         json!([{"opId": a.op_id, "id": "qry_000", "ok": false, "status": 409}]),
         json!([{"opId": "op_other", "id": "qry_000", "ok": true, "version": 2}]),
         json!([{"opId": a.op_id, "id": "qry_999", "ok": true, "version": 2}]),
+        json!([]),
     ];
-    for b in bodies {
+    for (i, b) in bodies.into_iter().enumerate() {
         h.transport.respond(200, results_body(b));
+        let e = h.push().unwrap_err();
+        assert_eq!((e.code(), e.retryable()), ("push_rejected", true));
+        assert_eq!(
+            h.push_requests().len(),
+            i + 1,
+            "not retried within the call"
+        );
+        assert!(h.outbox().in_flight.is_some());
+        assert_eq!(h.stored("qry_000"), Some((1, "Q0".into())));
+        assert!(h.conflicts().is_empty() && h.dead_letters().is_empty());
     }
-    let e = h.push().unwrap_err();
-    assert_eq!((e.code(), e.retryable()), ("bad_response", true));
-    assert!(h.outbox().in_flight.is_some());
-    assert_eq!(h.stored("qry_000"), Some((1, "Q0".into())));
-    assert!(h.conflicts().is_empty() && h.dead_letters().is_empty());
 }
 
 #[test]

@@ -13,6 +13,7 @@ use super::ids::random_id;
 use super::outbox_store::{
     CommandSettlement, Conflict, ConflictSource, DeadLetter, DeferredCommand, OutboxStore,
 };
+use super::privacy::strip_value;
 use super::push::PushContext;
 use super::push_error::PushError;
 use super::push_exchange::{error_name, exchange};
@@ -48,6 +49,7 @@ where
                     &command,
                     cx.clock.now_ms(),
                     cx.random,
+                    &cx.config.user_id,
                 ))
             },
         )
@@ -72,6 +74,7 @@ pub fn read_command_answer(
     command: &DeferredCommand,
     now_ms: u64,
     random: &impl Random,
+    user_id: &str,
 ) -> CommandSettlement {
     let (kind, entity_id) = command_target(command);
     if (200..=299).contains(&response.status) {
@@ -85,7 +88,7 @@ pub fn read_command_answer(
                 kind,
                 entity_id,
                 local: command.body.clone().unwrap_or(Value::Null),
-                server: current,
+                server: strip_value(kind, current, user_id),
                 source: ConflictSource::Command {
                     command: command.clone(),
                 },

@@ -108,7 +108,10 @@ impl OutboxStore for MemoryStore {
                 return Ok(None);
             };
             let waiting = o.ops.values_mut().rev().find(|op| {
-                op.kind == Kind::Query && op.entity_id == intent.query_id && !op.in_flight
+                op.kind == Kind::Query
+                    && op.entity_id == intent.query_id
+                    && !op.in_flight
+                    && !op.sent
             });
             if let Some(op) = waiting {
                 op.name_i18n = intent.name_i18n.clone();
@@ -125,6 +128,7 @@ impl OutboxStore for MemoryStore {
                 created_at_ms: intent.now_ms,
                 updated_at_ms: intent.now_ms,
                 in_flight: false,
+                sent: false,
             };
             o.ops.insert(op.seq, op.clone());
             Ok(Some(op))
@@ -153,6 +157,7 @@ impl OutboxStore for MemoryStore {
                     .get_mut(seq)
                     .ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
                 op.in_flight = true;
+                op.sent = true;
             }
             o.in_flight = Some(batch.clone());
             Ok(())
@@ -166,14 +171,17 @@ impl OutboxStore for MemoryStore {
                 _ => return Err(aborted(format!("no batch {key} in flight"))),
             };
             for s in settled {
-                let seq = match s {
-                    OpSettlement::Applied { seq, .. }
-                    | OpSettlement::Conflict { seq, .. }
-                    | OpSettlement::DeadLetter { seq, .. } => *seq,
-                };
-                if !batch.op_seqs.contains(&seq) || o.ops.remove(&seq).is_none() {
+                let seq = s.seq();
+                if !batch.op_seqs.contains(&seq) || !o.ops.contains_key(&seq) {
                     return Err(aborted(format!("op {seq} is not in batch {key}")));
                 }
+                if let OpSettlement::Retry { new_op_id, .. } = s {
+                    if let Some(op) = o.ops.get_mut(&seq) {
+                        op.op_id = new_op_id.clone();
+                    }
+                    continue;
+                }
+                o.ops.remove(&seq);
                 match s {
                     OpSettlement::Applied {
                         query_id,
@@ -188,6 +196,7 @@ impl OutboxStore for MemoryStore {
                     OpSettlement::DeadLetter { dead_letter, .. } => {
                         o.dead_letters.push(dead_letter.clone())
                     }
+                    OpSettlement::Retry { .. } => {}
                 }
             }
             for seq in &batch.op_seqs {
@@ -275,6 +284,7 @@ impl OutboxStore for MemoryStore {
                         created_at_ms: *now_ms,
                         updated_at_ms: *now_ms,
                         in_flight: false,
+                        sent: false,
                     };
                     o.ops.insert(op.seq, op);
                 }

@@ -32,6 +32,9 @@ pub struct OutboxOp {
     /// True while the op belongs to the stored in-flight batch; such an op is never
     /// coalesced into and never rebuilt into another batch.
     pub in_flight: bool,
+    /// True once the op has been in a request (set with `in_flight` and never cleared):
+    /// its op id and patch never change again, a later rename is a new op (PROTOCOL §9.4).
+    pub sent: bool,
 }
 
 /// What a rename asks the store to do; the store coalesces inside its transaction.
@@ -153,6 +156,22 @@ pub enum OpSettlement {
     Conflict { seq: u64, conflict: Conflict },
     /// Final refusal: drop the op, record the dead letter.
     DeadLetter { seq: u64, dead_letter: DeadLetter },
+    /// A transient per-op status (408, 429, 5xx): the server did not apply it. The op keeps
+    /// its place and patch and takes `new_op_id`, so the batch that resends it has a new
+    /// `Idempotency-Key` and the server's stored answer is not replayed (PROTOCOL §9.4).
+    Retry { seq: u64, new_op_id: String },
+}
+
+impl OpSettlement {
+    /// The `seq` of the op settled.
+    pub fn seq(&self) -> u64 {
+        match self {
+            OpSettlement::Applied { seq, .. }
+            | OpSettlement::Conflict { seq, .. }
+            | OpSettlement::DeadLetter { seq, .. }
+            | OpSettlement::Retry { seq, .. } => *seq,
+        }
+    }
 }
 
 /// What happened to one replayed command.
@@ -166,7 +185,7 @@ pub enum CommandSettlement {
 /// Outbox persistence. All writes are one strict-durability transaction each.
 #[allow(async_fn_in_trait)]
 pub trait OutboxStore {
-    /// Coalesces into the waiting op of the same query (keeping its op id and
+    /// Coalesces into the waiting, never-sent op of the same query (keeping its op id and
     /// `expected_version`, replacing the name) or appends a new op whose `expected_version`
     /// is the local Query row's version, read in the same transaction. Returns the op as
     /// stored, or `Ok(None)` (writing nothing) when no Query row with that id is held.
@@ -175,11 +194,12 @@ pub trait OutboxStore {
     async fn outbox(&self) -> Result<Vec<OutboxOp>, StoreError>;
     /// The batch fixed before sending and not yet settled (survives a crash).
     async fn in_flight_batch(&self) -> Result<Option<PushBatch>, StoreError>;
-    /// Stores `batch` and marks its ops in flight, atomically. Fails if a batch is already
+    /// Stores `batch` and marks its ops in flight and sent, atomically. Fails if a batch is already
     /// in flight.
     async fn begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError>;
     /// Applies every settlement, clears the in-flight batch and the in-flight mark of ops of
-    /// the batch that were not settled (they wait for the next batch), atomically.
+    /// the batch still queued (retried or released: they wait for the next batch),
+    /// atomically. With no settlements this releases the batch.
     async fn settle_batch(&self, key: &str, settled: &[OpSettlement]) -> Result<(), StoreError>;
 
     /// Appends a command; `seq` is assigned by the store. Returns it as stored.

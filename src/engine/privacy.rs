@@ -46,6 +46,19 @@ pub fn strip_row(kind: Kind, row: &mut Row, user_id: &str) {
     }
 }
 
+/// Strips a server copy of an entity of `kind` (the `current` of a 409 or 412 answer, stored
+/// in a conflict and shown to the user) exactly like a pulled row (PROTOCOL §9.8). Anything
+/// that is not an object is not a row: it is replaced by `null` rather than kept unread.
+pub fn strip_value(kind: Kind, value: Value, user_id: &str) -> Value {
+    match value {
+        Value::Object(mut row) => {
+            strip_row(kind, &mut row, user_id);
+            Value::Object(row)
+        }
+        _ => Value::Null,
+    }
+}
+
 /// A `sharedWith` entry reduced to `{kind, id}`, or `None` when it is not a user/role grant.
 fn share_entry(entry: Value) -> Option<Value> {
     let Value::Object(mut o) = entry else {

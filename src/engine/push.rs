@@ -11,10 +11,14 @@
 //!    transaction (see `push_outcome.rs`). A batch whose answer left some ops unsettled
 //!    ends the loop: those ops keep their place and go out first on the next call, so
 //!    renames of one query are never reordered.
-//! 4. Whole-request failures: 401 once retried then `unauthorized`; 403 sets the revoked
-//!    flag and returns `forbidden`; 429/5xx/408/network/timeout/unreadable body are retried
-//!    with backoff up to `max_attempts`, then a typed retryable error. In every one of these
-//!    cases the batch stays stored and is re-sent as it was by the next call.
+//! 4. Whole-request failures never dead-letter an op (PROTOCOL §9.3): 401 once retried then
+//!    `unauthorized`; 403 sets the revoked flag and returns `forbidden`; 429/5xx/408/
+//!    network/timeout/a body that is not JSON are retried with backoff up to
+//!    `max_attempts`, then a typed retryable error; `too_many_ops` and 413 release the batch
+//!    and go on with batches half as big; any other answer the contract does not name (a
+//!    proxy's 404 page, 405, 415, a results list that is not one result per op) is
+//!    `push_rejected` with its status. In every case but the split the batch stays stored
+//!    and is re-sent as it was by the next call.
 //! 5. Deferred commands (`command_replay.rs`).
 
 use super::clock::{Clock, Random};
@@ -36,6 +40,8 @@ enum Flow {
     Continue,
     /// Some ops of the batch were left waiting; they go first next call.
     Stop,
+    /// The server refused the batch as too large: go on with batches of at most this many.
+    Split(usize),
 }
 
 /// Everything one push call needs besides the store.
@@ -75,21 +81,22 @@ where
     };
     let mut report = PushReport::default();
     let mut flow = Flow::Continue;
+    // Halved after each `too_many_ops`/413 answer, for the rest of this call.
+    let mut batch_size = config.batch_size;
     if let Some(batch) = store.in_flight_batch().await? {
         report.resent_in_flight = true;
         flow = send_batch(store, &cx, &batch, &mut report).await?;
+        if let Flow::Split(size) = flow {
+            batch_size = batch_size.min(size);
+            flow = Flow::Continue;
+        }
         progress(&report.progress());
     }
     while flow == Flow::Continue {
         // No batch is in flight here, so every queued op is waiting; an `in_flight` mark
         // without a stored batch cannot be honoured and is ignored rather than stranding
         // the op forever.
-        let waiting: Vec<_> = store
-            .outbox()
-            .await?
-            .into_iter()
-            .take(config.batch_size)
-            .collect();
+        let waiting: Vec<_> = store.outbox().await?.into_iter().take(batch_size).collect();
         if waiting.is_empty() {
             break;
         }
@@ -107,6 +114,10 @@ where
             continue;
         }
         flow = send_batch(store, &cx, &batch, &mut report).await?;
+        if let Flow::Split(size) = flow {
+            batch_size = size;
+            flow = Flow::Continue;
+        }
         progress(&report.progress());
     }
     replay_commands(store, &cx, &mut report, progress).await?;
@@ -159,7 +170,15 @@ where
         cx.config,
         &request,
         &mut report.retries,
-        |response| read_batch_answer(response, &sent, cx.clock.now_ms(), cx.random),
+        |response| {
+            read_batch_answer(
+                response,
+                &sent,
+                cx.clock.now_ms(),
+                cx.random,
+                &cx.config.user_id,
+            )
+        },
     )
     .await?;
     let settled = match answer {
@@ -171,10 +190,20 @@ where
         BatchAnswer::BadRequest { status, error } => {
             return Err(PushError::BadRequest { status, error })
         }
+        // The batch stays stored: the next call sends it again as it was.
+        BatchAnswer::Rejected { status, detail } => {
+            return Err(PushError::Rejected { status, detail })
+        }
+        BatchAnswer::Split => {
+            // Released (its ops keep their place, marked sent) and rebuilt smaller.
+            store.settle_batch(&batch.key, &[]).await?;
+            report.retries += 1;
+            return Ok(Flow::Split((sent.len() / 2).max(1)));
+        }
     };
     store.settle_batch(&batch.key, &settled.settlements).await?;
     report.batches += 1;
-    report.ops_unanswered += settled.unanswered.len() as u64;
+    report.ops_unanswered += settled.retried.len() as u64;
     for s in &settled.settlements {
         match s {
             OpSettlement::Applied { .. } => report.ops_applied += 1,
@@ -183,12 +212,13 @@ where
                 report.new_conflicts.push(conflict.id.clone());
             }
             OpSettlement::DeadLetter { .. } => report.dead_letters += 1,
+            OpSettlement::Retry { .. } => {}
         }
     }
-    if !settled.settlements.is_empty() {
+    if settled.settlements.len() > settled.retried.len() {
         report.changed_kinds.insert(Kind::Query);
     }
-    Ok(if settled.unanswered.is_empty() {
+    Ok(if settled.retried.is_empty() {
         Flow::Continue
     } else {
         Flow::Stop

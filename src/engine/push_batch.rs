@@ -78,6 +78,7 @@ mod tests {
             created_at_ms: 0,
             updated_at_ms: 0,
             in_flight: false,
+            sent: false,
         }
     }
 

@@ -19,6 +19,9 @@ pub struct PushConfig {
     /// A `Retry-After` longer than this is not slept through: the call returns
     /// `rate_limited` with the wait instead.
     pub max_retry_after_wait_ms: u64,
+    /// The device's user: server copies stored in conflicts are stripped for this user
+    /// (PROTOCOL §7, §9.8) exactly as pulled rows are.
+    pub user_id: String,
 }
 
 impl Default for PushConfig {
@@ -28,6 +31,7 @@ impl Default for PushConfig {
             max_attempts: 5,
             backoff: Backoff::default(),
             max_retry_after_wait_ms: 60_000,
+            user_id: String::new(),
         }
     }
 }

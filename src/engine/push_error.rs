@@ -27,6 +27,12 @@ pub enum PushError {
     /// A body that is truncated, malformed or outside the contract, on every attempt.
     #[error("bad response after {attempts} attempts: {detail}")]
     BadResponse { attempts: u32, detail: String },
+    /// The whole request got an answer the contract does not name (a proxy's error page,
+    /// 404, 405, 415, a 413 of a single op, a 2xx that is not the batch's results list):
+    /// nothing was settled and every op stays queued in order; pushing pauses until the next
+    /// explicit sync or the capped backoff (PROTOCOL §9.3). `status` is the HTTP status.
+    #[error("push rejected with HTTP {status}: {detail}")]
+    Rejected { status: u16, detail: String },
     /// Local storage failed; the step that failed wrote nothing.
     #[error("storage: {0}")]
     Storage(StoreError),
@@ -46,6 +52,7 @@ impl PushError {
             PushError::RateLimited { .. } => "rate_limited",
             PushError::ServerError { .. } => "server_error",
             PushError::BadResponse { .. } => "bad_response",
+            PushError::Rejected { .. } => "push_rejected",
             PushError::Storage(StoreError::QuotaExceeded) => "quota_exceeded",
             PushError::Storage(_) => "storage_unavailable",
             PushError::BadRequest { .. } => "bad_request",
@@ -58,7 +65,8 @@ impl PushError {
             PushError::Offline { .. }
             | PushError::RateLimited { .. }
             | PushError::ServerError { .. }
-            | PushError::BadResponse { .. } => true,
+            | PushError::BadResponse { .. }
+            | PushError::Rejected { .. } => true,
             PushError::Storage(e) => {
                 !matches!(e, StoreError::QuotaExceeded | StoreError::Corrupt(_))
             }

@@ -1,23 +1,29 @@
-//! What a push response means for each op of the batch (PROTOCOL §4), as a pure function
-//! from the answer to the settlements the store applies in one transaction:
+//! What a push response means for each op of the batch (PROTOCOL §4, §9.3–§9.4), as a pure
+//! function from the answer to the settlements the store applies in one transaction:
 //! - `ok` → applied: the op leaves the queue, its new version and name are stored;
-//! - 409 with `current` → a conflict (local name, server state), the op leaves the queue;
-//! - any other 4xx → a dead letter with the status and reason; it never blocks the ops
-//!   behind it;
-//! - no result, or a transient per-op status (408, 429, 5xx) → the op waits for the next
-//!   call;
-//! - a whole-request 4xx other than 401/403/408/429 (e.g. `400 too_many_ops`) → every op
-//!   of the batch to the dead letters, so a batch the server will never take cannot block
-//!   the queue. `400 bad_identity` is the exception: it is a misconfiguration of this
-//!   client, not of the ops, so it is surfaced and the batch kept.
+//! - 409 with `current` → a conflict (local name, server state stripped by §7), the op
+//!   leaves the queue;
+//! - any other per-op 4xx → a dead letter with the status and reason; it never blocks the
+//!   ops behind it;
+//! - a transient per-op status (408, 429, 5xx) → the op was not applied: it keeps its place
+//!   and is resent under a new opId, so its batch gets a new `Idempotency-Key`.
 //!
-//! A body that breaks the contract (not JSON, `ok` without `version`, 409 without
-//! `current`, a result for an op not in the batch) is an unreadable answer: the exchange
+//! Whole-request answers never dead-letter an op (only per-op results do):
+//! - 403 → access revoked, the batch is kept;
+//! - `400 too_many_ops` or 413 → split the batch in halves ([`BatchAnswer::Split`]);
+//! - `400 bad_identity` → this client is misconfigured: surfaced, the batch kept;
+//! - a 2xx whose body is JSON but not a results list with exactly one result per op sent
+//!   (a body that is not JSON at all is retried like a 5xx, as §3 says of truncated bodies,
+//!   and ends the call as a retryable `bad_response`), or any other 4xx (a proxy's 404 page, 405, 415, 413 of one op…) → [`BatchAnswer::Rejected`]:
+//!   the batch is kept, every op stays queued in order, pushing pauses.
+//!
+//! A whole-request 409 (an `Idempotency-Key` still being processed) is `Err`: the exchange
 //! retries it like a 5xx.
 
 use super::clock::Random;
 use super::ids::random_id;
 use super::outbox_store::{Conflict, ConflictSource, DeadLetter, OpSettlement};
+use super::privacy::strip_value;
 use super::push_exchange::error_name;
 use super::transport::HttpResponse;
 use crate::protocol::push::{PushOp, PushResponse, PushResult};
@@ -28,59 +34,72 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settled {
     pub settlements: Vec<OpSettlement>,
-    /// `seq` of ops left waiting.
-    pub unanswered: Vec<u64>,
+    /// `seq` of ops answered with a transient status, left for a later call.
+    pub retried: Vec<u64>,
 }
 
 /// How the server answered a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchAnswer {
-    /// Per-op results (or a whole-request refusal turned into dead letters).
+    /// One result per op.
     Settled(Settled),
     /// 403: access revoked; the batch is kept and pushing pauses.
     Forbidden,
     /// A refusal that says this client is misconfigured; the batch is kept.
     BadRequest { status: u16, error: String },
+    /// `too_many_ops` or 413 for a batch of more than one op: send it in halves.
+    Split,
+    /// An answer the contract does not name; the batch is kept, pushing pauses.
+    Rejected { status: u16, detail: String },
 }
 
 /// Reads a 2xx or 4xx (not 401/408/429) answer to the batch that carried `sent`.
-/// `Err(detail)` means the body is unreadable and the request should be retried.
+/// `Err(detail)` means a transient answer: the request should be retried.
 pub fn read_batch_answer(
     response: &HttpResponse,
     sent: &[(u64, PushOp)],
     now_ms: u64,
     random: &impl Random,
+    user_id: &str,
 ) -> Result<BatchAnswer, String> {
-    match response.status {
-        200..=299 => {
-            let parsed: PushResponse = serde_json::from_slice(&response.body)
-                .map_err(|e| format!("push response: {e}"))?;
-            settle_results(sent, &parsed.results, now_ms, random).map(BatchAnswer::Settled)
-        }
+    let status = response.status;
+    let rejected = |detail: String| Ok(BatchAnswer::Rejected { status, detail });
+    match status {
+        200..=299 => match serde_json::from_slice::<PushResponse>(&response.body) {
+            Ok(parsed) => match settle_results(sent, &parsed.results, now_ms, random, user_id) {
+                Ok(settled) => Ok(BatchAnswer::Settled(settled)),
+                Err(detail) => rejected(detail),
+            },
+            // Not even JSON: most likely cut off on the way (PROTOCOL §3), so it is retried
+            // with backoff; the ops stay queued whatever happens.
+            Err(e) if e.is_eof() || e.is_syntax() => Err(format!("push response: {e}")),
+            Err(e) => rejected(format!("push response: {e}")),
+        },
         403 => Ok(BatchAnswer::Forbidden),
-        status => {
+        409 => Err("whole-request 409".into()),
+        _ => {
             let error = error_name(response);
-            if error == "bad_identity" {
-                return Ok(BatchAnswer::BadRequest { status, error });
+            let too_large = status == 413 || (status == 400 && error == "too_many_ops");
+            if too_large && sent.len() > 1 {
+                Ok(BatchAnswer::Split)
+            } else if status == 400 && error == "bad_identity" {
+                Ok(BatchAnswer::BadRequest { status, error })
+            } else {
+                rejected(error)
             }
-            let settlements = sent
-                .iter()
-                .map(|(seq, op)| dead_letter(*seq, op, status, &error, now_ms, random))
-                .collect();
-            Ok(BatchAnswer::Settled(Settled {
-                settlements,
-                unanswered: Vec::new(),
-            }))
         }
     }
 }
 
-/// Maps per-op results onto the ops sent.
+/// Maps per-op results onto the ops sent. `Err` when the results are not exactly one per op
+/// sent (a result for an op not sent, two for one op, or one missing), or break the
+/// contract (`ok` without `version`, 409 without `current`, an unknown status).
 pub fn settle_results(
     sent: &[(u64, PushOp)],
     results: &[PushResult],
     now_ms: u64,
     random: &impl Random,
+    user_id: &str,
 ) -> Result<Settled, String> {
     let mut by_op: BTreeMap<&str, &PushResult> = BTreeMap::new();
     for r in results {
@@ -91,12 +110,18 @@ pub fn settle_results(
             return Err(format!("two results for {}", r.op_id));
         }
     }
+    if results.len() != sent.len() {
+        return Err(format!(
+            "{} results for a batch of {} ops",
+            results.len(),
+            sent.len()
+        ));
+    }
     let mut settled = Settled::default();
     for (seq, op) in sent {
         let seq = *seq;
         let Some(r) = by_op.get(op.op_id.as_str()) else {
-            settled.unanswered.push(seq);
-            continue;
+            return Err(format!("no result for {}", op.op_id));
         };
         if r.id != op.id {
             return Err(format!(
@@ -130,7 +155,7 @@ pub fn settle_results(
                             kind: op.kind,
                             entity_id: op.id.clone(),
                             local: json!({ "name_i18n": sent_name(op) }),
-                            server,
+                            server: strip_value(op.kind, server, user_id),
                             source: ConflictSource::Op {
                                 op_id: op.op_id.clone(),
                             },
@@ -141,8 +166,11 @@ pub fn settle_results(
                     }
                 }
                 Some(408 | 429 | 500..=599) => {
-                    settled.unanswered.push(seq);
-                    continue;
+                    settled.retried.push(seq);
+                    OpSettlement::Retry {
+                        seq,
+                        new_op_id: random_id("op_", random),
+                    }
                 }
                 Some(status @ 400..=499) => {
                     let reason = r.error.clone().unwrap_or_else(|| format!("http_{status}"));

@@ -77,7 +77,7 @@ impl IdbStore {
         let waiting = same_entity
             .into_iter()
             .rev()
-            .find(|op| op.kind == Kind::Query && !op.in_flight);
+            .find(|op| op.kind == Kind::Query && !op.in_flight && !op.sent);
         let (op, writes) = match waiting {
             Some(mut op) => {
                 op.name_i18n = intent.name_i18n.clone();
@@ -97,6 +97,7 @@ impl IdbStore {
                     created_at_ms: intent.now_ms,
                     updated_at_ms: intent.now_ms,
                     in_flight: false,
+                    sent: false,
                 };
                 let writes = vec![put_op(&op)?, put_counter(LAST_SEQ_KEY, seq)];
                 (op, writes)
@@ -130,6 +131,7 @@ impl IdbStore {
             let value = value?.ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
             let mut op: OpRecord = decode(&value, OUTBOX_STORE)?;
             op.in_flight = true;
+            op.sent = true;
             writes.push(put_op(&op)?);
         }
         writes.push(OutboxWrite::Put(
@@ -209,6 +211,7 @@ impl IdbStore {
                     created_at_ms: *now_ms,
                     updated_at_ms: *now_ms,
                     in_flight: false,
+                    sent: false,
                 })?);
                 writes.push(put_counter(LAST_SEQ_KEY, seq));
             }

@@ -35,6 +35,10 @@ pub struct OpRecord {
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
     pub in_flight: bool,
+    /// Absent in records written before PROTOCOL v1.1: such an op may have been sent (it
+    /// was in flight) or not; `in_flight` covered the one case that mattered then.
+    #[serde(default)]
+    pub sent: bool,
 }
 
 impl From<&OutboxOp> for OpRecord {
@@ -49,6 +53,7 @@ impl From<&OutboxOp> for OpRecord {
             created_at_ms: op.created_at_ms,
             updated_at_ms: op.updated_at_ms,
             in_flight: op.in_flight,
+            sent: op.sent,
         }
     }
 }
@@ -65,6 +70,7 @@ impl From<OpRecord> for OutboxOp {
             created_at_ms: r.created_at_ms,
             updated_at_ms: r.updated_at_ms,
             in_flight: r.in_flight,
+            sent: r.sent,
         }
     }
 }

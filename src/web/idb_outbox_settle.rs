@@ -32,14 +32,6 @@ fn aborted(why: String) -> StoreError {
     StoreError::Aborted(why)
 }
 
-fn settlement_seq(s: &OpSettlement) -> u64 {
-    match s {
-        OpSettlement::Applied { seq, .. }
-        | OpSettlement::Conflict { seq, .. }
-        | OpSettlement::DeadLetter { seq, .. } => *seq,
-    }
-}
-
 /// What a settled batch changes, computed before any write is issued.
 #[derive(Default)]
 struct BatchChanges {
@@ -57,10 +49,18 @@ struct BatchChanges {
 
 impl BatchChanges {
     fn settle(&mut self, batch: &BatchRecord, s: &OpSettlement) -> Result<(), StoreError> {
-        let seq = settlement_seq(s);
-        if !batch.op_seqs.contains(&seq) || self.ops.remove(&seq).is_none() {
+        let seq = s.seq();
+        if !batch.op_seqs.contains(&seq) || !self.ops.contains_key(&seq) {
             return Err(aborted(format!("op {seq} is not in batch {}", batch.key)));
         }
+        if let OpSettlement::Retry { new_op_id, .. } = s {
+            if let Some(op) = self.ops.get_mut(&seq) {
+                op.op_id = new_op_id.clone();
+                self.changed_ops.insert(seq);
+            }
+            return Ok(());
+        }
+        self.ops.remove(&seq);
         self.removed_ops.insert(seq);
         self.changed_ops.remove(&seq);
         match s {
@@ -99,6 +99,7 @@ impl BatchChanges {
                 self.dead_letters
                     .push(DeadLetterRecord::new(dead_letter, self.last_order));
             }
+            OpSettlement::Retry { .. } => {}
         }
         Ok(())
     }
