@@ -376,7 +376,7 @@ fn invalid_commands_write_nothing() {
         ("PUT", "/api/v1/analytics/dashboardsX/1"),
     ] {
         let e = h.command(method, path, json!({}), None).unwrap_err();
-        assert_eq!(e.code(), "invalid_command");
+        assert_eq!(e.code(), "bad_command");
     }
     h.store.fail_next_outbox_write(StoreError::QuotaExceeded);
     let e = h

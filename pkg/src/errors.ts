@@ -22,7 +22,7 @@ export type SyncErrorCode =
   | "closed"
   | "bad_request"
   | "invalid_name"
-  | "invalid_command"
+  | "bad_command"
   | "not_found"
   | "leader_unavailable"
   | "internal"

@@ -1,14 +1,21 @@
-//! Replaying deferred authoring commands (PROTOCOL §5) in queue order, each with its
-//! method, path, JSON body, `If-Match` and `Idempotency-Key: <command_id>`:
+//! Replaying deferred authoring commands (PROTOCOL §5, §9.6, §9.7) in queue order, each with
+//! its method, path, JSON body, `If-Match` and `Idempotency-Key: <command_id>`:
+//! - a stored command outside the three authoring routes (queued by an older client) is
+//!   never sent: it becomes a dead letter `bad_command` (status 0);
 //! - 2xx → done (the effect reaches every device through pull);
-//! - 412 `precondition_failed` with `current` → a conflict for a merge prompt;
-//! - any other 4xx (403 included: the user may not author that entity) → a dead letter;
+//! - 412 `precondition_failed` with `current` → a conflict for a merge prompt (`current`
+//!   stripped by §7 first);
+//! - 400, 404, 409, 412 without `current`, 422 — answers about the command itself → a dead
+//!   letter with the reason;
+//! - 403 → access revoked, pushing pauses, the command stays queued;
+//! - any other 4xx (a proxy's 405/413/415 page…) → `push_rejected`, the command stays;
 //! - 401 once retried; network, timeout, 408, 5xx, 429 → retried with backoff, then the
-//!   replay stops with a retryable error and the command (and those after it) stay queued,
-//!   so the order is kept.
+//!   replay stops with a retryable error.
+//!
+//! Whenever the replay stops, the command and those after it stay queued, in order.
 
 use super::clock::{Clock, Random};
-use super::commands::{command_request, command_target};
+use super::commands::{command_request, command_route, command_target};
 use super::ids::random_id;
 use super::outbox_store::{
     CommandSettlement, Conflict, ConflictSource, DeadLetter, DeferredCommand, OutboxStore,
@@ -18,6 +25,7 @@ use super::push::PushContext;
 use super::push_error::PushError;
 use super::push_exchange::{error_name, exchange};
 use super::push_report::{PushProgress, PushReport};
+use super::store::Store;
 use super::transport::{HttpResponse, Transport};
 use serde_json::Value;
 
@@ -29,14 +37,21 @@ pub(crate) async fn replay_commands<S, T, C, R>(
     progress: &mut dyn FnMut(&PushProgress),
 ) -> Result<(), PushError>
 where
-    S: OutboxStore,
+    S: Store + OutboxStore,
     T: Transport,
     C: Clock,
     R: Random,
 {
     for command in store.commands().await? {
+        if command_route(command.method, &command.path).is_none() {
+            let refused = local_refusal(&command, cx.clock.now_ms(), cx.random);
+            store.settle_command(command.seq, &refused).await?;
+            report.dead_letters += 1;
+            progress(&report.progress());
+            continue;
+        }
         let request = command_request(&command);
-        let outcome = exchange(
+        let answer = exchange(
             cx.transport,
             cx.clock,
             cx.random,
@@ -54,6 +69,16 @@ where
             },
         )
         .await?;
+        let outcome = match answer {
+            CommandAnswer::Settled(outcome) => outcome,
+            CommandAnswer::Forbidden => {
+                store.set_access_revoked(true).await?;
+                return Err(PushError::Forbidden);
+            }
+            CommandAnswer::Rejected { status, detail } => {
+                return Err(PushError::Rejected { status, detail })
+            }
+        };
         store.settle_command(command.seq, &outcome).await?;
         match &outcome {
             CommandSettlement::Done => report.commands_done += 1,
@@ -68,6 +93,36 @@ where
     Ok(())
 }
 
+/// How the server answered a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandAnswer {
+    /// An answer about the command: it leaves the queue.
+    Settled(CommandSettlement),
+    /// 403: access revoked; the command stays queued and pushing pauses.
+    Forbidden,
+    /// An answer that is not about the command; it stays queued and pushing pauses.
+    Rejected { status: u16, detail: String },
+}
+
+/// The dead letter of a stored command this client refuses to send.
+fn local_refusal(
+    command: &DeferredCommand,
+    now_ms: u64,
+    random: &impl Random,
+) -> CommandSettlement {
+    let (kind, entity_id) = command_target(command);
+    CommandSettlement::DeadLetter(DeadLetter {
+        id: random_id("dlt_", random),
+        source: "command".into(),
+        kind,
+        entity_id,
+        status: 0,
+        reason: "bad_command".into(),
+        payload: serde_json::to_value(command).unwrap_or(Value::Null),
+        failed_at_ms: now_ms,
+    })
+}
+
 /// What a 2xx or 4xx (not 401/408/429) answer means for `command`.
 pub fn read_command_answer(
     response: &HttpResponse,
@@ -75,15 +130,25 @@ pub fn read_command_answer(
     now_ms: u64,
     random: &impl Random,
     user_id: &str,
-) -> CommandSettlement {
+) -> CommandAnswer {
     let (kind, entity_id) = command_target(command);
     if (200..=299).contains(&response.status) {
-        return CommandSettlement::Done;
+        return CommandAnswer::Settled(CommandSettlement::Done);
     }
     let error = error_name(response);
+    match response.status {
+        400 | 404 | 409 | 412 | 422 => {}
+        403 => return CommandAnswer::Forbidden,
+        status => {
+            return CommandAnswer::Rejected {
+                status,
+                detail: error,
+            }
+        }
+    }
     if response.status == 412 {
         if let Some(current) = current_state(&response.body) {
-            return CommandSettlement::Conflict(Conflict {
+            return CommandAnswer::Settled(CommandSettlement::Conflict(Conflict {
                 id: random_id("cfl_", random),
                 kind,
                 entity_id,
@@ -95,12 +160,12 @@ pub fn read_command_answer(
                 created_at_ms: now_ms,
                 resolution: None,
                 resolved_at_ms: None,
-            });
+            }));
         }
         // Without the server's version a merge could only fail again: a dead letter says
         // so instead of a conflict that cannot be resolved.
     }
-    CommandSettlement::DeadLetter(DeadLetter {
+    CommandAnswer::Settled(CommandSettlement::DeadLetter(DeadLetter {
         id: random_id("dlt_", random),
         source: "command".into(),
         kind,
@@ -109,7 +174,7 @@ pub fn read_command_answer(
         reason: error,
         payload: serde_json::to_value(command).unwrap_or(Value::Null),
         failed_at_ms: now_ms,
-    })
+    }))
 }
 
 /// `current` of a 412 body, when it is an object with an integer `version`.

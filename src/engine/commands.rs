@@ -11,40 +11,74 @@ use super::transport::{HttpRequest, Method};
 use crate::protocol::Kind;
 use serde_json::Value;
 
-/// Every authoring endpoint lives under this path; nothing else may be queued, so a
-/// command can never be turned into a request to an arbitrary endpoint.
+/// Every authoring endpoint lives under this path (PROTOCOL §5).
 pub const COMMAND_PATH_PREFIX: &str = "/api/v1/analytics/dashboards";
 /// Largest serialized command body accepted, in bytes. Dashboards and widgets are small;
 /// a larger body is a bug that would otherwise sit in storage and be replayed forever.
 pub const MAX_COMMAND_BODY_BYTES: usize = 256 * 1024;
 
-/// Checks a command before it is queued and returns its method. Methods: `POST`, `PUT`
-/// (any case). Path: [`COMMAND_PATH_PREFIX`] alone or followed by `/…`, visible ASCII, no
-/// fragment, no `.`/`..` segment. `If-Match`: visible ASCII.
+/// One of the three authoring routes, the only requests a command may become.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandRoute {
+    /// `POST /api/v1/analytics/dashboards`
+    CreateDashboard,
+    /// `PUT /api/v1/analytics/dashboards/{id}`
+    UpdateDashboard(String),
+    /// `POST /api/v1/analytics/dashboards/{id}/widgets`
+    CreateWidget(String),
+}
+
+/// A dashboard id as a route segment: `dsh_` then ASCII letters and digits. Nothing else
+/// (no `%`, `.`, `/`, `\\`) can be normalised by a URL parser into another path.
+fn is_dashboard_id(segment: &str) -> bool {
+    segment
+        .strip_prefix("dsh_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The route `method` and `path` name, matched exactly (no query, no trailing slash, no
+/// encoded segment), or `None`: PROTOCOL §9.7 closes every other path, so the bearer token
+/// can never be sent to another endpoint of the sync origin.
+pub fn command_route(method: Method, path: &str) -> Option<CommandRoute> {
+    let rest = path.strip_prefix(COMMAND_PATH_PREFIX)?;
+    let segments: Vec<&str> = if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.strip_prefix('/')?.split('/').collect()
+    };
+    match (method, segments.as_slice()) {
+        (Method::Post, []) => Some(CommandRoute::CreateDashboard),
+        (Method::Put, [id]) if is_dashboard_id(id) => {
+            Some(CommandRoute::UpdateDashboard((*id).to_string()))
+        }
+        (Method::Post, [id, "widgets"]) if is_dashboard_id(id) => {
+            Some(CommandRoute::CreateWidget((*id).to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Checks a command before it is queued and returns its method: `POST` or `PUT` (any case)
+/// on one of the three [`CommandRoute`]s; `If-Match` visible ASCII; a body of at most
+/// [`MAX_COMMAND_BODY_BYTES`]. Anything else is `bad_command`, and nothing is queued.
 pub fn validate_command(
     method: &str,
     path: &str,
     body: Option<&Value>,
     if_match: Option<&str>,
 ) -> Result<Method, EditError> {
-    let invalid = |why: String| Err(EditError::InvalidCommand(why));
+    let invalid = |why: String| Err(EditError::BadCommand(why));
     let method = match method.to_ascii_uppercase().as_str() {
         "POST" => Method::Post,
         "PUT" => Method::Put,
         other => return invalid(format!("method {other} is not an authoring method")),
     };
-    let Some(rest) = path.strip_prefix(COMMAND_PATH_PREFIX) else {
-        return invalid(format!("path must start with {COMMAND_PATH_PREFIX}"));
-    };
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return invalid(format!("path must be {COMMAND_PATH_PREFIX} or below it"));
-    }
-    if !path.bytes().all(|b| b.is_ascii_graphic()) || path.contains('#') {
-        return invalid("path must be visible ASCII without a fragment".into());
-    }
-    let route = rest.split('?').next().unwrap_or_default();
-    if route.split('/').any(|s| s == "." || s == "..") {
-        return invalid("path must not contain . or .. segments".into());
+    if command_route(method, path).is_none() {
+        return invalid(format!(
+            "{} {path} is not an authoring route (POST {COMMAND_PATH_PREFIX}, PUT or POST …/widgets \
+             on {COMMAND_PATH_PREFIX}/dsh_<letters and digits>)",
+            method.as_str()
+        ));
     }
     if let Some(v) = if_match {
         if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
@@ -112,17 +146,13 @@ pub fn command_request(command: &DeferredCommand) -> HttpRequest {
 }
 
 /// The entity a command is about, for its conflict or dead letter: `(Dashboard, id)` for
-/// `/dashboards/{id}`, `(Widget, id)` for `/dashboards/{d}/widgets/{id}`; the id is empty
-/// when the command creates the entity.
+/// an update, `(Widget, "")` for a new widget, `(Dashboard, "")` for a new dashboard or a
+/// stored command outside the routes.
 pub fn command_target(command: &DeferredCommand) -> (Kind, String) {
-    let route = command.path.split('?').next().unwrap_or_default();
-    let rest = route.strip_prefix(COMMAND_PATH_PREFIX).unwrap_or_default();
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [_, "widgets", widget, ..] => (Kind::Widget, (*widget).to_string()),
-        [_, "widgets"] => (Kind::Widget, String::new()),
-        [dashboard, ..] => (Kind::Dashboard, (*dashboard).to_string()),
-        [] => (Kind::Dashboard, String::new()),
+    match command_route(command.method, &command.path) {
+        Some(CommandRoute::UpdateDashboard(id)) => (Kind::Dashboard, id),
+        Some(CommandRoute::CreateWidget(_)) => (Kind::Widget, String::new()),
+        Some(CommandRoute::CreateDashboard) | None => (Kind::Dashboard, String::new()),
     }
 }
 
@@ -155,7 +185,7 @@ mod tests {
         ];
         for (m, p) in bad {
             let e = validate_command(m, p, None, None).unwrap_err();
-            assert_eq!(e.code(), "invalid_command", "{m} {p}");
+            assert_eq!(e.code(), "bad_command", "{m} {p}");
         }
         let p = "/api/v1/analytics/dashboards/dsh_1";
         assert!(validate_command("PUT", p, None, Some("3\r\nX: y")).is_err());
@@ -191,6 +221,7 @@ mod tests {
         assert_eq!(command_target(&command), (Kind::Dashboard, "dsh_1".into()));
         let mut c = command.clone();
         c.path = "/api/v1/analytics/dashboards/dsh_1/widgets".into();
+        c.method = Method::Post;
         assert_eq!(command_target(&c), (Kind::Widget, String::new()));
         c.path = "/api/v1/analytics/dashboards".into();
         assert_eq!(command_target(&c), (Kind::Dashboard, String::new()));

@@ -14,9 +14,10 @@ pub enum EditError {
     /// The new `name_i18n` breaks a rule (empty default, non-string value, too large).
     #[error("invalid name: {0}")]
     InvalidName(String),
-    /// A deferred command with a method, path, `If-Match` or body the engine refuses.
-    #[error("invalid command: {0}")]
-    InvalidCommand(String),
+    /// A deferred command with a method, route (PROTOCOL §5, §9.7), `If-Match` or body the
+    /// engine refuses.
+    #[error("bad command: {0}")]
+    BadCommand(String),
     /// The query or the open conflict is not held locally.
     #[error("not found: {0}")]
     NotFound(String),
@@ -31,7 +32,7 @@ impl EditError {
         match self {
             EditError::NotEditable(_) => "not_editable",
             EditError::InvalidName(_) => "invalid_name",
-            EditError::InvalidCommand(_) => "invalid_command",
+            EditError::BadCommand(_) => "bad_command",
             EditError::NotFound(_) => "not_found",
             EditError::Storage(StoreError::QuotaExceeded) => "quota_exceeded",
             EditError::Storage(_) => "storage_unavailable",
@@ -65,11 +66,7 @@ mod tests {
         let cases = [
             (EditError::NotEditable("x".into()), "not_editable", false),
             (EditError::InvalidName("x".into()), "invalid_name", false),
-            (
-                EditError::InvalidCommand("x".into()),
-                "invalid_command",
-                false,
-            ),
+            (EditError::BadCommand("x".into()), "bad_command", false),
             (EditError::NotFound("x".into()), "not_found", false),
             (StoreError::QuotaExceeded.into(), "quota_exceeded", false),
             (

@@ -174,7 +174,7 @@ test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters
     ifMatch: String(d.version),
   });
   assert.ok(command.commandId);
-  assertSyncError(await call(page, "enqueueCommand", { method: "GET", path: "/etc/passwd" }), "invalid_command");
+  assertSyncError(await call(page, "enqueueCommand", { method: "GET", path: "/etc/passwd" }), "bad_command");
   const replayed = await must(page, "push");
   // Settled one way or the other: applied, or a 412 conflict (the user settles it).
   assert.equal(replayed.commandsDone + replayed.conflicts + replayed.deadLetters, 1, JSON.stringify(replayed));

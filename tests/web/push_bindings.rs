@@ -139,7 +139,7 @@ async fn sync_core_push_surface_against_the_real_server() {
         json!({"method": "DELETE", "path": "/api/v1/analytics/dashboards/x"}),
     )))
     .await;
-    assert_eq!(summary.1, "invalid_command");
+    assert_eq!(summary.1, "bad_command");
     assert_eq!(ok(offline.pending()).await, pending);
     offline.close();
 
