@@ -9,7 +9,7 @@ mod budget;
 mod outbox;
 mod test_hooks;
 
-use crate::engine::{self, PullConfig, PullError, PushConfig, Store, StoreError};
+use crate::engine::{self, GatedTransport, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, Row};
 use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
@@ -54,7 +54,8 @@ struct PullOptions {
 
 struct Client {
     store: IdbStore,
-    transport: FetchTransport,
+    /// Every request of every call goes through the `Retry-After` gate (PROTOCOL §9.5).
+    transport: GatedTransport<FetchTransport, WebClock>,
     config: PullConfig,
     push_config: PushConfig,
 }
@@ -175,11 +176,19 @@ impl SyncCore {
         Ok(SyncCore {
             client: Rc::new(Client {
                 store,
-                transport,
+                transport: GatedTransport::new(transport, WebClock),
                 config,
                 push_config,
             }),
         })
+    }
+
+    /// Milliseconds since the epoch before which a server asked for no more requests
+    /// (`Retry-After` of a 429/503, PROTOCOL §9.5), or `undefined`: `status().retryAt`.
+    #[wasm_bindgen(js_name = retryAt)]
+    pub fn retry_at(&self) -> Option<f64> {
+        let now = engine::Clock::now_ms(&WebClock);
+        self.client.transport.retry_at(now).map(|at| at as f64)
     }
 
     /// The IndexedDB database this client uses.

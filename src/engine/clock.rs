@@ -14,3 +14,14 @@ pub trait Random {
     /// A uniformly distributed value in `[0, 1)`.
     fn next_f64(&self) -> f64;
 }
+
+/// A borrowed clock is a clock (wrappers such as `GatedTransport` may borrow one).
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
+    }
+
+    async fn sleep(&self, ms: u64) {
+        (**self).sleep(ms).await
+    }
+}

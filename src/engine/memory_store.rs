@@ -41,7 +41,17 @@ impl MemoryContents {
             self.snapshots.remove(key);
         }
         for row in &plan.row_puts {
-            self.rows.insert((row.kind, row.key.clone()), row.clone());
+            let key = (row.kind, row.key.clone());
+            // Decided against the state read before the commit; a row another context
+            // wrote since (a settled push) must not be lowered.
+            if self
+                .rows
+                .get(&key)
+                .is_some_and(|held| held.version >= row.version)
+            {
+                continue;
+            }
+            self.rows.insert(key, row.clone());
         }
         for s in &plan.snapshot_puts {
             self.snapshots

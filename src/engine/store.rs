@@ -6,6 +6,9 @@
 //!   all, and only if the stored cursor still equals `expected_cursor` (the cursor the page
 //!   was fetched with). That compare-and-set is the cursor rule: a stale, replayed or
 //!   re-ordered page can never move the cursor backwards or re-apply old data.
+//! - `commit_page` never lowers a stored version: a put whose row is already held at that
+//!   version or a newer one is skipped, checked inside the commit (a push settling a rename
+//!   writes Query rows without the cursor, so the compare-and-set alone cannot see it).
 //! - No implementation awaits anything but its own storage requests inside a transaction;
 //!   the plan arrives fully computed.
 

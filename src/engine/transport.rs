@@ -73,3 +73,10 @@ pub enum TransportError {
 pub trait Transport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
+
+/// A borrowed transport is a transport (wrappers such as `GatedTransport` may borrow one).
+impl<T: Transport + ?Sized> Transport for &T {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}

@@ -9,6 +9,7 @@
 use super::connection::{self, Connection};
 use super::idb_error::IdbError;
 use super::idb_replacement::{self, decode_flag};
+use super::idb_version_guard::{is_guarded, GuardedPuts};
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::{
     self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
@@ -163,6 +164,7 @@ impl IdbStore {
         let meta = self.has_snapshot_meta()?;
         let clears = clear_stores(plan, meta);
         let writes = encode_page(plan, meta)?;
+        let guarded = GuardedPuts::encode(plan)?;
         let mut stores = page_stores(plan, meta);
         stores.extend(idb_replacement::sweep_stores(&plan.replacement, meta));
         stores.sort_unstable();
@@ -188,6 +190,8 @@ impl IdbStore {
             tx.clear(store)?;
         }
         tx.issue(&writes, budget(&tx))?;
+        let limit = budget(&tx);
+        guarded.issue(&mut tx, limit).await?;
         let swept = idb_replacement::issue_replacement(
             &mut tx,
             &plan.replacement,
@@ -279,7 +283,9 @@ fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> 
             ));
         }
     }
-    for row in &plan.row_puts {
+    // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
+    // transaction.
+    for row in plan.row_puts.iter().filter(|r| !is_guarded(r.kind)) {
         writes.push(WriteOp::put(store_name(row.kind), RecordRef::row(row)?));
     }
     for snapshot in &plan.snapshot_puts {

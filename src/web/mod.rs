@@ -16,6 +16,7 @@ mod idb_outbox_tx;
 mod idb_reads;
 mod idb_replacement;
 pub mod idb_store;
+mod idb_version_guard;
 pub mod records;
 pub mod schema;
 pub mod transaction;

@@ -1,5 +1,5 @@
-//! The server refusing the device: a cursor it cannot verify (410 → wipe, cold restart in
-//! the same call, same data at the end) and revoked access (403 → the named kinds, or all,
+//! The server refusing the device: a cursor it cannot verify (410 → cold restart in the
+//! same call, the rows kept until it drains, same data at the end) and revoked access (403 → the named kinds, or all,
 //! wiped with the cursor and the flag set; restored access refills and clears the flag).
 
 use super::pull_support::{PullEnv, RawDump};
@@ -33,14 +33,18 @@ async fn a_tampered_cursor_is_refused_and_the_pull_cold_restarts_to_the_same_dat
 
     let report = env.pull_drained().await;
     assert_eq!(report.cold_restarts, 1, "{report:?}");
-    // Everything came again into an emptied database.
+    // Everything came again, into a database that kept its rows until the cold pull
+    // drained (PROTOCOL §9.1): nothing was newer, nothing had to be swept.
+    let versioned: u64 = Kind::ALL
+        .into_iter()
+        .filter(|k| k.is_versioned())
+        .map(|k| before.counts()[&k] as u64)
+        .sum();
     for kind in Kind::ALL.into_iter().filter(|k| k.is_versioned()) {
-        assert_eq!(
-            report.applied.get(&kind).copied().unwrap_or(0),
-            before.counts()[&kind] as u64,
-            "{kind}"
-        );
+        assert_eq!(report.applied.get(&kind), None, "{kind}");
     }
+    assert!(report.duplicates_skipped >= versioned, "{report:?}");
+    assert_eq!((report.rows_swept, report.snapshots_swept), (0, 0));
     let after = env.dump().await;
     assert_eq!(after.stores, before.stores);
     assert!(after.cursor().is_some_and(|c| c != bad));

@@ -1,0 +1,66 @@
+//! A pulled page never lowers a stored version, checked inside the page's transaction.
+//!
+//! The planner decided each put against versions read in an earlier, readonly transaction.
+//! For most kinds that is safe: every writer of their rows is a page commit, and the cursor
+//! compare-and-set refuses a page whose state read another page overtook. Query rows are
+//! also written by a push settling a rename (`idb_outbox_settle.rs`), which does not move
+//! the cursor; so a page's Query puts re-read the stored versions in the commit itself and
+//! only the newer ones are issued (two tabs syncing at once without Web Locks, or a lock
+//! lost, cannot lower a version).
+
+use super::idb_batch::start_read_versions;
+use super::idb_error::IdbError;
+use super::records::{encode_writes, RecordRef, WriteOp};
+use super::schema::store_name;
+use super::transaction::WriteTransaction;
+use crate::engine::{ApplyPlan, StoredRow};
+use crate::protocol::Kind;
+use js_sys::Array;
+
+/// Whether rows of `kind` are written outside page commits, so a page's puts of them must
+/// be checked in its transaction.
+pub fn is_guarded(kind: Kind) -> bool {
+    kind == Kind::Query
+}
+
+/// A page's guarded puts, encoded before the transaction opens.
+pub struct GuardedPuts<'a> {
+    rows: Vec<&'a StoredRow>,
+    writes: Array,
+}
+
+impl<'a> GuardedPuts<'a> {
+    pub fn encode(plan: &'a ApplyPlan) -> Result<GuardedPuts<'a>, IdbError> {
+        let rows: Vec<&StoredRow> = plan
+            .row_puts
+            .iter()
+            .filter(|r| is_guarded(r.kind))
+            .collect();
+        let mut ops = Vec::with_capacity(rows.len());
+        for row in &rows {
+            ops.push(WriteOp::put(store_name(row.kind), RecordRef::row(row)?));
+        }
+        Ok(GuardedPuts {
+            rows,
+            writes: encode_writes(&ops)?,
+        })
+    }
+
+    /// Reads the stored versions inside `tx` and issues the puts that are newer, at most
+    /// `limit` of them (the atomicity test hook's budget).
+    pub async fn issue(self, tx: &mut WriteTransaction, limit: usize) -> Result<(), IdbError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<(Kind, &str)> = self.rows.iter().map(|r| (r.kind, r.key.as_str())).collect();
+        let held = start_read_versions(tx.raw(), &keys).versions().await?;
+        let newer = Array::new();
+        for (i, (row, held)) in self.rows.iter().zip(held).enumerate() {
+            if held.is_none_or(|v| v < row.version) {
+                newer.push(&self.writes.get(i as u32));
+            }
+        }
+        tx.issue(&newer, limit)?;
+        Ok(())
+    }
+}
