@@ -111,6 +111,14 @@ $(PKG_TGZ): $(PKG_INPUTS)
 bench-quick: $(PKG_TGZ)
 	@bench/run.sh --quick
 
+# Client decoders under a long fuzz budget: pull pages, push answers, command answers
+# (tests/engine_fuzz*.rs, proptest over arbitrary bytes and JSON). `make test` runs the same
+# properties with a small budget.
+.PHONY: fuzz-client
+FUZZ_CASES ?= 20000
+fuzz-client:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p sync-core --release --test engine_fuzz --test engine_fuzz_push
+
 # The engine alone (parse, privacy, plan of the bench's workload, in-memory store), natively.
 .PHONY: bench-native
 bench-native:

@@ -86,29 +86,6 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 }
 
 /// Replaces the value reached by following `path` (child indices) with `replacement`.
-fn replace_somewhere(v: &mut serde_json::Value, path: &[u8], replacement: serde_json::Value) {
-    let child = match v {
-        serde_json::Value::Object(m) if !m.is_empty() => {
-            let key = m
-                .keys()
-                .nth(usize::from(path[0]) % m.len())
-                .unwrap()
-                .clone();
-            m.get_mut(&key)
-        }
-        serde_json::Value::Array(a) if !a.is_empty() => {
-            let len = a.len();
-            a.get_mut(usize::from(path[0]) % len)
-        }
-        _ => None,
-    };
-    match (child, path.len()) {
-        (Some(c), n) if n > 1 => replace_somewhere(c, &path[1..], replacement),
-        (Some(c), _) => *c = replacement,
-        (None, _) => *v = replacement,
-    }
-}
-
 fn check_body(body: Vec<u8>) -> Result<(), TestCaseError> {
     let store = MemoryStore::new();
     block_on(apply_page(

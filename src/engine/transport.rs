@@ -45,6 +45,39 @@ impl HttpRequest {
     }
 }
 
+/// Checks that `path_and_query` names exactly one path on the sync origin, so a transport
+/// that appends it to its base URL sends the request (and the bearer token) nowhere else
+/// (PROTOCOL §9.7). The path must start with one `/` and hold only visible ASCII, with no
+/// `\\`, `#`, empty, `.` or `..` segment and no percent-encoded `.`, `/` or `\\`, which URL
+/// parsers normalise into another path (`/a/%2e%2e/b` becomes `/b`). The query is free
+/// (cursors are percent-encoded there) but for `#`.
+pub fn check_path(path_and_query: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("refused to send to {path_and_query:?}: {why}"));
+    let (path, _query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    if !path_and_query.bytes().all(|b| b.is_ascii_graphic()) || path_and_query.contains('#') {
+        return refuse("not visible ASCII, or a fragment");
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return refuse("not an absolute path");
+    };
+    if path.contains('\\') {
+        return refuse("a backslash");
+    }
+    let lower = path.to_ascii_lowercase();
+    if ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e)) {
+        return refuse("a percent-encoded dot, slash or backslash");
+    }
+    if rest
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return refuse("an empty, . or .. segment");
+    }
+    Ok(())
+}
+
 /// A complete response: status, the headers the engine acts on, and the whole body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
@@ -78,5 +111,39 @@ pub trait Transport {
 impl<T: Transport + ?Sized> Transport for &T {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_path;
+
+    #[test]
+    fn only_plain_paths_on_the_origin_pass() {
+        for ok in [
+            "/internal/sync/pull?pageSize=500&cursor=a%2Fb%2E",
+            "/internal/sync/push",
+            "/api/v1/analytics/dashboards/dsh_1/widgets",
+        ] {
+            assert_eq!(check_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "/api/v1/analytics/dashboards/%2e%2e/%2e%2e/%2e%2e/internal/sync/push",
+            "/api/v1/analytics/dashboards/%2E%2E/x",
+            "/a/%2fb",
+            "/a/%5C..",
+            "/a/../b",
+            "/a/./b",
+            "/a//b",
+            "//evil.example/internal/sync/push",
+            "http://evil.example/",
+            "@evil.example/x",
+            "/a\\..\\b",
+            "/a b",
+            "/a#/../b",
+            "",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
     }
 }

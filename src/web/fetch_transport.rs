@@ -16,6 +16,7 @@
 //! `fetch` or a user-typed `If-Match` could produce.
 
 use super::global_scope::{clear_timeout, set_timeout};
+use crate::engine::transport::check_path;
 use crate::engine::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::protocol::identity::{Identity, DEVICE_HEADER, TENANT_HEADER, USER_HEADER};
 use gloo_net::http::RequestBuilder;
@@ -171,6 +172,9 @@ impl FetchTransport {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        // The token goes to the sync origin and to the path the engine named, nowhere else
+        // (PROTOCOL §9.7): checked before the host is even asked for it.
+        check_path(&request.path_and_query).map_err(TransportError::Network)?;
         let token = self.token().await?;
         let controller = AbortController::new()
             .map_err(|e| TransportError::Network(format!("AbortController: {}", describe(&e))))?;

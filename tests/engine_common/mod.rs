@@ -192,3 +192,27 @@ pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
         ..proptest::test_runner::Config::default()
     }
 }
+
+/// Replaces the value at a place of `v` chosen by `path` (fuzz tests mutate valid bodies).
+pub fn replace_somewhere(v: &mut serde_json::Value, path: &[u8], replacement: serde_json::Value) {
+    let child = match v {
+        serde_json::Value::Object(m) if !m.is_empty() => {
+            let key = m
+                .keys()
+                .nth(usize::from(path[0]) % m.len())
+                .unwrap()
+                .clone();
+            m.get_mut(&key)
+        }
+        serde_json::Value::Array(a) if !a.is_empty() => {
+            let len = a.len();
+            a.get_mut(usize::from(path[0]) % len)
+        }
+        _ => None,
+    };
+    match (child, path.len()) {
+        (Some(c), n) if n > 1 => replace_somewhere(c, &path[1..], replacement),
+        (Some(c), _) => *c = replacement,
+        (None, _) => *v = replacement,
+    }
+}

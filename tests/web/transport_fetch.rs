@@ -254,3 +254,36 @@ async fn no_server_is_a_network_error_and_a_bad_header_is_refused() {
         "{result:?}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_path_a_url_parser_would_normalise_elsewhere_is_never_sent_nor_tokened() {
+    // PROTOCOL §9.7: `%2e%2e` segments are `..` to the browser's URL parser, so this would
+    // reach `/api/internal/sync/push` with the bearer token.
+    let identity = Identity::new("tnt_demo", "usr_alice", "dev_web").unwrap();
+    let calls = js_sys::Array::new();
+    let spy = |label: &'static str| -> Function {
+        Function::new_with_args(
+            "calls, label",
+            "return () => { calls.push(label); return Promise.resolve('tok_alice'); };",
+        )
+        .call2(&JsValue::UNDEFINED, &calls, &JsValue::from_str(label))
+        .unwrap()
+        .unchecked_into()
+    };
+    let t = FetchTransport::new(server_url(), identity)
+        .with_token_callback(spy("token"))
+        .with_fetch(spy("fetch"));
+    let mut request =
+        HttpRequest::get("/api/v1/analytics/dashboards/%2e%2e/%2e%2e/%2e%2e/internal/sync/push");
+    request.method = sync_core::engine::Method::Put;
+    let result = t.send(request).await;
+    assert!(
+        matches!(&result, Err(TransportError::Network(why)) if why.contains("refused")),
+        "{result:?}"
+    );
+    assert_eq!(
+        calls.length(),
+        0,
+        "neither the token callback nor fetch was called"
+    );
+}
