@@ -40,6 +40,9 @@ struct OpenOptions {
     max_attempts: Option<u32>,
     #[serde(default)]
     timeout_ms: Option<u32>,
+    /// How long `getToken` may take (PROTOCOL §9.9).
+    #[serde(default)]
+    token_timeout_ms: Option<u32>,
     /// Ops per push request, `1..=50`.
     #[serde(default)]
     push_batch_size: Option<usize>,
@@ -167,6 +170,9 @@ impl SyncCore {
         }
         if let Some(timeout_ms) = parsed.timeout_ms {
             transport = transport.with_timeout_ms(timeout_ms);
+        }
+        if let Some(timeout_ms) = parsed.token_timeout_ms {
+            transport = transport.with_token_timeout_ms(timeout_ms);
         }
         let store = IdbStore::open(&identity).await.map_err(store_error)?;
         // `onConnectionLost(kind, reason)`: the wrapper reopens or closes at once.

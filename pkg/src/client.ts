@@ -50,6 +50,7 @@ import {
 import { onPoison } from "./traps.js";
 import { loadWasm, type WasmCore } from "./wasm.js";
 import {
+  checkTokenTimeout,
   EMPTY_LEADER_STATE,
   leaderTimeoutMs,
   needs,
@@ -120,6 +121,7 @@ export class SyncClient {
         throw new SyncError("bad_request", "options must be an object");
       }
       leaderTimeoutMs(options);
+      checkTokenTimeout(options);
       await loadWasm(options.wasmUrl);
       const core = await CoreHandle.open(options);
       const client = new SyncClient(options, core);

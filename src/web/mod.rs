@@ -7,6 +7,7 @@ pub mod clock;
 mod connection;
 pub mod fetch_transport;
 mod global_scope;
+mod host_token;
 mod idb_batch;
 pub mod idb_error;
 mod idb_outbox;
@@ -21,6 +22,7 @@ pub mod transaction;
 
 pub use clock::{WebClock, WebRandom};
 pub use fetch_transport::FetchTransport;
+pub use host_token::DEFAULT_TOKEN_TIMEOUT_MS;
 pub use idb_error::IdbError;
 pub use idb_store::IdbStore;
 pub use transaction::{Durability, WriteTransaction};
