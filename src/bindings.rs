@@ -2,12 +2,12 @@
 //! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
 //! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
 //! The push side (renames, push, sync, commands, conflicts, dead letters) is in
-//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`, and the
-//! test-only panic trigger in `bindings/test_hooks.rs`.
+//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`. Nothing
+//! here exists only for tests (PROTOCOL §9.11): the package's panic tests make the shipped
+//! module trap from outside (`tests/consumer/src/trap-switch.ts`).
 
 mod budget;
 mod outbox;
-mod test_hooks;
 
 use crate::engine::{self, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;

@@ -279,19 +279,6 @@ export class SyncClient {
     this.#shutdown("close");
   }
 
-  /**
-   * @internal Test-only, not API: makes the wasm panic (`"sync"` during the call, `"async"`
-   * inside its future, like a real engine bug) so tests can check how traps are reported.
-   */
-  __testPanic(mode: "sync" | "async"): Promise<void> {
-    return this.#read((c) => {
-      if (typeof c.__sync_core_test_panic !== "function") {
-        throw new SyncError("not_supported", "this build of sync-core has no test panic hook");
-      }
-      return c.__sync_core_test_panic(mode);
-    }) as Promise<void>;
-  }
-
   // ---- internals --------------------------------------------------------------------------
 
   #exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
