@@ -2,12 +2,12 @@
 //! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
 //! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
 //! The push side (renames, push, sync, commands, conflicts, dead letters) is in
-//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`, and the
-//! test-only panic trigger in `bindings/test_hooks.rs`.
+//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`. Nothing
+//! here exists only for tests (PROTOCOL §9.11): the package's panic tests make the shipped
+//! module trap from outside (`tests/consumer/src/trap-switch.ts`).
 
 mod budget;
 mod outbox;
-mod test_hooks;
 
 use crate::engine::{self, GatedTransport, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;
@@ -40,6 +40,9 @@ struct OpenOptions {
     max_attempts: Option<u32>,
     #[serde(default)]
     timeout_ms: Option<u32>,
+    /// How long `getToken` may take (PROTOCOL §9.9).
+    #[serde(default)]
+    token_timeout_ms: Option<u32>,
     /// Ops per push request, `1..=50`.
     #[serde(default)]
     push_batch_size: Option<usize>,
@@ -169,6 +172,9 @@ impl SyncCore {
         }
         if let Some(timeout_ms) = parsed.timeout_ms {
             transport = transport.with_timeout_ms(timeout_ms);
+        }
+        if let Some(timeout_ms) = parsed.token_timeout_ms {
+            transport = transport.with_token_timeout_ms(timeout_ms);
         }
         let store = IdbStore::open(&identity).await.map_err(store_error)?;
         // `onConnectionLost(kind, reason)`: the wrapper reopens or closes at once.

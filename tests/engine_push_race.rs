@@ -100,6 +100,16 @@ impl OutboxStore for RacingStore {
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
         self.inner.dead_letters().await
     }
+    async fn requeue_dead_letter(
+        &self,
+        id: &str,
+        requeue: &DeadLetterRequeue,
+    ) -> Result<RequeueOutcome, StoreError> {
+        self.inner.requeue_dead_letter(id, requeue).await
+    }
+    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.drop_dead_letter(id).await
+    }
 }
 
 #[test]

@@ -50,6 +50,7 @@ import {
 import { onPoison } from "./traps.js";
 import { loadWasm, type WasmCore } from "./wasm.js";
 import {
+  checkTokenTimeout,
   EMPTY_LEADER_STATE,
   leaderTimeoutMs,
   needs,
@@ -120,6 +121,7 @@ export class SyncClient {
         throw new SyncError("bad_request", "options must be an object");
       }
       leaderTimeoutMs(options);
+      checkTokenTimeout(options);
       await loadWasm(options.wasmUrl);
       const core = await CoreHandle.open(options);
       const client = new SyncClient(options, core);
@@ -275,19 +277,6 @@ export class SyncClient {
   /** Releases leadership and the database connection; later calls reject with `closed`. */
   close(): void {
     this.#shutdown("close");
-  }
-
-  /**
-   * @internal Test-only, not API: makes the wasm panic (`"sync"` during the call, `"async"`
-   * inside its future, like a real engine bug) so tests can check how traps are reported.
-   */
-  __testPanic(mode: "sync" | "async"): Promise<void> {
-    return this.#read((c) => {
-      if (typeof c.__sync_core_test_panic !== "function") {
-        throw new SyncError("not_supported", "this build of sync-core has no test panic hook");
-      }
-      return c.__sync_core_test_panic(mode);
-    }) as Promise<void>;
   }
 
   // ---- internals --------------------------------------------------------------------------

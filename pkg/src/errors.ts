@@ -25,6 +25,9 @@ export type SyncErrorCode =
   | "bad_command"
   | "not_found"
   | "leader_unavailable"
+  | "token_timeout"
+  | "push_rejected"
+  | "bad_command"
   | "internal"
   | (string & {});
 

@@ -25,6 +25,11 @@ export interface SyncClientOptions {
   maxAttempts?: number;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /**
+   * How long `getToken` may take before the request fails with a retryable `token_timeout`
+   * (default 10 000 ms; PROTOCOL §9.9): a callback that never settles cannot hang `sync()`.
+   */
+  tokenTimeoutMs?: number;
   fetch?: typeof globalThis.fetch;
   /** Where the `.wasm` is served, if not beside the package's JS. */
   wasmUrl?: string | URL;
@@ -63,7 +68,16 @@ export function coreOptions(o: SyncClientOptions): Record<string, unknown> {
     userId: o.userId,
     deviceId: o.deviceId,
   };
-  for (const key of ["retention", "pageSize", "maxPages", "maxAttempts", "timeoutMs", "getToken", "fetch"] as const) {
+  for (const key of [
+    "retention",
+    "pageSize",
+    "maxPages",
+    "maxAttempts",
+    "timeoutMs",
+    "tokenTimeoutMs",
+    "getToken",
+    "fetch",
+  ] as const) {
     if (o[key] !== undefined) picked[key] = o[key];
   }
   return picked;
@@ -78,6 +92,15 @@ export function leaderTimeoutMs(o: SyncClientOptions): number {
     throw new SyncError("bad_request", "leaderTimeoutMs must be a number of milliseconds >= 100");
   }
   return ms;
+}
+
+/** `tokenTimeoutMs`, checked when given: a whole number of milliseconds in 1..2^32-1. */
+export function checkTokenTimeout(o: SyncClientOptions): void {
+  const ms = o.tokenTimeoutMs;
+  if (ms === undefined) return;
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > 0xffff_ffff) {
+    throw new SyncError("bad_request", "tokenTimeoutMs must be a whole number of milliseconds >= 1");
+  }
 }
 
 /** The wasm side serializes a missing value as `null`; API.md promises `undefined`. */

@@ -65,8 +65,6 @@ export interface WasmCore {
   outboxCounts?(): Promise<unknown>;
   pullBudget?(): Promise<unknown>;
   setPullBudget?(record: unknown): Promise<unknown>;
-  /** Test-only panic trigger (see src/bindings/test_hooks.rs). */
-  __sync_core_test_panic?(mode: string): Promise<unknown>;
   close(): void;
   free(): void;
 }

@@ -14,6 +14,10 @@ pub enum PullError {
     /// The token was refused twice in a row, or the host's token callback failed.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The host's token callback did not settle in time (PROTOCOL §9.9); nothing was sent.
+    /// Returned at once rather than retried: a stuck host is not helped by asking again now.
+    #[error("the host's token callback did not settle in time")]
+    TokenTimeout,
     /// The server revoked access; the named kinds and the cursor were wiped.
     #[error("access revoked for {kinds:?}")]
     Forbidden { kinds: Vec<Kind> },
@@ -44,6 +48,7 @@ impl PullError {
         match self {
             PullError::Offline { .. } => "offline",
             PullError::Unauthorized(_) => "unauthorized",
+            PullError::TokenTimeout => "token_timeout",
             PullError::Forbidden { .. } => "forbidden",
             PullError::RateLimited { .. } => "rate_limited",
             PullError::ServerError { .. } => "server_error",
@@ -61,6 +66,7 @@ impl PullError {
     pub fn retryable(&self) -> bool {
         match self {
             PullError::Offline { .. }
+            | PullError::TokenTimeout
             | PullError::RateLimited { .. }
             | PullError::ServerError { .. }
             | PullError::BadResponse { .. }

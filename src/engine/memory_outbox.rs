@@ -6,6 +6,8 @@
 //! The outbox lives beside the replicated rows, not among them: `Store::wipe` (403, 410)
 //! never touches ops, the in-flight batch, commands, conflicts or dead letters.
 
+use super::dead_letters::{DeadLetterRequeue, RequeueOutcome};
+use super::local_reads::Pending;
 use super::memory_store::{MemoryContents, MemoryStore};
 use super::outbox_store::{
     CommandSettlement, Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, OutboxStore,
@@ -302,5 +304,61 @@ impl OutboxStore for MemoryStore {
 
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
         Ok(self.outbox.borrow().dead_letters.clone())
+    }
+
+    async fn requeue_dead_letter(
+        &self,
+        id: &str,
+        requeue: &DeadLetterRequeue,
+    ) -> Result<RequeueOutcome, StoreError> {
+        self.outbox_write(|c, o| {
+            let Some(at) = o.dead_letters.iter().position(|d| d.id == id) else {
+                return Ok(RequeueOutcome::UnknownDeadLetter);
+            };
+            let queued = match requeue {
+                DeadLetterRequeue::Op {
+                    op_id,
+                    query_id,
+                    name_i18n,
+                    now_ms,
+                } => {
+                    let Some(row) = c.rows.get(&(Kind::Query, query_id.clone())) else {
+                        return Ok(RequeueOutcome::QueryNotHeld);
+                    };
+                    let op = OutboxOp {
+                        seq: o.next_seq(),
+                        op_id: op_id.clone(),
+                        kind: Kind::Query,
+                        entity_id: query_id.clone(),
+                        expected_version: row.version,
+                        name_i18n: name_i18n.clone(),
+                        created_at_ms: *now_ms,
+                        updated_at_ms: *now_ms,
+                        in_flight: false,
+                        sent: false,
+                    };
+                    o.ops.insert(op.seq, op.clone());
+                    Pending::Op(op)
+                }
+                DeadLetterRequeue::Command(command) => {
+                    let stored = DeferredCommand {
+                        seq: o.next_seq(),
+                        ..command.clone()
+                    };
+                    o.commands.insert(stored.seq, stored.clone());
+                    Pending::Command(stored)
+                }
+            };
+            o.dead_letters.remove(at);
+            Ok(RequeueOutcome::Queued(queued))
+        })
+    }
+
+    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        self.outbox_write(|_, o| {
+            let before = o.dead_letters.len();
+            o.dead_letters.retain(|d| d.id != id);
+            Ok(o.dead_letters.len() != before)
+        })
     }
 }

@@ -3,7 +3,7 @@
 //! Entry points: [`pull()`] (the pull loop), [`apply_page`]/[`plan_page`] (what happens to a
 //! page), the reads [`freshness()`] and [`latest_snapshot`]; on the push side
 //! [`rename_query`]/[`edit`], [`enqueue_command`], [`push()`], [`resolve_conflict`],
-//! [`sync()`] and the reads [`queries_with_pending`], [`pending()`], [`open_conflicts`],
+//! [`requeue_dead_letter`]/[`drop_dead_letter`], [`sync()`] and the reads [`queries_with_pending`], [`pending()`], [`open_conflicts`],
 //! [`dead_letters()`]. Storage, HTTP, time and
 //! randomness come in through [`Store`], [`Transport`], [`Clock`] and [`Random`];
 //! [`MemoryStore`], [`ScriptedTransport`] (+ [`ServerLog`], [`PushServer`]), [`ManualClock`] and
@@ -16,6 +16,7 @@ pub mod command_replay;
 pub mod commands;
 pub mod config;
 pub mod conflicts;
+pub mod dead_letters;
 pub mod edit_error;
 pub mod error;
 pub mod freshness;
@@ -59,6 +60,7 @@ pub use clock::{Clock, Random};
 pub use commands::{enqueue_command, if_match_header, COMMAND_PATH_PREFIX};
 pub use config::{PullConfig, MAX_PAGE_SIZE, MAX_SNAPSHOT_BYTES};
 pub use conflicts::{parse_resolution, resolve_conflict, Resolved};
+pub use dead_letters::{drop_dead_letter, requeue_dead_letter, DeadLetterRequeue, RequeueOutcome};
 pub use edit_error::EditError;
 pub use error::PullError;
 pub use freshness::{compute_freshness, freshness, Freshness};

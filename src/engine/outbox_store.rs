@@ -6,6 +6,7 @@
 //! (seed 003's transactional outbox). Implementations: `MemoryStore` (native tests) and the
 //! IndexedDB store in `web/`.
 
+use super::dead_letters::{DeadLetterRequeue, RequeueOutcome};
 use super::store::StoreError;
 use super::transport::Method;
 use crate::protocol::Kind;
@@ -226,6 +227,17 @@ pub trait OutboxStore {
     ) -> Result<bool, StoreError>;
     /// Every dead letter, oldest first.
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError>;
+    /// Removes the dead letter `id` and appends `requeue` at the end of the queue (next
+    /// seq), atomically. A requeued op's `expected_version` is the local Query row's
+    /// version, read in the same transaction. Writes nothing when `id` is unknown or (op)
+    /// the query is no longer held, and says which.
+    async fn requeue_dead_letter(
+        &self,
+        id: &str,
+        requeue: &DeadLetterRequeue,
+    ) -> Result<RequeueOutcome, StoreError>;
+    /// Removes the dead letter `id`; `false` (writing nothing) when it is unknown.
+    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// The edit re-queued by a keep-local resolution.

@@ -166,6 +166,9 @@ async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
             Err(TransportError::Token(detail)) => {
                 return Err(Refusal::Failed(PullError::Unauthorized(detail)))
             }
+            Err(TransportError::TokenTimeout) => {
+                return Err(Refusal::Failed(PullError::TokenTimeout))
+            }
             Err(TransportError::Network(detail)) => Retryable::Offline(detail),
             Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
             Ok(response) => {

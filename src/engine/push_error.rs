@@ -14,6 +14,10 @@ pub enum PushError {
     /// The token was refused twice in a row, or the host's token callback failed.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The host's token callback did not settle in time (PROTOCOL §9.9); nothing was sent
+    /// for the failing request and everything stays queued.
+    #[error("the host's token callback did not settle in time")]
+    TokenTimeout,
     /// Access was revoked (a 403 here or on pull): pushing is paused, nothing is dropped,
     /// until a pull succeeds again.
     #[error("access revoked; pushing is paused")]
@@ -48,6 +52,7 @@ impl PushError {
         match self {
             PushError::Offline { .. } => "offline",
             PushError::Unauthorized(_) => "unauthorized",
+            PushError::TokenTimeout => "token_timeout",
             PushError::Forbidden => "forbidden",
             PushError::RateLimited { .. } => "rate_limited",
             PushError::ServerError { .. } => "server_error",
@@ -63,6 +68,7 @@ impl PushError {
     pub fn retryable(&self) -> bool {
         match self {
             PushError::Offline { .. }
+            | PushError::TokenTimeout
             | PushError::RateLimited { .. }
             | PushError::ServerError { .. }
             | PushError::BadResponse { .. }

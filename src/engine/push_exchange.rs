@@ -55,6 +55,7 @@ where
     loop {
         let failure = match transport.send(request.clone()).await {
             Err(TransportError::Token(detail)) => return Err(PushError::Unauthorized(detail)),
+            Err(TransportError::TokenTimeout) => return Err(PushError::TokenTimeout),
             Err(TransportError::Network(detail)) => Retryable::Offline(detail),
             Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
             Ok(response) => match response.status {

@@ -99,6 +99,9 @@ pub enum TransportError {
     /// The host's token callback failed.
     #[error("could not get a token: {0}")]
     Token(String),
+    /// The host's token callback did not settle within the configured time (PROTOCOL §9.9).
+    #[error("the host's token callback did not settle in time")]
+    TokenTimeout,
 }
 
 /// Sends one HTTP request.

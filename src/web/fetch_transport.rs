@@ -1,8 +1,9 @@
 //! [`FetchTransport`]: the engine's [`Transport`] on the Fetch API.
 //!
 //! - Identity headers on every request; `Authorization: Bearer …` from the host's token
-//!   callback, called per request and never stored (PROTOCOL §1). No callback, or a callback
-//!   resolving to nothing, sends no `Authorization` header.
+//!   callback, called per request and never stored (PROTOCOL §1), and bounded in time
+//!   (`host_token.rs`, §9.9). No callback, or a callback resolving to nothing, sends no
+//!   `Authorization` header.
 //! - A timeout through `AbortController` covers the whole exchange, body included; an abort
 //!   caused by it is reported as [`TransportError::Timeout`].
 //! - The body is read completely as bytes; a body cut off mid-stream is a
@@ -16,6 +17,7 @@
 //! `fetch` or a user-typed `If-Match` could produce.
 
 use super::global_scope::{clear_timeout, set_timeout};
+use super::host_token::{bounded_token, describe, DEFAULT_TOKEN_TIMEOUT_MS};
 use crate::engine::transport::check_path;
 use crate::engine::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::protocol::identity::{Identity, DEVICE_HEADER, TENANT_HEADER, USER_HEADER};
@@ -36,6 +38,7 @@ pub struct FetchTransport {
     get_token: Option<Function>,
     fetch: Option<Function>,
     timeout_ms: u32,
+    token_timeout_ms: u32,
 }
 
 impl FetchTransport {
@@ -47,6 +50,7 @@ impl FetchTransport {
             get_token: None,
             fetch: None,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            token_timeout_ms: DEFAULT_TOKEN_TIMEOUT_MS,
         }
     }
 
@@ -70,26 +74,18 @@ impl FetchTransport {
         self
     }
 
-    /// Asks the host for a token. Not stored anywhere.
+    /// How long the host's token callback may take before the request fails as
+    /// `token_timeout` (PROTOCOL §9.9).
+    pub fn with_token_timeout_ms(mut self, timeout_ms: u32) -> FetchTransport {
+        self.token_timeout_ms = timeout_ms;
+        self
+    }
+
+    /// Asks the host for a token, bounded in time. Not stored anywhere.
     async fn token(&self) -> Result<Option<String>, TransportError> {
-        let Some(get_token) = &self.get_token else {
-            return Ok(None);
-        };
-        let returned = get_token
-            .call0(&JsValue::UNDEFINED)
-            .map_err(|e| TransportError::Token(describe(&e)))?;
-        let value = JsFuture::from(Promise::resolve(&returned))
-            .await
-            .map_err(|e| TransportError::Token(describe(&e)))?;
-        if value.is_null() || value.is_undefined() {
-            return Ok(None);
-        }
-        match value.as_string() {
-            Some(token) if token.is_empty() => Ok(None),
-            Some(token) => Ok(Some(token)),
-            None => Err(TransportError::Token(
-                "getToken resolved to something other than a string".into(),
-            )),
+        match &self.get_token {
+            None => Ok(None),
+            Some(get_token) => bounded_token(get_token, self.token_timeout_ms).await,
         }
     }
 
@@ -216,16 +212,4 @@ fn check_header(name: &str, value: &str) -> Result<(), TransportError> {
             "header {name:?} has a name or value fetch cannot send"
         )))
     }
-}
-
-/// A readable message for whatever JS threw or rejected with.
-fn describe(value: &JsValue) -> String {
-    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
-        return format!(
-            "{}: {}",
-            String::from(error.name()),
-            String::from(error.message())
-        );
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }

@@ -21,8 +21,9 @@ use super::schema::{
     LAST_SEQ_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
 use crate::engine::{
-    CommandSettlement, Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, OutboxStore,
-    PushBatch, RenameIntent, Requeue, Resolution, StoreError,
+    CommandSettlement, Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand, OpSettlement,
+    OutboxOp, OutboxStore, PushBatch, RenameIntent, Requeue, RequeueOutcome, Resolution,
+    StoreError,
 };
 use crate::protocol::Kind;
 use idb::Query;
@@ -338,5 +339,17 @@ impl OutboxStore for IdbStore {
 
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
         Ok(self.read_dead_letters().await?)
+    }
+
+    async fn requeue_dead_letter(
+        &self,
+        id: &str,
+        requeue: &DeadLetterRequeue,
+    ) -> Result<RequeueOutcome, StoreError> {
+        self.write_requeue_dead_letter(id, requeue).await
+    }
+
+    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        self.write_drop_dead_letter(id).await
     }
 }

@@ -2,8 +2,9 @@
 // `RuntimeError: unreachable` or a promise that hangs: the call rejects with a `SyncError`
 // `internal`, every client of that page closes (`closed` event, reason `internal`), opening a
 // new one in the same page says to reload, another tab takes over and keeps working, and the
-// reloaded page works again. The panic comes from the test-only hook
-// `__sync_core_test_panic` (src/bindings/test_hooks.rs) through `client.__testPanic`.
+// reloaded page works again. The package ships no test hook (PROTOCOL §9.11): the consumer
+// app's trap switch (tests/consumer/src/trap-switch.ts) makes the shipped module itself trap
+// during `dashboards()` — in the call ("sync") or in the microtask polling its future ("async").
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -22,11 +23,12 @@ const env = useAppAndBrowser();
 
 const SLOW = { cadence: { foregroundMs: 600_000, backgroundMs: 600_000, editDebounceMs: 600_000 } };
 
-/** `client.__testPanic(mode)` with a deadline, so a hanging promise fails the test. */
+/** A trap during `client.dashboards()`, with a deadline, so a hanging promise fails the test. */
 async function panic(page, mode) {
   return page.evaluate(async (m) => {
     const deadline = new Promise((resolve) => setTimeout(() => resolve({ ok: "hung" }), 5_000));
-    const attempt = window.client.__testPanic(m).then(
+    window.syncCore.armTrap(m);
+    const attempt = window.client.dashboards().then(
       () => ({ ok: true }),
       (e) => ({
         ok: false,
@@ -121,7 +123,7 @@ test("a wasm panic in a dedicated worker: SyncError internal there, the page's c
   const worker = await startWorker(page, options);
   await eventually(async () => (await worker("status")).value?.leader, 10_000, "the worker leads");
   await openClient(page, options);
-  const r = await worker("__testPanic", "async");
+  const r = await worker("trapDuringDashboards", "async");
   assert.equal(r.ok, false, JSON.stringify(r));
   assert.equal(r.error.name, "SyncError");
   assert.equal(r.error.code, "internal");

@@ -131,6 +131,31 @@ async fn a_failing_token_callback_is_a_token_error() {
 }
 
 #[wasm_bindgen_test]
+async fn a_token_callback_that_never_settles_is_a_token_timeout() {
+    let (identity, token) = own_tenant().await;
+    let never: Function = Function::new_no_args("return new Promise(() => {});");
+    let started = js_sys::Date::now();
+    let result = FetchTransport::new(server_url(), identity.clone())
+        .with_token_callback(never)
+        .with_token_timeout_ms(300)
+        .send(HttpRequest::get(PULL))
+        .await;
+    let elapsed = js_sys::Date::now() - started;
+    assert_eq!(result, Err(TransportError::TokenTimeout));
+    assert!(
+        elapsed < 2_000.0,
+        "the token wait was not cut: {elapsed} ms"
+    );
+    // A callback that answers within the bound is used as before.
+    let response = transport(&identity, &token)
+        .with_token_timeout_ms(300)
+        .send(HttpRequest::get(PULL))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[wasm_bindgen_test]
 async fn a_server_slower_than_the_timeout_is_a_timeout() {
     let (identity, token) = own_tenant().await;
     inject(&identity, json!({"type": "delay", "ms": 3000})).await;

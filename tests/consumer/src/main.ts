@@ -1,6 +1,7 @@
 // A page of an app that depends on the published package. With `?baseUrl=…&tenantId=…` it
 // opens a client and renders the dashboards; the e2e tests also drive `window.syncCore`.
 import { SyncClient, SyncError, type Dashboard, type SyncEvent } from "sync-core";
+import { armTrap } from "./trap-switch.js";
 
 declare global {
   interface Window {
@@ -8,6 +9,8 @@ declare global {
       SyncClient: typeof SyncClient;
       SyncError: typeof SyncError;
       startWorker(): Worker;
+      /** Test-only: make the package's wasm trap (see trap-switch.ts). */
+      armTrap: typeof armTrap;
       client?: SyncClient;
       events: SyncEvent[];
     };
@@ -18,7 +21,7 @@ function startWorker(): Worker {
   return new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
 }
 
-window.syncCore = { SyncClient, SyncError, startWorker, events: [] };
+window.syncCore = { SyncClient, SyncError, startWorker, armTrap, events: [] };
 
 function render(dashboards: Dashboard[]): void {
   const list = document.getElementById("dashboards");

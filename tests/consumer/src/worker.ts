@@ -1,6 +1,7 @@
 // A dedicated module worker that opens the same package: the e2e tests use it to prove that
 // the wasm loads in a worker and that a worker takes part in the leader election.
 import { SyncClient, SyncError, type SyncEvent } from "sync-core";
+import { armTrap, type TrapMode } from "./trap-switch.js";
 
 let client: SyncClient | undefined;
 const events: SyncEvent[] = [];
@@ -18,6 +19,10 @@ self.onmessage = async (message: MessageEvent<Request>) => {
       client.subscribe((event) => events.push(event));
     } else if (call === "events") {
       value = events.map((e) => ({ type: e.type, kinds: e.type === "changed" ? e.kinds : undefined }));
+    } else if (call === "trapDuringDashboards" && client) {
+      // Armed and called in one turn, so nothing else enters the module in between.
+      armTrap(args[0] as TrapMode);
+      value = await client.dashboards();
     } else if (call === "close") {
       client?.close();
     } else if (client) {
