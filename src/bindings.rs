@@ -2,12 +2,12 @@
 //! and the fetch transport, convert results, map every error to one JS `SyncError`. No sync
 //! logic lives here; the TypeScript wrapper in `pkg/` builds the public API on top of it.
 //! The push side (renames, push, sync, commands, conflicts, dead letters) is in
-//! `bindings/outbox.rs`, the persisted pull-byte budget in `bindings/budget.rs`. Nothing
+//! `bindings/outbox.rs`, the wrapper's records in `meta` in `bindings/wrapper_meta.rs`. Nothing
 //! here exists only for tests (PROTOCOL §9.11): the package's panic tests make the shipped
 //! module trap from outside (`tests/consumer/src/trap-switch.ts`).
 
-mod budget;
 mod outbox;
+mod wrapper_meta;
 
 use crate::engine::{self, GatedTransport, PullConfig, PullError, PushConfig, Store, StoreError};
 use crate::protocol::identity::Identity;
@@ -71,16 +71,32 @@ pub struct SyncCore {
 
 /// A JS `Error` named `SyncError` with a stable `code` and `retryable` (API.md).
 fn sync_error(code: &str, retryable: bool, message: &str) -> JsValue {
+    sync_error_with(code, retryable, message, &[])
+}
+
+/// A `SyncError` with extra numeric properties: `status` (the HTTP status behind it) and
+/// `retryAfterMs` (how long the server asked to wait), which the wrapper acts on.
+fn sync_error_with(code: &str, retryable: bool, message: &str, extra: &[(&str, f64)]) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("SyncError");
     // Setting plain data properties on a fresh Error cannot fail.
     let _ = Reflect::set(&error, &"code".into(), &code.into());
     let _ = Reflect::set(&error, &"retryable".into(), &retryable.into());
+    for (name, value) in extra {
+        let _ = Reflect::set(&error, &(*name).into(), &(*value).into());
+    }
     error.into()
 }
 
 fn pull_error(e: PullError) -> JsValue {
-    sync_error(e.code(), e.retryable(), &e.to_string())
+    let extra: &[(&str, f64)] = match &e {
+        PullError::RateLimited { retry_after_ms } => &[("retryAfterMs", *retry_after_ms as f64)],
+        PullError::ServerError { status, .. } | PullError::BadRequest { status, .. } => {
+            &[("status", *status as f64)]
+        }
+        _ => &[],
+    };
+    sync_error_with(e.code(), e.retryable(), &e.to_string(), extra)
 }
 
 fn store_error(e: StoreError) -> JsValue {
@@ -166,6 +182,11 @@ impl SyncCore {
         let mut transport = FetchTransport::new(&parsed.base_url, identity.clone());
         if let Some(get_token) = function_option(&options, "getToken") {
             transport = transport.with_token_callback(get_token);
+        }
+        // `onReachability(reachable, detail)`: the wrapper's status shows at once that the
+        // server stopped answering, while the engine still retries.
+        if let Some(callback) = function_option(&options, "onReachability") {
+            transport = transport.with_reachability_callback(callback);
         }
         if let Some(fetch) = function_option(&options, "fetch") {
             transport = transport.with_fetch(fetch);

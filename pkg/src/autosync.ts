@@ -5,6 +5,7 @@
  * revoked access) lets only the cadence and `online` try again, so a paused client never spins.
  */
 import type { SyncError } from "./errors.js";
+import { pushHeld } from "./pauses.js";
 import type { SyncRunner } from "./runner.js";
 import type { SyncState } from "./status.js";
 import { SyncTriggers, type CadenceOptions, type TriggerReason } from "./triggers.js";
@@ -87,9 +88,24 @@ export class AutoSync {
       this.#triggers.settled(false, false);
       return;
     }
-    this.#runner.run("sync", undefined).then(
-      () => this.#triggers.settled(true, false),
-      (e: SyncError) => this.#triggers.settled(false, e.retryable),
+    // Retry-After holds every trigger (PROTOCOL §9.5); a push paused by `push_rejected`
+    // leaves automatic syncs pulling only until its backoff ends (`pauses.ts`).
+    this.#triggers.holdUntil(this.#state.retryAtMs);
+    if (this.#state.retryAtMs > Date.now()) {
+      // Held (e.g. after an explicit call met a 429): try again at Retry-After, not before.
+      this.#triggers.settled(false, true);
+      return;
+    }
+    const method = pushHeld(this.#state) ? "pull" : "sync";
+    this.#runner.run(method, undefined, undefined, true).then(
+      () => {
+        this.#triggers.holdUntil(this.#state.retryAtMs);
+        this.#triggers.settled(true, false);
+      },
+      (e: SyncError) => {
+        this.#triggers.holdUntil(this.#state.retryAtMs);
+        this.#triggers.settled(false, e.retryable);
+      },
     );
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Reading and writing the byte-budget record (`budget.ts`) through the bindings'
- * `pullBudget`/`setPullBudget` (the `meta` key `pullBudget`). Both are best effort: a build
- * without them, or a failing read, starts a fresh budget; a failed write is redone by the
- * next pull.
+ * Reading and writing the wrapper's records kept in the database's `meta` store (bindings
+ * `src/bindings/wrapper_meta.rs`): the byte-budget record (`budget.ts`, key `pullBudget`) and
+ * the time of the last drained pull (`lastSyncedAt`), so both survive a reload and a change
+ * of leader. All best effort: a build without them, or a failing read, starts fresh; a failed
+ * write is redone by the next pull.
  */
 import type { PullBudget } from "./budget.js";
 import type { WasmCore } from "./wasm.js";
@@ -19,5 +20,20 @@ export function saveBudget(exec: Exec, budget: PullBudget): void {
   const record = budget.toRecord();
   exec((c) => (c.setPullBudget ? c.setPullBudget(record) : Promise.resolve())).catch(() => {
     // Best effort: the next pull writes it again; a closed client has nothing to keep.
+  });
+}
+
+/** The stored time of the last drained pull (RFC 3339), or null. Never rejects. */
+export function loadLastSyncedAt(exec: Exec): Promise<string | null> {
+  return exec((c) => (c.lastSyncedAt ? c.lastSyncedAt() : Promise.resolve(null))).then(
+    (value) => (typeof value === "string" && !Number.isNaN(Date.parse(value)) ? value : null),
+    () => null,
+  );
+}
+
+/** Stores the time of the last drained pull in the background. */
+export function saveLastSyncedAt(exec: Exec, at: string): void {
+  exec((c) => (c.setLastSyncedAt ? c.setLastSyncedAt(at) : Promise.resolve())).catch(() => {
+    // Best effort, like the budget.
   });
 }

@@ -7,6 +7,11 @@
  * `pullBudget` through the bindings' `pullBudget`/`setPullBudget`) after every pull and the
  * next leader loads them when elected. The hour is kept as per-minute buckets (at most 60
  * numbers). `session` is what this leader pulled since it was elected and is not persisted.
+ *
+ * The two budgets count disjoint bytes: a cold start's pages count against the cold-start
+ * budget only. The hourly budget is the steady-state delta (§6), and a cold start is not a
+ * delta — counting its up-to-5 MB there would report "over the hourly budget" after every
+ * first sign-in, which says nothing about the steady state. Every figure here is in bytes.
  */
 
 const HOUR_MS = 3_600_000;
@@ -64,13 +69,15 @@ export class PullBudget {
     this.#prune(now);
   }
 
+  /** Counts a pull's response bytes: against the cold start while one runs, else the hour. */
   record(bytes: number, drained: boolean, now = Date.now()): void {
     this.session += bytes;
-    const minute = Math.floor(now / MINUTE_MS);
-    this.#minutes.set(minute, (this.#minutes.get(minute) ?? 0) + bytes);
     if (this.coldStartActive) {
       this.coldStartBytes += bytes;
       if (drained) this.coldStartActive = false;
+    } else {
+      const minute = Math.floor(now / MINUTE_MS);
+      this.#minutes.set(minute, (this.#minutes.get(minute) ?? 0) + bytes);
     }
     this.#prune(now);
   }

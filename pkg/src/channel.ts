@@ -6,6 +6,7 @@
  * and everyone learns about applied changes (`changed`), the leader's sync state
  * (`leader-status`) and a forced logout (`logout`, after which every context closes).
  */
+import type { SyncErrorJson } from "./errors.js";
 import type { Kind, PullProgress } from "./types.js";
 
 export type RpcMethod = "sync" | "pull" | "push";
@@ -19,6 +20,12 @@ export interface LeaderState {
   bytesSession: number;
   bytesLastHour: number;
   bytesColdStart: number;
+  /** False from a request that got no response (network error, timeout) until one that did. */
+  reachable: boolean;
+  /** RFC 3339 time before which no request may leave (Retry-After), or null. */
+  retryAt: string | null;
+  /** Why pushing is paused: `access_revoked`, `push_rejected`, or null. */
+  pushPaused: string | null;
 }
 
 export type ChannelMessage =
@@ -33,7 +40,7 @@ export type ChannelMessage =
       id: string;
       ok: boolean;
       value?: unknown;
-      error?: { code: string; message: string; retryable: boolean };
+      error?: SyncErrorJson;
     }
   | { type: "leader-elected"; from: string }
   | { type: "leader-status"; from: string; state: LeaderState }

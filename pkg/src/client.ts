@@ -9,7 +9,7 @@
  * runner and its triggers (`runner.ts`, `autosync.ts`), the channel, status and logout.
  */
 import { AutoSync } from "./autosync.js";
-import { loadBudget, saveBudget } from "./budget-store.js";
+import { loadBudget, loadLastSyncedAt, saveBudget, saveLastSyncedAt } from "./budget-store.js";
 import { ContextChannel, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
 import { CoreHandle } from "./core-handle.js";
 import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
@@ -19,6 +19,7 @@ import { LeaderForwarding } from "./forwarding.js";
 import { Leadership } from "./leader.js";
 import { refuseUnsynced, wipeDatabase } from "./logout.js";
 import { SyncRunner, type RunResult } from "./runner.js";
+import { noteReachability } from "./reachability.js";
 import { LatestSnapshotBatcher } from "./snapshot-batch.js";
 import { composeStatus, SyncState, type Status } from "./status.js";
 import { StorageWatch } from "./storage.js";
@@ -88,6 +89,7 @@ export class SyncClient {
       superseded: (type, reason) => this.#end({ type, reason }),
       reopened: () => this.#reopened(),
       lost: (error) => this.#end({ type: "lost", error }),
+      reachability: (reachable, detail) => this.#reachability(reachable, detail),
     });
     this.#offPoison = onPoison((error) => this.#end({ type: "trap", error }));
     this.#channel = new ContextChannel(this.databaseName, (m) => this.#onMessage(m));
@@ -99,6 +101,7 @@ export class SyncClient {
       error: (error) => this.#events.emit({ type: "error", error }),
       stateChanged: () => this.#stateChanged(),
       budgetChanged: () => saveBudget((w) => this.#exec(w), this.#state.budget),
+      syncedAtChanged: (at) => saveLastSyncedAt((w) => this.#exec(w), at),
     });
     this.#forwarding = new LeaderForwarding(
       this.#channel,
@@ -125,6 +128,8 @@ export class SyncClient {
       await loadWasm(options.wasmUrl);
       const core = await CoreHandle.open(options);
       const client = new SyncClient(options, core);
+      // Before anything can report status: "last synced" survives a reload.
+      client.#state.lastSyncedAt = await loadLastSyncedAt((w) => client.#exec(w));
       client.#leadership.start();
       client.#storage.requestPersistence();
       return client;
@@ -230,6 +235,23 @@ export class SyncClient {
   deadLetters(): Promise<DeadLetter[]> {
     return this.#read((c) => needs(c, "deadLetters").call(c)) as Promise<DeadLetter[]>;
   }
+  /**
+   * Sends a dead letter again: it goes to the END of the queue (an op as a new op re-based on
+   * the query's version held now, a command under a new id) and leaves the dead letters, in
+   * one durable transaction. Like every edit it is written here (any context) and pushed by
+   * the leader. Unknown id → `not_found`.
+   */
+  requeueDeadLetter(id: string): Promise<PendingItem> {
+    return this.#write(
+      (item: PendingItem) => (item.type === "op" ? ["Query"] : []),
+      "edit",
+      (c) => needs(c, "requeueDeadLetter").call(c, requireString(id, "id")) as Promise<PendingItem>,
+    );
+  }
+  /** Removes a dead letter for good; resolves with it. Unknown id → `not_found`. */
+  dropDeadLetter(id: string): Promise<DeadLetter> {
+    return this.#write([], "edit", (c) => needs(c, "dropDeadLetter").call(c, requireString(id, "id")) as Promise<DeadLetter>);
+  }
 
   // ---- status and events ------------------------------------------------------------------
 
@@ -245,7 +267,9 @@ export class SyncClient {
     }
     return composeStatus({
       leader,
-      state: leader ? this.#state.toLeaderState() : this.#remote,
+      state: leader
+        ? this.#state.toLeaderState()
+        : { ...this.#remote, lastSyncedAt: this.#remote.lastSyncedAt ?? this.#state.lastSyncedAt },
       counts,
       online: this.#auto.online && (globalThis.navigator?.onLine ?? true),
       storage: await this.#storage.health(),
@@ -315,7 +339,11 @@ export class SyncClient {
    * A local write (edit, command, resolution). On success the change is announced and the
    * leader woken; a full disk pauses automatic sync (leader) and is reported as an `error`.
    */
-  async #write<T>(kinds: Kind[], cause: ChangeCause, work: (core: WasmCore) => Promise<T>): Promise<T> {
+  async #write<T>(
+    kinds: Kind[] | ((result: T) => Kind[]),
+    cause: ChangeCause,
+    work: (core: WasmCore) => Promise<T>,
+  ): Promise<T> {
     let result: T;
     try {
       result = await this.#read(work);
@@ -327,7 +355,7 @@ export class SyncClient {
       }
       throw e;
     }
-    this.#editDone(kinds, cause);
+    this.#editDone(typeof kinds === "function" ? kinds(result) : kinds, cause);
     return result;
   }
 
@@ -341,6 +369,7 @@ export class SyncClient {
   #onLeadership(leader: boolean): void {
     if (this.#core.closedReason) return;
     if (leader) {
+      this.#state.takeOver(this.#remote);
       this.#channel.post({ type: "leader-elected", from: this.#channel.contextId });
       this.#auto.becameLeader();
       this.#forwarding.runPendingHere();
@@ -385,6 +414,12 @@ export class SyncClient {
         this.#end({ type: "logout" });
         return;
     }
+  }
+
+  /** The server stopped (or resumed) answering, reported from inside a wasm call. */
+  #reachability(reachable: boolean, detail: string): void {
+    // Report after the wasm call returned, never from inside it.
+    if (noteReachability(this.#state, reachable, detail)) queueMicrotask(() => this.#stateChanged());
   }
 
   #changed(kinds: Kind[], cause: ChangeCause): void {

@@ -30,6 +30,9 @@ export interface CoreHandleHooks {
   reopened(): void;
   /** Reopening failed for good: the client must close. */
   lost(error: SyncError): void;
+  /** A request got a response (`true`) or none (network error, timeout: `false`). Called
+   * from inside a wasm call: only note it, do not call back into the module synchronously. */
+  reachability(reachable: boolean, detail: string): void;
 }
 
 /** Attempts to reopen after `close`, and the pause before each retry (doubling). */
@@ -111,6 +114,7 @@ export class CoreHandle {
     return openCore({
       ...coreOptions(this.#options),
       onConnectionLost: (kind: LostKind, reason: string) => this.#lost(kind, reason),
+      onReachability: (reachable: boolean, detail: string) => this.#hooks?.reachability(reachable, detail),
     });
   }
 

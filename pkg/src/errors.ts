@@ -31,22 +31,54 @@ export type SyncErrorCode =
   | "internal"
   | (string & {});
 
+/** Extra facts some failures carry. */
+export interface SyncErrorDetails {
+  /** The HTTP status behind the failure (e.g. of a `push_rejected` or `server_error`). */
+  status?: number;
+  /** `rate_limited`: how long the server asked to wait before any request, in ms. */
+  retryAfterMs?: number;
+}
+
+/** What a `SyncError` looks like as plain data (events, BroadcastChannel). */
+export interface SyncErrorJson extends SyncErrorDetails {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
 export class SyncError extends Error {
   override readonly name = "SyncError";
   readonly code: SyncErrorCode;
   /** Whether the same call may succeed later without anyone changing anything. */
   readonly retryable: boolean;
+  /** The HTTP status behind the failure, when there is one. */
+  readonly status?: number;
+  /** `rate_limited`: the server's `Retry-After`, in ms from the failure. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: SyncErrorCode, message: string, retryable = false) {
+  constructor(code: SyncErrorCode, message: string, retryable = false, details: SyncErrorDetails = {}) {
     super(message);
     this.code = code;
     this.retryable = retryable;
+    if (typeof details.status === "number") this.status = details.status;
+    if (typeof details.retryAfterMs === "number") this.retryAfterMs = details.retryAfterMs;
   }
 
   /** A plain object that survives `postMessage` / BroadcastChannel. */
-  toJSON(): { code: string; message: string; retryable: boolean } {
-    return { code: this.code, message: this.message, retryable: this.retryable };
+  toJSON(): SyncErrorJson {
+    const json: SyncErrorJson = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.status !== undefined) json.status = this.status;
+    if (this.retryAfterMs !== undefined) json.retryAfterMs = this.retryAfterMs;
+    return json;
   }
+}
+
+/** The details of plain error data, keeping only numbers. */
+export function errorDetails(e: { status?: unknown; retryAfterMs?: unknown }): SyncErrorDetails {
+  const details: SyncErrorDetails = {};
+  if (typeof e.status === "number") details.status = e.status;
+  if (typeof e.retryAfterMs === "number") details.retryAfterMs = e.retryAfterMs;
+  return details;
 }
 
 let internalErrors = 0;
@@ -80,10 +112,17 @@ export function toSyncError(error: unknown): SyncError {
     return e;
   }
   if (error !== null && typeof error === "object") {
-    const e = error as { name?: unknown; code?: unknown; retryable?: unknown; message?: unknown };
+    const e = error as {
+      name?: unknown;
+      code?: unknown;
+      retryable?: unknown;
+      message?: unknown;
+      status?: unknown;
+      retryAfterMs?: unknown;
+    };
     const message = typeof e.message === "string" ? e.message : String(error);
     if (typeof e.code === "string" && (e.name === "SyncError" || e.name === undefined)) {
-      return new SyncError(e.code, message, e.retryable === true);
+      return new SyncError(e.code, message, e.retryable === true, errorDetails(e));
     }
     if (e.name === "QuotaExceededError") return new SyncError("quota_exceeded", message, false);
     if (e.name === "InvalidStateError") return new SyncError("storage_unavailable", message, true);

@@ -59,6 +59,9 @@ export const EMPTY_LEADER_STATE: LeaderState = {
   bytesSession: 0,
   bytesLastHour: 0,
   bytesColdStart: 0,
+  reachable: true,
+  retryAt: null,
+  pushPaused: null,
 };
 
 export function coreOptions(o: SyncClientOptions): Record<string, unknown> {
@@ -123,6 +126,8 @@ type OptionalMethod =
   | "conflicts"
   | "resolveConflict"
   | "deadLetters"
+  | "requeueDeadLetter"
+  | "dropDeadLetter"
   | "outboxCounts";
 
 /** The optional wasm method, or a `not_supported` SyncError for a build without it. */

@@ -4,7 +4,8 @@
  * stop automatic attempts until an explicit call succeeds), and the events the app and the
  * other contexts need (`changed` kinds, new conflicts, progress, errors).
  */
-import { SyncError, toSyncError } from "./errors.js";
+import { errorDetails, SyncError, toSyncError } from "./errors.js";
+import { heldByRetryAfter, noteFailure, notePushDone, resumePushing } from "./pauses.js";
 import type { RpcMethod } from "./channel.js";
 import type { SyncState } from "./status.js";
 import type { Kind, PullProgress, PullReport, PushReport, SyncReport } from "./types.js";
@@ -20,6 +21,8 @@ export interface RunnerHooks {
   stateChanged(): void;
   /** Bytes were recorded: persist the budget (best effort). */
   budgetChanged(): void;
+  /** A pull drained: persist `lastSyncedAt` (best effort). */
+  syncedAtChanged(at: string): void;
 }
 
 export type RunResult = PullReport | PushReport | SyncReport;
@@ -48,13 +51,18 @@ export class SyncRunner {
     this.#queue = this.#queue.then(() => ready).catch(() => undefined);
   }
 
-  /** Queues one call behind any running one (one sync at a time per leader). */
+  /**
+   * Queues one call behind any running one (one sync at a time per leader). `automatic`:
+   * started by a trigger, not by the app (only an explicit `sync`/`push` resumes a push
+   * paused by `push_rejected`).
+   */
   run(
     method: RpcMethod,
     options: { fresh?: boolean } | undefined,
     onProgress?: (progress: PullProgress) => void,
+    automatic = false,
   ): Promise<RunResult> {
-    const next = this.#queue.then(() => this.#runNow(method, options, onProgress));
+    const next = this.#queue.then(() => this.#runNow(method, options, onProgress, automatic));
     this.#queue = next.catch(() => undefined);
     return next;
   }
@@ -63,8 +71,13 @@ export class SyncRunner {
     method: RpcMethod,
     options: { fresh?: boolean } | undefined,
     onProgress?: (progress: PullProgress) => void,
+    automatic = false,
   ): Promise<RunResult> {
     const state = this.#state;
+    // PROTOCOL §9.5: nothing leaves before Retry-After, whoever asks.
+    const held = heldByRetryAfter(state);
+    if (held) throw held;
+    if (!automatic && method !== "pull") resumePushing(state);
     state.syncing = true;
     this.#hooks.stateChanged();
     const progress = (p: unknown): void => {
@@ -86,8 +99,13 @@ export class SyncRunner {
       const result = await this.#hooks.exec((core) => call(core, method, options, progress));
       this.#record(method, result);
       const pushError = method === "sync" ? (result as SyncReport).pushError : null;
-      state.lastError = pushError ? { ...pushError, at: new Date().toISOString() } : null;
-      if (pushError) this.#hooks.error(new SyncError(pushError.code, pushError.message, pushError.retryable));
+      state.lastError = pushError
+        ? { code: pushError.code, message: pushError.message, retryable: pushError.retryable, at: new Date().toISOString() }
+        : null;
+      if (pushError) {
+        noteFailure(state, pushError);
+        this.#hooks.error(new SyncError(pushError.code, pushError.message, pushError.retryable, errorDetails(pushError)));
+      }
       state.paused = null;
       return result;
     } catch (error) {
@@ -98,6 +116,7 @@ export class SyncRunner {
         retryable: e.retryable,
         at: new Date().toISOString(),
       };
+      noteFailure(state, e);
       if (e.code === "forbidden") {
         state.accessRevoked = true;
         state.paused = "forbidden";
@@ -132,10 +151,14 @@ export class SyncRunner {
       this.#state.budget.record(pull.bytesPulled, pull.drained);
       this.#hooks.budgetChanged();
       this.#state.accessRevoked = false;
-      if (pull.drained) this.#state.lastSyncedAt = new Date().toISOString();
+      if (pull.drained) {
+        this.#state.lastSyncedAt = new Date().toISOString();
+        this.#hooks.syncedAtChanged(this.#state.lastSyncedAt);
+      }
       for (const kind of pull.changedKinds) kinds.add(kind);
     }
     if (push) {
+      notePushDone(this.#state);
       for (const kind of push.changedKinds) kinds.add(kind);
       if (push.newConflicts.length > 0) this.#hooks.conflicts(push.newConflicts);
     }

@@ -2,7 +2,9 @@
  * When the leader syncs on its own: on `online`, when the page becomes visible, shortly after a
  * local edit (debounced so a burst of renames is one push), and on a cadence that is slower in
  * the background. While offline nothing fires; the `online` event restarts it. After a
- * retryable failure the next attempt comes sooner (backoff), never in a tight loop.
+ * retryable failure the next attempt comes sooner (backoff), never in a tight loop. Nothing
+ * fires before a time set by `holdUntil` (the server's Retry-After, PROTOCOL §9.5): a trigger
+ * that comes earlier is moved to that time.
  */
 
 export type TriggerReason = "open" | "online" | "visible" | "edit" | "cadence" | "retry";
@@ -17,6 +19,8 @@ export interface CadenceOptions {
 }
 
 const FIRST_RETRY_MS = 5_000;
+/** The longest delay `setTimeout` takes; a longer hold is waited for in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function isOnline(): boolean {
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
@@ -38,6 +42,8 @@ export class SyncTriggers {
   #failures = 0;
   #online = isOnline();
   #started = false;
+  /** Epoch ms before which nothing fires. */
+  #notBeforeMs = 0;
 
   constructor(
     options: CadenceOptions,
@@ -115,6 +121,11 @@ export class SyncTriggers {
     this.#fireNow(reason);
   }
 
+  /** Nothing fires before `epochMs` (a later call can only move it later). */
+  holdUntil(epochMs: number): void {
+    this.#notBeforeMs = Math.max(this.#notBeforeMs, epochMs);
+  }
+
   /** Reports how the last automatic attempt went, to pick the next one. */
   settled(ok: boolean, retryable: boolean): void {
     if (!this.#started) return;
@@ -134,6 +145,11 @@ export class SyncTriggers {
 
   #fireNow(reason: TriggerReason): void {
     if (!this.#started || !this.#online) return;
+    const held = this.#notBeforeMs - Date.now();
+    if (held > 0) {
+      this.#schedule(held, "retry");
+      return;
+    }
     this.#clearCadence();
     this.#fire(reason);
   }
@@ -141,6 +157,7 @@ export class SyncTriggers {
   #schedule(ms: number, reason: TriggerReason = "cadence"): void {
     this.#clearCadence();
     if (!this.#started || !this.#online) return;
+    ms = Math.min(Math.max(ms, this.#notBeforeMs - Date.now()), MAX_TIMER_MS);
     this.#cadence = setTimeout(() => {
       this.#cadence = undefined;
       this.#fireNow(reason);

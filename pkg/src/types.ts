@@ -157,7 +157,7 @@ export interface PushReport {
  */
 export interface SyncReport {
   push: PushReport | null;
-  pushError?: { code: string; retryable: boolean; message: string } | null;
+  pushError?: { code: string; retryable: boolean; message: string; status?: number; retryAfterMs?: number } | null;
   pull: PullReport;
 }
 

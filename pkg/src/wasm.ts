@@ -62,9 +62,13 @@ export interface WasmCore {
   conflicts?(): Promise<unknown>;
   resolveConflict?(id: string, resolution: string): Promise<unknown>;
   deadLetters?(): Promise<unknown>;
+  requeueDeadLetter?(id: string): Promise<unknown>;
+  dropDeadLetter?(id: string): Promise<unknown>;
   outboxCounts?(): Promise<unknown>;
   pullBudget?(): Promise<unknown>;
   setPullBudget?(record: unknown): Promise<unknown>;
+  lastSyncedAt?(): Promise<unknown>;
+  setLastSyncedAt?(at: string): Promise<unknown>;
   close(): void;
   free(): void;
 }

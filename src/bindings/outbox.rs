@@ -4,7 +4,7 @@
 //! fetch transport, and every failure becomes one `SyncError` with the engine's `code` and
 //! `retryable`.
 
-use super::{pull_error, run, spawn, sync_error, to_js, Client, SyncCore};
+use super::{pull_error, run, spawn, sync_error, sync_error_with, to_js, Client, SyncCore};
 use crate::engine::{self, EditError, PushError, SyncError};
 use crate::web::{WebClock, WebRandom};
 use js_sys::{Function, Promise, Reflect, JSON};
@@ -14,7 +14,15 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 pub(super) fn push_error(e: PushError) -> JsValue {
-    sync_error(e.code(), e.retryable(), &e.to_string())
+    let info = ErrorInfo::of_push(&e);
+    let mut extra: Vec<(&str, f64)> = Vec::new();
+    if let Some(ms) = info.retry_after_ms {
+        extra.push(("retryAfterMs", ms as f64));
+    }
+    if let Some(status) = info.status {
+        extra.push(("status", f64::from(status)));
+    }
+    sync_error_with(info.code, info.retryable, &info.message, &extra)
 }
 
 fn edit_error(e: EditError) -> JsValue {
@@ -51,20 +59,35 @@ struct CommandOptions {
     if_match: Option<Value>,
 }
 
-/// A failure reported inside a resolved result rather than as a rejection.
+/// A failure reported inside a resolved result rather than as a rejection; `status` and
+/// `retryAfterMs` as on a thrown `SyncError`.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorInfo {
     code: &'static str,
     retryable: bool,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_ms: Option<u64>,
 }
 
 impl ErrorInfo {
     fn of_push(e: &PushError) -> Self {
+        let (status, retry_after_ms) = match e {
+            PushError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
+            PushError::ServerError { status, .. }
+            | PushError::BadRequest { status, .. }
+            | PushError::Rejected { status, .. } => (Some(*status), None),
+            _ => (None, None),
+        };
         ErrorInfo {
             code: e.code(),
             retryable: e.retryable(),
             message: e.to_string(),
+            status,
+            retry_after_ms,
         }
     }
 }
@@ -189,7 +212,8 @@ impl SyncCore {
                         }
                     }
                 }
-                Err(e) => Err(sync_error(e.code(), e.retryable(), &e.to_string())),
+                Err(SyncError::Push(e)) => Err(push_error(e)),
+                Err(SyncError::Pull(e)) => Err(pull_error(e)),
             }
         })
     }
@@ -262,6 +286,26 @@ impl SyncCore {
     pub fn dead_letters(&self) -> Promise {
         edit_call(&self.client, |c| async move {
             Ok(engine::dead_letters(&c.store).await?)
+        })
+    }
+
+    /// Puts the dead letter `id` back at the end of the queue (an op as a new op re-based on
+    /// the held query version, a command under a new id) and removes it, in one strict
+    /// transaction; resolves with the queued item (`{type: "op"|"command", …}`). An unknown
+    /// id, or an op whose query is no longer held, is `not_found`.
+    #[wasm_bindgen(js_name = requeueDeadLetter)]
+    pub fn requeue_dead_letter(&self, id: String) -> Promise {
+        edit_call(&self.client, move |c| async move {
+            engine::requeue_dead_letter(&c.store, &WebClock, &WebRandom, &id).await
+        })
+    }
+
+    /// Removes the dead letter `id` for good; resolves with it as it was stored. An unknown
+    /// id is `not_found`.
+    #[wasm_bindgen(js_name = dropDeadLetter)]
+    pub fn drop_dead_letter(&self, id: String) -> Promise {
+        edit_call(&self.client, move |c| async move {
+            engine::drop_dead_letter(&c.store, &id).await
         })
     }
 

@@ -39,6 +39,7 @@ pub struct FetchTransport {
     fetch: Option<Function>,
     timeout_ms: u32,
     token_timeout_ms: u32,
+    on_reachability: Option<Function>,
 }
 
 impl FetchTransport {
@@ -51,6 +52,7 @@ impl FetchTransport {
             fetch: None,
             timeout_ms: DEFAULT_TIMEOUT_MS,
             token_timeout_ms: DEFAULT_TOKEN_TIMEOUT_MS,
+            on_reachability: None,
         }
     }
 
@@ -79,6 +81,31 @@ impl FetchTransport {
     pub fn with_token_timeout_ms(mut self, timeout_ms: u32) -> FetchTransport {
         self.token_timeout_ms = timeout_ms;
         self
+    }
+
+    /// `(reachable: boolean, detail: string)`, called after every request that reached the
+    /// network: `true` when a complete response arrived (any status), `false` on a network
+    /// error or a timeout. The engine retries such failures quietly inside one call, for
+    /// minutes with the defaults; this is how the host's status learns at once that the
+    /// server does not answer. It must not call back into the module synchronously.
+    pub fn with_reachability_callback(mut self, callback: Function) -> FetchTransport {
+        self.on_reachability = Some(callback);
+        self
+    }
+
+    fn report_reachability(&self, outcome: &Result<HttpResponse, TransportError>) {
+        let Some(callback) = &self.on_reachability else {
+            return;
+        };
+        let (reachable, detail) = match outcome {
+            Ok(_) => (true, String::new()),
+            Err(TransportError::Network(detail)) => (false, detail.clone()),
+            Err(TransportError::Timeout) => (false, TransportError::Timeout.to_string()),
+            // Token failures happen before anything is sent.
+            Err(TransportError::Token(_) | TransportError::TokenTimeout) => return,
+        };
+        // A throwing host callback must not fail the request.
+        let _ = callback.call2(&JsValue::UNDEFINED, &reachable.into(), &detail.into());
     }
 
     /// Asks the host for a token, bounded in time. Not stored anywhere.
@@ -187,11 +214,13 @@ impl Transport for FetchTransport {
         let outcome = self.exchange(request).await;
         clear_timeout(&timer);
 
-        match outcome {
+        let outcome = match outcome {
             // Only our timer aborts this signal.
             Err(_) if signal.aborted() => Err(TransportError::Timeout),
             other => other,
-        }
+        };
+        self.report_reachability(&outcome);
+        outcome
     }
 }
 

@@ -2,7 +2,8 @@
 //! identical but for the store, run the same random scenario through the real engine —
 //! renames, pushes through the engine's §4-exact fake server with faults (lost responses,
 //! network failures, 5xx, 429, cut bodies), server-side renames and deletions, pulls,
-//! conflict resolutions, deferred commands against changed dashboards, and "crashes" (a
+//! conflict resolutions, requeued and dropped dead letters, deferred commands against changed
+//! dashboards, and "crashes" (a
 //! batch stored in flight and never settled). After every step both worlds must have
 //! answered the same and hold the same outbox, in-flight batch, commands, conflicts, dead
 //! letters and Query rows. Ids, times and jitter come from seeded fakes, so any difference
@@ -11,10 +12,10 @@
 use super::idb_fixtures::fresh_identity;
 use sync_core::engine::push_batch::build_batch;
 use sync_core::engine::{
-    enqueue_command, pull, push, rename_query, resolve_conflict, Backoff, Clock, Conflict,
-    DeadLetter, DeferredCommand, Fault, Jitter, ManualClock, MemoryStore, OutboxOp, OutboxStore,
-    PullConfig, PushBatch, PushConfig, PushServer, Resolution, ScriptedTransport, SeededRandom,
-    ServerLog, Store, StoredRow, SyncMeta,
+    drop_dead_letter, enqueue_command, pull, push, rename_query, requeue_dead_letter,
+    resolve_conflict, Backoff, Clock, Conflict, DeadLetter, DeferredCommand, Fault, Jitter,
+    ManualClock, MemoryStore, OutboxOp, OutboxStore, PullConfig, PushBatch, PushConfig, PushServer,
+    Resolution, ScriptedTransport, SeededRandom, ServerLog, Store, StoredRow, SyncMeta,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::IdbStore;
@@ -102,6 +103,20 @@ impl<S: Store + OutboxStore> World<S> {
                     ),
                 }
             }
+            Action::Requeue | Action::Drop => {
+                let dead = self.store.dead_letters().await.unwrap();
+                let Some(oldest) = dead.first() else {
+                    return "no dead letter".into();
+                };
+                if matches!(action, Action::Requeue) {
+                    format!(
+                        "{:?}",
+                        requeue_dead_letter(&self.store, c, r, &oldest.id).await
+                    )
+                } else {
+                    format!("{:?}", drop_dead_letter(&self.store, &oldest.id).await)
+                }
+            }
             Action::Command => {
                 let held = self.store.row(Kind::Dashboard, DASHBOARD).await.unwrap();
                 let version = held.map_or(1, |d| d.version);
@@ -185,6 +200,10 @@ enum Action {
     ServerDelete(usize),
     Fault(Fault),
     Resolve(Resolution),
+    /// Requeue the oldest dead letter.
+    Requeue,
+    /// Drop the oldest dead letter.
+    Drop,
     Command,
     ServerEditDashboard,
     Crash,
@@ -211,7 +230,9 @@ impl Lcg {
     fn action(&mut self, step: usize) -> Action {
         let q = self.below(QUERIES as u64) as usize;
         match self.below(100) {
-            0..=34 => Action::Rename(q, format!("N{step}")),
+            0..=30 => Action::Rename(q, format!("N{step}")),
+            31..=33 => Action::Requeue,
+            34 => Action::Drop,
             35..=54 => Action::Push(1 + self.below(3) as u32),
             55..=61 => Action::Pull,
             62..=67 => Action::ServerRename(q),
