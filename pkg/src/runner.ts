@@ -120,6 +120,10 @@ export class SyncRunner {
       if (e.code === "forbidden") {
         state.accessRevoked = true;
         state.paused = "forbidden";
+        // PROTOCOL §9.2: a 403 on push triggers a pull, which applies whatever the server
+        // says there (wipes, or access back). Queued behind this call; a pull's own 403 does
+        // not trigger another.
+        if (method === "push") void this.run("pull", undefined, undefined, true).catch(() => undefined);
       } else if (e.code === "quota_exceeded") {
         state.paused = "quota_exceeded";
       }

@@ -96,8 +96,10 @@ test("a tab crashed during page k of a cold start reopens whole, keeps its edit 
   await eventually(async () => (await a.evaluate(() => window.pages)) >= 3, 30_000, "three committed pages");
   const cdp = await context.newCDPSession(a);
   const crashed = new Promise((resolve) => a.once("crash", resolve));
-  await cdp.send("Page.crash").catch(() => {}); // the session dies with the renderer
+  // Not awaited: the session dies with the renderer, so the command never gets an answer.
+  void cdp.send("Page.crash").catch(() => {});
   await crashed;
+  await a.close().catch(() => {});
 
   // Reopened: whole pages, the replacement still in progress, the edit still queued.
   const b = await openPage(context, env.app.url, [/Failed to load resource/]);

@@ -68,6 +68,30 @@ test("§9.1-9.2: a dashboard deleted while access was revoked is removed by the 
   page.assertClean();
 });
 
+test("§9.2: a push answered 403 keeps the edit, reports access revoked and triggers a pull", async () => {
+  const tenant = await createTenant();
+  const page = await synced(tenant);
+  const [q] = await must(page, "queries");
+  const [gone] = await must(page, "dashboards");
+  await must(page, "renameQuery", q.id, { default: "Kept through a 403" });
+  // The server changed meanwhile: only a pull can tell the client.
+  await admin("/admin/rows", { tenantId: tenant.tenantId, kind: "Dashboard", op: "tombstone", id: gone.id });
+  await admin("/admin/faults", { tenantId: tenant.tenantId, target: "push", count: 1, fault: { type: "status", status: 403 } });
+  const r = await call(page, "push");
+  assert.equal(r.ok, false);
+  assert.equal(r.error.code, "forbidden");
+  assert.equal((await must(page, "pending")).length, 1, "the edit stays queued");
+  await eventually(
+    async () => !(await must(page, "dashboards")).some((d) => d.id === gone.id),
+    10_000,
+    "the pull the 403 triggered",
+  );
+  // That pull succeeded, so access is back and the next push delivers the edit once.
+  await eventually(async () => (await must(page, "status")).accessRevoked === false, 5_000, "access back");
+  assert.equal((await must(page, "push")).opsApplied, 1);
+  page.assertClean();
+});
+
 test("§9.3: a proxy's whole-request answer to a push keeps every op queued and nothing dead-lettered", async () => {
   const tenant = await createTenant();
   const page = await synced(tenant);
