@@ -11,6 +11,7 @@
 
 use super::idb_batch::read_held_keys;
 use super::idb_error::IdbError;
+use super::idb_store::delete_writes;
 use super::records::{encode_writes, WriteOp};
 use super::schema::{store_name, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::WriteTransaction;
@@ -158,21 +159,7 @@ async fn sweep(
         None
     };
     let swept = plan_sweep(&rows, sent.as_ref(), &held.snapshots);
-    let snapshots = store_name(Kind::WidgetSnapshot);
-    let mut writes = Vec::with_capacity(swept.rows.len() + 2 * swept.snapshots.len());
-    for (kind, key) in &swept.rows {
-        writes.push(WriteOp::delete_row(store_name(*kind), key));
-    }
-    for (widget, at) in &swept.snapshots {
-        writes.push(WriteOp::delete_snapshot(snapshots, widget, at));
-        if snapshot_meta {
-            writes.push(WriteOp::delete_snapshot_meta(
-                SNAPSHOT_META_STORE,
-                widget,
-                at,
-            ));
-        }
-    }
+    let writes = delete_writes(&swept.rows, &swept.snapshots, snapshot_meta);
     if !writes.is_empty() {
         tx.issue(&encode_writes(&writes)?, usize::MAX)?;
     }

@@ -268,21 +268,11 @@ fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> 
             + plan.row_puts.len()
             + 2 * plan.snapshot_puts.len(),
     );
-    writes.extend(
-        plan.row_deletes
-            .iter()
-            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
-    );
-    for (widget, at) in &plan.snapshot_deletes {
-        writes.push(WriteOp::delete_snapshot(snapshots, widget, at));
-        if meta {
-            writes.push(WriteOp::delete_snapshot_meta(
-                SNAPSHOT_META_STORE,
-                widget,
-                at,
-            ));
-        }
-    }
+    writes.extend(delete_writes(
+        &plan.row_deletes,
+        &plan.snapshot_deletes,
+        meta,
+    ));
     // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
     // transaction.
     for row in plan.row_puts.iter().filter(|r| !is_guarded(r.kind)) {
@@ -296,6 +286,32 @@ fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> 
         }
     }
     encode_writes(&writes)
+}
+
+/// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
+/// that order: a page's own deletes, and the sweep that ends a replacement.
+pub(super) fn delete_writes<'a>(
+    rows: &'a [(Kind, String)],
+    snapshots: &'a [(String, String)],
+    meta: bool,
+) -> Vec<WriteOp<'a>> {
+    let snapshot_store = store_name(Kind::WidgetSnapshot);
+    let mut writes = Vec::with_capacity(rows.len() + 2 * snapshots.len());
+    writes.extend(
+        rows.iter()
+            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
+    );
+    for (widget, at) in snapshots {
+        writes.push(WriteOp::delete_snapshot(snapshot_store, widget, at));
+        if meta {
+            writes.push(WriteOp::delete_snapshot_meta(
+                SNAPSHOT_META_STORE,
+                widget,
+                at,
+            ));
+        }
+    }
+    writes
 }
 
 fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {

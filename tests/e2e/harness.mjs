@@ -166,6 +166,7 @@ export async function call(page, method, ...args) {
             name: e?.name,
             code: e?.code,
             retryable: e?.retryable,
+            status: e?.status,
             message: e?.message,
           },
         };

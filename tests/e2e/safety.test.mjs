@@ -172,3 +172,82 @@ test("§9.7: a command path that a URL parser would normalise elsewhere is refus
   await eventually(async () => (await must(page, "status")).pending === 0, 2_000, "nothing pending");
   page.assertClean();
 });
+
+/** The next push of `tenant` is answered with exactly `status`/`body` (nothing applied). */
+async function pushAnswer(tenant, status, body, contentType = "application/json") {
+  await admin("/admin/faults", {
+    tenantId: tenant.tenantId,
+    target: "push",
+    count: 1,
+    fault: { type: "respond", status, body: typeof body === "string" ? body : JSON.stringify(body), contentType },
+  });
+}
+
+test("§9.3: a proxy's HTML error page and a captive 200 never dead-letter the batch", async () => {
+  const tenant = await createTenant();
+  const page = await synced(tenant);
+  const [q] = await must(page, "queries");
+  await must(page, "renameQuery", q.id, { default: "Through the proxy" });
+  await pushAnswer(tenant, 404, "<html><body><h1>404 Not Found</h1>nginx</body></html>", "text/html");
+  let r = await call(page, "push");
+  assert.equal(r.error?.code, "push_rejected");
+  assert.equal(r.error?.status, 404);
+  await pushAnswer(tenant, 200, { results: [] });
+  r = await call(page, "push");
+  assert.equal(r.error?.code, "push_rejected");
+  assert.equal(r.error?.status, 200);
+  assert.deepEqual(await must(page, "deadLetters"), []);
+  assert.equal((await must(page, "push")).opsApplied, 1);
+  page.assertClean();
+});
+
+test("§9.4: an op answered with a transient per-op status is resent under a new opId", async () => {
+  const tenant = await createTenant();
+  const page = await synced(tenant);
+  const [q] = await must(page, "queries");
+  await must(page, "renameQuery", q.id, { default: "Try again" });
+  const [op] = await must(page, "pending");
+  await pushAnswer(tenant, 200, {
+    results: [{ opId: op.opId, id: q.id, ok: false, status: 503, error: "busy" }],
+  });
+  await must(page, "push");
+  const [again] = await must(page, "pending");
+  assert.equal(again.seq, op.seq, "same place in the queue");
+  assert.notEqual(again.opId, op.opId, "a new opId");
+  assert.deepEqual(again.name_i18n, op.name_i18n, "the same edit");
+  // A later rename is a new op: the sent one is immutable.
+  await must(page, "renameQuery", q.id, { default: "And again" });
+  const pending = await must(page, "pending");
+  assert.equal(pending.length, 2);
+  assert.equal(pending[0].name_i18n.default, "Try again");
+  await must(page, "push");
+  const log = await admin(`/admin/push-log?tenantId=${tenant.tenantId}`);
+  assert.ok(!log.ops.some((o) => o.opId === op.opId), "the first opId never reached the server");
+  assert.ok(log.ops.some((o) => o.opId === again.opId && o.applied === 1));
+  page.assertClean();
+});
+
+test("§9.8: the server copy in a conflict is stripped before it is stored", async () => {
+  const tenant = await createTenant();
+  const page = await synced(tenant);
+  const [q] = await must(page, "queries");
+  await must(page, "renameQuery", q.id, { default: "Mine" });
+  const [op] = await must(page, "pending");
+  await pushAnswer(tenant, 200, {
+    results: [
+      {
+        opId: op.opId,
+        id: q.id,
+        ok: false,
+        status: 409,
+        error: "version_conflict",
+        current: { version: 9, name_i18n: { default: "Theirs" }, ownerId: "usr_someone_else", sql_template: "select secret" },
+      },
+    ],
+  });
+  await must(page, "push");
+  const [conflict] = await must(page, "conflicts");
+  assert.equal(conflict.server.name_i18n.default, "Theirs");
+  assert.equal(conflict.server.sql_template, undefined, JSON.stringify(conflict.server));
+  page.assertClean();
+});
