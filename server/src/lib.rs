@@ -28,6 +28,7 @@ pub mod names;
 pub mod page;
 pub mod privacy;
 pub mod pull;
+pub mod purge;
 pub mod push;
 pub mod push_apply;
 pub mod push_history;
