@@ -170,7 +170,9 @@ async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
     if let Some(admin) = &admin {
         match &admin.generated_token {
             Some(token) => println!("admin API on (loopback only), token: {token}"),
-            None => println!("admin API on (loopback only), token from --admin-token"),
+            None => {
+                println!("admin API on (loopback only), token from --admin-token/SYNC_ADMIN_TOKEN")
+            }
         }
     }
     let options = ServerOptions {
