@@ -17,13 +17,13 @@ WASM_BINDGEN_TEST_TIMEOUT ?= 600
 export TEST_SERVER_PORT DEMO_PORT DEMO_WEB_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
 
 .PHONY: help deps fmt fmt-check clippy clippy-host clippy-wasm test-native test-server \
-        test-browser test demo
+        test-browser test demo fuzz-server fuzz-server-long fuzz
 
 help:
 	@echo "make demo          install what is missing, build pkg + www, seed data/demo.db, serve it on :$(DEMO_PORT) and the page on :$(DEMO_WEB_PORT)"
 	@echo "make www           build the demo backoffice page (www/dist) on top of make pkg"
 	@echo "make test-demo     Playwright tests of the demo page in headless Chromium (own server, docs/demo.png)"
-	@echo "make test          deps + fmt-check + clippy + test-native + test-server + test-browser + test-pkg + test-demo + bench-quick"
+	@echo "make test          deps + fmt-check + clippy + test-native + test-server + fuzz-server + test-browser + test-pkg + test-demo + bench-quick"
 	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
 	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
 	@echo "make deps          install missing toolchain pieces (idempotent)"
@@ -33,6 +33,8 @@ help:
 	@echo "make test-native   cargo test -p sync-core"
 	@echo "make test-server   cargo test -p sync-server"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
+	@echo "make fuzz-server   schemathesis against docs/openapi.yaml and a throwaway sync-server (short budget)"
+	@echo "make fuzz          the long fuzzing runs (fuzz-server-long: schemathesis, 300 s per pass)"
 	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
 	@echo "make bench-native  the engine alone, natively (examples/apply_bench.rs): parse, privacy, plan per page"
 	@echo "make bench-quick   the same harness on smaller figures, 1 trial (no timing asserted; part of make test)"
@@ -63,9 +65,19 @@ test-server:
 test-browser:
 	@scripts/test-browser.sh
 
+# OpenAPI-driven fuzzing of the reference server (scripts/fuzz-server.sh, schemathesis): a short
+# budget in `make test`, a long one in `make fuzz`.
+fuzz-server:
+	@scripts/fuzz-server.sh
+
+fuzz-server-long:
+	@scripts/fuzz-server.sh --long
+
+fuzz: fuzz-server-long
+
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
-	@scripts/test-all.sh fmt-check clippy test-native test-server test-browser test-pkg test-demo bench-quick
+	@scripts/test-all.sh fmt-check clippy test-native test-server fuzz-server test-browser test-pkg test-demo bench-quick
 
 demo: deps
 	@scripts/demo.sh

@@ -30,6 +30,13 @@ log "building sync-server"
 cargo build --quiet -p sync-server
 
 mkdir -p "$(dirname "$DB")"
+# The cursor key lives beside the database, so cursors the page stored stay valid across
+# restarts; the admin token is new on every start unless SYNC_ADMIN_TOKEN is set.
+KEY_FILE=${DEMO_CURSOR_KEY_FILE:-$(dirname "$DB")/cursor.key}
+if [ ! -s "$KEY_FILE" ]; then
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$KEY_FILE")
+fi
+export SYNC_ADMIN_TOKEN=${SYNC_ADMIN_TOKEN:-adm_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}
 if [ ! -f "$DB" ]; then
   log "seeding $DB"
   "$SERVER_BIN" seed --db "$DB"
@@ -47,7 +54,8 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-"$SERVER_BIN" serve --db "$DB" --port "$PORT" --admin --time-scale "$TIME_SCALE" &
+"$SERVER_BIN" serve --db "$DB" --port "$PORT" --cursor-key-file "$KEY_FILE" --admin \
+  --time-scale "$TIME_SCALE" &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")
 node www/serve.mjs --port "$WEB_PORT" >/dev/null &
@@ -66,15 +74,17 @@ cat <<EOF
   Demo page:   $PAGE
                signed in as usr_alice (manager, every property) in tnt_demo, token tok_alice;
                other users: add ?userId=usr_bob&token=tok_bob (front desk, one property)
-  sync-server: $URL   (admin API on, loopback only; clock ${TIME_SCALE}x, snapshots keep arriving)
-  database:    $DB
+  sync-server: $URL   (clock ${TIME_SCALE}x, snapshots keep arriving)
+  admin API:   $URL/admin/…   loopback only, token $SYNC_ADMIN_TOKEN
+  database:    $DB   (cursor key in $KEY_FILE)
 
   Try: \`kill -STOP $SERVER_PID\` (freezes the server only) and reload the page — it still shows
   everything, offline; rename a saved query, then \`kill -CONT $SERVER_PID\` and press "Sync now".
   Admin pokes (another terminal):
-    curl -s -H 'content-type: application/json' $URL/admin/queries/rename \\
+    A=(-H 'content-type: application/json' -H 'Authorization: Bearer $SYNC_ADMIN_TOKEN')
+    curl -s "\${A[@]}" $URL/admin/queries/rename \\
          -d '{"tenantId":"tnt_demo","queryId":"<id>","name_i18n":{"default":"Renamed by admin"}}'
-    curl -s -H 'content-type: application/json' $URL/admin/revoke \\
+    curl -s "\${A[@]}" $URL/admin/revoke \\
          -d '{"tenantId":"tnt_demo","userId":"usr_alice"}'     # undo: /admin/restore
 
   Ctrl-C stops both.

@@ -11,6 +11,8 @@
 #     geckodriver and wasm-bindgen it finds on PATH instead of downloading its own), plus curl
 #     and gcc when missing (health checks; C parts of the cargo installs)
 #   - npm dependencies of every package.json directory we know of (pkg/, www/, tests/e2e/)
+#   - schemathesis (the `st` command of `make fuzz-server`) from PyPI into a virtualenv,
+#     $SCHEMATHESIS_VENV (default ~/.cache/sync-core/schemathesis), shared by every checkout
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,6 +113,18 @@ for dir in pkg www tests/e2e; do
     timed_install "npm install in $dir" npm_in "$dir" install
   fi
 done
+
+# --- schemathesis ------------------------------------------------------------------------
+# A virtualenv of its own: Debian's python refuses `pip install` into the system site
+# (PEP 668), and a venv keeps its dependencies away from everything else.
+ST_VENV=${SCHEMATHESIS_VENV:-$HOME/.cache/sync-core/schemathesis}
+if [ ! -x "$ST_VENV/bin/st" ]; then
+  command -v python3 >/dev/null || die "python3 not found (needed for schemathesis)"
+  st_install() {
+    python3 -m venv "$ST_VENV" && "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis
+  }
+  timed_install "schemathesis (venv $ST_VENV)" st_install
+fi
 
 ELAPSED=$(($(date +%s) - START))
 if [ ${#INSTALLED[@]} -eq 0 ]; then

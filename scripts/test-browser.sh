@@ -6,8 +6,10 @@
 # `--test`, `wasm-pack test` would also build the library's own `#[test]` unit tests and the
 # native `tests/engine_*.rs` targets for wasm32; those belong to `cargo test` on the host.
 #
-# The tests find the server through SYNC_SERVER_URL, read at compile time (`option_env!`);
-# cargo rebuilds the test crates when it changes.
+# The tests find the server through SYNC_SERVER_URL and its admin token through
+# SYNC_ADMIN_TOKEN, both read at compile time (`option_env!`); cargo rebuilds the test crates
+# when they change. The page of wasm-bindgen-test-runner has a random loopback port, so the
+# server is told to accept admin calls from any port of 127.0.0.1 / localhost.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +21,7 @@ BROWSERS=${BROWSERS:-chrome firefox}
 WEB_TESTS=${WEB_TESTS:-web_window web_worker}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 export SYNC_SERVER_URL="http://127.0.0.1:$PORT"
+export SYNC_ADMIN_TOKEN=${SYNC_ADMIN_TOKEN:-sync-core-browser-tests-admin-token}
 
 log() { printf '[test-browser] %s\n' "$*"; }
 
@@ -54,7 +57,9 @@ log "building sync-server"
 cargo build --quiet -p sync-server
 
 "$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
-  --admin --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
+  --cursor-key "sync-core-browser-tests-cursor-key" \
+  --admin --admin-allow-origin 'http://127.0.0.1:*' --admin-allow-origin 'http://localhost:*' \
+  --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 for _ in $(seq 1 300); do

@@ -1,7 +1,7 @@
 //! The server: shared state, the router, and `serve`.
 
 use crate::activity::Activity;
-use crate::admin;
+use crate::admin::{self, AdminAccess};
 use crate::authoring;
 use crate::clock::SimClock;
 use crate::cors;
@@ -21,8 +21,12 @@ use sync_core::protocol::cursor::{CursorCodec, CursorKey};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-/// Used when no key is configured; `serve` logs a warning. Never for production.
+/// The key of `--insecure-dev-cursor-key` and of in-process tests. Never for production:
+/// anyone can forge cursors signed with it.
 pub const DEV_CURSOR_KEY: &str = "sync-server-dev-cursor-key-do-not-use-in-production";
+
+/// The admin token of [`ServerOptions::for_tests`].
+pub const TEST_ADMIN_TOKEN: &str = "sync-server-test-admin-token";
 
 /// A cursor key from its secret; its id is the first 16 hex chars of SHA-256(secret).
 pub fn cursor_key(secret: &str) -> CursorKey {
@@ -33,8 +37,8 @@ pub fn cursor_key(secret: &str) -> CursorKey {
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
-    /// Mount `/admin/*` (loopback peers only).
-    pub admin: bool,
+    /// Mount `/admin/*` behind this token and origin list; `None` = no admin API.
+    pub admin: Option<AdminAccess>,
     pub codec: CursorCodec,
     /// Simulated time runs this many times faster than real time.
     pub time_scale: f64,
@@ -43,10 +47,11 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    /// Admin on, generator off, dev key: what in-process tests want.
+    /// Admin on (token [`TEST_ADMIN_TOKEN`]), generator off, dev key: what in-process
+    /// tests want.
     pub fn for_tests() -> Self {
         ServerOptions {
-            admin: true,
+            admin: Some(AdminAccess::new(TEST_ADMIN_TOKEN, Vec::new())),
             codec: CursorCodec::new(cursor_key(DEV_CURSOR_KEY), None),
             time_scale: 1.0,
             generator: false,
@@ -69,18 +74,20 @@ pub struct AppState {
     pub clock: Arc<SimClock>,
     pub faults: Arc<FaultBook>,
     pub activity: Arc<Activity>,
-    pub admin: bool,
-    wake: Option<mpsc::UnboundedSender<Wake>>,
+    pub admin: Option<Arc<AdminAccess>>,
+    wake: Option<mpsc::Sender<Wake>>,
 }
+
+/// Most `fresh=true` wake-ups waiting for the generator. When it is behind, further
+/// wake-ups are dropped (the request is still answered; its snapshots come with the
+/// generator's next regular pass) instead of queueing without bound.
+pub const WAKE_QUEUE: usize = 1024;
 
 impl AppState {
     /// The state, and the generator's wake-up receiver when the generator is enabled.
-    pub fn new(
-        db: Db,
-        options: ServerOptions,
-    ) -> (AppState, Option<mpsc::UnboundedReceiver<Wake>>) {
+    pub fn new(db: Db, options: ServerOptions) -> (AppState, Option<mpsc::Receiver<Wake>>) {
         let (wake, rx) = if options.generator {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(WAKE_QUEUE);
             (Some(tx), Some(rx))
         } else {
             (None, None)
@@ -91,7 +98,7 @@ impl AppState {
             clock: Arc::new(SimClock::new(options.time_scale)),
             faults: Arc::new(FaultBook::default()),
             activity: Arc::new(Activity::default()),
-            admin: options.admin,
+            admin: options.admin.map(Arc::new),
             wake,
         };
         (state, rx)
@@ -99,8 +106,8 @@ impl AppState {
 
     pub fn wake_generator(&self, tenant: &str, user: &str) {
         if let Some(tx) = &self.wake {
-            // The generator only stops with the server; a failed send just means no wake-up.
-            let _ = tx.send(Wake {
+            // Full (the generator is behind) or closed (the server stops): no wake-up.
+            let _ = tx.try_send(Wake {
                 tenant_id: tenant.to_string(),
                 user_id: user.to_string(),
             });
@@ -108,15 +115,15 @@ impl AppState {
     }
 }
 
-/// Every route, with CORS. Admin routes exist only when `state.admin`.
+/// Every route, with CORS. Admin routes exist only when `state.admin` is set.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/internal/sync/pull", get(pull::pull))
         .route("/internal/sync/push", post(push::push))
         .merge(authoring::router());
-    if state.admin {
-        router = router.merge(admin::router());
+    if let Some(access) = &state.admin {
+        router = router.merge(admin::router(access.clone()));
     }
     router
         .fallback(|| async {
@@ -133,7 +140,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
-    wake: Option<mpsc::UnboundedReceiver<Wake>>,
+    wake: Option<mpsc::Receiver<Wake>>,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     if let Some(rx) = wake {

@@ -44,6 +44,18 @@ pub enum Fault {
     Malformed,
     /// Start the real body, then close the connection before it is complete.
     Drop,
+    /// Answer with exactly this status, body and content type, applying nothing: the
+    /// answers the contract names nowhere (a proxy's HTML 404, a 405, a 413, a `400
+    /// too_many_ops`, a 415, a 200 whose body is garbage or a results list of the wrong
+    /// length), which a client must survive without losing queued work (PROTOCOL §9.3).
+    /// A string `body` is sent as is; any other JSON value is sent serialized.
+    Respond {
+        status: u16,
+        body: serde_json::Value,
+        /// Default: `application/json` for a JSON value, `text/plain` for a string.
+        #[serde(rename = "contentType", default)]
+        content_type: Option<String>,
+    },
     /// Write endpoints only: apply the request fully (its answer is stored under its
     /// `Idempotency-Key`), then answer `502 {"error":"response_lost"}` with
     /// `Connection: close` instead, so the client must retry with the same key.
@@ -75,6 +87,15 @@ impl Fault {
             Fault::Delay { ms } if *ms > 120_000 => {
                 Err(ApiError::BadRequest("delay is at most 120000 ms".into()))
             }
+            Fault::Respond { status, .. } if !(200..=599).contains(status) => Err(
+                ApiError::BadRequest("respond status must be between 200 and 599".into()),
+            ),
+            Fault::Respond {
+                content_type: Some(ct),
+                ..
+            } if HeaderValue::from_str(ct).is_err() || ct.is_empty() => Err(ApiError::BadRequest(
+                "contentType must be a header value".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -108,6 +129,11 @@ impl Fault {
                 _ => br#"{"items":[{"kind":"Widget","op":"explode"}],"nextCursor":"x","drained":true}"#
                     .to_vec(),
             })),
+            Fault::Respond {
+                status,
+                body,
+                content_type,
+            } => Some(respond(*status, body, content_type.as_deref())),
             Fault::Delay { .. } | Fault::Truncate | Fault::Drop | Fault::LoseResponse => None,
         }
     }
@@ -156,6 +182,22 @@ impl Fault {
             _ => json_bytes_with(status, body),
         }
     }
+}
+
+/// The answer of a `respond` fault, with a Content-Length of exactly the bytes sent.
+fn respond(status: u16, body: &serde_json::Value, content_type: Option<&str>) -> Response {
+    let (bytes, default_type) = match body {
+        serde_json::Value::String(s) => (s.clone().into_bytes(), "text/plain; charset=utf-8"),
+        other => (other.to_string().into_bytes(), "application/json"),
+    };
+    let mut res = json_bytes_with(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        bytes,
+    );
+    let ct = HeaderValue::from_str(content_type.unwrap_or(default_type))
+        .unwrap_or(HeaderValue::from_static("text/plain"));
+    res.headers_mut().insert(header::CONTENT_TYPE, ct);
+    res
 }
 
 /// A `200` JSON response whose Content-Length is exactly the bytes sent.

@@ -19,7 +19,7 @@ use crate::visibility::Visibility;
 use rusqlite::{params, Connection};
 use std::time::Duration;
 use sync_core::protocol::{Kind, Row};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 
 /// Snapshots per widget the generator leaves in the log (devices keep their own newest N).
 pub const HISTORY_KEEP: usize = 48;
@@ -29,7 +29,7 @@ const FOREGROUND_WINDOW_MS: i64 = 5 * MINUTE_MS;
 const P95_WINDOW: usize = 20;
 
 /// Runs until the wake-up channel closes (when the server stops).
-pub async fn run(state: AppState, mut wake: UnboundedReceiver<Wake>) {
+pub async fn run(state: AppState, mut wake: Receiver<Wake>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {

@@ -85,7 +85,8 @@ pub fn replay(conn: &Connection, at: KeyRef<'_>) -> Result<Option<Answer>, ApiEr
         .transpose()
 }
 
-/// Stores the first answer for this key.
+/// Stores the first answer for this key, dropping the user's oldest answers beyond
+/// [`crate::push_history::MAX_ANSWERS`].
 pub fn store(
     conn: &Connection,
     at: KeyRef<'_>,
@@ -104,6 +105,13 @@ pub fn store(
             answer.body,
             now_ms
         ],
+    )?;
+    crate::push_history::cap_answers(
+        conn,
+        at.tenant,
+        at.user,
+        at.scope.as_str(),
+        crate::push_history::MAX_ANSWERS,
     )?;
     Ok(())
 }

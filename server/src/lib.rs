@@ -28,18 +28,23 @@ pub mod names;
 pub mod page;
 pub mod privacy;
 pub mod pull;
+pub mod purge;
 pub mod push;
 pub mod push_apply;
+pub mod push_history;
 pub mod row_meta;
 pub mod schema;
 pub mod seed;
 pub mod snapshots;
+pub mod startup;
 pub mod timefmt;
 pub mod users;
 pub mod visibility;
 pub mod wire;
 pub mod write_faults;
 
-pub use app::{cursor_key, router, serve, AppState, ServerOptions, DEV_CURSOR_KEY};
+pub use app::{
+    cursor_key, router, serve, AppState, ServerOptions, DEV_CURSOR_KEY, TEST_ADMIN_TOKEN,
+};
 pub use db::Db;
 pub use error::ApiError;

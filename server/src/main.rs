@@ -2,10 +2,12 @@
 //! `serve` runs the HTTP server. All logic lives in the library.
 
 use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use sync_core::protocol::cursor::CursorCodec;
 use sync_server::seed::{reseed_tenant, TenantSpec, TenantSummary};
-use sync_server::{cursor_key, serve, ApiError, AppState, Db, ServerOptions, DEV_CURSOR_KEY};
+use sync_server::startup::{resolve_admin, resolve_cursor_key, CursorKeyChoice, CursorKeyInput};
+use sync_server::{cursor_key, serve, ApiError, AppState, Db, ServerOptions};
 
 #[derive(Parser)]
 #[command(
@@ -57,14 +59,27 @@ struct ServeArgs {
     port: u16,
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Enable the loopback-only admin API.
+    /// Enable the admin API (loopback `--host` only; needs the admin token).
     #[arg(long)]
     admin: bool,
+    /// The admin API's bearer token (at least 16 characters); generated and printed if absent.
+    #[arg(long, env = "SYNC_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// An Origin allowed to call the admin API from a browser (`http://host:port`, or
+    /// `http://host:*` for any port). Repeatable. The server's own origin is always allowed.
+    #[arg(long)]
+    admin_allow_origin: Vec<String>,
     /// Seed the default demo tenant when the database has no tenant.
     #[arg(long)]
     seed_demo: bool,
     #[arg(long, env = "SYNC_CURSOR_KEY", hide_env_values = true)]
     cursor_key: Option<String>,
+    /// A file holding the cursor key (trailing newline ignored).
+    #[arg(long)]
+    cursor_key_file: Option<PathBuf>,
+    /// Sign cursors with the published development key (anyone can forge cursors).
+    #[arg(long)]
+    insecure_dev_cursor_key: bool,
     #[arg(long, env = "SYNC_PREVIOUS_CURSOR_KEY", hide_env_values = true)]
     previous_cursor_key: Option<String>,
     /// Simulated time runs this many times faster (snapshot cadences, alert ageing).
@@ -118,6 +133,26 @@ fn seed(args: SeedArgs) -> Result<(), ApiError> {
 }
 
 async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
+    let startup = |e: sync_server::startup::StartupError| ApiError::Internal(e.to_string());
+    let key = resolve_cursor_key(&CursorKeyInput {
+        key: args.cursor_key.as_deref(),
+        key_file: args.cursor_key_file.as_deref(),
+        insecure_dev: args.insecure_dev_cursor_key,
+    })
+    .map_err(startup)?;
+    if key == CursorKeyChoice::InsecureDev {
+        tracing::warn!(
+            "INSECURE: --insecure-dev-cursor-key signs cursors with the PUBLISHED development \
+             key; anyone can forge cursors. Never use it outside local development."
+        );
+    }
+    let admin = resolve_admin(
+        args.admin,
+        &args.host,
+        args.admin_token.as_deref(),
+        &args.admin_allow_origin,
+    )
+    .map_err(startup)?;
     let db = Db::open(&args.db)?;
     if args.seed_demo {
         let empty = db.with(|conn| {
@@ -128,16 +163,20 @@ async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
             print_summary(&summary);
         }
     }
-    let current = args.cursor_key.unwrap_or_else(|| {
-        tracing::warn!("no --cursor-key or SYNC_CURSOR_KEY: using the fixed development key");
-        DEV_CURSOR_KEY.to_string()
-    });
     let codec = CursorCodec::new(
-        cursor_key(&current),
+        cursor_key(key.secret()),
         args.previous_cursor_key.as_deref().map(cursor_key),
     );
+    if let Some(admin) = &admin {
+        match &admin.generated_token {
+            Some(token) => println!("admin API on (loopback only), token: {token}"),
+            None => {
+                println!("admin API on (loopback only), token from --admin-token/SYNC_ADMIN_TOKEN")
+            }
+        }
+    }
     let options = ServerOptions {
-        admin: args.admin,
+        admin: admin.map(|a| a.access),
         codec,
         time_scale: args.time_scale,
         generator: !args.no_generator,

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::idempotency::{self, Answer, KeyRef, Scope};
 use crate::push_apply::{apply_ops, Pusher};
+use crate::push_history;
 use crate::write_faults::answer_under_fault;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -82,6 +83,7 @@ pub async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
             now_ms,
         };
         let results = apply_ops(&tx, who, &request.ops)?;
+        push_history::cap_ops(&tx, &tenant_for_work, &user, push_history::MAX_OPS)?;
         let answer = Answer {
             status: StatusCode::OK,
             body: serde_json::to_vec(&PushResponse { results })?,

@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS push_applications (
     applied_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS push_applications_op ON push_applications (tenant_id, op_id);
+CREATE INDEX IF NOT EXISTS push_applications_user ON push_applications (tenant_id, user_id, position);
 CREATE TABLE IF NOT EXISTS idempotent_answers (
     tenant_id  TEXT NOT NULL,
     user_id    TEXT NOT NULL,

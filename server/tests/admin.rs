@@ -9,14 +9,14 @@ use common::*;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Instant;
-use sync_server::{Db, ServerOptions};
+use sync_server::{Db, ServerOptions, TEST_ADMIN_TOKEN};
 
 #[tokio::test]
 async fn admin_is_404_without_the_flag_and_for_remote_peers() {
     let off = server_with(
         Db::open(":memory:").unwrap(),
         ServerOptions {
-            admin: false,
+            admin: None,
             ..ServerOptions::for_tests()
         },
     );
@@ -51,6 +51,7 @@ async fn admin_is_404_without_the_flag_and_for_remote_peers() {
     let v6: SocketAddr = "[::1]:4000".parse().unwrap();
     let req = Request::builder()
         .uri("/admin/clock")
+        .header("authorization", format!("Bearer {TEST_ADMIN_TOKEN}"))
         .body(Body::empty())
         .unwrap();
     assert_eq!(on.send(req, Some(v6)).await.status, StatusCode::OK);

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveDist } from "../../www/serve.mjs";
-import { eventually, launch } from "./harness.mjs";
+import { ADMIN_TOKEN, eventually, launch } from "./harness.mjs";
 
 const test = process.env.DEMO_E2E === "1" ? nodeTest : (name, fn) => nodeTest(name, { skip: "run by make test-demo" }, fn);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -43,7 +43,9 @@ async function startServer() {
   if (await healthy()) throw new Error(`something already answers on ${SERVER}; set DEMO_TEST_PORT`);
   const child = spawn(
     SERVER_BIN,
-    ["serve", "--db", join(dbDir, "demo.db"), "--port", String(PORT), "--host", "127.0.0.1", "--admin", "--seed-demo", "--no-generator"],
+    // A fixed cursor key: the page's stored cursors must stay valid across the restarts.
+    ["serve", "--db", join(dbDir, "demo.db"), "--port", String(PORT), "--host", "127.0.0.1", "--cursor-key", "sync-core-demo-e2e-cursor-key",
+     "--admin", "--admin-token", ADMIN_TOKEN, "--seed-demo", "--no-generator"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";
@@ -65,7 +67,7 @@ async function stopServer() {
 async function admin(path, body) {
   const response = await fetch(`${SERVER}${path}`, {
     method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);

@@ -10,6 +10,9 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const SERVER_URL = process.env.SYNC_SERVER_URL ?? "http://127.0.0.1:18797";
+/** The admin token the server was started with (`tests/e2e/run.sh` sets both). */
+export const ADMIN_TOKEN = process.env.SYNC_ADMIN_TOKEN ?? "sync-core-e2e-admin-token";
+const ADMIN_HEADERS = { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` };
 const DIST = fileURLToPath(new URL("../consumer/dist/", import.meta.url));
 const TYPES = {
   ".html": "text/html",
@@ -49,7 +52,7 @@ export async function createTenant(counts = {}) {
   const tenantId = `tnt_e2e_${Date.now().toString(36)}_${process.pid}_${tenantCounter}`;
   const response = await fetch(`${SERVER_URL}/admin/tenants`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: ADMIN_HEADERS,
     body: JSON.stringify({
       tenantId,
       users: 2,
@@ -69,7 +72,7 @@ export async function createTenant(counts = {}) {
 export async function admin(path, body) {
   const response = await fetch(`${SERVER_URL}${path}`, {
     method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
+    headers: ADMIN_HEADERS,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);

@@ -10,6 +10,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 PORT=${TEST_PKG_PORT:-18797}
 export SYNC_SERVER_URL="http://127.0.0.1:$PORT"
+export SYNC_ADMIN_TOKEN=${SYNC_ADMIN_TOKEN:-sync-core-e2e-admin-token}
 log() { printf '[test-pkg] %s\n' "$*"; }
 NPM_FLAGS=(--no-audit --no-fund --loglevel=error)
 
@@ -54,7 +55,9 @@ if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; t
   exit 1
 fi
 cargo build --quiet -p sync-server
+# The admin token comes from SYNC_ADMIN_TOKEN (exported above; harness.mjs sends it).
 "$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
+  --cursor-key "sync-core-e2e-cursor-key" \
   --admin --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do

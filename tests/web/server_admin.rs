@@ -1,10 +1,11 @@
 //! A client of the reference server's admin API (`/admin/...`, on with `--admin`, loopback
-//! only), for browser tests that need to change what the server serves: a tenant of their
+//! only, with the admin token of [`admin_token`]), for browser tests that need to change
+//! what the server serves: a tenant of their
 //! own, row upserts and tombstones, snapshot appends, epoch bumps, revocation and injected
 //! faults. Every call panics with the server's answer when it is refused, so a broken
 //! fixture shows up as a clear test failure rather than as a confusing assertion later.
 
-use super::support::{fetch, server_url};
+use super::support::{admin_token, fetch, server_url};
 use serde_json::{json, Value};
 use sync_core::protocol::identity::Identity;
 use sync_core::protocol::Kind;
@@ -15,6 +16,9 @@ use web_sys::{Headers, Request, RequestInit};
 /// Sends one admin request; returns the status and the JSON answer (`Null` if none).
 async fn admin_call(method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
     let headers = Headers::new().unwrap();
+    headers
+        .set("Authorization", &format!("Bearer {}", admin_token()))
+        .unwrap();
     let init = RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {

@@ -18,6 +18,12 @@ pub fn server_url() -> &'static str {
     option_env!("SYNC_SERVER_URL").unwrap_or("http://127.0.0.1:18787")
 }
 
+/// The reference server's admin token, fixed at compile time like [`server_url`]:
+/// `make test-browser` starts the server with `SYNC_ADMIN_TOKEN` and exports it.
+pub fn admin_token() -> &'static str {
+    option_env!("SYNC_ADMIN_TOKEN").unwrap_or("sync-core-browser-tests-admin-token")
+}
+
 /// The global scope a test runs in.
 enum Scope {
     Window(Window),

@@ -2,7 +2,7 @@
 //! bakes its URL in as `SYNC_SERVER_URL`). Each test creates its own tenant through the admin
 //! API, so injected faults never hit another test.
 
-use super::support::{fetch, server_url};
+use super::support::{admin_token, fetch, server_url};
 use js_sys::Function;
 use serde_json::{json, Value};
 use sync_core::engine::{HttpRequest, Method, Transport, TransportError};
@@ -20,6 +20,9 @@ const PULL: &str = "/internal/sync/pull?pageSize=50";
 async fn admin_post(path: &str, body: Value) -> Value {
     let headers = Headers::new().unwrap();
     headers.set("Content-Type", "application/json").unwrap();
+    headers
+        .set("Authorization", &format!("Bearer {}", admin_token()))
+        .unwrap();
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);

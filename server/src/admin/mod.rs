@@ -1,26 +1,31 @@
 //! The loopback-only admin API that tests and the demo drive the server with. It exists
-//! only with `--admin`, and answers `404` to any peer that is not loopback, so a server
-//! exposed by mistake does not reveal it. JSON in, JSON out; bad input is `400` with a
-//! `reason`.
+//! only with `--admin`; [`guard`] answers `404` to any peer that is not loopback (so a
+//! server exposed by mistake does not reveal it), `403` to cross-site and rebound
+//! requests and `401` without the admin token. JSON in, JSON out; bad input is `400`
+//! with a `reason`.
 
 mod control;
+pub mod guard;
 mod push;
 mod rows;
 mod tenants;
 
+pub use guard::{AdminAccess, OriginPattern};
+
 use crate::app::AppState;
 use crate::error::{json_response, ApiError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
+use std::sync::Arc;
 
-pub fn router() -> Router<AppState> {
+/// Every admin route, behind [`guard::guard`].
+pub fn router(access: Arc<AdminAccess>) -> Router<AppState> {
     Router::new()
         .route("/admin/tenants", post(tenants::create))
         .route("/admin/rows", post(rows::write).get(rows::read))
@@ -39,7 +44,7 @@ pub fn router() -> Router<AppState> {
             "/admin/clock",
             get(control::read_clock).post(control::advance_clock),
         )
-        .route_layer(middleware::from_fn(loopback_only))
+        .route_layer(middleware::from_fn_with_state(access, guard::guard))
 }
 
 pub fn is_loopback(ip: IpAddr) -> bool {
@@ -48,22 +53,6 @@ pub fn is_loopback(ip: IpAddr) -> bool {
         IpAddr::V6(v6) => {
             v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-    }
-}
-
-/// Requests without a known peer address (no `ConnectInfo`) are refused too.
-async fn loopback_only(req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if peer.is_some_and(is_loopback) {
-        next.run(req).await
-    } else {
-        json_response(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error": "not_found"}),
-        )
     }
 }
 

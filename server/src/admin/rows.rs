@@ -1,10 +1,11 @@
-//! `POST /admin/rows` (upsert or tombstone any versioned row), `GET /admin/rows` (a row's
+//! `POST /admin/rows` (upsert, tombstone or purge any versioned row), `GET /admin/rows` (a row's
 //! current server state) and `POST /admin/snapshots` (append a snapshot).
 
 use super::{ok, parse, require_tenant};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::log;
+use crate::purge::purge;
 use crate::timefmt::{format_ms, parse_ms};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -46,23 +47,28 @@ pub async fn write(State(app): State<AppState>, body: Bytes) -> Response {
                     ("tombstone", _, Some(id)) => {
                         log::tombstone(&tx, &change.tenant_id, kind, &id)?
                     }
+                    ("purge", _, Some(id)) => {
+                        let removed = purge(&tx, &change.tenant_id, kind, &id)?;
+                        tx.commit()?;
+                        return Ok(json!({"purged": removed}));
+                    }
                     ("upsert", None, _) => {
                         return Err(ApiError::BadRequest("upsert needs `row`".into()))
                     }
-                    ("tombstone", _, None) => {
-                        return Err(ApiError::BadRequest("tombstone needs `id`".into()))
+                    ("tombstone" | "purge", _, None) => {
+                        return Err(ApiError::BadRequest(format!("{} needs `id`", change.op)))
                     }
                     (other, _, _) => {
                         return Err(ApiError::BadRequest(format!(
-                            "op must be upsert or tombstone, not `{other}`"
+                            "op must be upsert, tombstone or purge, not `{other}`"
                         )))
                     }
                 };
                 tx.commit()?;
-                Ok(written)
+                Ok(serde_json::to_value(written)?)
             })
             .await?;
-        Ok::<_, ApiError>(ok(serde_json::to_value(written)?))
+        Ok::<_, ApiError>(ok(written))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

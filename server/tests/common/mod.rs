@@ -14,7 +14,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use sync_server::{router, AppState, Db, ServerOptions};
+use sync_server::{router, AppState, Db, ServerOptions, TEST_ADMIN_TOKEN};
 use tower::ServiceExt;
 
 pub const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 50_000);
@@ -100,8 +100,12 @@ impl TestServer {
         }
     }
 
+    /// An admin request as a local tool sends it: loopback peer, the admin token.
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {TEST_ADMIN_TOKEN}"));
         let body = match body {
             Some(b) => {
                 req = req.header("content-type", "application/json");

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `make fuzz-server` (a `make test` step) and `make fuzz-server-long` / `make fuzz`: runs
+# schemathesis against docs/openapi.yaml and a throwaway reference server (in-memory database,
+# seeded demo tenant, fixed cursor key, no admin API, no generator), and fails on any 5xx, any
+# status, content type or body the document does not allow.
+#
+# Two passes. "identity": the identity headers and the token are fuzzed like everything else
+# (their examples in docs/openapi.yaml are the demo identity tnt_demo / usr_alice / dev_fuzz
+# with `Bearer tok_alice`, so the examples and coverage phases also get past authentication).
+# "authenticated": those four headers are pinned to the demo identity with `-H`, so every
+# request reaches the paging, push and authoring logic with fuzzed parameters and bodies.
+#
+#   scripts/fuzz-server.sh            short budget: FUZZ_MAX_EXAMPLES (default 100) per operation
+#   scripts/fuzz-server.sh --long     FUZZ_LONG_SECONDS (default 300) per pass
+#
+# Knobs: FUZZ_SERVER_PORT (18799), FUZZ_SEED (schemathesis prints the seed of every run, so a
+# failure can be replayed), ST (the `st` command; default: the venv install-deps.sh makes).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+PORT=${FUZZ_SERVER_PORT:-18799}
+URL="http://127.0.0.1:$PORT"
+MODE=short
+[ "${1:-}" = "--long" ] && MODE=long
+
+log() { printf '[fuzz-server] %s\n' "$*"; }
+
+VENV=${SCHEMATHESIS_VENV:-$HOME/.cache/sync-core/schemathesis}
+ST=${ST:-}
+if [ -z "$ST" ]; then
+  if [ -x "$VENV/bin/st" ]; then ST="$VENV/bin/st"; else ST=$(command -v st || true); fi
+fi
+[ -n "$ST" ] || { log "schemathesis (st) not found: run make deps"; exit 1; }
+
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+SERVER_BIN="$TARGET_DIR/debug/sync-server"
+SERVER_LOG=$(mktemp -t sync-server-fuzz.XXXXXX.log)
+WORK=$(mktemp -d -t sync-server-fuzz.XXXXXX)
+SERVER_PID=
+stop_server() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ]; then
+    log "failed; last lines of the sync-server log ($SERVER_LOG):"
+    tail -n 30 "$SERVER_LOG" | sed 's/^/  | /' >&2 || true
+  else
+    rm -f "$SERVER_LOG"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+if curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null; then
+  log "something already answers on $URL; stop it or set FUZZ_SERVER_PORT"
+  exit 1
+fi
+log "building sync-server"
+cargo build --quiet -p sync-server
+"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
+  --cursor-key "sync-core-fuzz-cursor-key" --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+  curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { log "sync-server exited early"; exit 1; }
+  sleep 0.1
+done
+curl -fsS -o /dev/null --max-time 2 "$URL/healthz" || { log "sync-server not healthy"; exit 1; }
+
+ARGS=(
+  run docs/openapi.yaml --url "$URL"
+  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance
+  --workers 2 --request-timeout 30 --no-color
+  --generation-database none --report-dir "$WORK"
+)
+[ -n "${FUZZ_SEED:-}" ] && ARGS+=(--seed "$FUZZ_SEED")
+if [ "$MODE" = long ]; then
+  ARGS+=(--max-time "${FUZZ_LONG_SECONDS:-300}")
+else
+  ARGS+=(--max-examples "${FUZZ_MAX_EXAMPLES:-100}")
+fi
+AUTHENTICATED=(
+  -H "X-Tenant-Id: tnt_demo" -H "X-User-Id: usr_alice" -H "X-Device-Id: dev_fuzz"
+  -H "Authorization: Bearer tok_alice"
+)
+t0=$(date +%s)
+log "pass 1/2 (identity fuzzed): $ST ${ARGS[*]}"
+"$ST" "${ARGS[@]}"
+log "pass 2/2 (authenticated as usr_alice): $ST ${ARGS[*]} ${AUTHENTICATED[*]}"
+"$ST" "${ARGS[@]}" "${AUTHENTICATED[@]}"
+log "passed in $(($(date +%s) - t0)) s"
+# A request that crashed a handler would have shown as a 5xx above; a panic that did not
+# reach a response (a background task) only shows in the log.
+if grep -q 'panicked' "$SERVER_LOG"; then
+  log "the server log shows a panic"
+  exit 1
+fi
