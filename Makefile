@@ -34,7 +34,7 @@ help:
 	@echo "make test-server   cargo test -p sync-server"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
 	@echo "make fuzz-server   schemathesis against docs/openapi.yaml and a throwaway sync-server (short budget)"
-	@echo "make fuzz          the long fuzzing runs (fuzz-server-long: schemathesis, 300 s per pass)"
+	@echo "make fuzz          the long fuzzing runs: fuzz-client (every client decoder, 20 000 proptest cases) and fuzz-server-long (schemathesis, 300 s per pass)"
 	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
 	@echo "make bench-native  the engine alone, natively (examples/apply_bench.rs): parse, privacy, plan per page"
 	@echo "make bench-quick   the same harness on smaller figures, 1 trial (no timing asserted; part of make test)"
@@ -73,7 +73,7 @@ fuzz-server:
 fuzz-server-long:
 	@scripts/fuzz-server.sh --long
 
-fuzz: fuzz-server-long
+fuzz: fuzz-client fuzz-server-long
 
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
