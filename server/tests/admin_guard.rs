@@ -125,6 +125,16 @@ async fn a_rebound_host_is_403() {
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
+    // HTTP/2 carries the host as the request target's authority instead of a Host header.
+    let req = Request::builder()
+        .uri("http://evil.example:28787/admin/clock")
+        .header("authorization", &auth)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        s.send(req, Some(LOOPBACK.into())).await.status,
+        StatusCode::FORBIDDEN
+    );
     for host in ["localhost:28787", "[::1]:28787", "127.0.0.1"] {
         assert_eq!(
             status(&s, &[("authorization", &auth), ("host", host)])

@@ -5,7 +5,8 @@
 //!
 //! Checks, in order, each answered before the next is looked at:
 //! 1. the peer is loopback, else `404` (a server exposed by mistake does not reveal it);
-//! 2. the `Host` header, when present, names a loopback host, else `403` (rebinding);
+//! 2. the `Host` header (or the HTTP/2 authority), when present, names a loopback host,
+//!    else `403` (rebinding);
 //! 3. an `Origin` header is the server's own origin (`http://` + `Host`) or in the
 //!    allowed list, else `403` (cross-site requests);
 //! 4. `Sec-Fetch-Site: cross-site` or `same-site` is refused with `403` unless the
@@ -94,17 +95,19 @@ impl AdminAccess {
     }
 
     /// Why a request is refused (status, error, reason), or `None` when it may pass.
+    /// `authority` is the request target's authority, which HTTP/2 sends instead of `Host`.
     pub fn refusal(
         &self,
         peer: Option<IpAddr>,
         headers: &HeaderMap,
+        authority: Option<&str>,
     ) -> Option<(StatusCode, &'static str, &'static str)> {
         let forbidden = |reason| Some((StatusCode::FORBIDDEN, "forbidden", reason));
         if !peer.is_some_and(is_loopback) {
             return Some((StatusCode::NOT_FOUND, "not_found", "not found"));
         }
         let text = |name| headers.get(name).map(|v: &HeaderValue| v.to_str().ok());
-        let host = text(header::HOST);
+        let host = text(header::HOST).or(authority.map(Some));
         if let Some(host) = host {
             if !host.is_some_and(is_loopback_host) {
                 return forbidden("Host is not a loopback host");
@@ -159,7 +162,8 @@ pub async fn guard(State(access): State<Arc<AdminAccess>>, req: Request, next: N
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    match access.refusal(peer, req.headers()) {
+    let authority = req.uri().authority().map(|a| a.as_str());
+    match access.refusal(peer, req.headers(), authority) {
         None => next.run(req).await,
         Some((status, error, reason)) => {
             let body = if status == StatusCode::NOT_FOUND {
