@@ -35,6 +35,7 @@ pub mod push_store_model;
 pub mod push_support;
 pub mod server_admin;
 pub mod smoke;
+pub mod stored_records_fuzz;
 pub mod support;
 pub mod transport_clock;
 pub mod transport_fetch;

@@ -1,0 +1,192 @@
+//! Stored records read back (issue 12's fuzzing): whatever a record in the database holds —
+//! written by an older or newer version, another library, a browser extension, a bug — every
+//! read of the IndexedDB store answers a value or a typed `StoreError`, never a panic (a
+//! panic in wasm would fail this test with `unreachable`). Records are random JSON trees
+//! with just the key fields their object store needs to accept them, in every store.
+
+use super::idb_fixtures::{discard, open_fresh};
+use serde_json::{json, Map, Value};
+use sync_core::engine::{OutboxStore, StateRequest, Store};
+use sync_core::protocol::Kind;
+use sync_core::web::schema::{
+    CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
+    SNAPSHOT_META_STORE,
+};
+use sync_core::web::{Durability, IdbStore};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// xorshift64*: deterministic, so a failure names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn value(&mut self, depth: u32) -> Value {
+        let names = [
+            "key",
+            "version",
+            "row",
+            "id",
+            "opId",
+            "seq",
+            "name_i18n",
+            "default",
+            "rows",
+            "widgetId",
+            "generatedAt",
+            "paramsHash",
+            "rowsDigest",
+            "inFlight",
+            "sent",
+            "order",
+            "kind",
+            "entityId",
+            "method",
+            "path",
+            "body",
+            "payload",
+            "status",
+            "x",
+        ];
+        match self.below(if depth == 0 { 6 } else { 9 }) {
+            0 => Value::Null,
+            1 => Value::Bool(self.below(2) == 0),
+            2 => json!(self.next() as i64 >> self.below(60)),
+            3 => json!((self.next() as f64) / 3.0),
+            4 => json!(
+                [
+                    "Query",
+                    "Widget",
+                    "PUT",
+                    "op_1",
+                    "",
+                    "qry_1",
+                    "2026-01-01T00:00:00Z"
+                ][self.below(7) as usize]
+            ),
+            5 => json!(u64::MAX >> self.below(64)),
+            6 | 7 => {
+                let mut m = Map::new();
+                for _ in 0..self.below(5) {
+                    let k = names[self.below(names.len() as u64) as usize];
+                    m.insert(k.into(), self.value(depth - 1));
+                }
+                Value::Object(m)
+            }
+            _ => Value::Array((0..self.below(4)).map(|_| self.value(depth - 1)).collect()),
+        }
+    }
+}
+
+fn js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+/// Puts `record` (with the key fields `store` needs) into `store`, or under `key` for a store
+/// with out-of-line keys. A record the browser refuses (say, a bad key) is simply skipped.
+async fn plant(idb: &IdbStore, store: &str, mut record: Value, key: Option<&str>) {
+    if let (Some(o), None) = (record.as_object_mut(), key) {
+        match store {
+            s if s == OUTBOX_STORE || s == "commands" => {
+                o.insert("seq".into(), json!(1));
+            }
+            s if s == CONFLICTS_STORE || s == DEAD_LETTERS_STORE => {
+                o.insert("id".into(), json!("x_1"));
+            }
+            "WidgetSnapshot" => {
+                o.insert("widgetId".into(), json!("wid_1"));
+                o.insert("generatedAt".into(), json!("2026-01-01T00:00:00Z"));
+            }
+            s if s == SNAPSHOT_META_STORE => {
+                for f in ["widgetId", "generatedAt", "paramsHash", "rowsDigest"] {
+                    o.insert(f.into(), json!("wid_1"));
+                }
+            }
+            _ => {
+                o.insert("key".into(), json!("qry_1"));
+            }
+        }
+    }
+    let Ok(mut tx) = idb.begin_write(&[store], Durability::Default) else {
+        return;
+    };
+    let key = key.map(JsValue::from_str);
+    if tx.put(store, &js(&record), key.as_ref()).is_ok() {
+        let _ = tx.commit().await;
+    }
+}
+
+/// Every read of both store traits; each must answer, `Ok` or a typed error.
+async fn read_everything(idb: &IdbStore) {
+    let _ = idb.meta().await;
+    for kind in Kind::ALL {
+        let _ = idb.rows(kind).await;
+        let _ = idb.row(kind, "qry_1").await;
+    }
+    let _ = idb.widgets_of("dsh_1").await;
+    let _ = idb.snapshots_of("wid_1").await;
+    let _ = idb.latest_snapshot("wid_1").await;
+    let _ = idb.latest_snapshots(&["wid_1".into()]).await;
+    let _ = idb
+        .local_state(&StateRequest {
+            keys: vec![(Kind::Query, "qry_1".into())],
+            widgets: vec!["wid_1".into()],
+        })
+        .await;
+    let _ = idb.outbox().await;
+    let _ = idb.in_flight_batch().await;
+    let _ = idb.commands().await;
+    let _ = idb.all_conflicts().await;
+    let _ = idb.dead_letters().await;
+}
+
+#[wasm_bindgen_test]
+async fn garbage_in_any_store_reads_back_as_a_value_or_a_typed_error() {
+    let (identity, idb) = open_fresh().await;
+    let stores = [
+        "Dashboard",
+        "Widget",
+        "Query",
+        "WidgetSnapshot",
+        SNAPSHOT_META_STORE,
+        OUTBOX_STORE,
+        "commands",
+        CONFLICTS_STORE,
+        DEAD_LETTERS_STORE,
+    ];
+    let meta_keys = [
+        (META_STORE, "cursor"),
+        (META_STORE, "accessRevoked"),
+        (META_STORE, "replacing"),
+        (META_STORE, "sent:x"),
+        (OUTBOX_META_STORE, "lastSeq"),
+        (OUTBOX_META_STORE, "inFlightBatch"),
+    ];
+    for seed in 1..=60u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let store = stores[rng.below(stores.len() as u64) as usize];
+        let record = match rng.value(3) {
+            Value::Object(m) => Value::Object(m),
+            _ => Value::Object(Map::new()),
+        };
+        plant(&idb, store, record, None).await;
+        let (meta_store, key) = meta_keys[rng.below(meta_keys.len() as u64) as usize];
+        plant(&idb, meta_store, rng.value(2), Some(key)).await;
+        read_everything(&idb).await;
+        // A pull's commit over garbage must also answer, not trap.
+        let _ = idb
+            .commit_page(&Default::default(), None, &format!("c{seed}"))
+            .await;
+    }
+    discard(&identity, idb).await;
+}
