@@ -196,3 +196,39 @@ async fn purge_removes_a_dashboard_without_a_tombstone() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn revoke_with_kinds_answers_403_naming_them_on_pull_and_push() {
+    let s = server();
+    let t = s.tenant(small_spec("tnt_kinds")).await;
+    let dev = TestServer::device(&t, 0, "dev_1");
+    let q = s.query_ids(&dev).await[0].clone();
+    let r = s
+        .post(
+            "/admin/revoke",
+            json!({"tenantId":"tnt_kinds","userId":dev.user,"kinds":["Dashboard","Widget"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let forbidden = json!({"error":"forbidden","kinds":["Dashboard","Widget"]});
+    let r = s.pull(&dev, None, 10).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (StatusCode::FORBIDDEN, forbidden.clone())
+    );
+    let r = s.push(&dev, &[op("op_k", &q, 1, "X")]).await;
+    assert_eq!((r.status, r.json()), (StatusCode::FORBIDDEN, forbidden));
+    assert_eq!(s.applied("tnt_kinds", "op_k").await, 0);
+    let other = TestServer::device(&t, 1, "dev_1");
+    assert_eq!(
+        s.pull(&other, None, 10).await.status,
+        StatusCode::OK,
+        "only that user"
+    );
+    s.post(
+        "/admin/restore",
+        json!({"tenantId":"tnt_kinds","userId":dev.user}),
+    )
+    .await;
+    assert_eq!(s.pull(&dev, None, 10).await.status, StatusCode::OK);
+}
