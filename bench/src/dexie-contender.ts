@@ -101,7 +101,31 @@ function strip(item: Item): void {
   }
 }
 
-async function applyPage(db: BenchDexie, page: { items: Item[]; nextCursor: string }): Promise<void> {
+/**
+ * A pull begun without a cursor is a full replacement (PROTOCOL §9.1), as in sync-core: the
+ * keys it sent are remembered, and the page that drains it removes, in its own transaction,
+ * every row not sent and every snapshot whose widget is not held.
+ */
+type Replacement = { sent: Map<string, Set<string>> };
+
+async function sweep(db: BenchDexie, replacement: Replacement): Promise<void> {
+  for (const kind of VERSIONED) {
+    const sent = replacement.sent.get(kind) ?? new Set<string>();
+    const held = (await db.rows[kind].toCollection().primaryKeys()) as string[];
+    const gone = held.filter((k) => !sent.has(k));
+    if (gone.length > 0) await db.rows[kind].bulkDelete(gone);
+  }
+  const widgets = new Set((await db.rows.Widget.toCollection().primaryKeys()) as string[]);
+  const snapshots = (await db.snapshots.toCollection().primaryKeys()) as unknown as [string, string][];
+  const orphans = snapshots.filter(([w]) => !widgets.has(w));
+  if (orphans.length > 0) await db.snapshots.bulkDelete(orphans);
+}
+
+async function applyPage(
+  db: BenchDexie,
+  page: { items: Item[]; nextCursor: string; drained: boolean },
+  replacement: Replacement | null,
+): Promise<void> {
   for (const item of page.items) strip(item);
   const digests = new Map<Item, string>();
   await Promise.all(
@@ -194,6 +218,15 @@ async function applyPage(db: BenchDexie, page: { items: Item[]; nextCursor: stri
     for (const w of widgetsGone) await db.snapshots.where("widgetId").equals(w).delete();
     if (snapshotDeletes.length > 0) await db.snapshots.bulkDelete(snapshotDeletes);
     if (snapshotPuts.size > 0) await db.snapshots.bulkPut([...snapshotPuts.values()]);
+    if (replacement) {
+      for (const item of page.items) {
+        if (item.op !== "upsert" || !isVersioned(item.kind)) continue;
+        const sent = replacement.sent.get(item.kind) ?? new Set<string>();
+        sent.add(item.row![KEY_FIELD[item.kind]] as string);
+        replacement.sent.set(item.kind, sent);
+      }
+      if (page.drained) await sweep(db, replacement);
+    }
     await db.meta.put(page.nextCursor, "cursor");
   });
 }
@@ -210,7 +243,7 @@ export class DexieContender {
     if (scenario !== "warm") return;
     // The preload goes in through the database Dexie opened, with the records Dexie itself
     // would store (plain objects, no hooks defined): the same bulk path as the other contenders.
-    const records: { store: string; value: unknown }[] = [];
+    const records: { store: string; value: unknown; key?: IDBValidKey }[] = [];
     let j = 0;
     for (const it of preloadItems()) {
       if (it.kind === "WidgetSnapshot") {
@@ -225,6 +258,8 @@ export class DexieContender {
         records.push({ store: it.kind, value: record });
       }
     }
+    // Synced before, like sync-core's warm preload: the pull is incremental.
+    records.push({ store: "meta", value: "warm.0", key: "cursor" });
     await bulkWrite(this.#db.backendDB(), records);
   }
 
@@ -232,6 +267,7 @@ export class DexieContender {
     const db = this.#db!;
     const base = `${location.origin}/w/${scenario}/internal/sync/pull?pageSize=2000`;
     let cursor: string | undefined = (await db.meta.get("cursor")) as string | undefined;
+    const replacement: Replacement | null = cursor === undefined ? { sent: new Map() } : null;
     let items = 0;
     let bytes = 0;
     for (;;) {
@@ -240,7 +276,7 @@ export class DexieContender {
       const text = await response.text();
       bytes += text.length;
       const page = validate(JSON.parse(text));
-      await applyPage(db, page);
+      await applyPage(db, page, replacement);
       items += page.items.length;
       cursor = page.nextCursor;
       if (page.drained) return { items, bytes };

@@ -35,7 +35,7 @@ export async function preloadSyncCore(
   digestOf: (w: number, j: number, rows: unknown[]) => Promise<string>,
 ): Promise<void> {
   const db = await openDb(dbName);
-  const records: { store: string; value: unknown }[] = [];
+  const records: { store: string; value: unknown; key?: IDBValidKey }[] = [];
   let j = 0;
   for (const it of preloadItems()) {
     if (it.kind === "WidgetSnapshot") {

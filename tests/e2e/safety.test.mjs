@@ -251,3 +251,39 @@ test("§9.8: the server copy in a conflict is stripped before it is stored", asy
   assert.equal(conflict.server.sql_template, undefined, JSON.stringify(conflict.server));
   page.assertClean();
 });
+
+test("rule 10: a pulled page never lowers a version another context wrote after the page's state read", async () => {
+  const tenant = await createTenant();
+  const page = await synced(tenant);
+  const [q] = await must(page, "queries");
+  // The server renames the query (version 2): the next pulled page carries it, and the
+  // client plans to put version 2 over the version 1 it reads.
+  await admin("/admin/queries/rename", { tenantId: tenant.tenantId, queryId: q.id, name_i18n: { default: "Server v2" } });
+  // Another context (a tab whose Web Lock was lost) settles a pushed rename between that
+  // state read and the page's commit: the next readwrite transaction over Query and meta
+  // (the page commit) is preceded by a raw write of version 5. IndexedDB runs overlapping
+  // readwrite transactions in creation order, so the page commit sees it.
+  await page.evaluate((id) => {
+    const original = IDBDatabase.prototype.transaction;
+    let armed = true;
+    IDBDatabase.prototype.transaction = function (stores, mode, options) {
+      const names = Array.isArray(stores) ? stores : [stores];
+      if (armed && mode === "readwrite" && names.includes("meta") && names.includes("Query")) {
+        armed = false;
+        const other = original.call(this, ["Query"], "readwrite");
+        other.objectStore("Query").put({
+          key: id,
+          version: 5,
+          row: { id, ownerId: "usr_alice", name_i18n: { default: "Settled by another tab" } },
+        });
+        window.injected = true;
+      }
+      return original.call(this, stores, mode, options);
+    };
+  }, q.id);
+  await must(page, "pull");
+  assert.equal(await page.evaluate(() => window.injected), true, "the page commit was intercepted");
+  const after = (await must(page, "queries")).find((x) => x.id === q.id);
+  assert.equal(after.name_i18n.default, "Settled by another tab", "version 5 was not lowered to 2");
+  page.assertClean();
+});
