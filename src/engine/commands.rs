@@ -96,9 +96,30 @@ pub fn validate_command(
     Ok(method)
 }
 
+/// A validated command under a fresh `command_id` (`cmd_` + 32 hex), which is also its
+/// `Idempotency-Key`, so a replay after a lost response is not applied twice. Its `seq` is
+/// assigned by the store when it is queued.
+pub fn new_command(
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<String>,
+    now_ms: u64,
+    random: &impl Random,
+) -> Result<DeferredCommand, EditError> {
+    let method = validate_command(method, path, body.as_ref(), if_match.as_deref())?;
+    Ok(DeferredCommand {
+        seq: 0,
+        command_id: random_id("cmd_", random),
+        method,
+        path: path.to_string(),
+        body,
+        if_match,
+        created_at_ms: now_ms,
+    })
+}
+
 /// Validates and durably queues an authoring request; it is replayed by the next push.
-/// `command_id` (`cmd_` + 32 hex) is also its `Idempotency-Key`, so a replay after a lost
-/// response is not applied twice.
 pub async fn enqueue_command<S: OutboxStore, C: Clock, R: Random>(
     store: &S,
     clock: &C,
@@ -108,16 +129,7 @@ pub async fn enqueue_command<S: OutboxStore, C: Clock, R: Random>(
     body: Option<Value>,
     if_match: Option<String>,
 ) -> Result<DeferredCommand, EditError> {
-    let method = validate_command(method, path, body.as_ref(), if_match.as_deref())?;
-    let command = DeferredCommand {
-        seq: 0,
-        command_id: random_id("cmd_", random),
-        method,
-        path: path.to_string(),
-        body,
-        if_match,
-        created_at_ms: clock.now_ms(),
-    };
+    let command = new_command(method, path, body, if_match, clock.now_ms(), random)?;
     Ok(store.enqueue_command(&command).await?)
 }
 

@@ -15,7 +15,7 @@
 //! Dropping removes it for good. An unknown (or already handled) id is `not_found`.
 
 use super::clock::{Clock, Random};
-use super::commands::validate_command;
+use super::commands::new_command;
 use super::edit_error::EditError;
 use super::ids::random_id;
 use super::local_reads::Pending;
@@ -50,6 +50,16 @@ pub enum RequeueOutcome {
     QueryNotHeld,
 }
 
+/// The stored dead letter `id`, or `not_found`.
+async fn find<S: OutboxStore>(store: &S, id: &str) -> Result<DeadLetter, EditError> {
+    store
+        .dead_letters()
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| unknown(id))
+}
+
 fn unknown(id: &str) -> EditError {
     EditError::NotFound(format!("no dead letter {id}"))
 }
@@ -61,12 +71,7 @@ pub async fn requeue_dead_letter<S: OutboxStore, C: Clock, R: Random>(
     random: &R,
     id: &str,
 ) -> Result<Pending, EditError> {
-    let dead = store
-        .dead_letters()
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| unknown(id))?;
+    let dead = find(store, id).await?;
     let requeue = requeue_of(&dead, clock.now_ms(), random)?;
     match store.requeue_dead_letter(id, &requeue).await? {
         RequeueOutcome::Queued(pending) => Ok(pending),
@@ -84,12 +89,7 @@ pub async fn drop_dead_letter<S: OutboxStore>(
     store: &S,
     id: &str,
 ) -> Result<DeadLetter, EditError> {
-    let dead = store
-        .dead_letters()
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| unknown(id))?;
+    let dead = find(store, id).await?;
     if !store.drop_dead_letter(id).await? {
         return Err(unknown(id));
     }
@@ -133,16 +133,8 @@ fn requeue_of(
             let body = payload.get("body").filter(|b| !b.is_null()).cloned();
             let if_match = text("ifMatch").map(str::to_string);
             // Re-checked like a new command: a stored one must not widen the allowed routes.
-            let method = validate_command(method, path, body.as_ref(), if_match.as_deref())?;
-            Ok(DeadLetterRequeue::Command(DeferredCommand {
-                seq: 0,
-                command_id: random_id("cmd_", random),
-                method,
-                path: path.to_string(),
-                body,
-                if_match,
-                created_at_ms: now_ms,
-            }))
+            let command = new_command(method, path, body, if_match, now_ms, random)?;
+            Ok(DeadLetterRequeue::Command(command))
         }
         other => Err(corrupt(format!("unknown source {other:?}"))),
     }
