@@ -269,6 +269,18 @@ impl SyncCore {
         })
     }
 
+    /// Internal, not API: whether any dashboard is held (one `count()`, no record read); a
+    /// new leader's cold-start test.
+    #[wasm_bindgen(js_name = holdsDashboards, skip_typescript)]
+    pub fn holds_dashboards(&self) -> Promise {
+        run(&self.client, |c| async move {
+            c.store
+                .holds_any(Kind::Dashboard)
+                .await
+                .map_err(store_error)
+        })
+    }
+
     /// Widgets of one dashboard.
     pub fn widgets(&self, dashboard_id: String) -> Promise {
         run(&self.client, |c| async move {

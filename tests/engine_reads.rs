@@ -229,3 +229,14 @@ fn report_serializes_camel_case() {
         assert!(v.get(key).is_some(), "{key}");
     }
 }
+
+#[test]
+fn holds_any_answers_whether_a_kind_has_rows_without_reading_them_all() {
+    let mut h = Harness::with_log(vec![dashboard("dsh_1", 1, &[])]);
+    assert!(!block_on(h.store.holds_any(Kind::Dashboard)).unwrap());
+    h.pull().unwrap();
+    assert!(block_on(h.store.holds_any(Kind::Dashboard)).unwrap());
+    assert!(!block_on(h.store.holds_any(Kind::Widget)).unwrap());
+    block_on(h.store.wipe(&[Kind::Dashboard], false)).unwrap();
+    assert!(!block_on(h.store.holds_any(Kind::Dashboard)).unwrap());
+}

@@ -379,9 +379,13 @@ export class SyncClient {
     this.#stateChanged();
   }
 
+  /** A cold start? Counted, not read: a new leader must not contend with first render. */
   async #dashboardsEmpty(): Promise<boolean> {
     try {
-      return (await this.dashboards()).length === 0;
+      const held = await this.#exec((core) =>
+        core.holdsDashboards ? core.holdsDashboards() : core.dashboards().then((d) => (d as unknown[]).length > 0),
+      );
+      return held !== true;
     } catch {
       return false;
     }

@@ -45,6 +45,8 @@ export interface WasmCore {
   push?(progress?: (p: unknown) => void): Promise<unknown>;
   sync?(): Promise<unknown>;
   dashboards(): Promise<unknown>;
+  /** Internal, not API: whether any dashboard is held (a `count()`, no record read). */
+  holdsDashboards?(): Promise<unknown>;
   widgets(dashboardId: string): Promise<unknown>;
   metric(key: string): Promise<unknown>;
   snapshots(widgetId: string): Promise<unknown>;

@@ -276,6 +276,15 @@ impl Store for MemoryStore {
         Ok(held)
     }
 
+    async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
+        let c = self.contents.borrow();
+        Ok(if kind == Kind::WidgetSnapshot {
+            !c.snapshots.is_empty()
+        } else {
+            c.rows.keys().any(|(k, _)| *k == kind)
+        })
+    }
+
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
         let c = self.contents.borrow();
         Ok(keys

@@ -193,4 +193,11 @@ pub trait Store {
     }
     /// Which of `keys` are held for a versioned kind.
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Whether any row of `kind` is held (`MemoryStore` and `IdbStore` answer for
+    /// `WidgetSnapshot` too). A new leader asks it of Dashboard to tell a cold start; a store
+    /// that can count without reading the records (IndexedDB: `count()`) overrides this
+    /// default, which reads them all.
+    async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
+        Ok(!self.rows(kind).await?.is_empty())
+    }
 }

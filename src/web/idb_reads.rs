@@ -49,6 +49,13 @@ impl IdbStore {
         values.iter().map(|v| decode_row(kind, v)).collect()
     }
 
+    /// How many records the store of `kind` holds: a `count()`, no record is read.
+    pub(super) async fn count_records(&self, kind: Kind) -> Result<u32, IdbError> {
+        let name = store_name(kind);
+        let tx = read_transaction(self.db()?, &[name])?;
+        Ok(tx.object_store(name)?.count(None)?.await?)
+    }
+
     pub(super) async fn read_widgets_of(
         &self,
         dashboard_id: &str,

@@ -377,6 +377,10 @@ impl Store for IdbStore {
         Ok(self.read_latest_snapshots(widget_ids).await?)
     }
 
+    async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
+        Ok(self.count_records(kind).await? > 0)
+    }
+
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
         Ok(self.read_existing_keys(kind, keys).await?)
     }

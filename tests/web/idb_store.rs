@@ -380,3 +380,15 @@ async fn a_closed_store_reports_unavailable_and_delete_database_empties_it() {
     assert!(empty.rows(Kind::Dashboard).await.unwrap().is_empty());
     discard(&identity, empty).await;
 }
+
+#[wasm_bindgen_test]
+async fn holds_any_counts_without_reading_records() {
+    let (identity, store) = open_fresh().await;
+    assert!(!store.holds_any(Kind::Dashboard).await.unwrap());
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    assert!(store.holds_any(Kind::Dashboard).await.unwrap());
+    assert!(store.holds_any(Kind::WidgetSnapshot).await.unwrap());
+    store.wipe(&[Kind::Dashboard], false).await.unwrap();
+    assert!(!store.holds_any(Kind::Dashboard).await.unwrap());
+    discard(&identity, store).await;
+}
