@@ -109,23 +109,6 @@ export function backfillSnapshotMeta(snapshotStore, metaStore) {
 }
 
 /**
- * The record with the greatest key of `index` of `storeName` within `[lower, upper]`, as JSON
- * text, or `undefined` when the range is empty. Reads one record, not the whole range.
- * @returns {Promise<string | undefined>}
- */
-export function readLast(tx, storeName, indexName, lower, upper) {
-  const index = tx.objectStore(storeName).index(indexName);
-  return new Promise((resolve, reject) => {
-    const request = index.openCursor(IDBKeyRange.bound(lower, upper), "prev");
-    request.onsuccess = () => {
-      const cursor = request.result;
-      resolve(cursor ? JSON.stringify(cursor.value) : undefined);
-    };
-    request.onerror = () => reject(request.error);
-  });
-}
-
-/**
  * For each key prefix of `prefixesJson` (a JSON array of arrays), the record of `storeName`
  * with the greatest primary key starting with that prefix, as JSON text, or `undefined` when
  * none is held: one reverse cursor per prefix, all issued before any answers, each reading

@@ -39,15 +39,6 @@ extern "C" {
         metas: &IdbObjectStore,
     ) -> Result<(), JsValue>;
 
-    #[wasm_bindgen(catch, js_name = readLast)]
-    fn read_last_js(
-        tx: &IdbTransaction,
-        store: &str,
-        index: &str,
-        lower: &JsValue,
-        upper: &JsValue,
-    ) -> Result<Promise, JsValue>;
-
     #[wasm_bindgen(catch, js_name = readLastOfEach)]
     fn read_last_of_each_js(
         tx: &IdbTransaction,
@@ -205,24 +196,6 @@ pub fn backfill_snapshot_meta(
     metas: &IdbObjectStore,
 ) -> Result<(), IdbError> {
     backfill_snapshot_meta_js(snapshots, metas).map_err(js_error)
-}
-
-/// The JSON text of the record with the greatest `index` key in `[lower, upper]`, if any.
-pub async fn read_last(
-    tx: &IdbTransaction,
-    store: &str,
-    index: &str,
-    lower: &JsValue,
-    upper: &JsValue,
-) -> Result<Option<String>, IdbError> {
-    let value = settle(read_last_js(tx, store, index, lower, upper)).await?;
-    if value.is_undefined() {
-        return Ok(None);
-    }
-    value
-        .as_string()
-        .map(Some)
-        .ok_or_else(|| IdbError::Decode("readLast did not return text".into()))
 }
 
 /// For each of `prefixes` (array-key prefixes, e.g. `[widgetId]`), the JSON text of the

@@ -11,9 +11,7 @@ use super::idb_batch;
 use super::idb_error::IdbError;
 use super::idb_store::IdbStore;
 use super::records::{decode_row, decode_snapshot, decode_snapshot_json, snapshot_range_bounds};
-use super::schema::{
-    store_name, SNAPSHOTS_BY_WIDGET_GENERATED, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD,
-};
+use super::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
 use super::transaction::{read_transaction, read_transaction_raw};
 use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSnapshot};
 use crate::protocol::Kind;
@@ -78,10 +76,10 @@ impl IdbStore {
         let tx = read_transaction(self.db()?, &[name])?;
         let values = tx
             .object_store(name)?
-            .index(SNAPSHOTS_BY_WIDGET_GENERATED)?
             .get_all(Some(widget_range(widget_id)?), None)?
             .await?;
-        // The index yields oldest first; the API wants newest first.
+        // The primary key `[widgetId, generatedAt]` yields oldest first; the API wants newest
+        // first.
         values.iter().rev().map(decode_snapshot).collect()
     }
 
@@ -112,9 +110,11 @@ impl IdbStore {
     ) -> Result<Option<StoredSnapshot>, IdbError> {
         let name = store_name(Kind::WidgetSnapshot);
         let tx = read_transaction_raw(self.db()?, &[name])?;
-        let (lower, upper) = snapshot_range_bounds(widget_id);
-        let text =
-            idb_batch::read_last(&tx, name, SNAPSHOTS_BY_WIDGET_GENERATED, &lower, &upper).await?;
+        let prefix: [&str; 1] = [widget_id];
+        let text = idb_batch::read_last_of_each(&tx, name, &[&prefix])
+            .await?
+            .pop()
+            .flatten();
         text.as_deref().map(decode_snapshot_json).transpose()
     }
 

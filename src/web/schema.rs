@@ -53,7 +53,7 @@ use idb::{Database, IndexParams, KeyPath, ObjectStoreParams, Transaction};
 use web_sys::IdbObjectStore;
 
 /// The schema version this code writes and expects.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Object store of sync bookkeeping (cursor, flags).
 pub const META_STORE: &str = "meta";
@@ -68,7 +68,8 @@ pub const ROW_KEY_PATH: &str = "key";
 pub const WIDGETS_BY_DASHBOARD: &str = "by_dashboard";
 /// Field of Widget records the [`WIDGETS_BY_DASHBOARD`] index reads.
 pub const DASHBOARD_ID_FIELD: &str = "dashboardId";
-/// Index of snapshots by (widget, generation time).
+/// Index of snapshots by (widget, generation time): versions 2–4 only (schema 5 drops it;
+/// the primary key has the same key path).
 pub const SNAPSHOTS_BY_WIDGET_GENERATED: &str = "by_widget_generated";
 /// Key path of snapshot records and of [`SNAPSHOTS_BY_WIDGET_GENERATED`].
 pub const SNAPSHOT_KEY_PATH: [&str; 2] = ["widgetId", "generatedAt"];
@@ -126,6 +127,7 @@ pub fn upgrade(db: &Database, tx: &Transaction, from: u32, to: u32) -> Result<()
             2 => create_read_indexes(tx)?,
             3 => create_outbox_stores(db)?,
             4 => create_snapshot_meta_store(db, tx)?,
+            5 => drop_redundant_snapshot_index(tx)?,
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }
@@ -187,6 +189,15 @@ fn create_outbox_stores(db: &Database) -> Result<(), IdbError> {
         )?;
     }
     db.create_object_store(OUTBOX_META_STORE, ObjectStoreParams::new())?;
+    Ok(())
+}
+
+/// Version 5: drops `WidgetSnapshot.by_widget_generated`, whose key path is the store's own
+/// primary key: reads range over the primary key, and no snapshot write maintains an index
+/// for nothing. Rows, snapshots, metadata and the outbox are untouched.
+fn drop_redundant_snapshot_index(tx: &Transaction) -> Result<(), IdbError> {
+    let snapshots = tx.object_store(store_name(Kind::WidgetSnapshot))?;
+    snapshots.delete_index(SNAPSHOTS_BY_WIDGET_GENERATED)?;
     Ok(())
 }
 

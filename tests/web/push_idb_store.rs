@@ -295,3 +295,38 @@ async fn rebasing_touches_only_waiting_ops_on_the_applied_version() {
     assert_eq!(rebase_scenario(&store).await, reference);
     discard(&identity, store).await;
 }
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_4_keeps_the_cache_and_the_queued_rename_and_drops_the_redundant_index(
+) {
+    // Schema 5 drops `WidgetSnapshot.by_widget_generated`, an index whose key path is the
+    // store's own primary key: every snapshot write maintained it for nothing.
+    let identity = fresh_identity();
+    let old = IdbStore::open_at_version(&identity, 4).await.unwrap();
+    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let op = old
+        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 7))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = dump(&old, &["wid_1", "wid_2"]).await;
+    let latest_before = old.latest_snapshot("wid_1").await.unwrap();
+    old.close();
+    drop(old);
+
+    let store = IdbStore::open(&identity).await.unwrap();
+    assert_eq!(dump(&store, &["wid_1", "wid_2"]).await, before);
+    assert_eq!(store.latest_snapshot("wid_1").await.unwrap(), latest_before);
+    assert_eq!(store.outbox().await.unwrap(), vec![op]);
+    let request = super::support::idb_factory()
+        .unwrap()
+        .open(&identity.database_name())
+        .unwrap();
+    let db = super::support::request_done(&request).await.unwrap();
+    let db: web_sys::IdbDatabase = wasm_bindgen::JsCast::unchecked_into(db);
+    let tx = db.transaction_with_str("WidgetSnapshot").unwrap();
+    let names = tx.object_store("WidgetSnapshot").unwrap().index_names();
+    assert_eq!(names.length(), 0, "no index left on WidgetSnapshot");
+    db.close();
+    discard(&identity, store).await;
+}
