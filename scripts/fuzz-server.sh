@@ -35,44 +35,12 @@ if [ -z "$ST" ]; then
 fi
 [ -n "$ST" ] || { log "schemathesis (st) not found: run make deps"; exit 1; }
 
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-SERVER_BIN="$TARGET_DIR/debug/sync-server"
-SERVER_LOG=$(mktemp -t sync-server-fuzz.XXXXXX.log)
 WORK=$(mktemp -d -t sync-server-fuzz.XXXXXX)
-SERVER_PID=
-stop_server() {
-  local rc=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ]; then
-    log "failed; last lines of the sync-server log ($SERVER_LOG):"
-    tail -n 30 "$SERVER_LOG" | sed 's/^/  | /' >&2 || true
-  else
-    rm -f "$SERVER_LOG"
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-if curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null; then
-  log "something already answers on $URL; stop it or set FUZZ_SERVER_PORT"
-  exit 1
-fi
-log "building sync-server"
-cargo build --quiet -p sync-server
-"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
-  --cursor-key "sync-core-fuzz-cursor-key" --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { log "sync-server exited early"; exit 1; }
-  sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 2 "$URL/healthz" || { log "sync-server not healthy"; exit 1; }
+THROWAWAY_CLEANUP='rm -rf "$WORK"'
+# shellcheck source=scripts/throwaway-server.sh
+. "$ROOT/scripts/throwaway-server.sh"
+start_throwaway_server "$URL" FUZZ_SERVER_PORT sync-server-fuzz --port "$PORT" \
+  --cursor-key "sync-core-fuzz-cursor-key" --seed-demo --no-generator
 
 # One worker: with two, CPython 3.11's shared AST recursion counter (python/cpython#106905)
 # sometimes aborts hypothesis' `ast.parse` in the coverage phase with "AST constructor

@@ -25,56 +25,12 @@ export SYNC_ADMIN_TOKEN=${SYNC_ADMIN_TOKEN:-sync-core-browser-tests-admin-token}
 
 log() { printf '[test-browser] %s\n' "$*"; }
 
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-SERVER_BIN="$TARGET_DIR/debug/sync-server"
-SERVER_LOG=$(mktemp -t sync-server-test.XXXXXX.log)
-SERVER_PID=
-
-stop_server() {
-  local rc=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ]; then
-    log "failed; sync-server log ($SERVER_LOG):"
-    sed 's/^/  | /' "$SERVER_LOG" >&2 || true
-  else
-    rm -f "$SERVER_LOG"
-  fi
-  exit "$rc"
-}
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-# A server already answering on the port would silently take the place of ours.
-if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
-  log "something already answers on $SYNC_SERVER_URL; stop it or set TEST_SERVER_PORT"
-  exit 1
-fi
-
-log "building sync-server"
-cargo build --quiet -p sync-server
-
-"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
+# shellcheck source=scripts/throwaway-server.sh
+. "$ROOT/scripts/throwaway-server.sh"
+start_throwaway_server "$SYNC_SERVER_URL" TEST_SERVER_PORT sync-server-test --port "$PORT" \
   --cursor-key "sync-core-browser-tests-cursor-key" \
   --admin --admin-allow-origin 'http://127.0.0.1:*' --admin-allow-origin 'http://localhost:*' \
-  --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "sync-server exited before it became healthy"
-    exit 1
-  fi
-  sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" ||
-  { log "sync-server not healthy after 30 s"; exit 1; }
-log "sync-server up at $SYNC_SERVER_URL (pid $SERVER_PID)"
+  --seed-demo --no-generator
 
 # One wasm-pack run per (browser, suite): a failure in the window suite must not hide the
 # worker suite's results. (wasm-pack hands extra arguments to `cargo build` too, so cargo's

@@ -29,43 +29,11 @@ log "consumer: install the tarball, type-check, vite build"
 log "e2e dependencies"
 (cd tests/e2e && npm ci "${NPM_FLAGS[@]}")
 
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-SERVER_BIN="$TARGET_DIR/debug/sync-server"
-SERVER_LOG=$(mktemp -t sync-server-pkg.XXXXXX.log)
-SERVER_PID=
-stop_server() {
-  local rc=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ]; then
-    log "failed; sync-server log ($SERVER_LOG):"
-    tail -n 50 "$SERVER_LOG" | sed 's/^/  | /' >&2 || true
-  else
-    rm -f "$SERVER_LOG"
-  fi
-  exit "$rc"
-}
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-if curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null; then
-  log "something already answers on $SYNC_SERVER_URL; stop it or set TEST_PKG_PORT"
-  exit 1
-fi
-cargo build --quiet -p sync-server
 # The admin token comes from SYNC_ADMIN_TOKEN (exported above; harness.mjs sends it).
-"$SERVER_BIN" serve --db :memory: --port "$PORT" --host 127.0.0.1 \
-  --cursor-key "sync-core-e2e-cursor-key" \
-  --admin --seed-demo --no-generator >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { log "sync-server exited early"; exit 1; }
-  sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 2 "$SYNC_SERVER_URL/healthz" || { log "sync-server not healthy"; exit 1; }
+# shellcheck source=scripts/throwaway-server.sh
+. "$ROOT/scripts/throwaway-server.sh"
+start_throwaway_server "$SYNC_SERVER_URL" TEST_PKG_PORT sync-server-pkg --port "$PORT" \
+  --cursor-key "sync-core-e2e-cursor-key" --admin --seed-demo --no-generator
 
 log "playwright tests (headless chromium)"
 cd tests/e2e
