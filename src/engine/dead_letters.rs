@@ -19,7 +19,7 @@ use super::commands::new_command;
 use super::edit_error::EditError;
 use super::ids::random_id;
 use super::local_reads::Pending;
-use super::outbox_store::{DeadLetter, DeferredCommand, OutboxStore};
+use super::outbox_store::{DeadLetter, DeferredCommand, OutboxOp, OutboxStore};
 use super::rename::validate_name;
 use super::store::StoreError;
 use serde_json::{Map, Value};
@@ -37,6 +37,31 @@ pub enum DeadLetterRequeue {
     },
     /// The command again under a new id (its `seq` is assigned by the store).
     Command(DeferredCommand),
+}
+
+/// The op a requeued rename becomes once the store has its `seq` and the held Query row's
+/// `expected_version` (both read in the requeue's transaction): a never-sent op, so both
+/// stores queue exactly the same thing.
+pub fn requeued_op(
+    op_id: &str,
+    query_id: &str,
+    name_i18n: &Map<String, Value>,
+    now_ms: u64,
+    seq: u64,
+    expected_version: u64,
+) -> OutboxOp {
+    OutboxOp {
+        seq,
+        op_id: op_id.to_string(),
+        kind: crate::protocol::Kind::Query,
+        entity_id: query_id.to_string(),
+        expected_version,
+        name_i18n: name_i18n.clone(),
+        created_at_ms: now_ms,
+        updated_at_ms: now_ms,
+        in_flight: false,
+        sent: false,
+    }
 }
 
 /// What the store did with a requeue.

@@ -6,7 +6,7 @@
 //! The outbox lives beside the replicated rows, not among them: `Store::wipe` (403, 410)
 //! never touches ops, the in-flight batch, commands, conflicts or dead letters.
 
-use super::dead_letters::{DeadLetterRequeue, RequeueOutcome};
+use super::dead_letters::{requeued_op, DeadLetterRequeue, RequeueOutcome};
 use super::local_reads::Pending;
 use super::memory_store::{MemoryContents, MemoryStore};
 use super::outbox_store::{
@@ -325,18 +325,14 @@ impl OutboxStore for MemoryStore {
                     let Some(row) = c.rows.get(&(Kind::Query, query_id.clone())) else {
                         return Ok(RequeueOutcome::QueryNotHeld);
                     };
-                    let op = OutboxOp {
-                        seq: o.next_seq(),
-                        op_id: op_id.clone(),
-                        kind: Kind::Query,
-                        entity_id: query_id.clone(),
-                        expected_version: row.version,
-                        name_i18n: name_i18n.clone(),
-                        created_at_ms: *now_ms,
-                        updated_at_ms: *now_ms,
-                        in_flight: false,
-                        sent: false,
-                    };
+                    let op = requeued_op(
+                        op_id,
+                        query_id,
+                        name_i18n,
+                        *now_ms,
+                        o.next_seq(),
+                        row.version,
+                    );
                     o.ops.insert(op.seq, op.clone());
                     Pending::Op(op)
                 }

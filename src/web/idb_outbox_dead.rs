@@ -11,9 +11,8 @@ use super::records::decode_version;
 use super::schema::{
     store_name, COMMANDS_STORE, DEAD_LETTERS_STORE, LAST_SEQ_KEY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use crate::engine::{
-    DeadLetterRequeue, DeferredCommand, OutboxOp, Pending, RequeueOutcome, StoreError,
-};
+use crate::engine::dead_letters::requeued_op;
+use crate::engine::{DeadLetterRequeue, DeferredCommand, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use wasm_bindgen::JsValue;
 
@@ -67,20 +66,16 @@ impl IdbStore {
                 let Some(row) = row.transpose()?.flatten() else {
                     return Ok(RequeueOutcome::QueryNotHeld);
                 };
-                let op = OpRecord {
+                let op = requeued_op(
+                    op_id,
+                    query_id,
+                    name_i18n,
+                    *now_ms,
                     seq,
-                    op_id: op_id.clone(),
-                    kind: Kind::Query,
-                    entity_id: query_id.clone(),
-                    expected_version: decode_version(&row)?,
-                    name_i18n: name_i18n.clone(),
-                    created_at_ms: *now_ms,
-                    updated_at_ms: *now_ms,
-                    in_flight: false,
-                    sent: false,
-                };
-                writes.push(put_op(&op)?);
-                Pending::Op(OutboxOp::from(op))
+                    decode_version(&row)?,
+                );
+                writes.push(put_op(&OpRecord::from(&op))?);
+                Pending::Op(op)
             }
             DeadLetterRequeue::Command(command) => {
                 let stored = DeferredCommand {
