@@ -30,6 +30,7 @@ use super::error::PullError;
 use super::integrity::IntegrityScope;
 use super::privacy::strip_item;
 use super::snapshot_retention::SnapshotRetention;
+use super::state_cache::StateCache;
 use super::store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot, Swept,
 };
@@ -405,23 +406,47 @@ fn changed_kinds(plan: &ApplyPlan) -> BTreeSet<Kind> {
 /// cursor is still `sent_cursor` (else `Storage(CursorMoved)` and nothing is written).
 pub async fn apply_page<S: Store>(
     store: &S,
+    page: PullPage,
+    sent_cursor: Option<&str>,
+    config: &PullConfig,
+) -> Result<PagePlan, PullError> {
+    apply_page_cached(store, page, sent_cursor, config, &mut StateCache::unknown()).await
+}
+
+/// [`apply_page`] asking the store only for the local state `cache` does not know, and
+/// teaching `cache` what the commit changed (`state_cache.rs`); a failed commit empties it.
+pub async fn apply_page_cached<S: Store>(
+    store: &S,
     mut page: PullPage,
     sent_cursor: Option<&str>,
     config: &PullConfig,
+    cache: &mut StateCache,
 ) -> Result<PagePlan, PullError> {
     for item in &mut page.items {
         strip_item(item, &config.user_id);
     }
-    let state = store.local_state(&state_request(&page.items)).await?;
+    let (mut state, missing) = cache.answer(sent_cursor, &state_request(&page.items));
+    if !missing.keys.is_empty() || !missing.widgets.is_empty() {
+        let read = store.local_state(&missing).await?;
+        cache.learn(&missing, read, &mut state);
+    }
     let mut planned =
         plan_items(page.items, &state, config).map_err(|e| PullError::BadResponse {
             attempts: 1,
             detail: e.to_string(),
         })?;
     planned.plan.replacement.drains = page.drained;
-    let swept = store
+    let swept = match store
         .commit_page(&planned.plan, sent_cursor, &page.next_cursor)
-        .await?;
+        .await
+    {
+        Ok(swept) => swept,
+        Err(e) => {
+            cache.forget();
+            return Err(e.into());
+        }
+    };
+    cache.committed(&planned.plan, &swept, &page.next_cursor);
     planned.summary.changed.extend(swept.kinds());
     planned.summary.swept = swept;
     Ok(planned)

@@ -121,6 +121,7 @@ pub struct MemoryStore {
     before_next_commit: RefCell<Option<CommitHook>>,
     commits: Cell<u64>,
     row_writes: Cell<u64>,
+    state_reads: Cell<u64>,
 }
 
 impl MemoryStore {
@@ -156,6 +157,11 @@ impl MemoryStore {
         self.commits.get()
     }
 
+    /// `local_state` calls so far: what a pull asked the store before planning its pages.
+    pub fn state_reads(&self) -> u64 {
+        self.state_reads.get()
+    }
+
     /// Row and snapshot writes (puts, deletes, kind clears) done by committed pages; the
     /// cursor itself is not counted. "Zero writes" tests read this.
     pub fn row_writes(&self) -> u64 {
@@ -174,6 +180,7 @@ impl Store for MemoryStore {
     }
 
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
+        self.state_reads.set(self.state_reads.get() + 1);
         let c = self.contents.borrow();
         let mut state = LocalState::default();
         for key in &request.keys {

@@ -49,12 +49,15 @@ pub mod scripted_transport;
 pub mod seeded_random;
 pub mod server_log;
 pub mod snapshot_retention;
+pub mod state_cache;
 pub mod store;
 pub mod sync;
 pub mod time;
 pub mod transport;
 
-pub use apply_plan::{apply_page, plan_items, plan_page, state_request, PagePlan, PageSummary};
+pub use apply_plan::{
+    apply_page, apply_page_cached, plan_items, plan_page, state_request, PagePlan, PageSummary,
+};
 pub use canonical::{canonical_json, rows_digest};
 pub use clock::{Clock, Random};
 pub use commands::{enqueue_command, if_match_header, COMMAND_PATH_PREFIX};
@@ -92,6 +95,7 @@ pub use scripted_transport::ScriptedTransport;
 pub use seeded_random::SeededRandom;
 pub use server_log::ServerLog;
 pub use snapshot_retention::{generated_at_order, Retained, SnapshotRetention};
+pub use state_cache::StateCache;
 pub use store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
     StoredSnapshot, SyncMeta,

@@ -19,7 +19,7 @@
 //! - `CursorMoved` on commit (another tab applied this page first): re-read the cursor and
 //!   go on from there.
 
-use super::apply_plan::apply_page;
+use super::apply_plan::apply_page_cached;
 use super::clock::{Clock, Random};
 use super::config::PullConfig;
 use super::error::PullError;
@@ -27,6 +27,7 @@ use super::integrity::{check_integrity, IntegrityScope};
 use super::overlap::Background;
 use super::report::{PullProgress, PullReport};
 use super::retry::retry_after_ms;
+use super::state_cache::StateCache;
 use super::store::{Store, StoreError};
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::protocol::{parse_pull_page, Kind, PullPage};
@@ -290,6 +291,8 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         fresh: config.fresh,
     };
     let mut meta = store.meta().await?;
+    // What this call knows of local state: a cold start into an empty store reads none.
+    let mut cache = StateCache::for_store(store, &meta).await?;
     let mut cold_restarted = false;
     let mut fetched = 0u32;
     // The page after the last committed one, fetched with the cursor it is keyed by.
@@ -313,6 +316,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 store.wipe(&[], true).await?;
                 run.report.cold_restarts += 1;
                 meta = store.meta().await?;
+                cache = StateCache::for_store(store, &meta).await?;
                 continue;
             }
             Err(Refusal::CursorInvalid) => return Err(PullError::CursorInvalid),
@@ -337,10 +341,10 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         });
         let applied = match next_page.as_mut() {
             Some(bg) => {
-                bg.drive_while(apply_page(store, page, sent.as_deref(), config))
-                    .await
+                let apply = apply_page_cached(store, page, sent.as_deref(), config, &mut cache);
+                bg.drive_while(apply).await
             }
-            None => apply_page(store, page, sent.as_deref(), config).await,
+            None => apply_page_cached(store, page, sent.as_deref(), config, &mut cache).await,
         };
         // On any failure `next_page` is dropped here, unseen and uncounted.
         let planned = match applied {

@@ -1,0 +1,208 @@
+//! What one pull call knows of local state without asking the store again (issue 13, design
+//! item 2: the version/digest index held by the syncing leader).
+//!
+//! Planning a page needs the held version of every key it names and the held snapshot
+//! metadata of every widget it touches. Reading them costs a readonly transaction per page
+//! (≈ 1 700 `get`s and 200 `getAllKeys` on a 2 000-item page). But the pull loop already
+//! knows most of it: what it read for earlier pages, and what it committed since. This cache
+//! keeps both, so a page reads only keys never seen in this call — and a cold start into an
+//! empty database reads nothing at all, since every answer is "not held".
+//!
+//! Why it is exact: within one pull call the only writer of rows is the call itself, checked
+//! by the cursor compare-and-set of every commit (`Store::commit_page`). The cache is used
+//! only for a page fetched with the cursor it was last updated at; any other cursor
+//! (`CursorMoved`, a 410 restart) drops it. The one writer the compare-and-set cannot see is
+//! a pushed rename settling in another context: it raises a Query's version, so the cache
+//! can only be behind (never ahead), and the store's in-commit version check
+//! (`idb_version_guard.rs`, `MemoryStore::commit_page`) skips such a put — the same outcome
+//! as a state read taken just before that rename settled.
+//!
+//! Kept per call rather than across calls: a new leader, another tab's pulls and pushes
+//! between calls would each need their own invalidation, and the first page of a warm call
+//! is read anyway. A cold start (the expensive case) is one call.
+
+use super::replacement::Swept;
+use super::snapshot_retention::generated_at_order;
+use super::store::{
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta,
+};
+use crate::protocol::Kind;
+use std::collections::{BTreeSet, HashMap};
+
+/// Known local state: held versions (`None` = known absent) and held snapshot metadata per
+/// widget (oldest first), plus the kinds of which every key is known.
+#[derive(Debug, Clone, Default)]
+pub struct StateCache {
+    /// The cursor the store held when the cache was last exact; `None` = not yet anchored.
+    at: Option<Option<String>>,
+    /// Kinds whose every row is known: keys missing from `versions` are not held.
+    complete: BTreeSet<Kind>,
+    versions: HashMap<(Kind, String), Option<u64>>,
+    snapshots: HashMap<String, Vec<SnapshotMeta>>,
+}
+
+impl StateCache {
+    /// A cache that knows nothing yet: every key is read once.
+    pub fn unknown() -> StateCache {
+        StateCache::default()
+    }
+
+    /// The cache of a store holding no row of any kind at `cursor`: nothing needs reading.
+    pub fn of_empty_store(cursor: Option<String>) -> StateCache {
+        StateCache {
+            at: Some(cursor),
+            complete: Kind::ALL.iter().copied().collect(),
+            ..StateCache::default()
+        }
+    }
+
+    /// Whether the cache may answer for a page fetched with `cursor`. A cache not yet
+    /// anchored anchors there (it holds nothing it could be wrong about).
+    fn anchor(&mut self, cursor: Option<&str>) {
+        match &self.at {
+            Some(at) if at.as_deref() == cursor => {}
+            Some(_) => {
+                *self = StateCache {
+                    at: Some(cursor.map(str::to_string)),
+                    ..StateCache::default()
+                }
+            }
+            None => self.at = Some(cursor.map(str::to_string)),
+        }
+    }
+
+    /// Forgets everything (a failed commit, a wipe): the next page reads again.
+    pub fn forget(&mut self) {
+        *self = StateCache::default();
+    }
+
+    fn knows_key(&self, key: &(Kind, String)) -> Option<Option<u64>> {
+        match self.versions.get(key) {
+            Some(known) => Some(*known),
+            None if self.complete.contains(&key.0) => Some(None),
+            None => None,
+        }
+    }
+
+    fn knows_widget(&self, widget: &str) -> Option<&[SnapshotMeta]> {
+        match self.snapshots.get(widget) {
+            Some(held) => Some(held),
+            None if self.complete.contains(&Kind::WidgetSnapshot) => Some(&[]),
+            None => None,
+        }
+    }
+
+    /// Splits `request` for a page fetched with `cursor` into what the cache answers and
+    /// what must still be read from the store (possibly nothing).
+    pub fn answer(
+        &mut self,
+        cursor: Option<&str>,
+        request: &StateRequest,
+    ) -> (LocalState, StateRequest) {
+        self.anchor(cursor);
+        let mut known = LocalState::default();
+        let mut missing = StateRequest::default();
+        for key in &request.keys {
+            match self.knows_key(key) {
+                Some(Some(version)) => {
+                    known.versions.insert(key.clone(), version);
+                }
+                Some(None) => {}
+                None => missing.keys.push(key.clone()),
+            }
+        }
+        for widget in &request.widgets {
+            match self.knows_widget(widget) {
+                Some([]) => {}
+                Some(held) => {
+                    known.snapshots.insert(widget.clone(), held.to_vec());
+                }
+                None => missing.widgets.push(widget.clone()),
+            }
+        }
+        (known, missing)
+    }
+
+    /// Takes in the store's answer to `missing` (as [`answer`](Self::answer) returned it),
+    /// and adds it to `known`, which then answers the whole request.
+    pub fn learn(&mut self, missing: &StateRequest, read: LocalState, known: &mut LocalState) {
+        for key in &missing.keys {
+            let version = read.versions.get(key).copied();
+            self.versions.insert(key.clone(), version);
+            if let Some(version) = version {
+                known.versions.insert(key.clone(), version);
+            }
+        }
+        for widget in &missing.widgets {
+            let held = read.snapshots.get(widget).cloned().unwrap_or_default();
+            self.snapshots.insert(widget.clone(), held.clone());
+            if !held.is_empty() {
+                known.snapshots.insert(widget.clone(), held);
+            }
+        }
+    }
+
+    /// Takes in a committed page: its plan, what its sweep removed, and the cursor the store
+    /// now holds.
+    pub fn committed(&mut self, plan: &ApplyPlan, swept: &Swept, cursor: &str) {
+        self.at = Some(Some(cursor.to_string()));
+        for &kind in &plan.clear_kinds {
+            self.versions.retain(|(k, _), _| *k != kind);
+            if kind == Kind::WidgetSnapshot {
+                self.snapshots.clear();
+            }
+            self.complete.insert(kind);
+        }
+        for key in plan.row_deletes.iter().chain(&swept.rows) {
+            self.versions.insert(key.clone(), None);
+        }
+        for row in &plan.row_puts {
+            self.versions
+                .insert((row.kind, row.key.clone()), Some(row.version));
+        }
+        for (widget, at) in plan.snapshot_deletes.iter().chain(&swept.snapshots) {
+            if let Some(held) = self.snapshots.get_mut(widget) {
+                held.retain(|m| &m.generated_at != at);
+            }
+        }
+        for snapshot in &plan.snapshot_puts {
+            let known = self.snapshots.contains_key(&snapshot.widget_id)
+                || self.complete.contains(&Kind::WidgetSnapshot);
+            if !known {
+                // Never read for this widget: it stays unknown and is read when asked.
+                continue;
+            }
+            let held = self
+                .snapshots
+                .entry(snapshot.widget_id.clone())
+                .or_default();
+            let meta = SnapshotMeta::from(snapshot);
+            match held
+                .iter_mut()
+                .find(|m| m.generated_at == meta.generated_at)
+            {
+                Some(same) => *same = meta,
+                None => {
+                    held.push(meta);
+                    held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+                }
+            }
+        }
+    }
+}
+
+impl StateCache {
+    /// The cache a pull call starts with: knowing that nothing is held when the store is at
+    /// a cold start and holds no row of any kind (one `count` per kind), else nothing.
+    pub async fn for_store<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCache, StoreError> {
+        if meta.cursor.is_some() {
+            return Ok(StateCache::unknown());
+        }
+        for kind in Kind::ALL {
+            if store.holds_any(kind).await? {
+                return Ok(StateCache::unknown());
+            }
+        }
+        Ok(StateCache::of_empty_store(None))
+    }
+}
