@@ -402,3 +402,72 @@ fn retries_and_rate_limits_of_a_prefetch_count_once_as_before() {
     assert_eq!(sleeps[1], 2_000);
     assert_eq!((report, gets, sleeps, contents), run(0));
 }
+
+#[test]
+fn the_next_commit_is_issued_before_this_one_lands_and_lands_after_it() {
+    // Commits slower than fetches: page n+1 is planned and its commit issued while page n's
+    // commit is still running (the store orders commits as issued).
+    let rig = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 12, 1);
+    let report = rig.pull().unwrap();
+    let ev = rig.events();
+    assert!(
+        position(&ev, "commit log.2 -> log.4") < position(&ev, "committed log.2 (true)"),
+        "{ev:#?}"
+    );
+    assert!(position(&ev, "committed log.2 (true)") < position(&ev, "committed log.4 (true)"));
+    assert!(position(&ev, "committed log.4 (true)") < position(&ev, "committed log.6 (true)"));
+    assert!(
+        ev.iter().all(|e| e != "state"),
+        "a cold start reads nothing: {ev:#?}"
+    );
+
+    let sequential = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 0, 0);
+    assert_eq!(report, sequential.pull().unwrap());
+    assert_eq!(rig.contents(), sequential.contents());
+    assert_eq!(rig.gets(), sequential.gets());
+}
+
+#[test]
+fn a_failed_commit_drops_the_commit_issued_behind_it() {
+    let rig = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 12, 1);
+    rig.store.inner.fail_next_commit(StoreError::QuotaExceeded);
+    let e = rig.pull().unwrap_err();
+    assert_eq!(e.code(), "quota_exceeded");
+    let ev = rig.events();
+    // Page 2's commit had been issued; it never landed, nothing of either page is held.
+    assert!(position(&ev, "commit log.2 -> log.4") < position(&ev, "committed log.2 (false)"));
+    assert!(
+        !ev.iter().any(|e| e.starts_with("committed log.4")),
+        "{ev:#?}"
+    );
+    assert_eq!(rig.contents(), MemoryContents::default());
+}
+
+#[test]
+fn a_moved_cursor_under_a_pipelined_commit_follows_the_stored_cursor() {
+    let log = ServerLog::new(items());
+    let pages = log.clean_pass(2);
+    let rig = Rig::new(ScriptedTransport::with_log(log), 12, 1);
+    // Another tab commits page 1 while ours runs.
+    let other = {
+        let tmp = MemoryStore::new();
+        block_on(sync_core::engine::apply_page(
+            &tmp,
+            pages[0].1.clone(),
+            None,
+            &rig.config,
+        ))
+        .unwrap();
+        tmp.contents()
+    };
+    rig.store.inner.before_next_commit(move |c| *c = other);
+    let report = rig.pull().unwrap();
+    assert!(report.drained);
+    assert_eq!(
+        report.pages, 2,
+        "pages 2 and 3, after the other tab's page 1"
+    );
+    let clean = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 0, 0);
+    clean.pull().unwrap();
+    assert_eq!(rig.contents(), clean.contents());
+}

@@ -32,7 +32,8 @@ use super::privacy::strip_item;
 use super::snapshot_retention::SnapshotRetention;
 use super::state_cache::StateCache;
 use super::store::{
-    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoredRow, StoredSnapshot, Swept,
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
+    StoredSnapshot, Swept,
 };
 use crate::protocol::{Kind, PageError, PullItem, PullPage, Row};
 use std::collections::{BTreeMap, BTreeSet};
@@ -413,15 +414,39 @@ pub async fn apply_page<S: Store>(
     apply_page_cached(store, page, sent_cursor, config, &mut StateCache::unknown()).await
 }
 
-/// [`apply_page`] asking the store only for the local state `cache` does not know, and
-/// teaching `cache` what the commit changed (`state_cache.rs`); a failed commit empties it.
+/// A page planned and not yet committed: its writes, what they mean, and where it leads.
+#[derive(Debug, Clone)]
+pub struct PlannedPage {
+    pub planned: PagePlan,
+    /// The cursor the store holds once this page is committed.
+    pub next_cursor: String,
+    pub drained: bool,
+}
+
+/// [`apply_page`] asking the store only for the local state `cache` does not know
+/// (`state_cache.rs`), keeping `cache` up to date with what the commit changed.
 pub async fn apply_page_cached<S: Store>(
+    store: &S,
+    page: PullPage,
+    sent_cursor: Option<&str>,
+    config: &PullConfig,
+    cache: &mut StateCache,
+) -> Result<PagePlan, PullError> {
+    let page = plan_fetched(store, page, sent_cursor, config, cache).await?;
+    let committed = commit_planned(store, page, sent_cursor).await;
+    settle_cache(cache, committed)
+}
+
+/// Privacy, local state (what `cache` does not know is read from the store) and the plan of
+/// one page fetched with `sent_cursor`. `cache` is then told the plan as if committed (the
+/// next page may be planned before this commit ends); [`settle_cache`] corrects it.
+pub async fn plan_fetched<S: Store>(
     store: &S,
     mut page: PullPage,
     sent_cursor: Option<&str>,
     config: &PullConfig,
     cache: &mut StateCache,
-) -> Result<PagePlan, PullError> {
+) -> Result<PlannedPage, PullError> {
     for item in &mut page.items {
         strip_item(item, &config.user_id);
     }
@@ -436,18 +461,49 @@ pub async fn apply_page_cached<S: Store>(
             detail: e.to_string(),
         })?;
     planned.plan.replacement.drains = page.drained;
-    let swept = match store
-        .commit_page(&planned.plan, sent_cursor, &page.next_cursor)
-        .await
-    {
-        Ok(swept) => swept,
-        Err(e) => {
-            cache.forget();
-            return Err(e.into());
-        }
-    };
-    cache.committed(&planned.plan, &swept, &page.next_cursor);
+    cache.planned(&planned.plan, &page.next_cursor);
+    Ok(PlannedPage {
+        planned,
+        next_cursor: page.next_cursor,
+        drained: page.drained,
+    })
+}
+
+/// One atomic commit of a planned page with the cursor compare-and-set against
+/// `sent_cursor` (else `CursorMoved` and nothing is written). Owns the page, so it can run
+/// while the next one is planned.
+pub async fn commit_planned<S: Store>(
+    store: &S,
+    page: PlannedPage,
+    sent_cursor: Option<&str>,
+) -> Result<PagePlan, StoreError> {
+    let PlannedPage {
+        mut planned,
+        next_cursor,
+        ..
+    } = page;
+    let swept = store
+        .commit_page(&planned.plan, sent_cursor, &next_cursor)
+        .await?;
     planned.summary.changed.extend(swept.kinds());
     planned.summary.swept = swept;
     Ok(planned)
+}
+
+/// Tells `cache` how a commit ended: what its sweep removed, or — failed — that nothing
+/// planned since can be trusted.
+pub fn settle_cache(
+    cache: &mut StateCache,
+    committed: Result<PagePlan, StoreError>,
+) -> Result<PagePlan, PullError> {
+    match committed {
+        Ok(planned) => {
+            cache.swept(&planned.summary.swept);
+            Ok(planned)
+        }
+        Err(e) => {
+            cache.forget();
+            Err(e.into())
+        }
+    }
 }

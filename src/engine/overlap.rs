@@ -54,6 +54,30 @@ impl<F: Future> Background<F> {
         .await
     }
 
+    /// Awaits `foreground` like [`drive_while`](Self::drive_while), but steps the background
+    /// future *before* the foreground on every wake-up — for a background that logically
+    /// comes first (the commit of the page before), so one that completes at once (an
+    /// in-memory store) is done before the foreground does anything — and gives up as soon
+    /// as the background is done with an output `stop` refuses: the foreground is then
+    /// dropped unfinished (cancelled) and `None` returned.
+    pub async fn lead_unless<A: Future>(
+        &mut self,
+        foreground: A,
+        stop: impl Fn(&F::Output) -> bool,
+    ) -> Option<A::Output> {
+        let mut foreground = pin!(foreground);
+        poll_fn(|cx| {
+            self.step(cx);
+            if let Background::Done(out) = self {
+                if stop(out) {
+                    return Poll::Ready(None);
+                }
+            }
+            foreground.as_mut().poll(cx).map(Some)
+        })
+        .await
+    }
+
     /// The background future's output, awaiting the rest of it if it is still running.
     pub async fn finish(self) -> F::Output {
         match self {

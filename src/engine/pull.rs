@@ -19,7 +19,7 @@
 //! - `CursorMoved` on commit (another tab applied this page first): re-read the cursor and
 //!   go on from there.
 
-use super::apply_plan::apply_page_cached;
+use super::apply_plan::{commit_planned, plan_fetched, settle_cache, PagePlan};
 use super::clock::{Clock, Random};
 use super::config::PullConfig;
 use super::error::PullError;
@@ -28,10 +28,11 @@ use super::overlap::Background;
 use super::report::{PullProgress, PullReport};
 use super::retry::retry_after_ms;
 use super::state_cache::StateCache;
-use super::store::{Store, StoreError};
+use super::store::{Store, StoreError, SyncMeta};
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::protocol::{parse_pull_page, Kind, PullPage};
 use serde_json::Value;
+use std::future::Future;
 
 /// Why a page could not be fetched, when the loop itself must react.
 enum Refusal {
@@ -265,16 +266,123 @@ async fn prefetch<T: Transport, C: Clock, R: Random>(
     fetch_page(transport, clock, random, config, Some(&cursor), fresh).await
 }
 
+/// Page n's commit, issued and still running while page n+1 is fetched and planned.
+struct InFlight<F: Future> {
+    commit: Background<F>,
+    drained: bool,
+}
+
+/// No future to drive beside another (`overlap`, `Run::settle`).
+const NO_PREFETCH: Option<&mut Background<std::future::Ready<()>>> = None;
+const NO_NEXT: Option<&mut Background<std::future::Ready<()>>> = None;
+
+/// How the commit in flight ended.
+enum Settled {
+    /// Nothing was in flight, or it committed (and is now reported).
+    Done,
+    /// Another context moved the stored cursor: nothing of the page was written.
+    Moved,
+}
+
+/// Awaits `work` while driving the commit in flight (stepped first: it comes before
+/// anything of the next page) and the prefetch (stepped after), whichever exist. `None`
+/// when the commit in flight failed first: `work` is dropped unfinished, nothing of it
+/// counts (a sequential run would not have started it).
+async fn overlap<F, B, W>(
+    commit: Option<&mut InFlight<F>>,
+    prefetch: Option<&mut Background<B>>,
+    work: W,
+) -> Option<W::Output>
+where
+    F: Future<Output = Result<PagePlan, StoreError>>,
+    B: Future,
+    W: Future,
+{
+    let work = async {
+        match prefetch {
+            Some(p) => p.drive_while(work).await,
+            None => work.await,
+        }
+    };
+    match commit {
+        Some(c) => c.commit.lead_unless(work, Result::is_err).await,
+        None => Some(work.await),
+    }
+}
+
+impl Run {
+    /// Reports a committed page: counts, integrity scope, the revoked flag its commit
+    /// clears, progress.
+    async fn committed<S: Store>(
+        &mut self,
+        store: &S,
+        meta: &mut SyncMeta,
+        planned: PagePlan,
+        drained: bool,
+        progress: &mut dyn FnMut(&PullProgress),
+    ) -> Result<(), PullError> {
+        if meta.access_revoked {
+            store.set_access_revoked(false).await?;
+            meta.access_revoked = false;
+        }
+        self.report.record_page(&planned.summary);
+        self.scope.merge(planned.summary.scope);
+        self.report.drained = drained;
+        progress(&PullProgress {
+            pages: self.report.pages,
+            items_applied: self.report.items_applied(),
+            bytes_pulled: self.report.bytes_pulled,
+        });
+        Ok(())
+    }
+
+    /// Awaits the commit in flight (driving `next`, the commit issued behind it, meanwhile)
+    /// and reports it.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle<S: Store, F: Future<Output = Result<PagePlan, StoreError>>, N: Future>(
+        &mut self,
+        store: &S,
+        meta: &mut SyncMeta,
+        cache: &mut StateCache,
+        in_flight: &mut Option<InFlight<F>>,
+        next: Option<&mut Background<N>>,
+        progress: &mut dyn FnMut(&PullProgress),
+    ) -> Result<Settled, PullError> {
+        let Some(InFlight { commit, drained }) = in_flight.take() else {
+            return Ok(Settled::Done);
+        };
+        let committed = match next {
+            Some(next) => next.drive_while(commit.finish()).await,
+            None => commit.finish().await,
+        };
+        match settle_cache(cache, committed) {
+            Ok(planned) => {
+                self.committed(store, meta, planned, drained, progress)
+                    .await?;
+                Ok(Settled::Done)
+            }
+            Err(PullError::Storage(StoreError::CursorMoved)) => {
+                *meta = store.meta().await?;
+                Ok(Settled::Moved)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Pulls until the server says `drained` (or `max_pages` pages were fetched), committing
 /// each page with its cursor, then runs the integrity gate over what the pull touched.
 /// `progress` is called after every committed page.
 ///
-/// Pipelined: once page n is parsed its `nextCursor` is known, so page n+1 is fetched
-/// while page n's local state is read and its commit runs. Nothing is applied out of
-/// order: the prefetched page is only looked at after page n committed with the cursor
-/// compare-and-set, and is dropped unseen (its request cancelled, its bytes and retries
-/// not counted) when that commit fails for any reason. No prefetch is started when the
-/// run will not fetch another page (page n is `drained`, or `max_pages` is reached).
+/// Pipelined, three pages deep: once page n is parsed its `nextCursor` is known, so page
+/// n+2's fetch starts; page n+1 is planned (from the call's [`StateCache`], which already
+/// holds page n's plan) while page n's commit runs, and page n+1's commit is issued behind
+/// it — the store applies commits in the order they were issued, and n+1's cursor
+/// compare-and-set refuses it if n did not land. Nothing is reported out of order: page
+/// n+1, its fetch's bytes and retries count only once page n committed; when page n's
+/// commit fails for any reason, n+1's commit and the prefetch are dropped unseen, as if
+/// they never ran. No prefetch is started when the run will not fetch another page (the
+/// page is `drained`, or `max_pages` is reached).
 pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     store: &S,
     transport: &T,
@@ -295,37 +403,97 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     let mut cache = StateCache::for_store(store, &meta).await?;
     let mut cold_restarted = false;
     let mut fetched = 0u32;
-    // The page after the last committed one, fetched with the cursor it is keyed by.
+    // The last page planned was `drained`: nothing more is fetched once it commits.
+    let mut planned_drained = false;
+    // The page after the last planned one, fetched with the cursor it is keyed by.
     let mut ahead = None;
-    while fetched < config.max_pages && !run.report.drained {
-        fetched += 1;
-        let sent = meta.cursor.clone();
-        let (outcome, tally) = match ahead.take() {
-            Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
-                Background::finish(next_page).await
+    let mut in_flight = None;
+    loop {
+        if fetched >= config.max_pages || planned_drained {
+            match run
+                .settle(
+                    store,
+                    &mut meta,
+                    &mut cache,
+                    &mut in_flight,
+                    NO_NEXT,
+                    progress,
+                )
+                .await?
+            {
+                // The last page committed (or none was in flight): done.
+                Settled::Done => break,
+                // It did not land: go on from the cursor that is stored, as before.
+                Settled::Moved => {
+                    planned_drained = false;
+                    if fetched >= config.max_pages {
+                        break;
+                    }
+                }
             }
-            _ => fetch_page(transport, clock, random, config, sent.as_deref(), run.fresh).await,
+        }
+        fetched += 1;
+        // `meta.cursor` is where the last planned page leads (its commit may be in flight).
+        let sent = meta.cursor.clone();
+        let fetch = async {
+            match ahead.take() {
+                Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
+                    Background::finish(next_page).await
+                }
+                _ => fetch_page(transport, clock, random, config, sent.as_deref(), run.fresh).await,
+            }
         };
-        run.count(&tally);
+        let Some((outcome, tally)) = overlap(in_flight.as_mut(), NO_PREFETCH, fetch).await else {
+            // Page n's commit failed while page n+1 was fetched: settle it, drop the fetch.
+            run.settle(
+                store,
+                &mut meta,
+                &mut cache,
+                &mut in_flight,
+                NO_NEXT,
+                progress,
+            )
+            .await?;
+            continue;
+        };
         let page = match outcome {
             Ok(page) => page,
-            Err(Refusal::CursorInvalid) if !cold_restarted => {
-                cold_restarted = true;
-                // Only the cursor goes: the rows stay readable until the cold pull that
-                // follows drains and replaces them (PROTOCOL §9.1).
-                store.wipe(&[], true).await?;
-                run.report.cold_restarts += 1;
-                meta = store.meta().await?;
-                cache = StateCache::for_store(store, &meta).await?;
-                continue;
+            Err(refusal) => {
+                // Acted on only after the page before it committed, as without pipelining.
+                if let Settled::Moved = run
+                    .settle(
+                        store,
+                        &mut meta,
+                        &mut cache,
+                        &mut in_flight,
+                        NO_NEXT,
+                        progress,
+                    )
+                    .await?
+                {
+                    continue;
+                }
+                run.count(&tally);
+                match refusal {
+                    Refusal::CursorInvalid if !cold_restarted => {
+                        cold_restarted = true;
+                        // Only the cursor goes: the rows stay readable until the cold pull
+                        // that follows drains and replaces them (PROTOCOL §9.1).
+                        store.wipe(&[], true).await?;
+                        run.report.cold_restarts += 1;
+                        meta = store.meta().await?;
+                        cache = StateCache::for_store(store, &meta).await?;
+                        continue;
+                    }
+                    Refusal::CursorInvalid => return Err(PullError::CursorInvalid),
+                    Refusal::Forbidden(kinds) => {
+                        store.wipe(&kinds, true).await?;
+                        store.set_access_revoked(true).await?;
+                        return Err(PullError::Forbidden { kinds });
+                    }
+                    Refusal::Failed(e) => return Err(e),
+                }
             }
-            Err(Refusal::CursorInvalid) => return Err(PullError::CursorInvalid),
-            Err(Refusal::Forbidden(kinds)) => {
-                store.wipe(&kinds, true).await?;
-                store.set_access_revoked(true).await?;
-                return Err(PullError::Forbidden { kinds });
-            }
-            Err(Refusal::Failed(e)) => return Err(e),
         };
         let drained = page.drained;
         let next = page.next_cursor.clone();
@@ -336,39 +504,70 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 random,
                 config,
                 next.clone(),
-                run.fresh,
+                run.fresh && !tally.answered,
             ))
         });
-        let applied = match next_page.as_mut() {
-            Some(bg) => {
-                let apply = apply_page_cached(store, page, sent.as_deref(), config, &mut cache);
-                bg.drive_while(apply).await
-            }
-            None => apply_page_cached(store, page, sent.as_deref(), config, &mut cache).await,
-        };
-        // On any failure `next_page` is dropped here, unseen and uncounted.
-        let planned = match applied {
-            Ok(planned) => planned,
-            Err(PullError::Storage(StoreError::CursorMoved)) => {
-                meta = store.meta().await?;
+        let plan = plan_fetched(store, page, sent.as_deref(), config, &mut cache);
+        let planned = match overlap(in_flight.as_mut(), next_page.as_mut(), plan).await {
+            Some(Ok(planned)) => planned,
+            // Page n's commit failed while this page was planned: settle it, drop this one.
+            None => {
+                run.settle(
+                    store,
+                    &mut meta,
+                    &mut cache,
+                    &mut in_flight,
+                    NO_NEXT,
+                    progress,
+                )
+                .await?;
                 continue;
             }
-            Err(e) => return Err(e),
+            Some(Err(e)) => {
+                // The page before it goes first: a moved cursor makes this page moot.
+                if let Settled::Moved = run
+                    .settle(
+                        store,
+                        &mut meta,
+                        &mut cache,
+                        &mut in_flight,
+                        NO_NEXT,
+                        progress,
+                    )
+                    .await?
+                {
+                    continue;
+                }
+                run.count(&tally);
+                return Err(e);
+            }
         };
+        let sent_owned = sent.clone();
+        let mut commit =
+            Background::new(
+                async move { commit_planned(store, planned, sent_owned.as_deref()).await },
+            );
+        // Page n+1's commit is issued (first polled) while page n's is awaited.
+        match run
+            .settle(
+                store,
+                &mut meta,
+                &mut cache,
+                &mut in_flight,
+                Some(&mut commit),
+                progress,
+            )
+            .await?
+        {
+            Settled::Done => {}
+            // Dropping `commit` and `next_page` cancels them: nothing of them is seen.
+            Settled::Moved => continue,
+        }
+        run.count(&tally);
+        in_flight = Some(InFlight { commit, drained });
+        planned_drained = drained;
         ahead = next_page.map(|bg| (next.clone(), bg));
         meta.cursor = Some(next);
-        if meta.access_revoked {
-            store.set_access_revoked(false).await?;
-            meta.access_revoked = false;
-        }
-        run.report.record_page(&planned.summary);
-        run.scope.merge(planned.summary.scope);
-        run.report.drained = drained;
-        progress(&PullProgress {
-            pages: run.report.pages,
-            items_applied: run.report.items_applied(),
-            bytes_pulled: run.report.bytes_pulled,
-        });
     }
     if run.report.drained && !run.scope.is_empty() {
         run.report.integrity = check_integrity(store, &run.scope).await?;

@@ -142,9 +142,11 @@ impl StateCache {
         }
     }
 
-    /// Takes in a committed page: its plan, what its sweep removed, and the cursor the store
-    /// now holds.
-    pub fn committed(&mut self, plan: &ApplyPlan, swept: &Swept, cursor: &str) {
+    /// Takes in a planned page as if it were committed, leaving the store at `cursor`: the
+    /// next page may be planned while this one's commit runs (a failed commit makes the
+    /// caller [`forget`](Self::forget) everything). What the commit's own sweep removes comes
+    /// after, through [`swept`](Self::swept).
+    pub fn planned(&mut self, plan: &ApplyPlan, cursor: &str) {
         self.at = Some(Some(cursor.to_string()));
         for &kind in &plan.clear_kinds {
             self.versions.retain(|(k, _), _| *k != kind);
@@ -153,17 +155,13 @@ impl StateCache {
             }
             self.complete.insert(kind);
         }
-        for key in plan.row_deletes.iter().chain(&swept.rows) {
+        for key in &plan.row_deletes {
             self.versions.insert(key.clone(), None);
         }
+        self.drop_snapshots(&plan.snapshot_deletes);
         for row in &plan.row_puts {
             self.versions
                 .insert((row.kind, row.key.clone()), Some(row.version));
-        }
-        for (widget, at) in plan.snapshot_deletes.iter().chain(&swept.snapshots) {
-            if let Some(held) = self.snapshots.get_mut(widget) {
-                held.retain(|m| &m.generated_at != at);
-            }
         }
         for snapshot in &plan.snapshot_puts {
             let known = self.snapshots.contains_key(&snapshot.widget_id)
@@ -186,6 +184,22 @@ impl StateCache {
                     held.push(meta);
                     held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
                 }
+            }
+        }
+    }
+
+    /// Takes in what a committed page's replacement sweep removed.
+    pub fn swept(&mut self, swept: &Swept) {
+        for key in &swept.rows {
+            self.versions.insert(key.clone(), None);
+        }
+        self.drop_snapshots(&swept.snapshots);
+    }
+
+    fn drop_snapshots(&mut self, gone: &[(String, String)]) {
+        for (widget, at) in gone {
+            if let Some(held) = self.snapshots.get_mut(widget) {
+                held.retain(|m| &m.generated_at != at);
             }
         }
     }

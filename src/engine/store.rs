@@ -11,6 +11,7 @@
 //!   writes Query rows without the cursor, so the compare-and-set alone cannot see it).
 //! - No implementation awaits anything but its own storage requests inside a transaction;
 //!   the plan arrives fully computed.
+//! - Commits land in the order they were issued (first polled), see `commit_page`.
 
 pub use super::replacement::{ReplacementStep, Swept};
 use crate::protocol::{Kind, Row};
@@ -155,6 +156,12 @@ pub trait Store {
     /// replacing, the plan's sent keys are marked; a draining page then sweeps with
     /// [`plan_sweep`](super::replacement::plan_sweep) and returns what it removed. A draining
     /// page after a Widget reset (`orphan_sweep`) sweeps orphan snapshots the same way.
+    ///
+    /// Commits land in the order their futures were first polled, even while an earlier one
+    /// is still running (IndexedDB: readwrite transactions over overlapping stores run in
+    /// creation order, and the transaction is created at the first poll; `MemoryStore`
+    /// commits at the first poll). The pull loop relies on it to issue page n+1's commit
+    /// before page n's has landed; dropping a commit's future before it lands writes nothing.
     async fn commit_page(
         &self,
         plan: &ApplyPlan,
