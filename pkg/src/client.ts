@@ -16,6 +16,7 @@ import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
 import { ending, type Ending } from "./endings.js";
 import { EventHub, type ChangeCause, type SyncListener } from "./events.js";
 import { LeaderForwarding } from "./forwarding.js";
+import { readWidgetsOf } from "./idb-reads.js";
 import { Leadership } from "./leader.js";
 import { refuseUnsynced, wipeDatabase } from "./logout.js";
 import { SyncRunner, type RunResult } from "./runner.js";
@@ -168,7 +169,8 @@ export class SyncClient {
     return this.#read((c) => c.dashboards()) as Promise<Dashboard[]>;
   }
   widgets(dashboardId: string): Promise<Widget[]> {
-    return this.#read((c) => c.widgets(requireString(dashboardId, "dashboardId"))) as Promise<Widget[]>;
+    // Read here, not through wasm: the stored objects as they are (`idb-reads.ts`).
+    return this.#read((c) => readWidgetsOf(c.idbDatabase(), requireString(dashboardId, "dashboardId")));
   }
   metric(key: string): Promise<MetricDefinition | undefined> {
     return this.#find((c) => c.metric(requireString(key, "key")));
