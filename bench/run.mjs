@@ -146,18 +146,22 @@ try {
   for (let t = 0; t < RENDER_TRIALS + RENDER_WARMUP; t += 1) {
     for (const which of shuffle(["sync-core", "raw"], rand)) {
       const r = await call(which === "raw" ? "renderRaw" : "renderSyncCore");
-      if (r.found !== 48) throw new Error(`${which} first render found ${r.found} of 48 snapshots`);
+      if (r.widgets !== 48 || r.found !== 48) throw new Error(`${which} first render found ${r.widgets} widgets and ${r.found} snapshots, expected 48 and 48`);
       if (t >= RENDER_WARMUP) render[which].push(r.ms);
     }
   }
   const renderRatios = render["sync-core"].map((ms, i) => ms / render.raw[i]);
+  const spread = (xs) => ({ min: Math.min(...xs), p25: quantile(xs, 0.25), median: median(xs), p75: quantile(xs, 0.75), p90: quantile(xs, 0.9), max: Math.max(...xs) });
   const firstRender = {
     syncCoreMs: median(render["sync-core"]),
     rawMs: median(render.raw),
+    syncCoreSpread: spread(render["sync-core"]),
+    rawSpread: spread(render.raw),
     ratio: { median: median(renderRatios), ci95: bootstrapMedianCI(renderRatios) },
     samples: render,
   };
-  log(`first render: sync-core ${firstRender.syncCoreMs.toFixed(1)} ms, raw getAll ${firstRender.rawMs.toFixed(1)} ms`);
+  const fmt = (x) => `${x.median.toFixed(1)} ms (min ${x.min.toFixed(1)}, IQR ${x.p25.toFixed(1)}–${x.p75.toFixed(1)}, p90 ${x.p90.toFixed(1)})`;
+  log(`first render: sync-core ${fmt(firstRender.syncCoreSpread)}, raw floor ${fmt(firstRender.rawSpread)}, ratio ${firstRender.ratio.median.toFixed(2)}`);
 
   // ---- renameQuery → durable commit ----------------------------------------------------------
   const renameMs = await call("renames", RENAMES);

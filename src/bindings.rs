@@ -326,25 +326,14 @@ impl SyncCore {
         })
     }
 
-    /// **Internal, not API** (left out of the `.d.ts`): the newest snapshot of each of
-    /// `widgetIds`, in order, `null` where none is held, read in one transaction. The
-    /// wrapper coalesces the `latestSnapshot` calls an app makes in one tick into one of these.
-    /// Resolves JSON text (the wrapper `JSON.parse`s it) instead of building every object and
-    /// field through the wasm boundary: for 48 snapshots of ≈ 2 KB the time from the last
-    /// cursor answer to the resolved calls went from ≈ 14.5 to ≈ 9 ms (one loaded machine).
-    #[wasm_bindgen(js_name = latestSnapshotsBatch, skip_typescript)]
-    pub fn latest_snapshots_batch(&self, widget_ids: Vec<String>) -> Promise {
-        let c = Rc::clone(&self.client);
-        spawn(Box::pin(async move {
-            let newest = engine::latest_snapshots(&c.store, &widget_ids)
-                .await
-                .map_err(store_error)?;
-            let rows: Vec<Option<&Row>> =
-                newest.iter().map(|s| s.as_ref().map(|s| &s.row)).collect();
-            serde_json::to_string(&rows)
-                .map(JsValue::from)
-                .map_err(|e| sync_error("bad_response", false, &e.to_string()))
-        }))
+    /// **Internal, not API** (left out of the `.d.ts`): the `IDBDatabase` this core holds.
+    /// The wrapper reads widgets and newest snapshots on it itself (`pkg/src/idb-reads.ts`)
+    /// and hands the app the stored objects: through wasm each record cost a stringify, a
+    /// copy, a serde parse and print and a `JSON.parse` only to pick `.row`. Rejects like
+    /// every read (`storage_unavailable`) once the connection is closed or lost.
+    #[wasm_bindgen(js_name = idbDatabase, skip_typescript)]
+    pub fn idb_database(&self) -> Result<JsValue, JsValue> {
+        self.client.store.database_handle().map_err(store_error)
     }
 
     /// Saved queries of this user, each with its pending local name applied (and

@@ -5,9 +5,9 @@
  * widget used to cost its own readonly IndexedDB transaction and its own wasm round trip
  * (48 widgets: 48 of each, ≈ 2.3 × an `indexedDB.open` + one `getAll` of the same rows).
  * Here every call made before the current microtask queue drains is queued, and the queue is
- * read with one `latestSnapshotsBatch` (internal to the bindings: one transaction, every
- * reverse cursor issued at once) — DataLoader-style coalescing behind the unchanged public
- * `latestSnapshot(widgetId)`.
+ * read with one `readLatestSnapshots` (`idb-reads.ts`: one transaction, every reverse cursor
+ * issued at once, the stored objects handed back without a wasm round trip) — DataLoader-style
+ * coalescing behind the unchanged public `latestSnapshot(widgetId)`.
  *
  * Each caller still gets exactly what its own call would have given: its snapshot or
  * `undefined`; `bad_request` for an id that is not a non-empty string (that caller only, the
@@ -16,7 +16,8 @@
  * calling context in followers and leaders alike (every context reads IndexedDB directly).
  */
 import { SyncError, toSyncError } from "./errors.js";
-import { orUndefined, requireString } from "./options.js";
+import { readLatestSnapshots } from "./idb-reads.js";
+import { requireString } from "./options.js";
 import type { WidgetSnapshot } from "./types.js";
 import type { WasmCore } from "./wasm.js";
 
@@ -63,23 +64,9 @@ export class LatestSnapshotBatcher {
           waiting.reject(toSyncError(error));
         }
       }
-      return ids.length === 0 ? Promise.resolve([]) : core.latestSnapshotsBatch(ids);
+      return ids.length === 0 ? Promise.resolve([]) : readLatestSnapshots(core.idbDatabase(), ids);
     }).then(
-      (answer) => {
-        // The bindings answer JSON text (cheaper than building the objects in wasm).
-        let found: unknown;
-        try {
-          found = typeof answer === "string" ? JSON.parse(answer) : answer;
-        } catch {
-          found = undefined;
-        }
-        if (!Array.isArray(found) || found.length !== read.length) {
-          const error = new SyncError("internal", "latestSnapshotsBatch answered a different number of widgets");
-          for (const waiting of read) waiting.reject(error);
-          return;
-        }
-        read.forEach((waiting, i) => waiting.resolve(orUndefined(found[i]) as WidgetSnapshot | undefined));
-      },
+      (found: (WidgetSnapshot | undefined)[]) => read.forEach((waiting, i) => waiting.resolve(found[i])),
       (error: unknown) => {
         // Callers already rejected for a bad id stay rejected with that (a promise settles once).
         const e = toSyncError(error);

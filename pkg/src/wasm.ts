@@ -51,8 +51,9 @@ export interface WasmCore {
   metric(key: string): Promise<unknown>;
   snapshots(widgetId: string): Promise<unknown>;
   latestSnapshot(widgetId: string): Promise<unknown>;
-  /** Internal, not API: JSON text of the newest snapshot of each id, in order, `null` where none (see `snapshot-batch.ts`). */
-  latestSnapshotsBatch(widgetIds: string[]): Promise<unknown>;
+  /** Internal, not API: the `IDBDatabase` the core holds, for the wrapper's own reads
+   * (`idb-reads.ts`); throws `storage_unavailable` once the connection is closed or lost. */
+  idbDatabase(): IDBDatabase;
   queries(): Promise<unknown>;
   projections(): Promise<unknown>;
   openAlerts(): Promise<unknown>;

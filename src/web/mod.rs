@@ -21,6 +21,7 @@ pub mod idb_store;
 mod idb_version_guard;
 pub mod records;
 pub mod schema;
+mod shared_connection;
 pub mod transaction;
 
 pub use clock::{WebClock, WebRandom};

@@ -117,8 +117,16 @@ test("the site's IndexedDB is cleared: the client reopens by itself, re-syncs an
   const a = await openPage(context, env.app.url);
   await openClient(a, clientOptions(tenant, tenant.users[0], SLOW));
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
-  const held = (await must(a, "dashboards")).length;
+  const dashboards = await must(a, "dashboards");
+  const held = dashboards.length;
   assert.ok(held > 0);
+  // First render's reads (done by the wrapper on the core's connection) before the wipe.
+  const firstRender = async () => {
+    const widgets = await must(a, "widgets", dashboards[0].id);
+    return { widgets, latest: await Promise.all(widgets.map((w) => must(a, "latestSnapshot", w.id))) };
+  };
+  const before = await firstRender();
+  assert.ok(before.widgets.length > 0 && before.latest.some((s) => s !== undefined));
 
   const cdp = await context.newCDPSession(a);
   await cdp.send("Storage.clearDataForOrigin", { origin: new URL(env.app.url).origin, storageTypes: "indexeddb" });
@@ -130,6 +138,8 @@ test("the site's IndexedDB is cleared: the client reopens by itself, re-syncs an
     "the wipe is reported",
   );
   await eventually(async () => (await must(a, "dashboards")).length === held, 10_000, "re-synced");
+  // They read the reopened connection, not the one the browser closed.
+  await eventually(async () => JSON.stringify(await firstRender()) === JSON.stringify(before), 10_000, "first render again");
   const s = await must(a, "status");
   assert.equal(s.closed, false);
   assert.equal(s.leader, true);

@@ -57,6 +57,25 @@ test("the package loads and pulls in a dedicated worker", async () => {
   const bad = await worker("widgets", 42);
   assert.equal(bad.ok, false);
   assert.equal(bad.error.code, "bad_request");
+  // First render's reads run in the worker too (the wrapper reads IndexedDB itself there).
+  let latest = 0;
+  for (const d of dashboards.value) {
+    const widgets = await worker("widgets", d.id);
+    assert.equal(widgets.ok, true, JSON.stringify(widgets.error));
+    for (const w of widgets.value) {
+      assert.equal(w.dashboardId, d.id);
+      const newest = await worker("latestSnapshot", w.id);
+      const all = await worker("snapshots", w.id);
+      assert.deepEqual(newest.value, all.value[0], w.id);
+      if (newest.value !== undefined) latest += 1;
+    }
+  }
+  assert.ok(latest > 0, "some widget has a snapshot");
+  assert.deepEqual((await worker("widgets", "dsh_missing")).value, []);
+  assert.equal((await worker("latestSnapshot", "wid_missing")).value, undefined);
+  await worker("close");
+  assert.equal((await worker("latestSnapshot", "wid_missing")).error?.code, "closed");
+  assert.equal((await worker("widgets", "dsh_missing")).error?.code, "closed");
   page.assertClean();
   await context.close();
 });

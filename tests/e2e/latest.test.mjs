@@ -1,8 +1,12 @@
-// First render: `latestSnapshot` calls made in the same tick are read together, in one
-// readonly IndexedDB transaction, behind the unchanged public method. Each caller still gets
-// its own answer: 48 concurrent calls answer what 48 sequential ones do (in a leader and in a
-// follower tab), an invalid id rejects only its own caller with the same SyncError as alone,
-// and a failed batched read rejects every caller of that batch with its error.
+// First render reads `widgets(dashboardId)` and the newest snapshot of each widget. Both are
+// read by the wrapper itself (pkg/src/idb-reads.ts) on the connection the wasm core holds,
+// and resolve the stored `.row` objects; `latestSnapshot` calls made in the same tick are read
+// together, in one readonly IndexedDB transaction, behind the unchanged public method. Each
+// caller still gets its own answer: what the wasm reads answered (same rows, same key order,
+// same order, `undefined`/`[]` where none), 48 concurrent calls answer what 48 sequential ones
+// do (in a leader and in a follower tab), an invalid id rejects only its own caller with the
+// same SyncError as alone, a failed batched read rejects every caller of that batch with its
+// error, a record sync-core never wrote fails as corrupt, and a closed client rejects `closed`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { call, clientOptions, createTenant, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
@@ -93,6 +97,122 @@ test("48 concurrent latestSnapshot calls answer what 48 sequential ones do, in o
   assert.equal(r.concurrentTx, 1, "the concurrent calls shared one transaction");
 });
 
+/** Every dashboard's widgets and the newest snapshot of each, as the client answers them. */
+async function firstRenderOf(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const d of await window.client.dashboards()) {
+      const widgets = await window.client.widgets(d.id);
+      const latest = await Promise.all(widgets.map((w) => window.client.latestSnapshot(w.id)));
+      // `snapshots` is still read through wasm: its newest is what `latestSnapshot` answered
+      // before it moved to the wrapper.
+      const viaWasm = await Promise.all(widgets.map(async (w) => (await window.client.snapshots(w.id))[0]));
+      out.push({ dashboardId: d.id, widgets, latest: latest.map((s) => s ?? null), viaWasm: viaWasm.map((s) => s ?? null) });
+    }
+    return {
+      out,
+      // Key order survives postMessage-free JSON text; compared as text below.
+      text: JSON.stringify(out.map((o) => [o.widgets, o.latest])),
+      wasmText: JSON.stringify(out.map((o) => [o.widgets, o.viaWasm])),
+      missing: [await window.client.widgets("dsh_missing"), (await window.client.latestSnapshot("wid_missing")) ?? null],
+    };
+  });
+}
+
+/** The `.row` of every stored Widget record of each dashboard, read with raw IndexedDB. */
+async function storedWidgets(page) {
+  return page.evaluate(
+    (name) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const r = db.transaction("Widget").objectStore("Widget").getAll();
+          r.onsuccess = () => {
+            db.close();
+            const by = {};
+            for (const record of r.result) (by[record.dashboardId] ??= []).push(record.row);
+            resolve(by);
+          };
+          r.onerror = () => reject(r.error);
+        };
+      }),
+    await page.evaluate(() => window.client.databaseName),
+  );
+}
+
+test("widgets and latestSnapshot answer the stored rows, as the wasm reads did", async () => {
+  const r = await firstRenderOf(leader);
+  assert.equal(r.out.length, 6);
+  const stored = await storedWidgets(leader);
+  for (const d of r.out) {
+    assert.equal(d.widgets.length, 8, d.dashboardId);
+    // The stored rows of that dashboard, in primary-key order (the index's order for one key).
+    assert.deepEqual(d.widgets, stored[d.dashboardId], d.dashboardId);
+    for (const w of d.widgets) {
+      assert.equal(w.dashboardId, d.dashboardId);
+      // Keys as serde printed them (sorted): what the wasm read built.
+      const keys = Object.keys(w);
+      assert.deepEqual(keys, [...keys].sort(), w.id);
+    }
+    d.latest.forEach((s, i) => s && assert.equal(s.widgetId, d.widgets[i].id));
+  }
+  // Same snapshots, same key order, as the newest one the wasm `snapshots` read answers.
+  assert.equal(r.text, r.wasmText);
+  assert.ok(r.out.flatMap((d) => d.latest).filter((s) => s !== null).length >= 40);
+  assert.deepEqual(r.missing, [[], null]);
+  // A follower reads the same.
+  assert.deepEqual((await firstRenderOf(follower)).text, r.text);
+});
+
+test("a stored record sync-core never wrote fails the read as corrupt, as its decoding did", async () => {
+  const r = await leader.evaluate(async (good) => {
+    const name = window.client.databaseName;
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const put = (store, value) =>
+      new Promise((resolve, reject) => {
+        const tx = db.transaction(store, "readwrite");
+        tx.objectStore(store).put(value);
+        tx.oncomplete = resolve;
+        tx.onabort = () => reject(tx.error);
+      });
+    const remove = (store, key) =>
+      new Promise((resolve) => {
+        const tx = db.transaction(store, "readwrite");
+        tx.objectStore(store).delete(key);
+        tx.oncomplete = resolve;
+      });
+    const settle = async (p) => {
+      try {
+        return { ok: true, value: (await p) ?? null };
+      } catch (e) {
+        return { ok: false, code: e.code, retryable: e.retryable, message: e.message, isSyncError: e instanceof window.syncCore.SyncError };
+      }
+    };
+    await put("WidgetSnapshot", { widgetId: "wid_corrupt", generatedAt: "2026-01-01T00:00:00Z", paramsHash: "p", rowsDigest: "d" });
+    await put("Widget", { key: "wid_corrupt", version: 1, dashboardId: "dsh_corrupt", row: "not an object" });
+    const snapshot = await Promise.all([settle(window.client.latestSnapshot("wid_corrupt")), settle(window.client.latestSnapshot(good))]);
+    const widgets = await settle(window.client.widgets("dsh_corrupt"));
+    await remove("WidgetSnapshot", ["wid_corrupt", "2026-01-01T00:00:00Z"]);
+    await remove("Widget", "wid_corrupt");
+    db.close();
+    return { snapshot, widgets, after: await settle(window.client.widgets("dsh_corrupt")) };
+  }, ids[0]);
+  for (const e of [r.snapshot[0], r.snapshot[1], r.widgets]) {
+    assert.equal(e.ok, false, JSON.stringify(e));
+    assert.equal(e.isSyncError, true);
+    assert.equal(e.code, "storage_unavailable");
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /stored data is corrupt/);
+  }
+  assert.deepEqual(r.after, { ok: true, value: [] });
+});
+
 test("a follower tab coalesces its own calls the same way", async () => {
   assert.equal((await must(follower, "status")).leader, false);
   const r = await sequentialAndConcurrent(follower, ids);
@@ -174,8 +294,12 @@ test("a failed batched read rejects every caller with that error; the next tick 
 test("calls on a closed client all reject with closed", async () => {
   const r = await follower.evaluate(async (list) => {
     window.client.close();
-    const settled = await Promise.allSettled([...list.slice(0, 5), ""].map((id) => window.client.latestSnapshot(id)));
+    const settled = await Promise.allSettled([
+      ...[...list.slice(0, 5), ""].map((id) => window.client.latestSnapshot(id)),
+      window.client.widgets("dsh_any"),
+      window.client.widgets(""),
+    ]);
     return settled.map((s) => (s.status === "rejected" ? s.reason.code : "fulfilled"));
   }, ids);
-  assert.deepEqual(r, ["closed", "closed", "closed", "closed", "closed", "closed"]);
+  assert.deepEqual(r, ["closed", "closed", "closed", "closed", "closed", "closed", "closed", "closed"]);
 });
