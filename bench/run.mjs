@@ -209,15 +209,15 @@ try {
   let profiled = { ms: NaN };
   let profileTop = [];
   try {
-    await call("prepare", "sync-core", "cold");
+    await call("prepare", "sync-core", process.env.PROFILE_SCENARIO ?? "cold");
     await cdp.send("Profiler.enable");
     await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
     await cdp.send("Profiler.start");
-    profiled = await call("run", "sync-core", "cold");
+    profiled = await call("run", "sync-core", process.env.PROFILE_SCENARIO ?? "cold");
     const { profile } = await cdp.send("Profiler.stop");
     await call("cleanup", "sync-core");
     await call("settle");
-    checkApplied("sync-core", "cold", profiled.result);
+    checkApplied("sync-core", process.env.PROFILE_SCENARIO ?? "cold", profiled.result);
     profileTop = summarizeProfile(profile, profiled.ms);
     log(`profile of one sync-core cold start (${profiled.ms.toFixed(0)} ms): ${profileTop.slice(0, 5).map((p) => `${p.name} ${p.pct.toFixed(1)} %`).join(", ")}`);
   } catch (error) {
