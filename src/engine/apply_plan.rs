@@ -1,11 +1,13 @@
 //! What happens to a pulled page — the one place to read it.
 //!
-//! [`apply_page`]: privacy stripping (§7) → ask the store for exactly the local state the
-//! page's items depend on → [`plan_page`] → one atomic `commit_page` of the plan together
-//! with the cursor compare-and-set. Everything is computed before storage is written, so
-//! the IndexedDB transaction only ever awaits its own requests.
+//! [`apply_page`]: privacy stripping (§7) → each item's [`ItemMeta`] (key, version, snapshot
+//! metadata; `item_meta.rs`) → ask the store for exactly the local state those depend on →
+//! [`plan_metas`] → the rows the plan names by index moved into it → one atomic
+//! `commit_page` of the plan together with the cursor compare-and-set. Everything is
+//! computed before storage is written, so the IndexedDB transaction only ever awaits its own
+//! requests.
 //!
-//! [`plan_page`] walks the items in server log order against an in-memory overlay of the
+//! [`plan_metas`] never sees a row: it walks the items' metadata in server log order against an in-memory overlay of the
 //! local state, so later items see the effect of earlier ones, then turns the final overlay
 //! into the minimal set of writes:
 //! - `upsert`: applied only if newer than the held version (lower or equal is ignored);
@@ -24,10 +26,10 @@
 //! Replaying an applied page against the resulting state plans writes that leave the store
 //! exactly as it is (versions are not newer, snapshot keys are held or refused again).
 
-use super::canonical::rows_digest;
 use super::config::PullConfig;
 use super::error::PullError;
 use super::integrity::IntegrityScope;
+use super::item_meta::{item_meta, metas_request, row_key, ItemMeta};
 use super::privacy::strip_item;
 use super::snapshot_retention::SnapshotRetention;
 use super::state_cache::StateCache;
@@ -74,25 +76,25 @@ pub struct PagePlan {
     pub summary: PageSummary,
 }
 
-fn item_error(index: usize, reason: &str) -> PageError {
-    PageError::Item {
-        index,
-        reason: reason.to_string(),
-    }
+/// A page's writes with the puts named by item index: what [`plan_metas`] decides before
+/// any row is touched. Applied in the same order as [`ApplyPlan`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexPlan {
+    pub clear_kinds: Vec<Kind>,
+    pub row_deletes: Vec<(Kind, String)>,
+    /// (`widget_id`, `generated_at`) of snapshots to drop: trims and tombstoned widgets.
+    pub snapshot_deletes: Vec<(String, String)>,
+    /// Items whose row is put (each an [`ItemMeta::Upsert`]), in (kind, key) order.
+    pub row_puts: Vec<usize>,
+    /// Items whose snapshot is put (each an [`ItemMeta::Append`]), by widget then
+    /// `generatedAt`.
+    pub snapshot_puts: Vec<usize>,
+    pub replacement: super::store::ReplacementStep,
 }
 
-fn row_str<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
-    row.get(field).and_then(|v| v.as_str())
-}
-
-/// The key of a versioned row, or `None` when its key field is missing.
-fn row_key(kind: Kind, row: &Row) -> Option<String> {
-    kind.key_field()
-        .and_then(|f| row_str(row, f))
-        .map(str::to_string)
-}
-
-/// What the planner must know about local state to plan `items`.
+/// What the planner must know about local state to plan `items`: [`metas_request`] of
+/// their metadata, without computing any snapshot digest (items the planner would refuse
+/// are left out).
 pub fn state_request(items: &[PullItem]) -> StateRequest {
     let mut keys = BTreeSet::new();
     let mut widgets = BTreeSet::new();
@@ -100,7 +102,7 @@ pub fn state_request(items: &[PullItem]) -> StateRequest {
         match item {
             PullItem::Upsert { kind, row, .. } => {
                 if let Some(key) = row_key(*kind, row) {
-                    keys.insert((*kind, key));
+                    keys.insert((*kind, key.to_string()));
                 }
             }
             PullItem::Tombstone { kind, id } => {
@@ -110,7 +112,7 @@ pub fn state_request(items: &[PullItem]) -> StateRequest {
                 }
             }
             PullItem::Append { row, .. } => {
-                if let Some(w) = row_str(row, "widgetId") {
+                if let Some(w) = row.get("widgetId").and_then(|v| v.as_str()) {
                     widgets.insert(w.to_string());
                 }
             }
@@ -124,18 +126,19 @@ pub fn state_request(items: &[PullItem]) -> StateRequest {
 }
 
 /// A widget's snapshots as the page leaves them: the retained set and the snapshots this
-/// page brought (only those still retained at the end are written).
+/// page brought (item index by `generatedAt`; only those still retained are written).
 struct WidgetSnapshots {
     retention: SnapshotRetention,
-    new: BTreeMap<String, StoredSnapshot>,
+    new: BTreeMap<String, usize>,
 }
 
 /// The local state as the page's items have left it so far.
 struct Overlay<'a> {
     state: &'a LocalState,
     cleared: BTreeSet<Kind>,
-    /// Rows the page decided: `Some` = this row is written, `None` = the row is gone.
-    rows: BTreeMap<(Kind, String), Option<StoredRow>>,
+    /// Rows the page decided: `Some((item, version))` = that item's row is written,
+    /// `None` = the row is gone.
+    rows: BTreeMap<(Kind, String), Option<(usize, u64)>>,
     snapshots: BTreeMap<String, WidgetSnapshots>,
 }
 
@@ -150,7 +153,7 @@ impl<'a> Overlay<'a> {
 
     fn current_version(&self, kind: Kind, key: &str) -> Option<u64> {
         match self.rows.get(&(kind, key.to_string())) {
-            Some(decided) => decided.as_ref().map(|r| r.version),
+            Some(decided) => decided.map(|(_, version)| version),
             None => self.baseline_version(kind, key),
         }
     }
@@ -189,52 +192,9 @@ impl<'a> Overlay<'a> {
     }
 }
 
-fn snapshot_of(index: usize, row: Row) -> Result<StoredSnapshot, PageError> {
-    let field = |name: &str| {
-        row_str(&row, name)
-            .map(str::to_string)
-            .ok_or_else(|| item_error(index, &format!("snapshot without {name}")))
-    };
-    let rows = row
-        .get("rows")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| item_error(index, "snapshot rows is not an array"))?;
-    Ok(StoredSnapshot {
-        widget_id: field("widgetId")?,
-        generated_at: field("generatedAt")?,
-        params_hash: field("paramsHash")?,
-        rows_digest: rows_digest(rows),
-        row,
-    })
-}
-
-/// Counts what is written to it; measures a serialization without keeping it.
-struct ByteCount(usize);
-
-impl std::io::Write for ByteCount {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 = self.0.saturating_add(buf.len());
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The size of `row` serialized as compact JSON, without building the text.
-fn serialized_len(row: &Row) -> usize {
-    let mut count = ByteCount(0);
-    match serde_json::to_writer(&mut count, row) {
-        Ok(()) => count.0,
-        Err(_) => usize::MAX,
-    }
-}
-
 /// Plans one page against the local state the store returned for [`state_request`].
-/// Fails only on items the strict parser would have refused (wrong op for the kind, key
-/// missing), so a hand-built page cannot write garbage either. Borrows the items: see
-/// [`plan_items`] for the version that moves the rows into the plan instead of copying.
+/// Fails only on items the strict parser would have refused (see `item_meta.rs`). Borrows
+/// the items: see [`plan_items`] for the version that moves the rows into the plan.
 pub fn plan_page(
     items: &[PullItem],
     state: &LocalState,
@@ -250,6 +210,30 @@ pub fn plan_items(
     state: &LocalState,
     config: &PullConfig,
 ) -> Result<PagePlan, PageError> {
+    let metas = metas_of(&items, config)?;
+    let (plan, summary) = plan_metas(&metas, state, config);
+    Ok(PagePlan {
+        plan: with_rows(plan, &metas, items),
+        summary,
+    })
+}
+
+/// Every item's [`ItemMeta`], or the first item the planner refuses.
+pub fn metas_of(items: &[PullItem], config: &PullConfig) -> Result<Vec<ItemMeta>, PageError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| item_meta(i, item, config))
+        .collect()
+}
+
+/// Plans a page from its items' metadata against the local state the store returned for
+/// [`metas_request`]: which items are written, what is deleted, what the page means.
+pub fn plan_metas(
+    metas: &[ItemMeta],
+    state: &LocalState,
+    config: &PullConfig,
+) -> (IndexPlan, PageSummary) {
     let mut o = Overlay {
         state,
         cleared: BTreeSet::new(),
@@ -258,16 +242,12 @@ pub fn plan_items(
     };
     let mut s = PageSummary::default();
     let mut replacement = super::store::ReplacementStep::default();
-    for (index, item) in items.into_iter().enumerate() {
-        match item {
-            PullItem::Upsert { kind, row, version } => {
-                if !kind.is_versioned() {
-                    return Err(item_error(index, "upsert of an unversioned kind"));
-                }
-                let key =
-                    row_key(kind, &row).ok_or_else(|| item_error(index, "row without key"))?;
+    for (index, meta) in metas.iter().enumerate() {
+        match meta {
+            ItemMeta::Upsert { kind, key, version } => {
+                let (kind, version) = (*kind, *version);
                 replacement.sent.push((kind, key.clone()));
-                if o.current_version(kind, &key)
+                if o.current_version(kind, key)
                     .is_some_and(|held| version <= held)
                 {
                     s.duplicates_skipped += 1;
@@ -276,80 +256,65 @@ pub fn plan_items(
                 if kind == Kind::Widget {
                     s.scope.widgets.insert(key.clone());
                 }
-                let stored = StoredRow {
-                    kind,
-                    key: key.clone(),
-                    version,
-                    row,
-                };
-                o.rows.insert((kind, key), Some(stored));
+                o.rows.insert((kind, key.clone()), Some((index, version)));
                 *s.applied.entry(kind).or_default() += 1;
             }
-            PullItem::Tombstone { kind, id } => {
-                if !kind.is_versioned() {
-                    return Err(item_error(index, "tombstone of an unversioned kind"));
-                }
+            ItemMeta::Tombstone { kind, id } => {
+                let kind = *kind;
                 match kind {
                     Kind::Dashboard => s.scope.removed_dashboards.insert(id.clone()),
                     Kind::MetricDefinition => s.scope.removed_metrics.insert(id.clone()),
                     _ => false,
                 };
-                let mut changed = o.current_version(kind, &id).is_some();
+                let mut changed = o.current_version(kind, id).is_some();
                 if kind == Kind::Widget {
                     // Its snapshots go with it, held ones and ones offered earlier alike.
-                    let w = o.widget(&id);
+                    let w = o.widget(id);
                     changed |= !w.retention.held().is_empty();
                     w.retention.clear();
                     w.new.clear();
                 }
-                o.rows.insert((kind, id), None);
+                o.rows.insert((kind, id.clone()), None);
                 if changed {
                     *s.applied.entry(kind).or_default() += 1;
                 }
             }
-            PullItem::Append { kind, row } => {
-                if kind != Kind::WidgetSnapshot {
-                    return Err(item_error(
-                        index,
-                        "append of a kind that is not WidgetSnapshot",
-                    ));
+            ItemMeta::TooLarge { widget_id } => {
+                if !s.snapshots_too_large.iter().any(|w| w == widget_id) {
+                    s.snapshots_too_large.push(widget_id.clone());
                 }
-                let widget_id = row_str(&row, "widgetId")
-                    .ok_or_else(|| item_error(index, "snapshot without widgetId"))?;
-                if serialized_len(&row) > config.max_snapshot_bytes {
-                    if !s.snapshots_too_large.iter().any(|w| w == widget_id) {
-                        s.snapshots_too_large.push(widget_id.to_string());
-                    }
-                    continue;
-                }
-                let snapshot = snapshot_of(index, row)?;
-                let w = o.widget(&snapshot.widget_id);
-                if w.retention.offer(SnapshotMeta::from(&snapshot)) {
-                    w.new.insert(snapshot.generated_at.clone(), snapshot);
+            }
+            ItemMeta::Append {
+                widget_id,
+                snapshot,
+            } => {
+                let w = o.widget(widget_id);
+                if w.retention.offer(snapshot.clone()) {
+                    w.new.insert(snapshot.generated_at.clone(), index);
                 } else {
                     s.duplicates_skipped += 1;
                 }
             }
-            PullItem::Reset { kind } => {
-                replacement.resets_widgets |= kind == Kind::Widget;
-                o.reset(kind);
-                s.resets.push(kind);
-                s.scope.reset_kinds.insert(kind);
+            ItemMeta::Reset { kind } => {
+                replacement.resets_widgets |= *kind == Kind::Widget;
+                o.reset(*kind);
+                s.resets.push(*kind);
+                s.scope.reset_kinds.insert(*kind);
             }
         }
     }
     let mut plan = finish(o, config.retention, &mut s);
     plan.replacement = replacement;
-    s.changed = changed_kinds(&plan);
-    Ok(PagePlan { plan, summary: s })
+    s.changed = changed_kinds(&plan, metas);
+    (plan, s)
 }
 
 /// Turns the final overlay into writes (only differences from the baseline) and counts
-/// what snapshot retention decided. Consumes the overlay: the rows move into the plan.
-fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPlan {
-    let mut plan = ApplyPlan {
+/// what snapshot retention decided.
+fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPlan {
+    let mut plan = IndexPlan {
         clear_kinds: o.cleared.iter().copied().collect(),
-        ..ApplyPlan::default()
+        ..IndexPlan::default()
     };
     let (rows, snapshots) = (
         std::mem::take(&mut o.rows),
@@ -357,7 +322,7 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPla
     );
     for ((kind, key), decided) in rows {
         match decided {
-            Some(row) => plan.row_puts.push(row),
+            Some((item, _)) => plan.row_puts.push(item),
             None if o.baseline_version(kind, &key).is_some() => {
                 plan.row_deletes.push((kind, key));
             }
@@ -385,21 +350,77 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> ApplyPla
         }
         plan.snapshot_puts.extend(
             w.new
-                .into_values()
-                .filter(|n| retained.admitted.contains(&n.generated_at)),
+                .into_iter()
+                .filter(|(at, _)| retained.admitted.contains(at))
+                .map(|(_, item)| item),
         );
     }
     plan
 }
 
-fn changed_kinds(plan: &ApplyPlan) -> BTreeSet<Kind> {
+fn changed_kinds(plan: &IndexPlan, metas: &[ItemMeta]) -> BTreeSet<Kind> {
     let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(k, _)| *k));
-    kinds.extend(plan.row_puts.iter().map(|r| r.kind));
+    kinds.extend(plan.row_puts.iter().filter_map(|&i| match &metas[i] {
+        ItemMeta::Upsert { kind, .. } => Some(*kind),
+        _ => None,
+    }));
     if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {
         kinds.insert(Kind::WidgetSnapshot);
     }
     kinds
+}
+
+/// The [`ApplyPlan`] of `plan`: the rows it names moved out of `items` (no copy).
+fn with_rows(plan: IndexPlan, metas: &[ItemMeta], items: Vec<PullItem>) -> ApplyPlan {
+    let mut rows: Vec<Option<Row>> = items
+        .into_iter()
+        .map(|item| match item {
+            PullItem::Upsert { row, .. } | PullItem::Append { row, .. } => Some(row),
+            PullItem::Tombstone { .. } | PullItem::Reset { .. } => None,
+        })
+        .collect();
+    let row_puts = plan
+        .row_puts
+        .iter()
+        .filter_map(|&i| match (&metas[i], rows[i].take()) {
+            (ItemMeta::Upsert { kind, key, version }, Some(row)) => Some(StoredRow {
+                kind: *kind,
+                key: key.clone(),
+                version: *version,
+                row,
+            }),
+            _ => None,
+        })
+        .collect();
+    let snapshot_puts = plan
+        .snapshot_puts
+        .iter()
+        .filter_map(|&i| match (&metas[i], rows[i].take()) {
+            (
+                ItemMeta::Append {
+                    widget_id,
+                    snapshot,
+                },
+                Some(row),
+            ) => Some(StoredSnapshot {
+                widget_id: widget_id.clone(),
+                generated_at: snapshot.generated_at.clone(),
+                params_hash: snapshot.params_hash.clone(),
+                rows_digest: snapshot.rows_digest.clone(),
+                row,
+            }),
+            _ => None,
+        })
+        .collect();
+    ApplyPlan {
+        clear_kinds: plan.clear_kinds,
+        row_deletes: plan.row_deletes,
+        snapshot_deletes: plan.snapshot_deletes,
+        row_puts,
+        snapshot_puts,
+        replacement: plan.replacement,
+    }
 }
 
 /// Applies one parsed page fetched with `sent_cursor`: privacy, local state, plan, and one
@@ -450,16 +471,20 @@ pub async fn plan_fetched<S: Store>(
     for item in &mut page.items {
         strip_item(item, &config.user_id);
     }
-    let (mut state, missing) = cache.answer(sent_cursor, &state_request(&page.items));
+    let metas = metas_of(&page.items, config).map_err(|e| PullError::BadResponse {
+        attempts: 1,
+        detail: e.to_string(),
+    })?;
+    let (mut state, missing) = cache.answer(sent_cursor, &metas_request(&metas));
     if !missing.keys.is_empty() || !missing.widgets.is_empty() {
         let read = store.local_state(&missing).await?;
         cache.learn(&missing, read, &mut state);
     }
-    let mut planned =
-        plan_items(page.items, &state, config).map_err(|e| PullError::BadResponse {
-            attempts: 1,
-            detail: e.to_string(),
-        })?;
+    let (plan, summary) = plan_metas(&metas, &state, config);
+    let mut planned = PagePlan {
+        plan: with_rows(plan, &metas, page.items),
+        summary,
+    };
     planned.plan.replacement.drains = page.drained;
     cache.planned(&planned.plan, &page.next_cursor);
     Ok(PlannedPage {

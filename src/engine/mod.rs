@@ -22,6 +22,7 @@ pub mod error;
 pub mod freshness;
 pub mod ids;
 pub mod integrity;
+pub mod item_meta;
 pub mod local_reads;
 pub mod manual_clock;
 pub mod memory_outbox;
@@ -56,7 +57,8 @@ pub mod time;
 pub mod transport;
 
 pub use apply_plan::{
-    apply_page, apply_page_cached, plan_items, plan_page, state_request, PagePlan, PageSummary,
+    apply_page, apply_page_cached, metas_of, plan_items, plan_metas, plan_page, state_request,
+    IndexPlan, PagePlan, PageSummary,
 };
 pub use canonical::{canonical_json, rows_digest};
 pub use clock::{Clock, Random};
@@ -68,6 +70,7 @@ pub use edit_error::EditError;
 pub use error::PullError;
 pub use freshness::{compute_freshness, freshness, Freshness};
 pub use integrity::{check_integrity, IntegrityFinding, IntegrityScope};
+pub use item_meta::{item_meta, metas_request, ItemMeta};
 pub use local_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,
     Pending, PENDING_NAME_FIELD,
