@@ -29,6 +29,7 @@ pub mod memory_outbox;
 pub mod memory_store;
 pub mod outbox_store;
 pub mod overlap;
+pub mod planner;
 pub mod privacy;
 pub mod pull;
 pub mod push;
