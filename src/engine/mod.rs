@@ -32,6 +32,7 @@ pub mod overlap;
 pub mod planner;
 pub mod privacy;
 pub mod pull;
+pub mod pull_fetch;
 pub mod push;
 pub mod push_batch;
 pub mod push_config;
