@@ -1,8 +1,10 @@
 //! The pull loop (PROTOCOL §3): page after page until the server says `drained`, each page
 //! applied atomically with its cursor, every failure of the contract's error table handled.
 //!
-//! Per page: request → status → strict parse → [`apply_page`] (privacy, plan, commit with
-//! the cursor compare-and-set). Failures:
+//! Per page: request → status → strict parse (`pull_fetch.rs`) → [`plan_fetched`] (privacy,
+//! the local state the call's [`StateCache`] does not know, plan) → [`commit_planned`]
+//! (one atomic commit with the cursor compare-and-set), pipelined (see [`pull`]).
+//! Failures:
 //! - 5xx, 408, network error, timeout, truncated or malformed body, unknown kind/op, wrong
 //!   types: nothing of the page is applied; backoff with jitter; at most `max_attempts`
 //!   attempts per page, then a typed retryable error;
