@@ -23,6 +23,8 @@ fn integrity_reports_orphans_on_both_sides() {
     ]);
     h.config.page_size = 8;
     let cold = h.pull().unwrap();
+    // A cold start into an empty store: the gate answers from what the pull wrote.
+    assert_eq!(h.store.row_reads(), 0);
     // A snapshot of a widget the server never sent, in an incremental pull. (In a cold pull
     // it would be swept at the end: `engine_replacement.rs`.)
     h.transport

@@ -11,8 +11,8 @@ use engine_common::log_gen::{op, realise};
 use engine_common::*;
 use proptest::prelude::*;
 use sync_core::engine::{
-    apply_page, pull, ManualClock, MemoryStore, PullConfig, PullReport, ScriptedTransport,
-    SeededRandom, ServerLog,
+    apply_page, check_integrity, pull, IntegrityScope, ManualClock, MemoryStore, PullConfig,
+    PullReport, ScriptedTransport, SeededRandom, ServerLog,
 };
 use sync_core::protocol::{Kind, PullItem};
 
@@ -38,13 +38,14 @@ fn pull_with(store: &MemoryStore, log: &[PullItem], config: &PullConfig) -> Pull
 }
 
 /// The reference: from the stored cursor to `drained`, every page planned against a fresh
-/// state read.
+/// state read, then the integrity gate reading the store.
 fn page_by_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) -> PullReport {
     let log = ServerLog::new(log.to_vec());
     let mut cursor = block_on(sync_core::engine::Store::meta(store))
         .unwrap()
         .cursor;
     let mut report = PullReport::default();
+    let mut scope = IntegrityScope::default();
     while !report.drained {
         let page = log
             .page(cursor.as_deref(), config.page_size as usize)
@@ -52,8 +53,13 @@ fn page_by_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) -> P
         let (next, drained) = (page.next_cursor.clone(), page.drained);
         let planned = block_on(apply_page(store, page, cursor.as_deref(), config)).unwrap();
         report.record_page(&planned.summary);
+        scope.merge(planned.summary.scope);
         report.drained = drained;
         cursor = Some(next);
+    }
+    // The gate over the store itself, with the scope the pages touched.
+    if !scope.is_empty() {
+        report.integrity = block_on(check_integrity(store, &scope)).unwrap();
     }
     report
 }
@@ -71,6 +77,7 @@ fn decided(r: &PullReport) -> impl PartialEq + std::fmt::Debug {
         r.snapshots_swept,
         r.changed_kinds.clone(),
         r.drained,
+        r.integrity.clone(),
     )
 }
 

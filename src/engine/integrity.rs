@@ -62,15 +62,97 @@ pub struct IntegrityFinding {
     pub target_id: String,
 }
 
-fn str_field<'a>(row: &'a StoredRow, field: &str) -> Option<&'a str> {
-    row.row.get(field).and_then(|v| v.as_str())
+/// What the gate needs of a held widget: its key and the two references it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetRef {
+    pub key: String,
+    pub dashboard_id: Option<String>,
+    pub metric_key: Option<String>,
+}
+
+impl WidgetRef {
+    /// The references of a stored Widget row.
+    pub fn of(row: &StoredRow) -> WidgetRef {
+        let field = |name: &str| {
+            row.row
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        WidgetRef {
+            key: row.key.clone(),
+            dashboard_id: field("dashboardId"),
+            metric_key: field("metricKey"),
+        }
+    }
+
+    fn target(&self, field: &str) -> Option<&str> {
+        match field {
+            "dashboardId" => self.dashboard_id.as_deref(),
+            _ => self.metric_key.as_deref(),
+        }
+    }
+}
+
+/// What the gate reads. [`StoreReads`] asks the store; the pull call answers from what its
+/// [`StateCache`](super::state_cache::StateCache) knows and asks the store for the rest.
+#[allow(async_fn_in_trait)]
+pub trait IntegrityReads {
+    /// Every held widget.
+    async fn all_widgets(&self) -> Result<Vec<WidgetRef>, StoreError>;
+    /// One widget, if held.
+    async fn widget(&self, id: &str) -> Result<Option<WidgetRef>, StoreError>;
+    /// The held widgets pointing at `dashboard_id`.
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<WidgetRef>, StoreError>;
+    /// Which of `keys` are held for a versioned kind.
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Whether any snapshot of `widget_id` is held.
+    async fn holds_snapshots(&self, widget_id: &str) -> Result<bool, StoreError>;
+}
+
+/// The gate's reads answered by the store.
+pub struct StoreReads<'a, S>(pub &'a S);
+
+impl<S: Store> IntegrityReads for StoreReads<'_, S> {
+    async fn all_widgets(&self) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self
+            .0
+            .rows(Kind::Widget)
+            .await?
+            .iter()
+            .map(WidgetRef::of)
+            .collect())
+    }
+    async fn widget(&self, id: &str) -> Result<Option<WidgetRef>, StoreError> {
+        Ok(self
+            .0
+            .row(Kind::Widget, id)
+            .await?
+            .as_ref()
+            .map(WidgetRef::of))
+    }
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self
+            .0
+            .widgets_of(dashboard_id)
+            .await?
+            .iter()
+            .map(WidgetRef::of)
+            .collect())
+    }
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        self.0.existing_keys(kind, keys).await
+    }
+    async fn holds_snapshots(&self, widget_id: &str) -> Result<bool, StoreError> {
+        Ok(!self.0.snapshots_of(widget_id).await?.is_empty())
+    }
 }
 
 /// The widgets whose references must be checked.
-async fn candidate_widgets<S: Store>(
-    store: &S,
+async fn candidate_widgets<R: IntegrityReads>(
+    reads: &R,
     scope: &IntegrityScope,
-) -> Result<BTreeMap<String, StoredRow>, StoreError> {
+) -> Result<BTreeMap<String, WidgetRef>, StoreError> {
     let full_scan = scope.reset_kinds.contains(&Kind::Dashboard)
         || scope.reset_kinds.contains(&Kind::MetricDefinition)
         || scope.reset_kinds.contains(&Kind::Widget)
@@ -81,11 +163,14 @@ async fn candidate_widgets<S: Store>(
         let reset = |k| scope.reset_kinds.contains(&k);
         let everything =
             reset(Kind::Dashboard) || reset(Kind::MetricDefinition) || reset(Kind::Widget);
-        for w in store.rows(Kind::Widget).await? {
+        for w in reads.all_widgets().await? {
             let relevant = everything
                 || scope.widgets.contains(&w.key)
-                || str_field(&w, "metricKey").is_some_and(|m| scope.removed_metrics.contains(m))
-                || str_field(&w, "dashboardId")
+                || w.metric_key
+                    .as_ref()
+                    .is_some_and(|m| scope.removed_metrics.contains(m))
+                || w.dashboard_id
+                    .as_ref()
                     .is_some_and(|d| scope.removed_dashboards.contains(d));
             if relevant {
                 out.insert(w.key.clone(), w);
@@ -95,12 +180,12 @@ async fn candidate_widgets<S: Store>(
     }
     for id in &scope.widgets {
         // A widget written and later tombstoned in the same pull is simply gone.
-        if let Some(w) = store.row(Kind::Widget, id).await? {
+        if let Some(w) = reads.widget(id).await? {
             out.insert(id.clone(), w);
         }
     }
     for dashboard in &scope.removed_dashboards {
-        for w in store.widgets_of(dashboard).await? {
+        for w in reads.widgets_of(dashboard).await? {
             out.insert(w.key.clone(), w);
         }
     }
@@ -112,27 +197,35 @@ pub async fn check_integrity<S: Store>(
     store: &S,
     scope: &IntegrityScope,
 ) -> Result<Vec<IntegrityFinding>, StoreError> {
+    check_integrity_with(&StoreReads(store), scope).await
+}
+
+/// [`check_integrity`] over any [`IntegrityReads`].
+pub async fn check_integrity_with<R: IntegrityReads>(
+    reads: &R,
+    scope: &IntegrityScope,
+) -> Result<Vec<IntegrityFinding>, StoreError> {
     let mut findings = BTreeSet::new();
-    let widgets = candidate_widgets(store, scope).await?;
+    let widgets = candidate_widgets(reads, scope).await?;
     for (field, target_kind) in [
         ("dashboardId", Kind::Dashboard),
         ("metricKey", Kind::MetricDefinition),
     ] {
         let targets: BTreeSet<String> = widgets
             .values()
-            .filter_map(|w| str_field(w, field).map(str::to_string))
+            .filter_map(|w| w.target(field).map(str::to_string))
             .collect();
         if targets.is_empty() {
             continue;
         }
         let targets: Vec<String> = targets.into_iter().collect();
-        let held: BTreeSet<String> = store
+        let held: BTreeSet<String> = reads
             .existing_keys(target_kind, &targets)
             .await?
             .into_iter()
             .collect();
         for w in widgets.values() {
-            if let Some(target) = str_field(w, field) {
+            if let Some(target) = w.target(field) {
                 if !held.contains(target) {
                     findings.insert(IntegrityFinding {
                         source_kind: Kind::Widget,
@@ -147,14 +240,14 @@ pub async fn check_integrity<S: Store>(
     }
     if !scope.snapshot_widgets.is_empty() {
         let ids: Vec<String> = scope.snapshot_widgets.iter().cloned().collect();
-        let held: BTreeSet<String> = store
+        let held: BTreeSet<String> = reads
             .existing_keys(Kind::Widget, &ids)
             .await?
             .into_iter()
             .collect();
         for id in ids.iter().filter(|id| !held.contains(*id)) {
             // Snapshots of a tombstoned widget went with it; only report ones still held.
-            if !store.snapshots_of(id).await?.is_empty() {
+            if reads.holds_snapshots(id).await? {
                 findings.insert(IntegrityFinding {
                     source_kind: Kind::WidgetSnapshot,
                     source_id: id.clone(),

@@ -122,6 +122,7 @@ pub struct MemoryStore {
     commits: Cell<u64>,
     row_writes: Cell<u64>,
     state_reads: Cell<u64>,
+    row_reads: Cell<u64>,
 }
 
 impl MemoryStore {
@@ -160,6 +161,16 @@ impl MemoryStore {
     /// `local_state` calls so far: what a pull asked the store before planning its pages.
     pub fn state_reads(&self) -> u64 {
         self.state_reads.get()
+    }
+
+    /// Calls of the row reads (`row`, `rows`, `widgets_of`, `snapshots_of`,
+    /// `existing_keys`): what the integrity gate asked the store.
+    pub fn row_reads(&self) -> u64 {
+        self.row_reads.get()
+    }
+
+    fn count_read(&self) {
+        self.row_reads.set(self.row_reads.get() + 1);
     }
 
     /// Row and snapshot writes (puts, deletes, kind clears) done by committed pages; the
@@ -244,6 +255,7 @@ impl Store for MemoryStore {
     }
 
     async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
+        self.count_read();
         Ok(self
             .contents
             .borrow()
@@ -253,6 +265,7 @@ impl Store for MemoryStore {
     }
 
     async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
+        self.count_read();
         Ok(self
             .contents
             .borrow()
@@ -273,6 +286,7 @@ impl Store for MemoryStore {
     }
 
     async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
+        self.count_read();
         let c = self.contents.borrow();
         let mut held: Vec<StoredSnapshot> = c
             .snapshots_oldest_first(widget_id)
@@ -293,6 +307,7 @@ impl Store for MemoryStore {
     }
 
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        self.count_read();
         let c = self.contents.borrow();
         Ok(keys
             .iter()

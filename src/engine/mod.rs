@@ -10,6 +10,7 @@
 //! [`SeededRandom`] implement them for native tests.
 
 pub mod apply_plan;
+pub mod cached_reads;
 pub mod canonical;
 pub mod clock;
 pub mod command_replay;
@@ -71,7 +72,10 @@ pub use dead_letters::{drop_dead_letter, requeue_dead_letter, DeadLetterRequeue,
 pub use edit_error::EditError;
 pub use error::PullError;
 pub use freshness::{compute_freshness, freshness, Freshness};
-pub use integrity::{check_integrity, IntegrityFinding, IntegrityScope};
+pub use integrity::{
+    check_integrity, check_integrity_with, IntegrityFinding, IntegrityReads, IntegrityScope,
+    StoreReads, WidgetRef,
+};
 pub use item_meta::{item_meta, metas_request, ItemMeta};
 pub use local_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,

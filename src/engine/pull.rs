@@ -22,10 +22,11 @@
 //!   go on from there.
 
 use super::apply_plan::{commit_planned, plan_fetched, settle_cache, PagePlan};
+use super::cached_reads::CachedReads;
 use super::clock::{Clock, Random};
 use super::config::PullConfig;
 use super::error::PullError;
-use super::integrity::{check_integrity, IntegrityScope};
+use super::integrity::{check_integrity_with, IntegrityScope};
 use super::overlap::Background;
 use super::pull_fetch::{fetch_page, prefetch, FetchTally, Refusal};
 pub use super::pull_fetch::{percent_encode, pull_path};
@@ -357,7 +358,12 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         meta.cursor = Some(next);
     }
     if run.report.drained && !run.scope.is_empty() {
-        run.report.integrity = check_integrity(store, &run.scope).await?;
+        // What the cache knows is not read again (after a cold start: nothing is read).
+        let reads = CachedReads {
+            cache: &cache,
+            store,
+        };
+        run.report.integrity = check_integrity_with(&reads, &run.scope).await?;
     }
     run.report.duration_ms = clock.now_ms().saturating_sub(started);
     Ok(run.report)

@@ -21,6 +21,7 @@
 //! between calls would each need their own invalidation, and the first page of a warm call
 //! is read anyway. A cold start (the expensive case) is one call.
 
+use super::integrity::WidgetRef;
 use super::replacement::Swept;
 use super::snapshot_retention::generated_at_order;
 use super::store::{
@@ -39,6 +40,9 @@ pub struct StateCache {
     complete: BTreeSet<Kind>,
     versions: HashMap<(Kind, String), Option<u64>>,
     snapshots: HashMap<String, Vec<SnapshotMeta>>,
+    /// The references of the widgets this call wrote (all held ones once Widget is
+    /// complete), for the integrity gate (`cached_reads.rs`).
+    widget_refs: HashMap<String, WidgetRef>,
 }
 
 impl StateCache {
@@ -76,7 +80,18 @@ impl StateCache {
         *self = StateCache::default();
     }
 
-    fn knows_key(&self, key: &(Kind, String)) -> Option<Option<u64>> {
+    /// Whether every held row of `kind` is known.
+    pub(super) fn is_complete(&self, kind: Kind) -> bool {
+        self.complete.contains(&kind)
+    }
+
+    /// The references of a widget this call wrote; with Widget complete, of every held one.
+    pub(super) fn widget_refs(&self) -> &HashMap<String, WidgetRef> {
+        &self.widget_refs
+    }
+
+    /// `Some(version)` / `Some(None)` (known not held), `None` when unknown.
+    pub(super) fn knows_key(&self, key: &(Kind, String)) -> Option<Option<u64>> {
         match self.versions.get(key) {
             Some(known) => Some(*known),
             None if self.complete.contains(&key.0) => Some(None),
@@ -84,7 +99,8 @@ impl StateCache {
         }
     }
 
-    fn knows_widget(&self, widget: &str) -> Option<&[SnapshotMeta]> {
+    /// The held snapshots of `widget`, `None` when unknown.
+    pub(super) fn knows_widget(&self, widget: &str) -> Option<&[SnapshotMeta]> {
         match self.snapshots.get(widget) {
             Some(held) => Some(held),
             None if self.complete.contains(&Kind::WidgetSnapshot) => Some(&[]),
@@ -150,18 +166,23 @@ impl StateCache {
         self.at = Some(Some(cursor.to_string()));
         for &kind in &plan.clear_kinds {
             self.versions.retain(|(k, _), _| *k != kind);
-            if kind == Kind::WidgetSnapshot {
-                self.snapshots.clear();
+            match kind {
+                Kind::WidgetSnapshot => self.snapshots.clear(),
+                Kind::Widget => self.widget_refs.clear(),
+                _ => {}
             }
             self.complete.insert(kind);
         }
         for key in &plan.row_deletes {
-            self.versions.insert(key.clone(), None);
+            self.forget_row(key);
         }
         self.drop_snapshots(&plan.snapshot_deletes);
         for row in &plan.row_puts {
             self.versions
                 .insert((row.kind, row.key.clone()), Some(row.version));
+            if row.kind == Kind::Widget {
+                self.widget_refs.insert(row.key.clone(), WidgetRef::of(row));
+            }
         }
         for snapshot in &plan.snapshot_puts {
             let known = self.snapshots.contains_key(&snapshot.widget_id)
@@ -191,9 +212,17 @@ impl StateCache {
     /// Takes in what a committed page's replacement sweep removed.
     pub fn swept(&mut self, swept: &Swept) {
         for key in &swept.rows {
-            self.versions.insert(key.clone(), None);
+            self.forget_row(key);
         }
         self.drop_snapshots(&swept.snapshots);
+    }
+
+    /// A row known to be gone.
+    fn forget_row(&mut self, key: &(Kind, String)) {
+        self.versions.insert(key.clone(), None);
+        if key.0 == Kind::Widget {
+            self.widget_refs.remove(&key.1);
+        }
     }
 
     fn drop_snapshots(&mut self, gone: &[(String, String)]) {
