@@ -471,3 +471,26 @@ fn a_moved_cursor_under_a_pipelined_commit_follows_the_stored_cursor() {
     clean.pull().unwrap();
     assert_eq!(rig.contents(), clean.contents());
 }
+
+#[test]
+fn a_page_is_reported_when_its_commit_lands_not_when_the_next_page_arrives() {
+    // Slow network, quick storage: page 1's commit lands long before page 2 arrives.
+    let rig = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 1, 20);
+    let events = rig.events.clone();
+    let report = block_on(pull(
+        &rig.store,
+        &rig.transport,
+        &rig.clock,
+        &SeededRandom::new(42),
+        &rig.config,
+        &mut |p| events.borrow_mut().push(format!("progress {}", p.pages)),
+    ))
+    .unwrap();
+    assert_eq!(report.pages, 3);
+    let ev = rig.events();
+    assert!(
+        position(&ev, "progress 1") < position(&ev, "answered log.2 200"),
+        "{ev:#?}"
+    );
+    assert!(position(&ev, "progress 2") < position(&ev, "answered log.4 200"));
+}

@@ -78,6 +78,20 @@ impl<F: Future> Background<F> {
         .await
     }
 
+    /// Drives the background future until it is done, keeping its output here (a future
+    /// that borrows this `Background`: dropping it leaves the work where it got to).
+    pub async fn until_done(&mut self) {
+        poll_fn(|cx| {
+            self.step(cx);
+            if self.is_done() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
     /// The background future's output, awaiting the rest of it if it is still running.
     pub async fn finish(self) -> F::Output {
         match self {

@@ -74,12 +74,13 @@ enum Settled {
 
 /// Awaits `work` while driving the commit in flight (stepped first: it comes before
 /// anything of the next page) and the prefetch (stepped after), whichever exist. `None`
-/// when the commit in flight failed first: `work` is dropped unfinished, nothing of it
-/// counts (a sequential run would not have started it).
+/// when the commit in flight ended first with an outcome `stop` accepts: `work` is dropped
+/// where it got to.
 async fn overlap<F, B, W>(
     commit: Option<&mut InFlight<F>>,
     prefetch: Option<&mut Background<B>>,
     work: W,
+    stop: impl Fn(&Result<PagePlan, StoreError>) -> bool,
 ) -> Option<W::Output>
 where
     F: Future<Output = Result<PagePlan, StoreError>>,
@@ -93,7 +94,7 @@ where
         }
     };
     match commit {
-        Some(c) => c.commit.lead_unless(work, Result::is_err).await,
+        Some(c) => c.commit.lead_unless(work, stop).await,
         None => Some(work.await),
     }
 }
@@ -223,27 +224,46 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         fetched += 1;
         // `meta.cursor` is where the last planned page leads (its commit may be in flight).
         let sent = meta.cursor.clone();
-        let fetch = async {
+        let fresh = run.fresh;
+        let mut fetching = Background::new(async {
             match ahead.take() {
                 Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
                     Background::finish(next_page).await
                 }
-                _ => fetch_page(transport, clock, random, config, sent.as_deref(), run.fresh).await,
+                _ => fetch_page(transport, clock, random, config, sent.as_deref(), fresh).await,
+            }
+        });
+        // Page n is reported as soon as its commit lands, not when page n+1 has arrived; a
+        // failed commit drops the fetch unfinished (nothing of it counts).
+        let moved = loop {
+            let landed = overlap(
+                in_flight.as_mut(),
+                NO_PREFETCH,
+                fetching.until_done(),
+                |_| true,
+            );
+            if landed.await.is_some() {
+                break false;
+            }
+            match run
+                .settle(
+                    store,
+                    &mut meta,
+                    &mut cache,
+                    &mut in_flight,
+                    NO_NEXT,
+                    progress,
+                )
+                .await?
+            {
+                Settled::Moved => break true,
+                Settled::Done => {}
             }
         };
-        let Some((outcome, tally)) = overlap(in_flight.as_mut(), NO_PREFETCH, fetch).await else {
-            // Page n's commit failed while page n+1 was fetched: settle it, drop the fetch.
-            run.settle(
-                store,
-                &mut meta,
-                &mut cache,
-                &mut in_flight,
-                NO_NEXT,
-                progress,
-            )
-            .await?;
+        if moved {
             continue;
-        };
+        }
+        let (outcome, tally) = fetching.finish().await;
         let page = match outcome {
             Ok(page) => page,
             Err(refusal) => {
@@ -296,25 +316,12 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             ))
         });
         let plan = plan_fetched(store, page, sent.as_deref(), config, &mut cache);
-        let planned = match overlap(in_flight.as_mut(), next_page.as_mut(), plan).await {
-            Some(Ok(planned)) => planned,
-            // Page n's commit failed while this page was planned: settle it, drop this one.
-            None => {
-                run.settle(
-                    store,
-                    &mut meta,
-                    &mut cache,
-                    &mut in_flight,
-                    NO_NEXT,
-                    progress,
-                )
-                .await?;
-                continue;
-            }
-            Some(Err(e)) => {
-                // The page before it goes first: a moved cursor makes this page moot.
-                if let Settled::Moved = run
-                    .settle(
+        let planned =
+            match overlap(in_flight.as_mut(), next_page.as_mut(), plan, Result::is_err).await {
+                Some(Ok(planned)) => planned,
+                // Page n's commit failed while this page was planned: settle it, drop this one.
+                None => {
+                    run.settle(
                         store,
                         &mut meta,
                         &mut cache,
@@ -322,14 +329,28 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                         NO_NEXT,
                         progress,
                     )
-                    .await?
-                {
+                    .await?;
                     continue;
                 }
-                run.count(&tally);
-                return Err(e);
-            }
-        };
+                Some(Err(e)) => {
+                    // The page before it goes first: a moved cursor makes this page moot.
+                    if let Settled::Moved = run
+                        .settle(
+                            store,
+                            &mut meta,
+                            &mut cache,
+                            &mut in_flight,
+                            NO_NEXT,
+                            progress,
+                        )
+                        .await?
+                    {
+                        continue;
+                    }
+                    run.count(&tally);
+                    return Err(e);
+                }
+            };
         let sent_owned = sent.clone();
         let mut commit =
             Background::new(
