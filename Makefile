@@ -93,9 +93,8 @@ www: pkg
 test-demo:
 	@www/test-e2e.sh
 
-# The npm package `sync-core` (pkg/): wasm-pack build --no-opt, then scripts/opt-wasm.sh (wasm-opt
-# with the passes that shrink the gzip, features named for Debian's binaryen 108), tsc to
-# pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.
+# The npm package `sync-core` (pkg/): wasm-pack build (wasm-opt skipped: the Debian binaryen
+# rejects bulk-memory wasm), tsc to pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.
 .PHONY: pkg test-pkg
 pkg:
 	cd pkg && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm pack --silent >/dev/null
