@@ -8,13 +8,13 @@
 //! exactly before it is written: a rounded `seq` or version would corrupt the queue.
 
 use super::idb_error::IdbError;
+use super::idb_outbox_decode::{Fields, StoredRecord};
 use crate::engine::{
     Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, OutboxOp, PushBatch, Resolution,
 };
 use crate::protocol::Kind;
 use js_sys::JSON;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
@@ -22,7 +22,7 @@ use wasm_bindgen::JsValue;
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
 /// A queued rename op.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OpRecord {
     pub seq: u64,
@@ -36,8 +36,8 @@ pub struct OpRecord {
     pub updated_at_ms: u64,
     pub in_flight: bool,
     /// Absent in records written before PROTOCOL v1.1: such an op may have been sent (it
-    /// was in flight) or not; `in_flight` covered the one case that mattered then.
-    #[serde(default)]
+    /// was in flight) or not; `in_flight` covered the one case that mattered then. Read back
+    /// as false (`idb_outbox_decode.rs`).
     pub sent: bool,
 }
 
@@ -76,7 +76,7 @@ impl From<OpRecord> for OutboxOp {
 }
 
 /// A queued deferred command; `method` is stored as its HTTP name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandRecord {
     pub seq: u64,
@@ -130,7 +130,7 @@ impl TryFrom<CommandRecord> for DeferredCommand {
 }
 
 /// Where a conflict came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum SourceRecord {
     #[serde(rename_all = "camelCase")]
@@ -140,7 +140,7 @@ pub enum SourceRecord {
 }
 
 /// A conflict, open (`resolution` null) or resolved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConflictRecord {
     pub id: String,
@@ -229,7 +229,7 @@ impl TryFrom<ConflictRecord> for Conflict {
 }
 
 /// A dead letter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetterRecord {
     pub id: String,
@@ -275,7 +275,7 @@ impl From<DeadLetterRecord> for DeadLetter {
 }
 
 /// The push batch in flight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchRecord {
     pub key: String,
@@ -346,12 +346,17 @@ pub fn encode<T: Serialize>(record: &T) -> Result<JsValue, IdbError> {
 }
 
 /// A record from its stored value; anything this code did not write is [`IdbError::Decode`].
-pub fn decode<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, IdbError> {
+/// Read by hand from one parsed `Value` (`idb_outbox_decode.rs` says why).
+pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbError> {
     let text = JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))?;
-    serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{what} record: {e}")))
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
+    Fields::of(&value, "the record")
+        .and_then(|f| T::from_fields(&f))
+        .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))
 }
 
 /// A counter of `outbox_meta` (absent means 0).

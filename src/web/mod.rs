@@ -12,6 +12,7 @@ mod idb_batch;
 pub mod idb_error;
 mod idb_outbox;
 mod idb_outbox_dead;
+mod idb_outbox_decode;
 mod idb_outbox_records;
 mod idb_outbox_settle;
 mod idb_outbox_tx;
