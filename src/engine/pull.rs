@@ -197,19 +197,23 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     // The page after the last planned one, fetched with the cursor it is keyed by.
     let mut ahead = None;
     let mut in_flight = None;
+    // Awaits the commit in flight, if any, and reports it (`Run::settle`).
+    macro_rules! settle_in_flight {
+        () => {
+            run.settle(
+                store,
+                &mut meta,
+                &mut cache,
+                &mut in_flight,
+                NO_NEXT,
+                progress,
+            )
+            .await?
+        };
+    }
     loop {
         if fetched >= config.max_pages || planned_drained {
-            match run
-                .settle(
-                    store,
-                    &mut meta,
-                    &mut cache,
-                    &mut in_flight,
-                    NO_NEXT,
-                    progress,
-                )
-                .await?
-            {
+            match settle_in_flight!() {
                 // The last page committed (or none was in flight): done.
                 Settled::Done => break,
                 // It did not land: go on from the cursor that is stored, as before.
@@ -245,17 +249,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             if landed.await.is_some() {
                 break false;
             }
-            match run
-                .settle(
-                    store,
-                    &mut meta,
-                    &mut cache,
-                    &mut in_flight,
-                    NO_NEXT,
-                    progress,
-                )
-                .await?
-            {
+            match settle_in_flight!() {
                 Settled::Moved => break true,
                 Settled::Done => {}
             }
@@ -268,17 +262,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             Ok(page) => page,
             Err(refusal) => {
                 // Acted on only after the page before it committed, as without pipelining.
-                if let Settled::Moved = run
-                    .settle(
-                        store,
-                        &mut meta,
-                        &mut cache,
-                        &mut in_flight,
-                        NO_NEXT,
-                        progress,
-                    )
-                    .await?
-                {
+                if let Settled::Moved = settle_in_flight!() {
                     continue;
                 }
                 run.count(&tally);
@@ -321,30 +305,12 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 Some(Ok(planned)) => planned,
                 // Page n's commit failed while this page was planned: settle it, drop this one.
                 None => {
-                    run.settle(
-                        store,
-                        &mut meta,
-                        &mut cache,
-                        &mut in_flight,
-                        NO_NEXT,
-                        progress,
-                    )
-                    .await?;
+                    settle_in_flight!();
                     continue;
                 }
                 Some(Err(e)) => {
                     // The page before it goes first: a moved cursor makes this page moot.
-                    if let Settled::Moved = run
-                        .settle(
-                            store,
-                            &mut meta,
-                            &mut cache,
-                            &mut in_flight,
-                            NO_NEXT,
-                            progress,
-                        )
-                        .await?
-                    {
+                    if let Settled::Moved = settle_in_flight!() {
                         continue;
                     }
                     run.count(&tally);
