@@ -428,19 +428,35 @@ fn the_next_commit_is_issued_before_this_one_lands_and_lands_after_it() {
 }
 
 #[test]
-fn a_failed_commit_drops_the_commit_issued_behind_it() {
+fn a_failed_commit_runs_the_commit_issued_behind_it_to_a_refusal() {
     let rig = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 12, 1);
     rig.store.inner.fail_next_commit(StoreError::QuotaExceeded);
     let e = rig.pull().unwrap_err();
     assert_eq!(e.code(), "quota_exceeded");
     let ev = rig.events();
-    // Page 2's commit had been issued; it never landed, nothing of either page is held.
+    // Page 2's commit had been issued. It is not dropped midway (an IndexedDB request's
+    // handlers would outlive its future) but runs to its end, where its compare-and-set
+    // refuses it: nothing of either page is held.
     assert!(position(&ev, "commit log.2 -> log.4") < position(&ev, "committed log.2 (false)"));
+    assert!(position(&ev, "committed log.2 (false)") < position(&ev, "committed log.4 (false)"));
+    assert_eq!(rig.contents(), MemoryContents::default());
+}
+
+#[test]
+fn a_page_that_does_not_move_the_cursor_lands_before_the_next_commit_is_issued() {
+    // A server answering a page with the cursor it was asked for (not drained): the next
+    // page's compare-and-set could not tell a failed commit, so it is not issued early.
+    let transport = ScriptedTransport::new();
+    transport.respond(200, body(items()[..2].to_vec(), "same", false));
+    transport.respond(200, body(items()[2..4].to_vec(), "same", false));
+    transport.respond(200, body(items()[4..].to_vec(), "end", true));
+    let rig = Rig::new(transport, 12, 1);
+    rig.pull().unwrap();
+    let ev = rig.events();
     assert!(
-        !ev.iter().any(|e| e.starts_with("committed log.4")),
+        position(&ev, "committed same (true)") < position(&ev, "commit same -> end"),
         "{ev:#?}"
     );
-    assert_eq!(rig.contents(), MemoryContents::default());
 }
 
 #[test]

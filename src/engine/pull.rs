@@ -58,6 +58,10 @@ impl Run {
 struct InFlight<F: Future> {
     commit: Background<F>,
     drained: bool,
+    /// The page's `nextCursor` differs from the cursor it was fetched with. Only then does
+    /// the next page's compare-and-set refuse it if this commit does not land, so only then
+    /// is the next commit issued before this one has landed.
+    moves_cursor: bool,
 }
 
 /// No future to drive beside another (`overlap`, `Run::settle`).
@@ -137,13 +141,22 @@ impl Run {
         next: Option<&mut Background<N>>,
         progress: &mut dyn FnMut(&PullProgress),
     ) -> Result<Settled, PullError> {
-        let Some(InFlight { commit, drained }) = in_flight.take() else {
+        let Some(InFlight {
+            commit, drained, ..
+        }) = in_flight.take()
+        else {
             return Ok(Settled::Done);
         };
-        let committed = match next {
-            Some(next) => next.drive_while(commit.finish()).await,
-            None => commit.finish().await,
+        let (committed, next) = match next {
+            Some(next) => (next.drive_while(commit.finish()).await, Some(next)),
+            None => (commit.finish().await, None),
         };
+        if let (Err(_), Some(next)) = (&committed, next) {
+            // The commit issued behind a failed one is run to its end, not dropped midway (an
+            // IndexedDB request's handlers would outlive its future): its compare-and-set
+            // refuses it, nothing of it is written, its outcome is not looked at.
+            next.until_done().await;
+        }
         match settle_cache(cache, committed) {
             Ok(planned) => {
                 self.committed(store, meta, planned, drained, progress)
@@ -322,6 +335,13 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             Background::new(
                 async move { commit_planned(store, planned, sent_owned.as_deref()).await },
             );
+        if in_flight.as_ref().is_some_and(|f| !f.moves_cursor) {
+            // Page n did not move the cursor: page n+1's compare-and-set could not tell a
+            // failed commit n, so n must land before n+1's commit is issued.
+            if let Settled::Moved = settle_in_flight!() {
+                continue;
+            }
+        }
         // Page n+1's commit is issued (first polled) while page n's is awaited.
         match run
             .settle(
@@ -335,11 +355,26 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             .await?
         {
             Settled::Done => {}
-            // Dropping `commit` and `next_page` cancels them: nothing of them is seen.
-            Settled::Moved => continue,
+            Settled::Moved => {
+                // Page n did not land. Page n+1's commit, run to its end behind it, lands
+                // only if another context committed exactly page n first (its
+                // compare-and-set matched): then it is this call's page, and reported. The
+                // loop goes on from the cursor `settle` read back.
+                if let Background::Done(Ok(planned)) = commit {
+                    run.count(&tally);
+                    run.committed(store, &mut meta, planned, drained, progress)
+                        .await?;
+                    planned_drained = drained;
+                }
+                continue;
+            }
         }
         run.count(&tally);
-        in_flight = Some(InFlight { commit, drained });
+        in_flight = Some(InFlight {
+            commit,
+            drained,
+            moves_cursor: sent.as_deref() != Some(next.as_str()),
+        });
         planned_drained = drained;
         ahead = next_page.map(|bg| (next.clone(), bg));
         meta.cursor = Some(next);
