@@ -180,11 +180,13 @@ impl Run {
 /// n+2's fetch starts; page n+1 is planned (from the call's [`StateCache`], which already
 /// holds page n's plan) while page n's commit runs, and page n+1's commit is issued behind
 /// it — the store applies commits in the order they were issued, and n+1's cursor
-/// compare-and-set refuses it if n did not land. Nothing is reported out of order: page
-/// n+1, its fetch's bytes and retries count only once page n committed; when page n's
-/// commit fails for any reason, n+1's commit and the prefetch are dropped unseen, as if
-/// they never ran. No prefetch is started when the run will not fetch another page (the
-/// page is `drained`, or `max_pages` is reached).
+/// compare-and-set refuses it if n did not land (a page that does not move the cursor lands
+/// before the next commit is issued). Page n is reported as soon as its commit lands; page
+/// n+1, its fetch's bytes and retries count only after that. When page n's commit fails,
+/// the prefetch is dropped unseen and n+1's commit is run to its end, where its
+/// compare-and-set refuses it — unless another context committed exactly page n, in which
+/// case n+1 landed and is reported. No prefetch is started when the run will not fetch
+/// another page (the page is `drained`, or `max_pages` is reached).
 pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     store: &S,
     transport: &T,
