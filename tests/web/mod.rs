@@ -15,6 +15,7 @@ pub mod idb_version_guard;
 pub mod pull_changes;
 pub mod pull_cold;
 pub mod pull_faults;
+pub mod pull_pipeline;
 pub mod pull_refusals;
 pub mod pull_retention;
 pub mod pull_support;
