@@ -28,15 +28,14 @@
 
 use super::config::PullConfig;
 use super::error::PullError;
-use super::item_meta::{item_meta, metas_request, row_key, ItemMeta};
+use super::item_meta::{item_meta, metas_request, ItemMeta};
 pub use super::planner::{plan_metas, IndexPlan, PageSummary};
 use super::privacy::strip_item;
 use super::state_cache::StateCache;
 use super::store::{
     ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot,
 };
-use crate::protocol::{Kind, PageError, PullItem, PullPage, Row};
-use std::collections::BTreeSet;
+use crate::protocol::{PageError, PullItem, PullPage, Row};
 
 /// A page's writes and what they mean.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,37 +44,20 @@ pub struct PagePlan {
     pub summary: PageSummary,
 }
 
-/// What the planner must know about local state to plan `items`: [`metas_request`] of
-/// their metadata, without computing any snapshot digest (items the planner would refuse
-/// are left out).
+/// What the planner must know about local state to plan `items` ([`metas_request`] of their
+/// metadata; items the planner would refuse are left out). Read with a zero snapshot budget,
+/// every append counts as too large: only its widget id is taken, no digest is computed.
 pub fn state_request(items: &[PullItem]) -> StateRequest {
-    let mut keys = BTreeSet::new();
-    let mut widgets = BTreeSet::new();
-    for item in items {
-        match item {
-            PullItem::Upsert { kind, row, .. } => {
-                if let Some(key) = row_key(*kind, row) {
-                    keys.insert((*kind, key.to_string()));
-                }
-            }
-            PullItem::Tombstone { kind, id } => {
-                keys.insert((*kind, id.clone()));
-                if *kind == Kind::Widget {
-                    widgets.insert(id.clone());
-                }
-            }
-            PullItem::Append { row, .. } => {
-                if let Some(w) = row.get("widgetId").and_then(|v| v.as_str()) {
-                    widgets.insert(w.to_string());
-                }
-            }
-            PullItem::Reset { .. } => {}
-        }
-    }
-    StateRequest {
-        keys: keys.into_iter().collect(),
-        widgets: widgets.into_iter().collect(),
-    }
+    let config = PullConfig {
+        max_snapshot_bytes: 0,
+        ..PullConfig::new("")
+    };
+    let metas: Vec<ItemMeta> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| item_meta(i, item, &config).ok())
+        .collect();
+    metas_request(&metas)
 }
 
 /// Plans one page against the local state the store returned for [`state_request`].

@@ -65,8 +65,7 @@ struct InFlight<F: Future> {
 }
 
 /// No future to drive beside another (`overlap`, `Run::settle`).
-const NO_PREFETCH: Option<&mut Background<std::future::Ready<()>>> = None;
-const NO_NEXT: Option<&mut Background<std::future::Ready<()>>> = None;
+const NOTHING_BESIDE: Option<&mut Background<std::future::Ready<()>>> = None;
 
 /// How the commit in flight ended.
 enum Settled {
@@ -220,7 +219,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 &mut meta,
                 &mut cache,
                 &mut in_flight,
-                NO_NEXT,
+                NOTHING_BESIDE,
                 progress,
             )
             .await?
@@ -257,7 +256,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         let moved = loop {
             let landed = overlap(
                 in_flight.as_mut(),
-                NO_PREFETCH,
+                NOTHING_BESIDE,
                 fetching.until_done(),
                 |_| true,
             );

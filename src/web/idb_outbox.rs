@@ -47,6 +47,19 @@ pub(super) fn put_op(op: &OpRecord) -> Result<OutboxWrite, IdbError> {
     Ok(OutboxWrite::Put(OUTBOX_STORE, encode(op)?, None))
 }
 
+/// `command` queued at `seq`, and the write that stores it.
+pub(super) fn put_command_at(
+    command: &DeferredCommand,
+    seq: u64,
+) -> Result<(DeferredCommand, OutboxWrite), IdbError> {
+    let stored = DeferredCommand {
+        seq,
+        ..command.clone()
+    };
+    let write = OutboxWrite::Put(COMMANDS_STORE, encode(&CommandRecord::from(&stored))?, None);
+    Ok((stored, write))
+}
+
 /// Decodes op records read from the outbox, in `seq` order.
 pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OpRecord>, IdbError> {
     let mut ops = values
@@ -150,14 +163,8 @@ impl IdbStore {
         let tx = OutboxTx::begin(self, &[COMMANDS_STORE, OUTBOX_META_STORE])?;
         let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
         let seq = next_counter(decode_counter(last_seq.await?, LAST_SEQ_KEY)?, LAST_SEQ_KEY)?;
-        let stored = DeferredCommand {
-            seq,
-            ..command.clone()
-        };
-        let writes = vec![
-            OutboxWrite::Put(COMMANDS_STORE, encode(&CommandRecord::from(&stored))?, None),
-            put_counter(LAST_SEQ_KEY, seq),
-        ];
+        let (stored, put) = put_command_at(command, seq)?;
+        let writes = vec![put, put_counter(LAST_SEQ_KEY, seq)];
         tx.finish(writes).await?;
         Ok(stored)
     }
@@ -218,15 +225,8 @@ impl IdbStore {
             }
             Some(Requeue::Command(command)) => {
                 let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
-                let stored = DeferredCommand {
-                    seq,
-                    ..command.clone()
-                };
-                writes.push(OutboxWrite::Put(
-                    COMMANDS_STORE,
-                    encode(&CommandRecord::from(&stored))?,
-                    None,
-                ));
+                let (_, put) = put_command_at(command, seq)?;
+                writes.push(put);
                 writes.push(put_counter(LAST_SEQ_KEY, seq));
             }
         }

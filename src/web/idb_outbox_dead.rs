@@ -3,8 +3,8 @@
 //! appends the new op (re-based on the Query row read in that transaction) or command at the
 //! next seq; an unknown id, or an op whose query is no longer held, writes nothing.
 
-use super::idb_outbox::{put_counter, put_op};
-use super::idb_outbox_records::{decode_counter, encode, next_counter, CommandRecord, OpRecord};
+use super::idb_outbox::{put_command_at, put_counter, put_op};
+use super::idb_outbox_records::{decode_counter, next_counter, OpRecord};
 use super::idb_outbox_tx::{OutboxTx, OutboxWrite};
 use super::idb_store::IdbStore;
 use super::records::decode_version;
@@ -12,7 +12,7 @@ use super::schema::{
     store_name, COMMANDS_STORE, DEAD_LETTERS_STORE, LAST_SEQ_KEY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
 use crate::engine::dead_letters::requeued_op;
-use crate::engine::{DeadLetterRequeue, DeferredCommand, Pending, RequeueOutcome, StoreError};
+use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use wasm_bindgen::JsValue;
 
@@ -78,15 +78,8 @@ impl IdbStore {
                 Pending::Op(op)
             }
             DeadLetterRequeue::Command(command) => {
-                let stored = DeferredCommand {
-                    seq,
-                    ..command.clone()
-                };
-                writes.push(OutboxWrite::Put(
-                    COMMANDS_STORE,
-                    encode(&CommandRecord::from(&stored))?,
-                    None,
-                ));
+                let (stored, put) = put_command_at(command, seq)?;
+                writes.push(put);
                 Pending::Command(stored)
             }
         };
