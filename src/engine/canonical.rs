@@ -3,21 +3,23 @@
 //! Dedupe compares a new snapshot with the newest held one by `paramsHash` and the SHA-256
 //! of the canonical JSON of `rows`. The canonical form must not depend on how a map happens
 //! to iterate (serde_json's `preserve_order` feature can be switched on by any crate in the
-//! build), so keys are sorted here explicitly: object keys in byte order, no whitespace,
-//! strings and numbers written exactly as serde_json writes them.
+//! build), so keys are sorted here explicitly: object keys in byte order (code point order),
+//! no whitespace, strings escaped as serde_json and `JSON.stringify` both escape them, and
+//! numbers written as JavaScript writes them (`es_number.rs`), so the browser build, which
+//! digests the objects `JSON.parse` made (`src/web/page_decode.js`), computes the same digest.
 
+use super::es_number::write_es_number;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
-/// Writes the canonical JSON of `value` to `out`. Strings and numbers go through
-/// `serde_json`'s own writer (same escaping and number format as its `to_string`) without
-/// an intermediate `String` per value.
+/// Writes the canonical JSON of `value` to `out`. Strings go through `serde_json`'s own
+/// writer without an intermediate `String` per value.
 pub fn write_canonical<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
     match value {
         Value::Null => out.write_all(b"null"),
         Value::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => serde_json::to_writer(&mut *out, n).map_err(io::Error::from),
+        Value::Number(n) => write_es_number(n.as_f64().unwrap_or(f64::NAN), out),
         Value::String(s) => serde_json::to_writer(&mut *out, s).map_err(io::Error::from),
         Value::Array(items) => {
             out.write_all(b"[")?;
@@ -142,6 +144,9 @@ mod tests {
             canonical_json(&v),
             r#"{"B":false,"a":1.5,"b":[1,{"a":"x\"y","z":null}],"é":true}"#
         );
+        // Numbers as JavaScript writes them: `12.0` and `12` are one number there.
+        let v: Value = serde_json::from_str(r#"[12.0, 12, -0.0, 1e21, 1E-7, 0.5]"#).unwrap();
+        assert_eq!(canonical_json(&v), "[12,12,0,1e+21,1e-7,0.5]");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod conflicts;
 pub mod dead_letters;
 pub mod edit_error;
 pub mod error;
+pub mod es_number;
 pub mod freshness;
 pub mod ids;
 pub mod integrity;
