@@ -82,6 +82,7 @@ struct OneByOne {
 }
 
 impl Store for OneByOne {
+    type Payload = <MemoryStore as Store>::Payload;
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         self.inner.meta().await
     }
@@ -91,9 +92,9 @@ impl Store for OneByOne {
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
         self.inner.local_state(request).await
     }
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {

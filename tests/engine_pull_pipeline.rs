@@ -53,6 +53,7 @@ impl SlowStore {
 }
 
 impl Store for SlowStore {
+    type Payload = <MemoryStore as Store>::Payload;
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         self.inner.meta().await
     }
@@ -64,9 +65,9 @@ impl Store for SlowStore {
         yield_polls(self.yields).await;
         self.inner.local_state(request).await
     }
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {

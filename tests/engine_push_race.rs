@@ -21,6 +21,7 @@ struct RacingStore {
 }
 
 impl Store for RacingStore {
+    type Payload = <MemoryStore as Store>::Payload;
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         self.inner.meta().await
     }
@@ -30,9 +31,9 @@ impl Store for RacingStore {
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
         self.inner.local_state(request).await
     }
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {

@@ -1,7 +1,8 @@
 //! What happens to a pulled page — the one place to read it.
 //!
-//! [`apply_page`]: privacy stripping (§7) → each item's [`ItemMeta`] (key, version, snapshot
-//! metadata; `item_meta.rs`) → ask the store for exactly the local state those depend on →
+//! [`apply_page`]: the page decoded (`decoded_page.rs`: privacy stripping (§7), each item's
+//! [`ItemMeta`] — key, version, snapshot metadata, `item_meta.rs` — and its row held as the
+//! store holds rows) → ask the store for exactly the local state those depend on →
 //! [`plan_metas`] → the rows the plan names by index moved into it → one atomic
 //! `commit_page` of the plan together with the cursor compare-and-set. Everything is
 //! computed before storage is written, so the IndexedDB transaction only ever awaits its own
@@ -27,10 +28,11 @@
 //! exactly as it is (versions are not newer, snapshot keys are held or refused again).
 
 use super::config::PullConfig;
+use super::decoded_page::DecodedPage;
 use super::error::PullError;
+use super::integrity::WidgetRef;
 use super::item_meta::{item_meta, metas_request, ItemMeta};
 pub use super::planner::{plan_metas, IndexPlan, PageSummary};
-use super::privacy::strip_item;
 use super::state_cache::StateCache;
 use super::store::{
     ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot,
@@ -39,8 +41,8 @@ use crate::protocol::{PageError, PullItem, PullPage, Row};
 
 /// A page's writes and what they mean.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PagePlan {
-    pub plan: ApplyPlan,
+pub struct PagePlan<P = Row> {
+    pub plan: ApplyPlan<P>,
     pub summary: PageSummary,
 }
 
@@ -97,18 +99,33 @@ pub fn metas_of(items: &[PullItem], config: &PullConfig) -> Result<Vec<ItemMeta>
 
 /// The [`ApplyPlan`] of `plan`: the rows it names moved out of `items` (no copy).
 fn with_rows(plan: IndexPlan, metas: &[ItemMeta], items: Vec<PullItem>) -> ApplyPlan {
-    let mut rows: Vec<Option<Row>> = items
+    let rows = items
         .into_iter()
         .map(|item| match item {
             PullItem::Upsert { row, .. } | PullItem::Append { row, .. } => Some(row),
             PullItem::Tombstone { .. } | PullItem::Reset { .. } => None,
         })
         .collect();
+    plan_with_rows(plan, metas, rows)
+}
+
+/// The [`ApplyPlan`] of `plan`: the rows it names moved out of `rows` (item `i`'s row at
+/// `rows[i]`, however the store holds it; no copy).
+fn plan_with_rows<P>(
+    plan: IndexPlan,
+    metas: &[ItemMeta],
+    mut rows: Vec<Option<P>>,
+) -> ApplyPlan<P> {
     let row_puts = plan
         .row_puts
         .iter()
         .filter_map(|&i| match (&metas[i], rows[i].take()) {
-            (ItemMeta::Upsert { kind, key, version }, Some(row)) => Some(StoredRow {
+            (
+                ItemMeta::Upsert {
+                    kind, key, version, ..
+                },
+                Some(row),
+            ) => Some(StoredRow {
                 kind: *kind,
                 key: key.clone(),
                 version: *version,
@@ -155,14 +172,17 @@ pub async fn apply_page<S: Store>(
     page: PullPage,
     sent_cursor: Option<&str>,
     config: &PullConfig,
-) -> Result<PagePlan, PullError> {
+) -> Result<PagePlan<S::Payload>, PullError>
+where
+    Row: Into<S::Payload>,
+{
     apply_page_cached(store, page, sent_cursor, config, &mut StateCache::unknown()).await
 }
 
 /// A page planned and not yet committed: its writes, what they mean, and where it leads.
 #[derive(Debug, Clone)]
-pub struct PlannedPage {
-    pub planned: PagePlan,
+pub struct PlannedPage<P = Row> {
+    pub planned: PagePlan<P>,
     /// The cursor the store holds once this page is committed.
     pub next_cursor: String,
     pub drained: bool,
@@ -176,41 +196,53 @@ pub async fn apply_page_cached<S: Store>(
     sent_cursor: Option<&str>,
     config: &PullConfig,
     cache: &mut StateCache,
-) -> Result<PagePlan, PullError> {
+) -> Result<PagePlan<S::Payload>, PullError>
+where
+    Row: Into<S::Payload>,
+{
+    let page = DecodedPage::from_pull_page(page, config)
+        .map_err(|e| PullError::BadResponse {
+            attempts: 1,
+            detail: e.to_string(),
+        })?
+        .map_rows(Into::into);
     let page = plan_fetched(store, page, sent_cursor, config, cache).await?;
     let committed = commit_planned(store, page, sent_cursor).await;
     settle_cache(cache, committed)
 }
 
-/// Privacy, local state (what `cache` does not know is read from the store) and the plan of
-/// one page fetched with `sent_cursor`. `cache` is then told the plan as if committed (the
-/// next page may be planned before this commit ends); [`settle_cache`] corrects it.
+/// Local state (what `cache` does not know is read from the store) and the plan of one
+/// decoded page (privacy already stripped, `decoded_page.rs`) fetched with `sent_cursor`.
+/// `cache` is then told the plan as if committed (the next page may be planned before this
+/// commit ends); [`settle_cache`] corrects it.
 pub async fn plan_fetched<S: Store>(
     store: &S,
-    mut page: PullPage,
+    page: DecodedPage<S::Payload>,
     sent_cursor: Option<&str>,
     config: &PullConfig,
     cache: &mut StateCache,
-) -> Result<PlannedPage, PullError> {
-    for item in &mut page.items {
-        strip_item(item, &config.user_id);
-    }
-    let metas = metas_of(&page.items, config).map_err(|e| PullError::BadResponse {
-        attempts: 1,
-        detail: e.to_string(),
-    })?;
+) -> Result<PlannedPage<S::Payload>, PullError> {
+    let metas = page.metas;
     let (mut state, missing) = cache.answer(sent_cursor, &metas_request(&metas));
     if !missing.keys.is_empty() || !missing.widgets.is_empty() {
         let read = store.local_state(&missing).await?;
         cache.learn(&missing, read, &mut state);
     }
     let (plan, summary) = plan_metas(&metas, &state, config);
+    let widgets: Vec<&WidgetRef> = plan
+        .row_puts
+        .iter()
+        .filter_map(|&i| match &metas[i] {
+            ItemMeta::Upsert { widget, .. } => widget.as_ref(),
+            _ => None,
+        })
+        .collect();
     let mut planned = PagePlan {
-        plan: with_rows(plan, &metas, page.items),
+        plan: plan_with_rows(plan, &metas, page.rows),
         summary,
     };
     planned.plan.replacement.drains = page.drained;
-    cache.planned(&planned.plan, &page.next_cursor);
+    cache.planned(&planned.plan, &widgets, &page.next_cursor);
     Ok(PlannedPage {
         planned,
         next_cursor: page.next_cursor,
@@ -223,9 +255,9 @@ pub async fn plan_fetched<S: Store>(
 /// while the next one is planned.
 pub async fn commit_planned<S: Store>(
     store: &S,
-    page: PlannedPage,
+    page: PlannedPage<S::Payload>,
     sent_cursor: Option<&str>,
-) -> Result<PagePlan, StoreError> {
+) -> Result<PagePlan<S::Payload>, StoreError> {
     let PlannedPage {
         mut planned,
         next_cursor,
@@ -241,10 +273,10 @@ pub async fn commit_planned<S: Store>(
 
 /// Tells `cache` how a commit ended: what its sweep removed, or — failed — that nothing
 /// planned since can be trusted.
-pub fn settle_cache(
+pub fn settle_cache<P>(
     cache: &mut StateCache,
-    committed: Result<PagePlan, StoreError>,
-) -> Result<PagePlan, PullError> {
+    committed: Result<PagePlan<P>, StoreError>,
+) -> Result<PagePlan<P>, PullError> {
     match committed {
         Ok(planned) => {
             cache.swept(&planned.summary.swept);

@@ -31,23 +31,29 @@ pub fn write_canonical<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
             }
             out.write_all(b"]")
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // A map without `preserve_order` iterates sorted already; sorting a sorted list
-            // is one linear pass.
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.write_all(b"{")?;
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b",")?;
-                }
-                serde_json::to_writer(&mut *out, k).map_err(io::Error::from)?;
-                out.write_all(b":")?;
-                write_canonical(v, out)?;
-            }
-            out.write_all(b"}")
-        }
+        Value::Object(map) => write_canonical_object(map, out),
     }
+}
+
+/// Writes the canonical JSON of an object (a row) to `out`.
+pub fn write_canonical_object<W: Write>(
+    map: &serde_json::Map<String, Value>,
+    out: &mut W,
+) -> io::Result<()> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    // A map without `preserve_order` iterates sorted already; sorting a sorted list is one
+    // linear pass.
+    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.write_all(b"{")?;
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, k).map_err(io::Error::from)?;
+        out.write_all(b":")?;
+        write_canonical(v, out)?;
+    }
+    out.write_all(b"}")
 }
 
 /// The canonical JSON of `value` as a string.
@@ -107,6 +113,12 @@ impl Write for HashWriter {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Hex SHA-256 of a canonical JSON text someone else wrote (the browser's page decoder
+/// writes it from the objects `JSON.parse` made; equal to [`rows_digest`] of the same rows).
+pub fn text_digest(canonical: &str) -> String {
+    to_hex(&Sha256::digest(canonical.as_bytes()))
 }
 
 /// Hex SHA-256 of the canonical JSON of a snapshot's `rows` array, hashed as it is

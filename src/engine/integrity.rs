@@ -12,7 +12,7 @@
 //! device's scope. The report names them so they are seen.
 
 use super::store::{Store, StoreError, StoredRow};
-use crate::protocol::Kind;
+use crate::protocol::{Kind, Row};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,14 +73,14 @@ pub struct WidgetRef {
 impl WidgetRef {
     /// The references of a stored Widget row.
     pub fn of(row: &StoredRow) -> WidgetRef {
-        let field = |name: &str| {
-            row.row
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
+        WidgetRef::of_row(&row.key, &row.row)
+    }
+
+    /// The references of the Widget row `row` held under `key`.
+    pub fn of_row(key: &str, row: &Row) -> WidgetRef {
+        let field = |name: &str| row.get(name).and_then(|v| v.as_str()).map(str::to_string);
         WidgetRef {
-            key: row.key.clone(),
+            key: key.to_string(),
             dashboard_id: field("dashboardId"),
             metric_key: field("metricKey"),
         }

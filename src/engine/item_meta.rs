@@ -10,8 +10,9 @@
 //! for its kind, key missing, snapshot fields missing) is refused, so a hand-built page
 //! cannot plan garbage either.
 
-use super::canonical::rows_digest;
+use super::canonical::{rows_digest, write_canonical_object};
 use super::config::PullConfig;
+use super::integrity::WidgetRef;
 use super::store::{SnapshotMeta, StateRequest};
 use crate::protocol::{Kind, PageError, PullItem, Row};
 use std::collections::BTreeSet;
@@ -24,6 +25,9 @@ pub enum ItemMeta {
         kind: Kind,
         key: String,
         version: u64,
+        /// A Widget's references, which the integrity gate checks once the row is put
+        /// (`None` for every other kind).
+        widget: Option<WidgetRef>,
     },
     /// A tombstone of a versioned kind.
     Tombstone {
@@ -74,10 +78,13 @@ impl std::io::Write for ByteCount {
     }
 }
 
-/// The size of `row` serialized as compact JSON, without building the text.
+/// The size of `row` serialized as compact JSON, without building the text. Numbers count
+/// as JavaScript writes them (`es_number.rs`; key order does not change a length), so the
+/// browser's decoder, which measures `JSON.stringify` of the object it parsed, draws the
+/// snapshot budget at exactly the same byte.
 fn serialized_len(row: &Row) -> usize {
     let mut count = ByteCount(0);
-    match serde_json::to_writer(&mut count, row) {
+    match write_canonical_object(row, &mut count) {
         Ok(()) => count.0,
         Err(_) => usize::MAX,
     }
@@ -118,6 +125,7 @@ pub fn item_meta(
                 kind: *kind,
                 key: key.to_string(),
                 version: *version,
+                widget: (*kind == Kind::Widget).then(|| WidgetRef::of_row(key, row)),
             }
         }
         PullItem::Tombstone { kind, id } => {

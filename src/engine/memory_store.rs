@@ -7,6 +7,8 @@
 //! storage failures and a second tab racing for the same page reproducible. The outbox
 //! side (`OutboxStore`) is in `memory_outbox.rs`.
 
+use super::config::PullConfig;
+use super::decoded_page::{decode_json_page, DecodedPage};
 use super::memory_outbox::OutboxContents;
 use super::replacement::{plan_sweep, ReplacementStep, Swept};
 use super::snapshot_retention::generated_at_order;
@@ -14,7 +16,7 @@ use super::store::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
     StoredSnapshot, SyncMeta,
 };
-use crate::protocol::Kind;
+use crate::protocol::{Kind, PageError, Row};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,7 +32,7 @@ pub struct MemoryContents {
 }
 
 impl MemoryContents {
-    fn apply(&mut self, plan: &ApplyPlan) {
+    fn apply<P: Clone + Into<Row>>(&mut self, plan: &ApplyPlan<P>) {
         for kind in &plan.clear_kinds {
             self.clear(*kind);
         }
@@ -51,11 +53,13 @@ impl MemoryContents {
             {
                 continue;
             }
-            self.rows.insert(key, row.clone());
+            self.rows.insert(key, row.to_payload());
         }
         for s in &plan.snapshot_puts {
-            self.snapshots
-                .insert((s.widget_id.clone(), s.generated_at.clone()), s.clone());
+            self.snapshots.insert(
+                (s.widget_id.clone(), s.generated_at.clone()),
+                s.to_payload(),
+            );
         }
     }
 
@@ -181,6 +185,12 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    type Payload = Row;
+
+    fn decode_page(&self, body: &[u8], config: &PullConfig) -> Result<DecodedPage<Row>, PageError> {
+        decode_json_page(body, config)
+    }
+
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         Ok(self.contents.borrow().meta.clone())
     }
@@ -212,9 +222,9 @@ impl Store for MemoryStore {
         Ok(state)
     }
 
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<Row>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {

@@ -139,7 +139,9 @@ pub fn plan_metas(
     let mut replacement = ReplacementStep::default();
     for (index, meta) in metas.iter().enumerate() {
         match meta {
-            ItemMeta::Upsert { kind, key, version } => {
+            ItemMeta::Upsert {
+                kind, key, version, ..
+            } => {
                 let (kind, version) = (*kind, *version);
                 replacement.sent.push((kind, key.clone()));
                 if o.current_version(kind, key)

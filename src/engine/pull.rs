@@ -1,8 +1,8 @@
 //! The pull loop (PROTOCOL §3): page after page until the server says `drained`, each page
 //! applied atomically with its cursor, every failure of the contract's error table handled.
 //!
-//! Per page: request → status → strict parse (`pull_fetch.rs`) → [`plan_fetched`] (privacy,
-//! the local state the call's [`StateCache`] does not know, plan) → [`commit_planned`]
+//! Per page: request → status → strict decode with privacy stripping (`pull_fetch.rs`,
+//! `Store::decode_page`) → [`plan_fetched`] (the local state the call's [`StateCache`] does not know, plan) → [`commit_planned`]
 //! (one atomic commit with the cursor compare-and-set), pipelined (see [`pull`]).
 //! Failures:
 //! - 5xx, 408, network error, timeout, truncated or malformed body, unknown kind/op, wrong
@@ -79,14 +79,14 @@ enum Settled {
 /// anything of the next page) and the prefetch (stepped after), whichever exist. `None`
 /// when the commit in flight ended first with an outcome `stop` accepts: `work` is dropped
 /// where it got to.
-async fn overlap<F, B, W>(
+async fn overlap<F, B, W, P>(
     commit: Option<&mut InFlight<F>>,
     prefetch: Option<&mut Background<B>>,
     work: W,
-    stop: impl Fn(&Result<PagePlan, StoreError>) -> bool,
+    stop: impl Fn(&Result<PagePlan<P>, StoreError>) -> bool,
 ) -> Option<W::Output>
 where
-    F: Future<Output = Result<PagePlan, StoreError>>,
+    F: Future<Output = Result<PagePlan<P>, StoreError>>,
     B: Future,
     W: Future,
 {
@@ -109,7 +109,7 @@ impl Run {
         &mut self,
         store: &S,
         meta: &mut SyncMeta,
-        planned: PagePlan,
+        planned: PagePlan<S::Payload>,
         drained: bool,
         progress: &mut dyn FnMut(&PullProgress),
     ) -> Result<(), PullError> {
@@ -131,7 +131,11 @@ impl Run {
     /// Awaits the commit in flight (driving `next`, the commit issued behind it, meanwhile)
     /// and reports it.
     #[allow(clippy::too_many_arguments)]
-    async fn settle<S: Store, F: Future<Output = Result<PagePlan, StoreError>>, N: Future>(
+    async fn settle<
+        S: Store,
+        F: Future<Output = Result<PagePlan<S::Payload>, StoreError>>,
+        N: Future,
+    >(
         &mut self,
         store: &S,
         meta: &mut SyncMeta,
@@ -248,7 +252,18 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
                     Background::finish(next_page).await
                 }
-                _ => fetch_page(transport, clock, random, config, sent.as_deref(), fresh).await,
+                _ => {
+                    fetch_page(
+                        store,
+                        transport,
+                        clock,
+                        random,
+                        config,
+                        sent.as_deref(),
+                        fresh,
+                    )
+                    .await
+                }
             }
         });
         // Page n is reported as soon as its commit lands, not when page n+1 has arrived; a
@@ -305,6 +320,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         let next = page.next_cursor.clone();
         let mut next_page = (!drained && fetched < config.max_pages).then(|| {
             Background::new(prefetch(
+                store,
                 transport,
                 clock,
                 random,

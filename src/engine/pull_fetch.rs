@@ -1,14 +1,16 @@
 //! Fetching one pull page (PROTOCOL §3's error table for a single request): the request,
-//! its status, the strict parse, and the retries the contract allows — what the pull loop
+//! its status, the strict decode (`Store::decode_page`), and the retries the contract allows — what the pull loop
 //! (`pull.rs`) gets back is a page, a refusal it must act on, or a typed failure, with what
 //! fetching it cost.
 
 use super::clock::{Clock, Random};
 use super::config::PullConfig;
+use super::decoded_page::DecodedPage;
 use super::error::PullError;
 use super::retry::retry_after_ms;
+use super::store::Store;
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
-use crate::protocol::{parse_pull_page, Kind, PullPage};
+use crate::protocol::Kind;
 use serde_json::Value;
 
 /// Why a page could not be fetched, when the loop itself must react.
@@ -91,24 +93,31 @@ pub(super) struct FetchTally {
     pub(super) answered: bool,
 }
 
-/// The page at `cursor` with what fetching it cost.
-pub(super) type Fetched = (Result<PullPage, Refusal>, FetchTally);
+/// The page at `cursor` (decoded as the store holds rows) with what fetching it cost.
+pub(super) type Fetched<P> = (Result<DecodedPage<P>, Refusal>, FetchTally);
 
-/// Fetches and parses the page at `cursor`, retrying what the contract says to retry.
-pub(super) async fn fetch_page<T: Transport, C: Clock, R: Random>(
+/// Fetches and decodes ([`Store::decode_page`]) the page at `cursor`, retrying what the
+/// contract says to retry.
+pub(super) async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
     transport: &T,
     clock: &C,
     random: &R,
     config: &PullConfig,
     cursor: Option<&str>,
     fresh: bool,
-) -> Fetched {
+) -> Fetched<S::Payload> {
     let mut tally = FetchTally::default();
-    let page = fetch_attempts(transport, clock, random, config, cursor, fresh, &mut tally).await;
+    let page = fetch_attempts(
+        store, transport, clock, random, config, cursor, fresh, &mut tally,
+    )
+    .await;
     (page, tally)
 }
 
-async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
+#[allow(clippy::too_many_arguments)]
+async fn fetch_attempts<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
     transport: &T,
     clock: &C,
     random: &R,
@@ -116,7 +125,7 @@ async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
     cursor: Option<&str>,
     fresh: bool,
     tally: &mut FetchTally,
-) -> Result<PullPage, Refusal> {
+) -> Result<DecodedPage<S::Payload>, Refusal> {
     let mut failed_attempts = 0u32;
     let mut token_retried = false;
     let mut previous_delay = 0u64;
@@ -136,7 +145,7 @@ async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
                 tally.answered = true;
                 tally.bytes_pulled += response.body.len() as u64;
                 match response.status {
-                    200 => match parse_pull_page(&response.body) {
+                    200 => match store.decode_page(&response.body, config) {
                         Ok(page) => return Ok(page),
                         Err(e) => Retryable::BadBody(e.to_string()),
                     },
@@ -214,13 +223,23 @@ async fn fetch_attempts<T: Transport, C: Clock, R: Random>(
 }
 
 /// The next page's fetch, owning its cursor so it can run past the step that started it.
-pub(super) async fn prefetch<T: Transport, C: Clock, R: Random>(
+pub(super) async fn prefetch<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
     transport: &T,
     clock: &C,
     random: &R,
     config: &PullConfig,
     cursor: String,
     fresh: bool,
-) -> Fetched {
-    fetch_page(transport, clock, random, config, Some(&cursor), fresh).await
+) -> Fetched<S::Payload> {
+    fetch_page(
+        store,
+        transport,
+        clock,
+        random,
+        config,
+        Some(&cursor),
+        fresh,
+    )
+    .await
 }

@@ -161,8 +161,10 @@ impl StateCache {
     /// Takes in a planned page as if it were committed, leaving the store at `cursor`: the
     /// next page may be planned while this one's commit runs (a failed commit makes the
     /// caller [`forget`](Self::forget) everything). What the commit's own sweep removes comes
-    /// after, through [`swept`](Self::swept).
-    pub fn planned(&mut self, plan: &ApplyPlan, cursor: &str) {
+    /// after, through [`swept`](Self::swept). `widgets` are the references of the plan's
+    /// Widget puts (from their [`ItemMeta`](super::ItemMeta): the rows may not be readable
+    /// here).
+    pub fn planned<P>(&mut self, plan: &ApplyPlan<P>, widgets: &[&WidgetRef], cursor: &str) {
         self.at = Some(Some(cursor.to_string()));
         for &kind in &plan.clear_kinds {
             self.versions.retain(|(k, _), _| *k != kind);
@@ -180,9 +182,10 @@ impl StateCache {
         for row in &plan.row_puts {
             self.versions
                 .insert((row.kind, row.key.clone()), Some(row.version));
-            if row.kind == Kind::Widget {
-                self.widget_refs.insert(row.key.clone(), WidgetRef::of(row));
-            }
+        }
+        for widget in widgets {
+            self.widget_refs
+                .insert(widget.key.clone(), (*widget).clone());
         }
         for snapshot in &plan.snapshot_puts {
             let known = self.snapshots.contains_key(&snapshot.widget_id)

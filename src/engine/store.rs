@@ -13,29 +13,66 @@
 //!   the plan arrives fully computed.
 //! - Commits land in the order they were issued (first polled), see `commit_page`.
 
+use super::config::PullConfig;
+pub use super::decoded_page::DecodedPage;
 pub use super::replacement::{ReplacementStep, Swept};
-use crate::protocol::{Kind, Row};
+use crate::protocol::{Kind, PageError, Row};
 use std::collections::BTreeMap;
 
 /// A versioned row as stored: the wire row (after privacy stripping) and its item version.
+/// `P` is how the row is held: a parsed [`Row`], or, on a page's way to storage, whatever
+/// the store's [`Store::decode_page`] keeps it as (the browser: the object `JSON.parse` made).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredRow {
+pub struct StoredRow<P = Row> {
     pub kind: Kind,
     /// The row's `id` or `key`.
     pub key: String,
     pub version: u64,
-    pub row: Row,
+    pub row: P,
 }
 
-/// A stored widget snapshot. Keyed by (`widget_id`, `generated_at`).
+/// A stored widget snapshot. Keyed by (`widget_id`, `generated_at`). `P` as for
+/// [`StoredRow`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredSnapshot {
+pub struct StoredSnapshot<P = Row> {
     pub widget_id: String,
     pub generated_at: String,
     pub params_hash: String,
     /// Hex SHA-256 of the canonical JSON of `row.rows`, computed once at apply time.
     pub rows_digest: String,
-    pub row: Row,
+    pub row: P,
+}
+
+impl<P: Clone> StoredRow<P> {
+    /// A copy with the row converted to the payload `Q` (what a store does with a plan whose
+    /// rows are held some other way).
+    pub fn to_payload<Q>(&self) -> StoredRow<Q>
+    where
+        P: Into<Q>,
+    {
+        StoredRow {
+            kind: self.kind,
+            key: self.key.clone(),
+            version: self.version,
+            row: self.row.clone().into(),
+        }
+    }
+}
+
+impl<P: Clone> StoredSnapshot<P> {
+    /// A copy with the row converted to the payload `Q`.
+    pub fn to_payload<Q>(&self) -> StoredSnapshot<Q>
+    where
+        P: Into<Q>,
+    {
+        StoredSnapshot {
+            widget_id: self.widget_id.clone(),
+            generated_at: self.generated_at.clone(),
+            params_hash: self.params_hash.clone(),
+            rows_digest: self.rows_digest.clone(),
+            row: self.row.clone().into(),
+        }
+    }
 }
 
 /// The identifying parts of a held snapshot: all retention and dedupe need.
@@ -46,8 +83,8 @@ pub struct SnapshotMeta {
     pub rows_digest: String,
 }
 
-impl From<&StoredSnapshot> for SnapshotMeta {
-    fn from(s: &StoredSnapshot) -> Self {
+impl<P> From<&StoredSnapshot<P>> for SnapshotMeta {
+    fn from(s: &StoredSnapshot<P>) -> Self {
         SnapshotMeta {
             generated_at: s.generated_at.clone(),
             params_hash: s.params_hash.clone(),
@@ -76,22 +113,56 @@ pub struct LocalState {
 
 /// The writes of one page, computed before any transaction opens. Applied in field order:
 /// clears, then deletes, then puts, then the [`ReplacementStep`] (marks, and the sweep of a
-/// replacement's last page).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ApplyPlan {
+/// replacement's last page). `P` is how the rows are held (see [`StoredRow`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyPlan<P = Row> {
     /// Kinds reset by the page: every local row of these is dropped first.
     pub clear_kinds: Vec<Kind>,
     pub row_deletes: Vec<(Kind, String)>,
     /// (`widget_id`, `generated_at`) of snapshots to drop: trims and tombstoned widgets.
     pub snapshot_deletes: Vec<(String, String)>,
-    pub row_puts: Vec<StoredRow>,
-    pub snapshot_puts: Vec<StoredSnapshot>,
+    pub row_puts: Vec<StoredRow<P>>,
+    pub snapshot_puts: Vec<StoredSnapshot<P>>,
     /// What the page means for a full replacement (PROTOCOL §9.1); the store decides
     /// whether one is in progress. See `replacement.rs`.
     pub replacement: ReplacementStep,
 }
 
-impl ApplyPlan {
+impl<P> Default for ApplyPlan<P> {
+    fn default() -> Self {
+        ApplyPlan {
+            clear_kinds: Vec::new(),
+            row_deletes: Vec::new(),
+            snapshot_deletes: Vec::new(),
+            row_puts: Vec::new(),
+            snapshot_puts: Vec::new(),
+            replacement: ReplacementStep::default(),
+        }
+    }
+}
+
+impl<P: Clone> ApplyPlan<P> {
+    /// A copy with every row converted to the payload `Q`.
+    pub fn to_payload<Q>(&self) -> ApplyPlan<Q>
+    where
+        P: Into<Q>,
+    {
+        ApplyPlan {
+            clear_kinds: self.clear_kinds.clone(),
+            row_deletes: self.row_deletes.clone(),
+            snapshot_deletes: self.snapshot_deletes.clone(),
+            row_puts: self.row_puts.iter().map(StoredRow::to_payload).collect(),
+            snapshot_puts: self
+                .snapshot_puts
+                .iter()
+                .map(StoredSnapshot::to_payload)
+                .collect(),
+            replacement: self.replacement.clone(),
+        }
+    }
+}
+
+impl<P> ApplyPlan<P> {
     /// True when committing the plan would write no row (the cursor still moves).
     pub fn is_empty(&self) -> bool {
         self.clear_kinds.is_empty()
@@ -141,6 +212,22 @@ pub enum StoreError {
 /// every future runs on the JS event loop.
 #[allow(async_fn_in_trait)]
 pub trait Store {
+    /// How a pulled page's rows are held between [`decode_page`](Store::decode_page) and
+    /// [`commit_page`](Store::commit_page): `MemoryStore` keeps parsed [`Row`]s, the
+    /// IndexedDB store the JS objects it will put.
+    type Payload: Clone + From<Row>;
+
+    /// Parses a `200 OK` pull body strictly (PROTOCOL §3), strips what §7 forbids, and
+    /// returns every item's metadata with its row held as [`Self::Payload`]. Whatever a
+    /// store does here must refuse and keep exactly what
+    /// [`decode_json_page`](super::decoded_page::decode_json_page) refuses and keeps (that is
+    /// what `MemoryStore` runs; the browser store's JS decoder is tested against it).
+    fn decode_page(
+        &self,
+        body: &[u8],
+        config: &PullConfig,
+    ) -> Result<DecodedPage<Self::Payload>, PageError>;
+
     /// Reads the cursor and flags.
     async fn meta(&self) -> Result<SyncMeta, StoreError>;
     /// Sets or clears the access-revoked flag.
@@ -162,9 +249,13 @@ pub trait Store {
     /// creation order, and the transaction is created at the first poll; `MemoryStore`
     /// commits at the first poll). The pull loop relies on it to issue page n+1's commit
     /// before page n's has landed; dropping a commit's future before it lands writes nothing.
-    async fn commit_page(
+    ///
+    /// The plan's rows may be held as anything the store can take as its payload: the
+    /// pull loop passes what [`decode_page`](Store::decode_page) made, tests and tools
+    /// parsed [`Row`]s.
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError>;

@@ -173,23 +173,32 @@ export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLo
 
 /**
  * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
- * record]`, `["delete", storeName, key]` and `["deletePrefix", storeName, keyPrefix]` (every
- * array key starting with the elements of `keyPrefix`) — stopping after `limit` writes. Returns how many
- * were issued. A write that fails later aborts the transaction, which its commit reports.
+ * record]`, `["putHeld", storeName, record, i]` (the record with `row` set to `rows[i]`),
+ * `["putHeldWidget", storeName, record, i]` (the same, and the row's string `dashboardId`
+ * copied onto the record for the `by_dashboard` index), `["delete", storeName, key]`,
+ * `["deletePrefix", storeName, keyPrefix]` (every array key starting with the elements of
+ * `keyPrefix`) and `["deleteRange", storeName, [lower, upper]]` — stopping after `limit`
+ * writes. Returns how many were issued. A write that fails later aborts the transaction,
+ * which its commit reports.
  * @returns {number}
  */
-export function issueWrites(tx, writes, limit) {
+export function issueWrites(tx, writes, rows, limit) {
   const stores = new Map();
   const end = Math.min(writes.length, limit);
   for (let i = 0; i < end; i += 1) {
-    const [op, name, arg] = writes[i];
+    const [op, name, arg, rowIndex] = writes[i];
     let store = stores.get(name);
     if (store === undefined) {
       store = tx.objectStore(name);
       stores.set(name, store);
     }
     if (op === "put") store.put(arg);
-    else if (op === "delete") store.delete(arg);
+    else if (op === "putHeld" || op === "putHeldWidget") {
+      const row = rows[rowIndex];
+      arg.row = row;
+      if (op === "putHeldWidget" && typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
+      store.put(arg);
+    } else if (op === "delete") store.delete(arg);
     else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
     else if (op === "deleteRange") store.delete(IDBKeyRange.bound(arg[0], arg[1], false, true));
     else throw new TypeError(`unknown write ${op}`);

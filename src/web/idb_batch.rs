@@ -57,7 +57,12 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = issueWrites)]
-    fn issue_writes_js(tx: &IdbTransaction, writes: &Array, limit: f64) -> Result<f64, JsValue>;
+    fn issue_writes_js(
+        tx: &IdbTransaction,
+        writes: &Array,
+        rows: &JsValue,
+        limit: f64,
+    ) -> Result<f64, JsValue>;
 }
 
 /// Turns a synchronous throw or a rejection into an [`IdbError`], like the `idb` crate would.
@@ -230,10 +235,16 @@ pub async fn read_last_of_each(
         .collect()
 }
 
-/// Issues at most `limit` of `writes` (`["put", store, record]`, `["delete", store, key]`,
-/// `["deletePrefix", store, keyPrefix]`, see [`super::records`]) in `tx` without awaiting; returns how many were issued.
-pub fn issue_writes(tx: &IdbTransaction, writes: &Array, limit: usize) -> Result<usize, IdbError> {
-    let issued = issue_writes_js(tx, writes, limit as f64).map_err(|e| {
+/// Issues at most `limit` of `writes` (`["put", store, record]`, `["putHeld", store, record,
+/// i]` taking its row from `rows[i]`, `["delete", store, key]`, …, see [`super::records`])
+/// in `tx` without awaiting; returns how many were issued.
+pub fn issue_writes(
+    tx: &IdbTransaction,
+    writes: &Array,
+    rows: &JsValue,
+    limit: usize,
+) -> Result<usize, IdbError> {
+    let issued = issue_writes_js(tx, writes, rows, limit as f64).map_err(|e| {
         // `objectStore()` throws InvalidStateError once the transaction finished.
         match IdbError::from_js(&e) {
             IdbError::InvalidState(message) => IdbError::TransactionInactive(message),

@@ -10,18 +10,20 @@ use super::connection::{self, Connection};
 use super::idb_error::IdbError;
 use super::idb_replacement::{self, decode_flag};
 use super::idb_version_guard::{is_guarded, GuardedPuts};
+use super::page_decode::{self, JsRow};
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::{
     self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
 };
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
-    ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot, Swept,
-    SyncMeta,
+    ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
+    StoredSnapshot, Swept, SyncMeta,
 };
 use crate::protocol::identity::Identity;
-use crate::protocol::Kind;
+use crate::protocol::{Kind, PageError};
 use idb::Query;
+use js_sys::Array;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::future::IntoFuture;
@@ -154,17 +156,18 @@ impl IdbStore {
         tx.commit().await
     }
 
-    async fn write_page(
+    async fn write_page<P: Clone + Into<JsRow>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {
         // Everything expensive happens before the transaction exists.
         let meta = self.has_snapshot_meta()?;
         let clears = clear_stores(plan, meta);
-        let writes = encode_page(plan, meta)?;
-        let guarded = GuardedPuts::encode(plan)?;
+        let rows = Array::new();
+        let writes = encode_page(plan, meta, &rows)?;
+        let guarded = GuardedPuts::encode(plan, &rows)?;
         let mut stores = page_stores(plan, meta);
         stores.extend(idb_replacement::sweep_stores(&plan.replacement, meta));
         stores.sort_unstable();
@@ -189,7 +192,7 @@ impl IdbStore {
             }
             tx.clear(store)?;
         }
-        tx.issue(&writes, budget(&tx))?;
+        tx.issue_with_rows(&writes, &rows, budget(&tx))?;
         let limit = budget(&tx);
         guarded.issue(&mut tx, limit).await?;
         let swept = idb_replacement::issue_replacement(
@@ -227,7 +230,7 @@ impl IdbStore {
 }
 
 /// Every object store a page writes to, plus `meta` for the cursor.
-fn page_stores(plan: &ApplyPlan, meta: bool) -> Vec<&'static str> {
+fn page_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
     let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
     kinds.extend(plan.row_puts.iter().map(|row| row.kind));
@@ -241,7 +244,7 @@ fn page_stores(plan: &ApplyPlan, meta: bool) -> Vec<&'static str> {
 }
 
 /// The stores the page resets, cleared before anything else is written.
-fn clear_stores(plan: &ApplyPlan, meta: bool) -> Vec<&'static str> {
+fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
     stores_of_kinds(&plan.clear_kinds, meta)
 }
 
@@ -258,9 +261,14 @@ fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
 }
 
 /// The page's deletes and puts in plan order, as one JS array for `issueWrites`; the new
-/// cursor is written after them. With `meta` (schema 4) every snapshot write has its
-/// `snapshot_meta` twin.
-fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> {
+/// cursor is written after them. Each put's row object is appended to `rows` and the put
+/// names its index (`putHeld`): the objects the page decoder made are stored as they are.
+/// With `meta` (schema 4) every snapshot write has its `snapshot_meta` twin.
+fn encode_page<P: Clone + Into<JsRow>>(
+    plan: &ApplyPlan<P>,
+    meta: bool,
+    rows: &Array,
+) -> Result<Array, IdbError> {
     let snapshots = store_name(Kind::WidgetSnapshot);
     let mut writes = Vec::with_capacity(
         plan.row_deletes.len()
@@ -276,16 +284,32 @@ fn encode_page(plan: &ApplyPlan, meta: bool) -> Result<js_sys::Array, IdbError> 
     // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
     // transaction.
     for row in plan.row_puts.iter().filter(|r| !is_guarded(r.kind)) {
-        writes.push(WriteOp::put(store_name(row.kind), RecordRef::row(row)?));
+        let index = hold(rows, &row.row);
+        let record = RecordRef::held_row(row)?;
+        let widget = row.kind == Kind::Widget;
+        writes.push(WriteOp::put_held(
+            store_name(row.kind),
+            record,
+            index,
+            widget,
+        ));
     }
     for snapshot in &plan.snapshot_puts {
-        writes.push(WriteOp::put(snapshots, RecordRef::snapshot(snapshot)));
+        let index = hold(rows, &snapshot.row);
+        let record = RecordRef::snapshot_meta(snapshot);
+        writes.push(WriteOp::put_held(snapshots, record, index, false));
         if meta {
             let record = RecordRef::snapshot_meta(snapshot);
             writes.push(WriteOp::put(SNAPSHOT_META_STORE, record));
         }
     }
     encode_writes(&writes)
+}
+
+/// Appends `row`'s object to `rows`; returns its index.
+pub(super) fn hold<P: Clone + Into<JsRow>>(rows: &Array, row: &P) -> u32 {
+    let JsRow(object) = row.clone().into();
+    rows.push(&object) - 1
 }
 
 /// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
@@ -325,6 +349,16 @@ fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {
 }
 
 impl Store for IdbStore {
+    type Payload = JsRow;
+
+    fn decode_page(
+        &self,
+        body: &[u8],
+        config: &PullConfig,
+    ) -> Result<DecodedPage<JsRow>, PageError> {
+        page_decode::decode_page(body, config)
+    }
+
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         Ok(self.read_meta().await?)
     }
@@ -337,9 +371,9 @@ impl Store for IdbStore {
         Ok(self.read_local_state(request).await?)
     }
 
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<JsRow>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {

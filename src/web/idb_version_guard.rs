@@ -10,6 +10,8 @@
 
 use super::idb_batch::start_read_versions;
 use super::idb_error::IdbError;
+use super::idb_store::hold;
+use super::page_decode::JsRow;
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::store_name;
 use super::transaction::WriteTransaction;
@@ -24,43 +26,55 @@ pub fn is_guarded(kind: Kind) -> bool {
 }
 
 /// A page's guarded puts, encoded before the transaction opens.
-pub struct GuardedPuts<'a> {
-    rows: Vec<&'a StoredRow>,
+pub struct GuardedPuts<'a, P> {
+    puts: Vec<&'a StoredRow<P>>,
     writes: Array,
+    /// The page's row objects, which the writes name by index.
+    rows: Array,
 }
 
-impl<'a> GuardedPuts<'a> {
-    pub fn encode(plan: &'a ApplyPlan) -> Result<GuardedPuts<'a>, IdbError> {
-        let rows: Vec<&StoredRow> = plan
+impl<'a, P: Clone + Into<JsRow>> GuardedPuts<'a, P> {
+    /// Encodes the guarded puts of `plan`, appending their row objects to `rows` (the
+    /// page's, shared with its other puts).
+    pub fn encode(plan: &'a ApplyPlan<P>, rows: &Array) -> Result<GuardedPuts<'a, P>, IdbError> {
+        let puts: Vec<&StoredRow<P>> = plan
             .row_puts
             .iter()
             .filter(|r| is_guarded(r.kind))
             .collect();
-        let mut ops = Vec::with_capacity(rows.len());
-        for row in &rows {
-            ops.push(WriteOp::put(store_name(row.kind), RecordRef::row(row)?));
+        let mut ops = Vec::with_capacity(puts.len());
+        for row in &puts {
+            let index = hold(rows, &row.row);
+            let record = RecordRef::held_row(row)?;
+            ops.push(WriteOp::put_held(
+                store_name(row.kind),
+                record,
+                index,
+                false,
+            ));
         }
         Ok(GuardedPuts {
-            rows,
+            puts,
             writes: encode_writes(&ops)?,
+            rows: rows.clone(),
         })
     }
 
     /// Reads the stored versions inside `tx` and issues the puts that are newer, at most
     /// `limit` of them (the atomicity test hook's budget).
     pub async fn issue(self, tx: &mut WriteTransaction, limit: usize) -> Result<(), IdbError> {
-        if self.rows.is_empty() {
+        if self.puts.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(Kind, &str)> = self.rows.iter().map(|r| (r.kind, r.key.as_str())).collect();
+        let keys: Vec<(Kind, &str)> = self.puts.iter().map(|r| (r.kind, r.key.as_str())).collect();
         let held = start_read_versions(tx.raw(), &keys).versions().await?;
         let newer = Array::new();
-        for (i, (row, held)) in self.rows.iter().zip(held).enumerate() {
+        for (i, (row, held)) in self.puts.iter().zip(held).enumerate() {
             if held.is_none_or(|v| v < row.version) {
                 newer.push(&self.writes.get(i as u32));
             }
         }
-        tx.issue(&newer, limit)?;
+        tx.issue_with_rows(&newer, &self.rows, limit)?;
         Ok(())
     }
 }

@@ -72,10 +72,19 @@ struct SnapshotMetaRecordOut<'a> {
     rows_digest: &'a str,
 }
 
+/// A versioned row's record without its row, which `issueWrites` adds from the page's
+/// objects (`putHeld`).
+#[derive(Serialize)]
+struct HeldRowRecordOut<'a> {
+    key: &'a str,
+    version: u64,
+}
+
 #[derive(Serialize)]
 #[serde(untagged)]
 enum RecordOut<'a> {
     Row(RowRecordOut<'a>),
+    HeldRow(HeldRowRecordOut<'a>),
     Snapshot(SnapshotRecordOut<'a>),
     SnapshotMeta(SnapshotMetaRecordOut<'a>),
 }
@@ -106,8 +115,24 @@ impl<'a> RecordRef<'a> {
         })))
     }
 
-    /// The `snapshot_meta` record of a snapshot (schema 4).
-    pub fn snapshot_meta(snapshot: &'a StoredSnapshot) -> RecordRef<'a> {
+    /// The record of a versioned row held as a JS object, without the row (see
+    /// [`WriteOp::put_held`]). Refuses a version a JS number would round.
+    pub fn held_row<P>(row: &'a StoredRow<P>) -> Result<RecordRef<'a>, IdbError> {
+        if row.version > MAX_SAFE_VERSION {
+            return Err(IdbError::Encode(format!(
+                "{} {}: version {} does not fit a JS number",
+                row.kind, row.key, row.version
+            )));
+        }
+        Ok(RecordRef(RecordOut::HeldRow(HeldRowRecordOut {
+            key: &row.key,
+            version: row.version,
+        })))
+    }
+
+    /// The `snapshot_meta` record of a snapshot (schema 4); with the row added (see
+    /// [`WriteOp::put_held`]) it is the snapshot's record.
+    pub fn snapshot_meta<P>(snapshot: &'a StoredSnapshot<P>) -> RecordRef<'a> {
         RecordRef(RecordOut::SnapshotMeta(SnapshotMetaRecordOut {
             widget_id: &snapshot.widget_id,
             generated_at: &snapshot.generated_at,
@@ -152,13 +177,15 @@ enum WriteKey<'a> {
     Range([&'a str; 2]),
 }
 
-/// One write of a page as JS sees it: `["put", store, record]`, `["delete", store, key]`,
-/// `["deletePrefix", store, keyPrefix]` or `["deleteRange", store, [lower, upper]]` (what
-/// `issueWrites` in `idb_batch.js` takes).
+/// One write of a page as JS sees it: `["put", store, record]`, `["putHeld" |
+/// "putHeldWidget", store, record, rowIndex]`, `["delete", store, key]`, `["deletePrefix",
+/// store, keyPrefix]` or `["deleteRange", store, [lower, upper]]` (what `issueWrites` in
+/// `idb_batch.js` takes).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum WriteOpOut<'a> {
     Write(&'static str, &'static str, RecordRef<'a>),
+    WriteHeld(&'static str, &'static str, RecordRef<'a>, u32),
     Delete(&'static str, &'static str, WriteKey<'a>),
 }
 
@@ -185,6 +212,19 @@ impl<'a> WriteOp<'a> {
     /// Put `record` into `store`.
     pub fn put(store: &'static str, record: RecordRef<'a>) -> WriteOp<'a> {
         WriteOp(WriteOpOut::Write("put", store, record))
+    }
+
+    /// Put `record` into `store` with its `row` set to element `row` of the JS array of row
+    /// objects issued with the writes (`issueWrites`); with `widget`, the row's string
+    /// `dashboardId` is also copied onto the record (the `by_dashboard` index).
+    pub fn put_held(
+        store: &'static str,
+        record: RecordRef<'a>,
+        row: u32,
+        widget: bool,
+    ) -> WriteOp<'a> {
+        let op = if widget { "putHeldWidget" } else { "putHeld" };
+        WriteOp(WriteOpOut::WriteHeld(op, store, record, row))
     }
 
     /// Delete the row `key` of `store`.

@@ -181,7 +181,18 @@ impl WriteTransaction {
     /// [`encode_writes`](super::records::encode_writes) (not awaited), in one boundary call;
     /// returns how many were issued.
     pub fn issue(&mut self, writes: &Array, limit: usize) -> Result<usize, IdbError> {
-        let issued = super::idb_batch::issue_writes(&self.raw, writes, limit)?;
+        self.issue_with_rows(writes, &JsValue::UNDEFINED, limit)
+    }
+
+    /// [`issue`](Self::issue) for a batch whose `putHeld` writes take their rows from
+    /// `rows` (a JS array of row objects).
+    pub fn issue_with_rows(
+        &mut self,
+        writes: &Array,
+        rows: &JsValue,
+        limit: usize,
+    ) -> Result<usize, IdbError> {
+        let issued = super::idb_batch::issue_writes(&self.raw, writes, rows, limit)?;
         self.writes += issued;
         Ok(issued)
     }

@@ -2,11 +2,18 @@
 //! stall, race, fail). The read methods none of them intercepts are forwarded here, so each
 //! wrapper spells out only what it changes.
 
-/// Inside `impl Store for Wrapper`, forwards `row`, `rows`, `widgets_of`, `snapshots_of` and
-/// `existing_keys` to `self.$inner`.
+/// Inside `impl Store for Wrapper`, forwards `decode_page`, `row`, `rows`, `widgets_of`,
+/// `snapshots_of` and `existing_keys` to `self.$inner`.
 #[macro_export]
 macro_rules! forward_store_reads {
     ($inner:ident) => {
+        fn decode_page(
+            &self,
+            body: &[u8],
+            config: &sync_core::engine::PullConfig,
+        ) -> Result<sync_core::engine::DecodedPage<Self::Payload>, sync_core::protocol::PageError> {
+            self.$inner.decode_page(body, config)
+        }
         async fn row(
             &self,
             kind: sync_core::protocol::Kind,

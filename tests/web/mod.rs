@@ -12,6 +12,7 @@ pub mod idb_snapshot_reads;
 pub mod idb_store;
 pub mod idb_throughput;
 pub mod idb_version_guard;
+pub mod page_decode;
 pub mod pull_changes;
 pub mod pull_cold;
 pub mod pull_faults;

@@ -6,7 +6,7 @@ use super::pull_support::{PullEnv, RawDump};
 use super::server_admin::TenantSize;
 use serde_json::json;
 use sync_core::engine::{ApplyPlan, PullError, Store};
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, Row};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// `cursor` with one character of its signature changed (the first one, whose six bits
@@ -26,7 +26,7 @@ async fn a_tampered_cursor_is_refused_and_the_pull_cold_restarts_to_the_same_dat
     let cursor = before.cursor().unwrap().to_string();
     let bad = tampered(&cursor);
     env.store
-        .commit_page(&ApplyPlan::default(), Some(&cursor), &bad)
+        .commit_page(&ApplyPlan::<Row>::default(), Some(&cursor), &bad)
         .await
         .unwrap();
     assert_eq!(env.dump().await.cursor(), Some(bad.as_str()));

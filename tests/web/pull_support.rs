@@ -13,12 +13,12 @@ use js_sys::{Array, Function, JSON};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use sync_core::engine::{
-    pull, ApplyPlan, Backoff, Jitter, LocalState, PullConfig, PullError, PullReport, StateRequest,
-    Store, StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta,
+    pull, ApplyPlan, Backoff, DecodedPage, Jitter, LocalState, PullConfig, PullError, PullReport,
+    StateRequest, Store, StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta,
 };
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, PageError};
 use sync_core::web::schema::{store_name, META_STORE};
-use sync_core::web::{FetchTransport, IdbStore, WebClock, WebRandom};
+use sync_core::web::{FetchTransport, IdbStore, JsRow, WebClock, WebRandom};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbDatabase;
 
@@ -225,7 +225,7 @@ pub async fn raw_dump(name: &str) -> RawDump {
 /// The real store, forwarding every call, and keeping a copy of every plan it committed.
 pub struct RecordingStore<'a> {
     inner: &'a IdbStore,
-    pub commits: RefCell<Vec<ApplyPlan>>,
+    pub commits: RefCell<Vec<ApplyPlan<JsRow>>>,
 }
 
 impl<'a> RecordingStore<'a> {
@@ -238,6 +238,14 @@ impl<'a> RecordingStore<'a> {
 }
 
 impl Store for RecordingStore<'_> {
+    type Payload = JsRow;
+    fn decode_page(
+        &self,
+        body: &[u8],
+        config: &PullConfig,
+    ) -> Result<DecodedPage<JsRow>, PageError> {
+        self.inner.decode_page(body, config)
+    }
     async fn meta(&self) -> Result<SyncMeta, StoreError> {
         self.inner.meta().await
     }
@@ -247,9 +255,9 @@ impl Store for RecordingStore<'_> {
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
         self.inner.local_state(request).await
     }
-    async fn commit_page(
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
         &self,
-        plan: &ApplyPlan,
+        plan: &ApplyPlan<P>,
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {
@@ -258,7 +266,7 @@ impl Store for RecordingStore<'_> {
             .commit_page(plan, expected_cursor, next_cursor)
             .await;
         if result.is_ok() {
-            self.commits.borrow_mut().push(plan.clone());
+            self.commits.borrow_mut().push(plan.to_payload());
         }
         result
     }

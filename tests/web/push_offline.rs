@@ -6,7 +6,7 @@ use super::push_support::{
     server_query, shown, unreachable,
 };
 use sync_core::engine::{ApplyPlan, OutboxStore, PushError, Store};
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, Row};
 use sync_core::web::IdbStore;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -93,7 +93,11 @@ async fn the_outbox_survives_a_410_cold_start() {
     let op = rename(&env.store, &q, "Kept through 410").await;
     let cursor = env.store.meta().await.unwrap().cursor.unwrap();
     env.store
-        .commit_page(&ApplyPlan::default(), Some(&cursor), &tampered(&cursor))
+        .commit_page(
+            &ApplyPlan::<Row>::default(),
+            Some(&cursor),
+            &tampered(&cursor),
+        )
         .await
         .unwrap();
 

@@ -6,8 +6,8 @@
 
 use super::idb_fixtures::{discard, open_fresh};
 use serde_json::{json, Map, Value};
-use sync_core::engine::{OutboxStore, StateRequest, Store};
-use sync_core::protocol::Kind;
+use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
+use sync_core::protocol::{Kind, Row};
 use sync_core::web::schema::{
     CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
     SNAPSHOT_META_STORE,
@@ -185,7 +185,7 @@ async fn garbage_in_any_store_reads_back_as_a_value_or_a_typed_error() {
         read_everything(&idb).await;
         // A pull's commit over garbage must also answer, not trap.
         let _ = idb
-            .commit_page(&Default::default(), None, &format!("c{seed}"))
+            .commit_page(&ApplyPlan::<Row>::default(), None, &format!("c{seed}"))
             .await;
     }
     discard(&identity, idb).await;
