@@ -4,6 +4,11 @@
 //! - versioned kinds: `{key, version, row}`, Widget records also `dashboardId`;
 //! - snapshots: `{widgetId, generatedAt, paramsHash, rowsDigest, row}`.
 //!
+//! A pulled page's records are written with the row objects the page decoder made
+//! (`page_decode.js`): wasm encodes each record without its row and names the row by index
+//! (`putHeld`); `issueWrites` adds it. Records of rows held in wasm (a settled rename's
+//! Query row) are encoded whole.
+//!
 //! Conversion goes through JSON text rather than `serde-wasm-bindgen`: serializing a whole
 //! page with `serde_json` and one `JSON.parse` was measured 3.5× faster than
 //! `serde_wasm_bindgen::Serializer::json_compatible()` (2000 records: ≈70 ms against ≈240 ms
@@ -42,16 +47,6 @@ struct RowRecordIn {
     row: Row,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SnapshotRecordOut<'a> {
-    widget_id: &'a str,
-    generated_at: &'a str,
-    params_hash: &'a str,
-    rows_digest: &'a str,
-    row: &'a Row,
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SnapshotRecordIn {
@@ -85,7 +80,6 @@ struct HeldRowRecordOut<'a> {
 enum RecordOut<'a> {
     Row(RowRecordOut<'a>),
     HeldRow(HeldRowRecordOut<'a>),
-    Snapshot(SnapshotRecordOut<'a>),
     SnapshotMeta(SnapshotMetaRecordOut<'a>),
 }
 
@@ -138,17 +132,6 @@ impl<'a> RecordRef<'a> {
             generated_at: &snapshot.generated_at,
             params_hash: &snapshot.params_hash,
             rows_digest: &snapshot.rows_digest,
-        }))
-    }
-
-    /// The record of a snapshot.
-    pub fn snapshot(snapshot: &'a StoredSnapshot) -> RecordRef<'a> {
-        RecordRef(RecordOut::Snapshot(SnapshotRecordOut {
-            widget_id: &snapshot.widget_id,
-            generated_at: &snapshot.generated_at,
-            params_hash: &snapshot.params_hash,
-            rows_digest: &snapshot.rows_digest,
-            row: &snapshot.row,
         }))
     }
 }
@@ -268,11 +251,6 @@ pub fn encode_writes(writes: &[WriteOp<'_>]) -> Result<Array, IdbError> {
 /// The stored record of a versioned row.
 pub fn encode_row(row: &StoredRow) -> Result<JsValue, IdbError> {
     single(encode_records(&[RecordRef::row(row)?])?)
-}
-
-/// The stored record of a snapshot.
-pub fn encode_snapshot(snapshot: &StoredSnapshot) -> Result<JsValue, IdbError> {
-    single(encode_records(&[RecordRef::snapshot(snapshot)])?)
 }
 
 fn single(mut values: Vec<JsValue>) -> Result<JsValue, IdbError> {
