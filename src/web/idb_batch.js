@@ -205,3 +205,49 @@ export function issueWrites(tx, writes, rows, limit) {
   }
   return end;
 }
+
+/**
+ * A page commit's cursor compare-and-set, issued as the first requests of `tx` so that the
+ * page's writes can be issued right behind it without awaiting anything: reads
+ * `metaStore[cursorKey]` and, from that read's success handler — before any request issued
+ * after it has run — aborts `tx` unless the stored cursor is `expected` (`undefined`: none is
+ * stored). Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}` (the
+ * flags' stored values, in order), or `{matched: false, corrupt}` as soon as it aborted
+ * (`corrupt`: the stored cursor is not a string).
+ * @returns {Promise<{matched: boolean, corrupt?: boolean, flags?: unknown[]}>}
+ */
+export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys) {
+  const store = tx.objectStore(metaStore);
+  return new Promise((resolve, reject) => {
+    const flags = new Array(flagKeys.length);
+    let left = flagKeys.length + 1;
+    let refused = false;
+    const done = () => {
+      left -= 1;
+      if (left === 0) resolve({ matched: true, flags });
+    };
+    const check = store.get(cursorKey);
+    check.onsuccess = () => {
+      const stored = check.result;
+      if (stored !== expected) {
+        refused = true;
+        tx.abort();
+        resolve({ matched: false, corrupt: stored !== undefined && typeof stored !== "string" });
+        return;
+      }
+      done();
+    };
+    check.onerror = () => reject(check.error);
+    flagKeys.forEach((key, i) => {
+      const request = store.get(key);
+      request.onsuccess = () => {
+        flags[i] = request.result;
+        done();
+      };
+      // After a refusal the abort fails these reads; the promise has settled already.
+      request.onerror = () => {
+        if (!refused) reject(request.error);
+      };
+    });
+  });
+}

@@ -8,7 +8,7 @@
 
 use super::idb_error::IdbError;
 use crate::protocol::Kind;
-use js_sys::{Array, Float64Array, Promise, Uint8Array};
+use js_sys::{Array, Float64Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -54,6 +54,15 @@ extern "C" {
         meta_store: &str,
         mark_lower: &str,
         mark_upper: &str,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = checkCursor)]
+    fn check_cursor_js(
+        tx: &IdbTransaction,
+        meta_store: &str,
+        cursor_key: &str,
+        expected: &JsValue,
+        flag_keys: &Array,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = issueWrites)]
@@ -287,4 +296,43 @@ pub async fn read_held_keys(
     .as_string()
     .ok_or_else(|| IdbError::Decode("readHeldKeys did not return text".into()))?;
     serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("held keys: {e}")))
+}
+
+/// How a page commit's cursor compare-and-set ended (`checkCursor`).
+pub enum CursorCheck {
+    /// The stored cursor is the expected one; the flags' stored values, in request order.
+    Matched(Vec<JsValue>),
+    /// It is not: the transaction was aborted before any write issued after the check ran.
+    Moved,
+    /// The stored cursor is not a string (the transaction was aborted).
+    Corrupt,
+}
+
+/// Issues, as the first requests of `tx`, the read of `meta_store[cursor_key]` that aborts
+/// `tx` unless it holds `expected`, and the reads of `flag_keys`. The page's writes are then
+/// issued at once behind it; await the returned future after issuing them.
+pub fn check_cursor(
+    tx: &IdbTransaction,
+    meta_store: &str,
+    cursor_key: &str,
+    expected: Option<&str>,
+    flag_keys: &[&str],
+) -> impl std::future::Future<Output = Result<CursorCheck, IdbError>> {
+    let expected = expected.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let keys: Array = flag_keys.iter().map(|k| JsValue::from_str(k)).collect();
+    let promise = check_cursor_js(tx, meta_store, cursor_key, &expected, &keys);
+    async move {
+        let result = settle(promise).await?;
+        let get = |name: &str| Reflect::get(&result, &JsValue::from_str(name)).unwrap_or_default();
+        if get("matched").is_truthy() {
+            let flags = get("flags")
+                .dyn_into::<Array>()
+                .map_err(|_| IdbError::Decode("checkCursor returned no flags".into()))?;
+            Ok(CursorCheck::Matched(flags.iter().collect()))
+        } else if get("corrupt").is_truthy() {
+            Ok(CursorCheck::Corrupt)
+        } else {
+            Ok(CursorCheck::Moved)
+        }
+    }
 }

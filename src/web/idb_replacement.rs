@@ -46,18 +46,16 @@ pub fn decode_flag(value: Option<JsValue>, name: &str) -> Result<bool, IdbError>
     }
 }
 
-/// Reads both flags inside `tx` (the one kind of await a transaction survives).
-pub async fn read_flags(tx: &WriteTransaction) -> Result<Flags, IdbError> {
-    Ok(Flags {
-        replacing: decode_flag(
-            tx.get(META_STORE, &REPLACING_KEY.into()).await?,
-            REPLACING_KEY,
-        )?,
-        orphan_sweep: decode_flag(
-            tx.get(META_STORE, &ORPHAN_SWEEP_KEY.into()).await?,
-            ORPHAN_SWEEP_KEY,
-        )?,
-    })
+impl Flags {
+    /// The flags from the stored values of [`REPLACING_KEY`] and [`ORPHAN_SWEEP_KEY`], read
+    /// in that order with the page's cursor check (`idb_batch::check_cursor`).
+    pub fn decode(values: &[JsValue]) -> Result<Flags, IdbError> {
+        let value = |i: usize| values.get(i).cloned();
+        Ok(Flags {
+            replacing: decode_flag(value(0), REPLACING_KEY)?,
+            orphan_sweep: decode_flag(value(1), ORPHAN_SWEEP_KEY)?,
+        })
+    }
 }
 
 /// The stores a page with `step` may touch beyond its own writes: a draining page may sweep

@@ -2,11 +2,13 @@
 //!
 //! The write that matters is [`Store::commit_page`]: one page's rows and its cursor land in
 //! one readwrite transaction or not at all (PROTOCOL §3 atomicity). Every record is encoded
-//! before the transaction opens; inside it the only await is reading the stored cursor for
-//! the compare-and-set, then every clear/delete/put is issued without awaiting, and a single
-//! commit await reports whether the browser really committed. Reads live in `idb_reads.rs`.
+//! before the transaction opens; inside it the cursor compare-and-set is the first request
+//! (a mismatch aborts the transaction from that request's success handler), every
+//! clear/delete/put is issued right behind it without awaiting, and a single commit await
+//! reports whether the browser really committed. Reads live in `idb_reads.rs`.
 
 use super::connection::{self, Connection};
+use super::idb_batch::{check_cursor, CursorCheck};
 use super::idb_error::IdbError;
 use super::idb_replacement::{self, decode_flag};
 use super::idb_version_guard::{is_guarded, GuardedPuts};
@@ -174,27 +176,46 @@ impl IdbStore {
         stores.dedup();
         let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
 
-        let stored = decode_cursor(tx.get(META_STORE, &CURSOR_KEY.into()).await?)?;
-        if stored.as_deref() != expected_cursor {
-            // Dropping `tx` aborts it; nothing was issued anyway.
-            return Err(StoreError::CursorMoved);
-        }
-        let flags = idb_replacement::read_flags(&tx).await?;
+        // The compare-and-set is the transaction's first request; its success handler aborts
+        // the transaction on a mismatch, before any request issued after it has run. So the
+        // page's writes are issued right behind it, without awaiting: the browser clones
+        // them while an earlier commit is still being written.
+        let flag_keys = [
+            idb_replacement::REPLACING_KEY,
+            idb_replacement::ORPHAN_SWEEP_KEY,
+        ];
+        let check = check_cursor(
+            tx.raw(),
+            META_STORE,
+            CURSOR_KEY,
+            expected_cursor,
+            &flag_keys,
+        );
 
         // The test hook: issue only the first `fail_after` writes, then abort.
         let fail_after = self.fail_after.take();
         let budget = |tx: &WriteTransaction| {
             fail_after.map_or(usize::MAX, |n| n.saturating_sub(tx.writes()))
         };
-        for store in clears {
-            if budget(&tx) == 0 {
-                break;
+        let issued = issue_page_writes(&mut tx, &clears, &writes, &rows, budget);
+        let versions = guarded.start(&tx);
+        // Every request issued is awaited before returning, whatever happened.
+        let check = check.await;
+        let versions = versions.finish().await;
+        let flags = match check? {
+            CursorCheck::Matched(flags) => idb_replacement::Flags::decode(&flags)?,
+            CursorCheck::Moved => {
+                let _ = tx.commit().await;
+                return Err(StoreError::CursorMoved);
             }
-            tx.clear(store)?;
-        }
-        tx.issue_with_rows(&writes, &rows, budget(&tx))?;
+            CursorCheck::Corrupt => {
+                let _ = tx.commit().await;
+                return Err(IdbError::Decode("the stored cursor is not a string".into()).into());
+            }
+        };
+        issued?;
         let limit = budget(&tx);
-        guarded.issue(&mut tx, limit).await?;
+        guarded.issue(&mut tx, versions?, limit)?;
         let swept = idb_replacement::issue_replacement(
             &mut tx,
             &plan.replacement,
@@ -227,6 +248,25 @@ impl IdbStore {
         }
         tx.commit().await
     }
+}
+
+/// Issues a page's clears, then its deletes and puts, at most `budget` of them (the test
+/// hook's).
+fn issue_page_writes(
+    tx: &mut WriteTransaction,
+    clears: &[&'static str],
+    writes: &Array,
+    rows: &Array,
+    budget: impl Fn(&WriteTransaction) -> usize,
+) -> Result<(), IdbError> {
+    for store in clears {
+        if budget(tx) == 0 {
+            return Ok(());
+        }
+        tx.clear(store)?;
+    }
+    tx.issue_with_rows(writes, rows, budget(tx))?;
+    Ok(())
 }
 
 /// Every object store a page writes to, plus `meta` for the cursor.

@@ -8,7 +8,7 @@
 //! only the newer ones are issued (two tabs syncing at once without Web Locks, or a lock
 //! lost, cannot lower a version).
 
-use super::idb_batch::start_read_versions;
+use super::idb_batch::{start_read_versions, Pending};
 use super::idb_error::IdbError;
 use super::idb_store::hold;
 use super::page_decode::JsRow;
@@ -60,21 +60,46 @@ impl<'a, P: Clone + Into<JsRow>> GuardedPuts<'a, P> {
         })
     }
 
-    /// Reads the stored versions inside `tx` and issues the puts that are newer, at most
-    /// `limit` of them (the atomicity test hook's budget).
-    pub async fn issue(self, tx: &mut WriteTransaction, limit: usize) -> Result<(), IdbError> {
+    /// Issues, inside `tx`, the reads of the stored versions (not awaited).
+    pub fn start(&self, tx: &WriteTransaction) -> GuardReads {
+        if self.puts.is_empty() {
+            return GuardReads(None);
+        }
+        let keys: Vec<(Kind, &str)> = self.puts.iter().map(|r| (r.kind, r.key.as_str())).collect();
+        GuardReads(Some(start_read_versions(tx.raw(), &keys)))
+    }
+
+    /// Issues the puts that are newer than the stored `versions` ([`GuardReads::finish`]),
+    /// at most `limit` of them (the atomicity test hook's budget).
+    pub fn issue(
+        &self,
+        tx: &mut WriteTransaction,
+        versions: Vec<Option<u64>>,
+        limit: usize,
+    ) -> Result<(), IdbError> {
         if self.puts.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(Kind, &str)> = self.puts.iter().map(|r| (r.kind, r.key.as_str())).collect();
-        let held = start_read_versions(tx.raw(), &keys).versions().await?;
         let newer = Array::new();
-        for (i, (row, held)) in self.puts.iter().zip(held).enumerate() {
+        for (i, (row, held)) in self.puts.iter().zip(versions).enumerate() {
             if held.is_none_or(|v| v < row.version) {
                 newer.push(&self.writes.get(i as u32));
             }
         }
         tx.issue_with_rows(&newer, &self.rows, limit)?;
         Ok(())
+    }
+}
+
+/// The version reads of [`GuardedPuts::start`], issued and not yet awaited.
+pub struct GuardReads(Option<Pending>);
+
+impl GuardReads {
+    /// The stored versions, in the order of the guarded puts (none when there are none).
+    pub async fn finish(self) -> Result<Vec<Option<u64>>, IdbError> {
+        match self.0 {
+            Some(pending) => pending.versions().await,
+            None => Ok(Vec::new()),
+        }
     }
 }

@@ -158,9 +158,19 @@ async fn a_moved_cursor_writes_nothing() {
     store.commit_page(&seed_plan(), None, "c1").await.unwrap();
     let before = dump(&store, &["wid_1", "wid_2", "wid_9"]).await;
 
+    // Its writes are issued before the cursor check has answered (the check aborts the
+    // transaction), the Query put's version read too: none of them may land.
     let page = ApplyPlan {
         clear_kinds: vec![Kind::Dashboard],
-        row_puts: vec![widget("wid_9", "dsh_1", 1)],
+        row_puts: vec![
+            widget("wid_9", "dsh_1", 1),
+            row(
+                Kind::Query,
+                "qry_9",
+                3,
+                json!({"ownerId": "usr_web", "name_i18n": {"default": "Stale"}}),
+            ),
+        ],
         snapshot_puts: vec![snapshot("wid_9", "2024-05-03T00:00:00Z", 2.5)],
         ..ApplyPlan::default()
     };
