@@ -8,11 +8,11 @@
 // It must refuse and keep exactly what the Rust reference decoder does
 // (src/engine/decoded_page.rs: protocol/pull.rs's strict parser, engine/privacy.rs,
 // engine/item_meta.rs); tests/web/page_decode.rs compares the two on generated pages. Where
-// `JSON.parse` cannot see what serde sees, the page is handed back to the Rust decoder
-// (`fallback`): a body with any surrogate (an astral character, or an escaped lone one, which
-// serde refuses) or an escaped NUL (the string table below is NUL-separated). Known and kept
-// differences: a version written `5.0` is 5 here (serde refuses it); a version above 2^53 - 1
-// is refused here as the page's error (the Rust path refuses it when the record is encoded).
+// `JSON.parse` is more lenient than serde it is checked here: bytes that are not UTF-8 and
+// strings holding a lone surrogate (which serde refuses) refuse the page as invalid JSON.
+// Known and kept differences: a version written `5.0` is 5 here (serde refuses it); a version
+// above 2^53 - 1 is refused here as the page's error (the Rust path refuses it when the record
+// is encoded).
 
 const KINDS = ["Dashboard", "Widget", "MetricDefinition", "WidgetSnapshot", "Query", "Projection", "DqAlertOpen"];
 const KEY_FIELD = {
@@ -32,7 +32,12 @@ const APPEND = 2;
 const TOO_LARGE = 3;
 const RESET = 4;
 
-const NEEDS_RUST = /[\uD800-\uDFFF]|\\u(?:[dD][89a-fA-F]|0000)/;
+/** A surrogate, raw or escaped, somewhere in the body: its strings need the lone-surrogate check. */
+const SURROGATE = /[\uD800-\uDFFF]|\\u[dD][89a-fA-F]/;
+/** A lone surrogate in a string. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** An escaped NUL: the strings then travel as an array, not NUL-separated. */
+const NUL = /\\u0000/;
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class Refused extends Error {
@@ -181,6 +186,14 @@ export function canonical(value) {
   return JSON.stringify(value);
 }
 
+/** Whether any string of `value` (keys included) holds a lone surrogate. */
+function holdsLoneSurrogate(value) {
+  if (typeof value === "string") return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
+  if (isObject(value)) return Object.keys(value).some((k) => LONE_SURROGATE.test(k) || holdsLoneSurrogate(value[k]));
+  return false;
+}
+
 /** UTF-8 length of a string. */
 function utf8Length(s) {
   let n = s.length;
@@ -193,27 +206,26 @@ function utf8Length(s) {
 
 /**
  * Decodes one `200 OK` pull body (`bytes`, a view the caller keeps alive for the call).
- * Returns `{fallback: true}` when the Rust decoder must decide, `{refused: "json" | "shape" |
- * "item", index, reason}` for a refused page (protocol/pull.rs `PageError`), or the page: `ops` (Uint8Array, an op code per item), `versions` (Float64Array, upserts),
+ * Returns `{refused: "json" | "shape" | "item", index, reason}` for a refused page
+ * (protocol/pull.rs `PageError`), or the page: `ops` (Uint8Array, an op code per item), `versions` (Float64Array, upserts),
  * `text` (NUL-separated strings: per upsert kind and key, plus dashboardId and metricKey for a
  * Widget; per tombstone kind and id; per append widgetId, generatedAt and paramsHash; per too
- * large snapshot its widgetId; per reset its kind), `canon` (NUL-separated canonical JSON of
+ * large snapshot its widgetId; per reset its kind; `strings`, the same as an array, instead
+ * when a string holds a NUL), `canon` (NUL-separated canonical JSON of
  * each kept append's `rows`), `rows` (item i's row object after privacy stripping, or
  * undefined), `nextCursor`, `drained`.
  */
 export function decodePage(bytes, userId, maxSnapshotBytes) {
   let text;
-  try {
-    text = decoder.decode(bytes);
-  } catch (e) {
-    return { fallback: true };
-  }
-  if (NEEDS_RUST.test(text)) return { fallback: true };
   let body;
   try {
+    text = decoder.decode(bytes);
     body = JSON.parse(text);
   } catch (e) {
     return { refused: "json", reason: e.message };
+  }
+  if (SURROGATE.test(text) && holdsLoneSurrogate(body)) {
+    return { refused: "json", reason: "a string holds a lone surrogate" };
   }
   const shaped = has(body, "items") && has(body, "nextCursor") && has(body, "drained");
   if (!isObject(body) || !shaped || !Array.isArray(body.items) || typeof body.nextCursor !== "string" || typeof body.drained !== "boolean") {
@@ -276,10 +288,12 @@ export function decodePage(bytes, userId, maxSnapshotBytes) {
     if (e instanceof Refused) return { refused: "item", index: e.index, reason: e.message };
     throw e;
   }
+  const nul = NUL.test(text);
   return {
     ops,
     versions,
-    text: strings.join("\u0000"),
+    text: nul ? undefined : strings.join("\u0000"),
+    strings: nul ? strings : undefined,
     canon: canon.join("\u0000"),
     rows,
     nextCursor: body.nextCursor,

@@ -2,12 +2,12 @@
 //! objects the store will put ([`JsRow`]); what crosses into wasm is each item's metadata
 //! (op codes and versions in typed arrays, the strings in one NUL-separated text, the
 //! canonical JSON of each snapshot's `rows` to digest here). The rules are the reference
-//! decoder's (`engine/decoded_page.rs`); `page_decode.js` says how it keeps them, and hands
-//! a page back to that decoder when `JSON.parse` cannot see what serde sees.
+//! decoder's (`engine/decoded_page.rs`); `page_decode.js` says how it keeps them. The Rust
+//! parser is not in the browser build.
 
 use crate::engine::canonical::text_digest;
 use crate::engine::integrity::WidgetRef;
-use crate::engine::{decode_json_page, DecodedPage, ItemMeta, PullConfig, SnapshotMeta};
+use crate::engine::{DecodedPage, ItemMeta, PullConfig, SnapshotMeta};
 use crate::protocol::{Kind, PageError, Row};
 use js_sys::{Array, Float64Array, Reflect, Uint8Array, JSON};
 use wasm_bindgen::prelude::*;
@@ -54,14 +54,10 @@ fn broken(what: &str) -> PageError {
     PageError::Json(format!("the page decoder returned no {what}"))
 }
 
-/// Decodes a pull body in JS (see the module doc), or with the reference decoder when the
-/// JS decoder hands it back.
+/// Decodes a pull body in JS (see the module doc).
 pub fn decode_page(body: &[u8], config: &PullConfig) -> Result<DecodedPage<JsRow>, PageError> {
     let decoded = decode_page_js(body, &config.user_id, config.max_snapshot_bytes as f64)
-        .map_err(|e| PageError::Json(format!("the page decoder threw: {e:?}")))?;
-    if field(&decoded, "fallback").is_truthy() {
-        return Ok(decode_json_page(body, config)?.map_rows(JsRow::from));
-    }
+        .map_err(|_| PageError::Json("the page decoder threw".into()))?;
     if let Some(refused) = field(&decoded, "refused").as_string() {
         let reason = field(&decoded, "reason").as_string().unwrap_or_default();
         return Err(match refused.as_str() {
@@ -81,9 +77,16 @@ pub fn decode_page(body: &[u8], config: &PullConfig) -> Result<DecodedPage<JsRow
         .dyn_into::<Float64Array>()
         .map_err(|_| broken("versions"))?
         .to_vec();
-    let text = field(&decoded, "text")
-        .as_string()
-        .ok_or_else(|| broken("text"))?;
+    // The strings, NUL-separated in one text, or as an array when one holds a NUL.
+    let (text, listed) = match field(&decoded, "text").as_string() {
+        Some(text) => (text, None),
+        None => {
+            let list = field(&decoded, "strings")
+                .dyn_into::<Array>()
+                .map_err(|_| broken("strings"))?;
+            (String::new(), Some(list))
+        }
+    };
     let canon = field(&decoded, "canon")
         .as_string()
         .ok_or_else(|| broken("canon"))?;
@@ -97,12 +100,17 @@ pub fn decode_page(body: &[u8], config: &PullConfig) -> Result<DecodedPage<JsRow
         .as_bool()
         .ok_or_else(|| broken("drained"))?;
 
-    let mut strings = text.split('\0');
+    let mut joined = text.split('\0');
+    let mut listed_at = 0;
     let mut next = || {
-        strings
-            .next()
-            .map(str::to_string)
-            .ok_or_else(|| broken("string"))
+        let string = match &listed {
+            None => joined.next().map(str::to_string),
+            Some(list) => {
+                listed_at += 1;
+                list.get(listed_at - 1).as_string()
+            }
+        };
+        string.ok_or_else(|| broken("string"))
     };
     let mut digests = canon.split('\0');
     let mut metas = Vec::with_capacity(ops.len());
