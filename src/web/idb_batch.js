@@ -183,20 +183,31 @@ export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLo
  * @returns {number}
  */
 export function issueWrites(tx, writes, rows, limit) {
-  const stores = new Map();
   const end = Math.min(writes.length, limit);
+  const stores = new Map();
+  let name = null;
+  let store = null;
   for (let i = 0; i < end; i += 1) {
-    const [op, name, arg, rowIndex] = writes[i];
-    let store = stores.get(name);
-    if (store === undefined) {
-      store = tx.objectStore(name);
-      stores.set(name, store);
+    const write = writes[i];
+    const op = write[0];
+    const arg = write[2];
+    // Runs of writes mostly go to one store: look it up only when it changes.
+    if (write[1] !== name) {
+      name = write[1];
+      store = stores.get(name);
+      if (store === undefined) {
+        store = tx.objectStore(name);
+        stores.set(name, store);
+      }
     }
-    if (op === "put") store.put(arg);
-    else if (op === "putHeld" || op === "putHeldWidget") {
-      const row = rows[rowIndex];
+    if (op === "putHeld") {
+      arg.row = rows[write[3]];
+      store.put(arg);
+    } else if (op === "put") store.put(arg);
+    else if (op === "putHeldWidget") {
+      const row = rows[write[3]];
       arg.row = row;
-      if (op === "putHeldWidget" && typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
+      if (typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
       store.put(arg);
     } else if (op === "delete") store.delete(arg);
     else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
