@@ -128,13 +128,15 @@ impl Run {
         Ok(())
     }
 
-    /// Awaits the commit in flight (driving `next`, the commit issued behind it, meanwhile)
-    /// and reports it.
+    /// Awaits the commit in flight (driving `next`, the commit issued behind it, and
+    /// `prefetch`, the fetch of the page after, meanwhile: that page is decoded while the
+    /// browser writes) and reports it.
     #[allow(clippy::too_many_arguments)]
     async fn settle<
         S: Store,
         F: Future<Output = Result<PagePlan<S::Payload>, StoreError>>,
         N: Future,
+        B: Future,
     >(
         &mut self,
         store: &S,
@@ -142,6 +144,7 @@ impl Run {
         cache: &mut StateCache,
         in_flight: &mut Option<InFlight<F>>,
         next: Option<&mut Background<N>>,
+        prefetch: Option<&mut Background<B>>,
         progress: &mut dyn FnMut(&PullProgress),
     ) -> Result<Settled, PullError> {
         let Some(InFlight {
@@ -150,9 +153,15 @@ impl Run {
         else {
             return Ok(Settled::Done);
         };
+        let landed = async {
+            match prefetch {
+                Some(prefetch) => prefetch.drive_while(commit.finish()).await,
+                None => commit.finish().await,
+            }
+        };
         let (committed, next) = match next {
-            Some(next) => (next.drive_while(commit.finish()).await, Some(next)),
-            None => (commit.finish().await, None),
+            Some(next) => (next.drive_while(landed).await, Some(next)),
+            None => (landed.await, None),
         };
         if let (Err(_), Some(next)) = (&committed, next) {
             // The commit issued behind a failed one is run to its end, not dropped midway (an
@@ -223,6 +232,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 &mut meta,
                 &mut cache,
                 &mut in_flight,
+                NOTHING_BESIDE,
                 NOTHING_BESIDE,
                 progress,
             )
@@ -367,6 +377,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 &mut cache,
                 &mut in_flight,
                 Some(&mut commit),
+                next_page.as_mut(),
                 progress,
             )
             .await?
