@@ -511,3 +511,64 @@ fn a_page_is_reported_when_its_commit_lands_not_when_the_next_page_arrives() {
     );
     assert!(position(&ev, "progress 2") < position(&ev, "answered log.4 200"));
 }
+
+/// A second pull over a store that already holds `items()`: every page names held keys, so
+/// each must read local state (a warm store).
+fn warm_rig(store_yields: u32, net_yields: u32) -> Rig {
+    let mut more = items();
+    more.extend([
+        dashboard("dsh_1", 2, &["fact_res"]),
+        metric("occupancy", 2),
+        widget("wid_1", 2, "dsh_1", "occupancy"),
+        snapshot("wid_1", 2, "p", json!(0.7)),
+        projection("fact_res", 2, "2026-01-01T01:00:00Z", 4.0),
+        dashboard("dsh_2", 1, &["fact_res"]),
+        widget("wid_2", 1, "dsh_2", "occupancy"),
+        snapshot("wid_1", 3, "p", json!(0.6)),
+    ]);
+    let first = Rig::new(ScriptedTransport::with_log(ServerLog::new(items())), 0, 0);
+    first.pull().unwrap();
+    let rig = Rig::new(
+        ScriptedTransport::with_log(ServerLog::new(more)),
+        store_yields,
+        net_yields,
+    );
+    Rig {
+        store: SlowStore {
+            inner: MemoryStore::with_contents(first.contents()),
+            ..rig.store
+        },
+        ..rig
+    }
+}
+
+#[test]
+fn a_warm_page_reads_its_state_before_the_commit_of_the_page_before() {
+    // Commits slower than fetches: page 2's read is issued while page 1's commit has not
+    // been issued yet, so it does not queue behind it (IndexedDB runs a read created after a
+    // commit over the same stores only once that commit is done).
+    let rig = warm_rig(12, 1);
+    let report = rig.pull().unwrap();
+    let ev = rig.events();
+    let reads: Vec<usize> = ev
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| *e == "state")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(reads.len() >= 3, "every warm page reads: {ev:#?}");
+    // Page 1 is log.6 -> log.8, page 2 log.8 -> log.10, page 3 log.10 -> log.12.
+    assert!(reads[1] < position(&ev, "commit log.6 -> log.8"), "{ev:#?}");
+    assert!(
+        reads[2] < position(&ev, "commit log.8 -> log.10"),
+        "{ev:#?}"
+    );
+
+    // The same outcome as the sequential loop.
+    let sequential = warm_rig(0, 0);
+    assert_eq!(report, sequential.pull().unwrap());
+    assert_eq!(rig.contents(), sequential.contents());
+    assert_eq!(rig.gets(), sequential.gets());
+    let ev = sequential.events();
+    assert!(position(&ev, "committed log.8 (true)") < position(&ev, "GET log.8"));
+}

@@ -33,6 +33,7 @@ use super::error::PullError;
 use super::integrity::WidgetRef;
 use super::item_meta::{item_meta, metas_request, ItemMeta};
 pub use super::planner::{plan_metas, IndexPlan, PageSummary};
+use super::read_ahead::StateRead;
 use super::state_cache::StateCache;
 use super::store::{
     ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot,
@@ -206,7 +207,7 @@ where
             detail: e.to_string(),
         })?
         .map_rows(Into::into);
-    let page = plan_fetched(store, page, sent_cursor, config, cache).await?;
+    let page = plan_fetched(store, page, sent_cursor, config, cache, None).await?;
     let committed = commit_planned(store, page, sent_cursor).await;
     settle_cache(cache, committed)
 }
@@ -215,17 +216,23 @@ where
 /// decoded page (privacy already stripped, `decoded_page.rs`) fetched with `sent_cursor`.
 /// `cache` is then told the plan as if committed (the next page may be planned before this
 /// commit ends); [`settle_cache`] corrects it.
+/// `read_ahead` is a read issued earlier for this page (`read_ahead.rs`): used when it asked
+/// exactly what is still missing, else read again.
 pub async fn plan_fetched<S: Store>(
     store: &S,
     page: DecodedPage<S::Payload>,
     sent_cursor: Option<&str>,
     config: &PullConfig,
     cache: &mut StateCache,
+    read_ahead: Option<StateRead>,
 ) -> Result<PlannedPage<S::Payload>, PullError> {
     let metas = page.metas;
     let (mut state, missing) = cache.answer(sent_cursor, &metas_request(&metas));
-    if !missing.keys.is_empty() || !missing.widgets.is_empty() {
-        let read = store.local_state(&missing).await?;
+    if !missing.is_empty() {
+        let read = match read_ahead {
+            Some((asked, read)) if asked == missing => read?,
+            _ => store.local_state(&missing).await?,
+        };
         cache.learn(&missing, read, &mut state);
     }
     let (plan, summary) = plan_metas(&metas, &state, config);

@@ -45,6 +45,7 @@ pub mod push_outcome;
 pub mod push_report;
 pub mod push_server;
 pub mod push_server_authoring;
+pub mod read_ahead;
 pub mod reads;
 pub mod rename;
 pub mod replacement;

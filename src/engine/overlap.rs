@@ -13,7 +13,15 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// Wakes nothing: [`Background::start`]'s first poll has no task to wake yet.
+struct NoWake;
+
+impl Wake for NoWake {
+    fn wake(self: Arc<Self>) {}
+}
 
 /// A future that runs while other work is awaited.
 pub enum Background<F: Future> {
@@ -25,6 +33,13 @@ impl<F: Future> Background<F> {
     /// Wraps `future`; nothing of it runs until it is driven or finished.
     pub fn new(future: F) -> Self {
         Background::Running(Box::pin(future))
+    }
+
+    /// Polls the background future once now, so whatever it does first happens before
+    /// anything created after this call (a storage transaction is created at the first
+    /// poll). Whoever drives it later brings the waker that matters.
+    pub fn start(&mut self) {
+        self.step(&mut Context::from_waker(&Waker::from(Arc::new(NoWake))));
     }
 
     /// True once the background future has produced its output.

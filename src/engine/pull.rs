@@ -27,9 +27,11 @@ use super::clock::{Clock, Random};
 use super::config::PullConfig;
 use super::error::PullError;
 use super::integrity::{check_integrity_with, IntegrityScope};
+use super::item_meta::metas_request;
 use super::overlap::Background;
 use super::pull_fetch::{fetch_page, prefetch, FetchTally, Refusal};
 pub use super::pull_fetch::{percent_encode, pull_path};
+use super::read_ahead;
 use super::report::{PullProgress, PullReport};
 use super::state_cache::StateCache;
 use super::store::{Store, StoreError, SyncMeta};
@@ -223,6 +225,8 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     let mut planned_drained = false;
     // The page after the last planned one, fetched with the cursor it is keyed by.
     let mut ahead = None;
+    // The state read issued for the page after the last planned one (`read_ahead.rs`).
+    let mut read_ahead = None;
     let mut in_flight = None;
     // Awaits the commit in flight, if any, and reports it (`Run::settle`).
     macro_rules! settle_in_flight {
@@ -339,7 +343,16 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 run.fresh && !tally.answered,
             ))
         });
-        let plan = plan_fetched(store, page, sent.as_deref(), config, &mut cache);
+        // A read issued ahead for this page (below, one page earlier) is used if it was
+        // issued for the cursor the page was fetched with.
+        let early = read_ahead::take_for(&mut read_ahead, sent.as_deref());
+        let plan = async {
+            let early = match early {
+                Some(ahead) => Some(ahead.finish().await),
+                None => None,
+            };
+            plan_fetched(store, page, sent.as_deref(), config, &mut cache, early).await
+        };
         let planned =
             match overlap(in_flight.as_mut(), next_page.as_mut(), plan, Result::is_err).await {
                 Some(Ok(planned)) => planned,
@@ -357,6 +370,22 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                     return Err(e);
                 }
             };
+        if !cache.knows_everything() {
+            // Warm: the next page's state read goes before this page's commit
+            // (`read_ahead.rs`), so it is planned while this one is written. Its fetch is
+            // waited for only while the commit in flight runs: this page's commit could not
+            // start before that one lands anyway.
+            if let Some(fetching) = next_page.as_mut() {
+                if in_flight.is_some() {
+                    let fetched = fetching.until_done();
+                    overlap(in_flight.as_mut(), NOTHING_BESIDE, fetched, |_| true).await;
+                }
+                if let Background::Done((Ok(page), _)) = fetching {
+                    let request = metas_request(&page.metas);
+                    read_ahead = read_ahead::start(store, &mut cache, &next, &request);
+                }
+            }
+        }
         let sent_owned = sent.clone();
         let mut commit =
             Background::new(

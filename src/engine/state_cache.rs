@@ -80,6 +80,11 @@ impl StateCache {
         *self = StateCache::default();
     }
 
+    /// Whether every held row of every kind is known: no page needs a read (a cold start).
+    pub(super) fn knows_everything(&self) -> bool {
+        Kind::ALL.iter().all(|kind| self.complete.contains(kind))
+    }
+
     /// Whether every held row of `kind` is known.
     pub(super) fn is_complete(&self, kind: Kind) -> bool {
         self.complete.contains(&kind)

@@ -102,6 +102,13 @@ pub struct StateRequest {
     pub widgets: Vec<String>,
 }
 
+impl StateRequest {
+    /// True when there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.widgets.is_empty()
+    }
+}
+
 /// The answer to a [`StateRequest`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LocalState {
@@ -232,7 +239,9 @@ pub trait Store {
     async fn meta(&self) -> Result<SyncMeta, StoreError>;
     /// Sets or clears the access-revoked flag.
     async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError>;
-    /// Reads what the planner needs for one page.
+    /// Reads what the planner needs for one page. The pull loop may start it before the
+    /// commit of the page before (`read_ahead.rs`) and drop it unfinished when that page
+    /// does not land: a read must leave nothing behind when dropped.
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError>;
     /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
     /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
