@@ -11,8 +11,9 @@
 //! cursor, and the server may legitimately send a child before its parent reaches the
 //! device's scope. The report names them so they are seen.
 
-use super::store::{Store, StoreError, StoredRow};
-use crate::protocol::{Kind, Row};
+pub use super::store::WidgetRef;
+use super::store::{Store, StoreError};
+use crate::protocol::Kind;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,30 +63,7 @@ pub struct IntegrityFinding {
     pub target_id: String,
 }
 
-/// What the gate needs of a held widget: its key and the two references it checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WidgetRef {
-    pub key: String,
-    pub dashboard_id: Option<String>,
-    pub metric_key: Option<String>,
-}
-
 impl WidgetRef {
-    /// The references of a stored Widget row.
-    pub fn of(row: &StoredRow) -> WidgetRef {
-        WidgetRef::of_row(&row.key, &row.row)
-    }
-
-    /// The references of the Widget row `row` held under `key`.
-    pub fn of_row(key: &str, row: &Row) -> WidgetRef {
-        let field = |name: &str| row.get(name).and_then(|v| v.as_str()).map(str::to_string);
-        WidgetRef {
-            key: key.to_string(),
-            dashboard_id: field("dashboardId"),
-            metric_key: field("metricKey"),
-        }
-    }
-
     fn target(&self, field: &str) -> Option<&str> {
         match field {
             "dashboardId" => self.dashboard_id.as_deref(),
@@ -115,13 +93,7 @@ pub struct StoreReads<'a, S>(pub &'a S);
 
 impl<S: Store> IntegrityReads for StoreReads<'_, S> {
     async fn all_widgets(&self) -> Result<Vec<WidgetRef>, StoreError> {
-        Ok(self
-            .0
-            .rows(Kind::Widget)
-            .await?
-            .iter()
-            .map(WidgetRef::of)
-            .collect())
+        self.0.widget_refs().await
     }
     async fn widget(&self, id: &str) -> Result<Option<WidgetRef>, StoreError> {
         Ok(self

@@ -93,6 +93,31 @@ impl<P> From<&StoredSnapshot<P>> for SnapshotMeta {
     }
 }
 
+/// What the gate needs of a held widget: its key and the two references it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetRef {
+    pub key: String,
+    pub dashboard_id: Option<String>,
+    pub metric_key: Option<String>,
+}
+
+impl WidgetRef {
+    /// The references of a stored Widget row.
+    pub fn of(row: &StoredRow) -> WidgetRef {
+        WidgetRef::of_row(&row.key, &row.row)
+    }
+
+    /// The references of the Widget row `row` held under `key`.
+    pub fn of_row(key: &str, row: &Row) -> WidgetRef {
+        let field = |name: &str| row.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        WidgetRef {
+            key: key.to_string(),
+            dashboard_id: field("dashboardId"),
+            metric_key: field("metricKey"),
+        }
+    }
+}
+
 /// What the planner asks about before it plans a page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateRequest {
@@ -300,6 +325,17 @@ pub trait Store {
     }
     /// Which of `keys` are held for a versioned kind.
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Every held widget's key and references, in key order: what the integrity gate scans.
+    /// A store that can read just those (IndexedDB: without decoding whole rows) overrides
+    /// this default, which reads the rows.
+    async fn widget_refs(&self) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self
+            .rows(Kind::Widget)
+            .await?
+            .iter()
+            .map(WidgetRef::of)
+            .collect())
+    }
     /// Whether any row of `kind` is held (`MemoryStore` and `IdbStore` answer for
     /// `WidgetSnapshot` too). A new leader asks it of Dashboard to tell a cold start; a store
     /// that can count without reading the records (IndexedDB: `count()`) overrides this

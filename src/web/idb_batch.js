@@ -262,3 +262,21 @@ export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys) {
     });
   });
 }
+
+/**
+ * Every record of `storeName` (Widget records `{key, version, row}`) as
+ * `[key, dashboardId, metricKey]`, the references as strings or null: what the integrity
+ * gate scans, without handing whole rows to wasm.
+ * @returns {Promise<string>} JSON text of the triples, in key order
+ */
+export function readWidgetRefs(tx, storeName) {
+  const str = (v) => (typeof v === "string" ? v : null);
+  return new Promise((resolve, reject) => {
+    const request = tx.objectStore(storeName).getAll();
+    request.onsuccess = () => {
+      const refs = request.result.map((r) => [r.key, str(r.row?.dashboardId), str(r.row?.metricKey)]);
+      resolve(JSON.stringify(refs));
+    };
+    request.onerror = () => reject(request.error);
+  });
+}

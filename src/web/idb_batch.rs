@@ -56,6 +56,9 @@ extern "C" {
         mark_upper: &str,
     ) -> Result<Promise, JsValue>;
 
+    #[wasm_bindgen(catch, js_name = readWidgetRefs)]
+    fn read_widget_refs_js(tx: &IdbTransaction, store: &str) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(catch, js_name = checkCursor)]
     fn check_cursor_js(
         tx: &IdbTransaction,
@@ -335,4 +338,17 @@ pub fn check_cursor(
             Ok(CursorCheck::Moved)
         }
     }
+}
+
+/// `(key, dashboardId, metricKey)` of every record of the Widget store `store`, in key order
+/// (`readWidgetRefs`: the rows are not handed to wasm).
+pub async fn read_widget_refs(
+    tx: &IdbTransaction,
+    store: &str,
+) -> Result<Vec<(String, Option<String>, Option<String>)>, IdbError> {
+    let text = settle(read_widget_refs_js(tx, store))
+        .await?
+        .as_string()
+        .ok_or_else(|| IdbError::Decode("readWidgetRefs did not return text".into()))?;
+    serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("widget references: {e}")))
 }

@@ -13,7 +13,7 @@ use super::idb_store::IdbStore;
 use super::records::{decode_row, decode_snapshot, decode_snapshot_json, snapshot_range_bounds};
 use super::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
 use super::transaction::{read_transaction, read_transaction_raw};
-use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSnapshot};
+use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSnapshot, WidgetRef};
 use crate::protocol::Kind;
 use idb::{KeyRange, Query};
 use std::collections::BTreeSet;
@@ -45,6 +45,21 @@ impl IdbStore {
         let tx = read_transaction(self.db()?, &[name])?;
         let values = tx.object_store(name)?.get_all(None, None)?.await?;
         values.iter().map(|v| decode_row(kind, v)).collect()
+    }
+
+    /// Every held widget's key and references, without decoding the rows.
+    pub(super) async fn read_widget_refs(&self) -> Result<Vec<WidgetRef>, IdbError> {
+        let name = store_name(Kind::Widget);
+        let tx = read_transaction_raw(self.db()?, &[name])?;
+        let refs = idb_batch::read_widget_refs(&tx, name).await?;
+        Ok(refs
+            .into_iter()
+            .map(|(key, dashboard_id, metric_key)| WidgetRef {
+                key,
+                dashboard_id,
+                metric_key,
+            })
+            .collect())
     }
 
     /// How many records the store of `kind` holds: a `count()`, no record is read.

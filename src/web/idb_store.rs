@@ -20,7 +20,7 @@ use super::schema::{
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
     ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
-    StoredSnapshot, Swept, SyncMeta,
+    StoredSnapshot, Swept, SyncMeta, WidgetRef,
 };
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, PageError};
@@ -449,6 +449,10 @@ impl Store for IdbStore {
         widget_ids: &[String],
     ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
         Ok(self.read_latest_snapshots(widget_ids).await?)
+    }
+
+    async fn widget_refs(&self) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self.read_widget_refs().await?)
     }
 
     async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {

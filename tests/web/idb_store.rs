@@ -8,7 +8,7 @@ use super::support::{idb_factory, request_done};
 use serde_json::json;
 use std::collections::BTreeMap;
 use sync_core::engine::{
-    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta,
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta, WidgetRef,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::schema::SCHEMA_VERSION;
@@ -400,5 +400,29 @@ async fn holds_any_counts_without_reading_records() {
     assert!(store.holds_any(Kind::WidgetSnapshot).await.unwrap());
     store.wipe(&[Kind::Dashboard], false).await.unwrap();
     assert!(!store.holds_any(Kind::Dashboard).await.unwrap());
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn widget_references_read_without_rows_equal_those_of_the_rows() {
+    let (identity, store) = open_fresh().await;
+    let mut plan = seed_plan();
+    // References that are not strings, or missing, read as none.
+    plan.row_puts.push(row(
+        Kind::Widget,
+        "wid_odd",
+        1,
+        json!({"dashboardId": 5, "title_i18n": {"default": "Odd"}}),
+    ));
+    store.commit_page(&plan, None, "c1").await.unwrap();
+    let from_rows: Vec<WidgetRef> = store
+        .rows(Kind::Widget)
+        .await
+        .unwrap()
+        .iter()
+        .map(WidgetRef::of)
+        .collect();
+    assert_eq!(from_rows.len(), 4);
+    assert_eq!(store.widget_refs().await.unwrap(), from_rows);
     discard(&identity, store).await;
 }
