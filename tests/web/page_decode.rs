@@ -4,6 +4,7 @@
 //! accepted page, give the same metadata — keys, versions, snapshot metadata and rows digests
 //! (PROTOCOL §6) — and keep the same rows after privacy stripping (§7).
 
+use super::support::Xorshift;
 use js_sys::JSON;
 use serde_json::{json, Map, Value};
 use sync_core::engine::canonical::canonical_json;
@@ -12,22 +13,16 @@ use sync_core::protocol::{PageError, Row};
 use sync_core::web::page_decode::{decode_page, JsRow};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// A small deterministic generator (xorshift64*); `faulty` pages get broken items.
-struct Gen(u64, bool);
+/// The page generator: deterministic; `faulty` pages (the flag) get broken items.
+struct Gen(Xorshift, bool);
 
 impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
     /// A fault with `percent` chance, on faulty pages only.
     fn fault(&mut self, percent: u64) -> bool {
         self.1 && self.chance(percent)
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n)
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -303,7 +298,7 @@ fn compare(body: &[u8], config: &PullConfig) -> Result<bool, String> {
 
 #[wasm_bindgen_test]
 fn the_js_decoder_refuses_and_keeps_what_the_reference_decoder_does() {
-    let mut g = Gen(0x5eed_cafe_f00d_1234, false);
+    let mut g = Gen(Xorshift(0x5eed_cafe_f00d_1234), false);
     let (mut accepted, mut refused) = (0, 0);
     for case in 0..800 {
         let user = *g.pick(&["usr_a", ""]);

@@ -5,6 +5,7 @@
 //! with just the key fields their object store needs to accept them, in every store.
 
 use super::idb_fixtures::{discard, open_fresh};
+use super::support::Xorshift as Rng;
 use serde_json::{json, Map, Value};
 use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
 use sync_core::protocol::{Kind, Row};
@@ -16,21 +17,7 @@ use sync_core::web::{Durability, IdbStore};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// xorshift64*: deterministic, so a failure names its seed.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn value(&mut self, depth: u32) -> Value {
         let names = [
             "key",

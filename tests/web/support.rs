@@ -160,3 +160,20 @@ pub async fn delete_db(name: &str) -> Result<(), JsValue> {
     let request = idb_factory()?.delete_database(name)?;
     request_done(&request).await.map(|_| ())
 }
+
+/// xorshift64*: a deterministic generator for tests over generated input, so a failure
+/// names its seed.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
