@@ -29,8 +29,8 @@ use super::error::PullError;
 use super::integrity::{check_integrity_with, IntegrityScope};
 use super::item_meta::metas_request;
 use super::overlap::Background;
-use super::pull_fetch::{fetch_page, prefetch, FetchTally, Refusal};
 pub use super::pull_fetch::{percent_encode, pull_path};
+use super::pull_fetch::{prefetch, FetchTally, Refusal};
 use super::read_ahead;
 use super::report::{PullProgress, PullReport};
 use super::state_cache::StateCache;
@@ -266,18 +266,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 Some((cursor, next_page)) if sent.as_ref() == Some(&cursor) => {
                     Background::finish(next_page).await
                 }
-                _ => {
-                    fetch_page(
-                        store,
-                        transport,
-                        clock,
-                        random,
-                        config,
-                        sent.as_deref(),
-                        fresh,
-                    )
-                    .await
-                }
+                _ => prefetch(store, transport, clock, random, config, sent.clone(), fresh).await,
             }
         });
         // Page n is reported as soon as its commit lands, not when page n+1 has arrived; a
@@ -339,7 +328,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 clock,
                 random,
                 config,
-                next.clone(),
+                Some(next.clone()),
                 run.fresh && !tally.answered,
             ))
         });

@@ -98,7 +98,7 @@ pub(super) type Fetched<P> = (Result<DecodedPage<P>, Refusal>, FetchTally);
 
 /// Fetches and decodes ([`Store::decode_page`]) the page at `cursor`, retrying what the
 /// contract says to retry.
-pub(super) async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
+async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
     store: &S,
     transport: &T,
     clock: &C,
@@ -222,14 +222,15 @@ async fn fetch_attempts<S: Store, T: Transport, C: Clock, R: Random>(
     }
 }
 
-/// The next page's fetch, owning its cursor so it can run past the step that started it.
+/// The fetch of the page at `cursor`, owning its cursor so it can run past the step that
+/// started it (the next page's prefetch).
 pub(super) async fn prefetch<S: Store, T: Transport, C: Clock, R: Random>(
     store: &S,
     transport: &T,
     clock: &C,
     random: &R,
     config: &PullConfig,
-    cursor: String,
+    cursor: Option<String>,
     fresh: bool,
 ) -> Fetched<S::Payload> {
     fetch_page(
@@ -238,7 +239,7 @@ pub(super) async fn prefetch<S: Store, T: Transport, C: Clock, R: Random>(
         clock,
         random,
         config,
-        Some(&cursor),
+        cursor.as_deref(),
         fresh,
     )
     .await
