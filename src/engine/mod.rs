@@ -36,6 +36,7 @@ pub mod planner;
 pub mod privacy;
 pub mod pull;
 pub mod pull_fetch;
+mod pull_run;
 pub mod push;
 pub mod push_batch;
 pub mod push_config;

@@ -11,7 +11,7 @@
 
 use super::idb_batch::read_held_keys;
 use super::idb_error::IdbError;
-use super::idb_store::delete_writes;
+use super::idb_page_commit::delete_writes;
 use super::records::{encode_writes, WriteOp};
 use super::schema::{store_name, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::WriteTransaction;

@@ -1,22 +1,16 @@
 //! [`IdbStore`]: the engine's [`Store`] on IndexedDB, one database per (tenant, user).
 //!
 //! The write that matters is [`Store::commit_page`]: one page's rows and its cursor land in
-//! one readwrite transaction or not at all (PROTOCOL §3 atomicity). Every record is encoded
-//! before the transaction opens; inside it the cursor compare-and-set is the first request
-//! (a mismatch aborts the transaction from that request's success handler), every
-//! clear/delete/put is issued right behind it without awaiting, and a single commit await
-//! reports whether the browser really committed. Reads live in `idb_reads.rs`.
+//! one readwrite transaction or not at all (PROTOCOL §3 atomicity), in `idb_page_commit.rs`.
+//! Pages are decoded in `page_decode.rs`, reads live in `idb_reads.rs`, the outbox in
+//! `idb_outbox*.rs`.
 
 use super::connection::{self, Connection};
-use super::idb_batch::{check_cursor, CursorCheck};
 use super::idb_error::IdbError;
+use super::idb_page_commit::stores_of_kinds;
 use super::idb_replacement::{self, decode_flag};
-use super::idb_version_guard::{is_guarded, GuardedPuts};
 use super::page_decode::{self, JsRow};
-use super::records::{encode_writes, RecordRef, WriteOp};
-use super::schema::{
-    self, store_name, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
-};
+use super::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::engine::{
     ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
@@ -25,9 +19,7 @@ use crate::engine::{
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, PageError};
 use idb::Query;
-use js_sys::Array;
 use std::cell::Cell;
-use std::collections::BTreeSet;
 use std::future::IntoFuture;
 use wasm_bindgen::JsValue;
 use web_sys::IdbDatabase;
@@ -36,8 +28,8 @@ use web_sys::IdbDatabase;
 pub struct IdbStore {
     name: String,
     connection: Connection,
-    /// Test hook armed by [`IdbStore::fail_next_commit_after`].
-    fail_after: Cell<Option<usize>>,
+    /// Test hook armed by [`IdbStore::fail_next_commit_after`] (`idb_page_commit.rs`).
+    pub(super) fail_after: Cell<Option<usize>>,
     /// Test hook armed by `IdbStore::fail_next_outbox_write_after` (`idb_outbox.rs`).
     pub(super) outbox_fail_after: Cell<Option<usize>>,
 }
@@ -108,7 +100,7 @@ impl IdbStore {
     /// Whether the database has schema 4's `snapshot_meta` store. Always true once opened at
     /// the current version; false only for an older version opened by an upgrade test, whose
     /// pages are then written as the code of that version wrote them.
-    fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
+    pub(super) fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
         Ok(self
             .db()?
             .object_store_names()
@@ -158,83 +150,6 @@ impl IdbStore {
         tx.commit().await
     }
 
-    async fn write_page<P: Clone + Into<JsRow>>(
-        &self,
-        plan: &ApplyPlan<P>,
-        expected_cursor: Option<&str>,
-        next_cursor: &str,
-    ) -> Result<Swept, StoreError> {
-        // Everything expensive happens before the transaction exists.
-        let meta = self.has_snapshot_meta()?;
-        let clears = clear_stores(plan, meta);
-        let rows = Array::new();
-        let writes = encode_page(plan, meta, &rows)?;
-        let guarded = GuardedPuts::encode(plan, &rows)?;
-        let mut stores = page_stores(plan, meta);
-        stores.extend(idb_replacement::sweep_stores(&plan.replacement, meta));
-        stores.sort_unstable();
-        stores.dedup();
-        let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
-
-        // The compare-and-set is the transaction's first request; its success handler aborts
-        // the transaction on a mismatch, before any request issued after it has run. So the
-        // page's writes are issued right behind it, without awaiting: the browser clones
-        // them while an earlier commit is still being written.
-        let flag_keys = [
-            idb_replacement::REPLACING_KEY,
-            idb_replacement::ORPHAN_SWEEP_KEY,
-        ];
-        let check = check_cursor(
-            tx.raw(),
-            META_STORE,
-            CURSOR_KEY,
-            expected_cursor,
-            &flag_keys,
-        );
-
-        // The test hook: issue only the first `fail_after` writes, then abort.
-        let fail_after = self.fail_after.take();
-        let budget = |tx: &WriteTransaction| {
-            fail_after.map_or(usize::MAX, |n| n.saturating_sub(tx.writes()))
-        };
-        let issued = issue_page_writes(&mut tx, &clears, &writes, &rows, budget);
-        let versions = guarded.start(&tx);
-        // Every request issued is awaited before returning, whatever happened.
-        let check = check.await;
-        let versions = versions.finish().await;
-        let flags = match check? {
-            CursorCheck::Matched(flags) => idb_replacement::Flags::decode(&flags)?,
-            CursorCheck::Moved => {
-                let _ = tx.commit().await;
-                return Err(StoreError::CursorMoved);
-            }
-            CursorCheck::Corrupt => {
-                let _ = tx.commit().await;
-                return Err(IdbError::Decode("the stored cursor is not a string".into()).into());
-            }
-        };
-        issued?;
-        let limit = budget(&tx);
-        guarded.issue(&mut tx, versions?, limit)?;
-        let swept = idb_replacement::issue_replacement(
-            &mut tx,
-            &plan.replacement,
-            flags,
-            expected_cursor,
-            next_cursor,
-            meta,
-        )
-        .await?;
-        if budget(&tx) > 0 {
-            tx.put(META_STORE, &next_cursor.into(), Some(&CURSOR_KEY.into()))?;
-        }
-        if fail_after.is_some() {
-            tx.abort();
-        }
-        tx.commit().await?;
-        Ok(swept)
-    }
-
     async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
         let kind_stores = stores_of_kinds(kinds, self.has_snapshot_meta()?);
         let mut stores = kind_stores.clone();
@@ -248,134 +163,6 @@ impl IdbStore {
         }
         tx.commit().await
     }
-}
-
-/// Issues a page's clears, then its deletes and puts, at most `budget` of them (the test
-/// hook's).
-fn issue_page_writes(
-    tx: &mut WriteTransaction,
-    clears: &[&'static str],
-    writes: &Array,
-    rows: &Array,
-    budget: impl Fn(&WriteTransaction) -> usize,
-) -> Result<(), IdbError> {
-    for store in clears {
-        if budget(tx) == 0 {
-            return Ok(());
-        }
-        tx.clear(store)?;
-    }
-    tx.issue_with_rows(writes, rows, budget(tx))?;
-    Ok(())
-}
-
-/// Every object store a page writes to, plus `meta` for the cursor.
-fn page_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
-    let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
-    kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
-    kinds.extend(plan.row_puts.iter().map(|row| row.kind));
-    if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {
-        kinds.insert(Kind::WidgetSnapshot);
-    }
-    let kinds: Vec<Kind> = kinds.into_iter().collect();
-    let mut stores = stores_of_kinds(&kinds, meta);
-    stores.push(META_STORE);
-    stores
-}
-
-/// The stores the page resets, cleared before anything else is written.
-fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
-    stores_of_kinds(&plan.clear_kinds, meta)
-}
-
-/// The object stores holding `kinds`, once each: snapshots come with their `snapshot_meta`
-/// records (schema 4, `meta`), which are cleared, written and deleted with them.
-fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
-    let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
-    if meta && kinds.contains(&Kind::WidgetSnapshot) {
-        stores.push(SNAPSHOT_META_STORE);
-    }
-    stores.sort_unstable();
-    stores.dedup();
-    stores
-}
-
-/// The page's deletes and puts in plan order, as one JS array for `issueWrites`; the new
-/// cursor is written after them. Each put's row object is appended to `rows` and the put
-/// names its index (`putHeld`): the objects the page decoder made are stored as they are.
-/// With `meta` (schema 4) every snapshot write has its `snapshot_meta` twin.
-fn encode_page<P: Clone + Into<JsRow>>(
-    plan: &ApplyPlan<P>,
-    meta: bool,
-    rows: &Array,
-) -> Result<Array, IdbError> {
-    let snapshots = store_name(Kind::WidgetSnapshot);
-    let mut writes = Vec::with_capacity(
-        plan.row_deletes.len()
-            + 2 * plan.snapshot_deletes.len()
-            + plan.row_puts.len()
-            + 2 * plan.snapshot_puts.len(),
-    );
-    writes.extend(delete_writes(
-        &plan.row_deletes,
-        &plan.snapshot_deletes,
-        meta,
-    ));
-    // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
-    // transaction.
-    for row in plan.row_puts.iter().filter(|r| !is_guarded(r.kind)) {
-        let index = hold(rows, &row.row);
-        let record = RecordRef::held_row(row)?;
-        let widget = row.kind == Kind::Widget;
-        writes.push(WriteOp::put_held(
-            store_name(row.kind),
-            record,
-            index,
-            widget,
-        ));
-    }
-    for snapshot in &plan.snapshot_puts {
-        let index = hold(rows, &snapshot.row);
-        let record = RecordRef::snapshot_meta(snapshot);
-        writes.push(WriteOp::put_held(snapshots, record, index, false));
-        if meta {
-            let record = RecordRef::snapshot_meta(snapshot);
-            writes.push(WriteOp::put(SNAPSHOT_META_STORE, record));
-        }
-    }
-    encode_writes(&writes)
-}
-
-/// Appends `row`'s object to `rows`; returns its index.
-pub(super) fn hold<P: Clone + Into<JsRow>>(rows: &Array, row: &P) -> u32 {
-    let JsRow(object) = row.clone().into();
-    rows.push(&object) - 1
-}
-
-/// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
-/// that order: a page's own deletes, and the sweep that ends a replacement.
-pub(super) fn delete_writes<'a>(
-    rows: &'a [(Kind, String)],
-    snapshots: &'a [(String, String)],
-    meta: bool,
-) -> Vec<WriteOp<'a>> {
-    let snapshot_store = store_name(Kind::WidgetSnapshot);
-    let mut writes = Vec::with_capacity(rows.len() + 2 * snapshots.len());
-    writes.extend(
-        rows.iter()
-            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
-    );
-    for (widget, at) in snapshots {
-        writes.push(WriteOp::delete_snapshot(snapshot_store, widget, at));
-        if meta {
-            writes.push(WriteOp::delete_snapshot_meta(
-                SNAPSHOT_META_STORE,
-                widget,
-                at,
-            ));
-        }
-    }
-    writes
 }
 
 fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {

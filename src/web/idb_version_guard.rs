@@ -10,7 +10,7 @@
 
 use super::idb_batch::{start_read_versions, Pending};
 use super::idb_error::IdbError;
-use super::idb_store::hold;
+use super::idb_page_commit::hold;
 use super::page_decode::JsRow;
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::store_name;

@@ -16,6 +16,7 @@ mod idb_outbox_decode;
 mod idb_outbox_records;
 mod idb_outbox_settle;
 mod idb_outbox_tx;
+mod idb_page_commit;
 mod idb_reads;
 mod idb_replacement;
 pub mod idb_store;
