@@ -29,6 +29,8 @@ extern "C" {
 pub struct JsRow(pub JsValue);
 
 /// A parsed row as a JS object (tests and tools commit [`Row`]s; one `JSON.parse` each).
+/// Neither step can fail: a map of JSON values always serializes, and `JSON.parse` reads
+/// whatever `serde_json` writes.
 impl From<Row> for JsRow {
     fn from(row: Row) -> JsRow {
         let parsed = serde_json::to_string(&row)

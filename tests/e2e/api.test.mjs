@@ -3,14 +3,13 @@
 // (and say so) on a build without them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { admin, call, clientOptions, createTenant, hasEdits, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
+import { admin, call, clientOptions, createTenant, launch, must, openClient, openPage, serveConsumer } from "./harness.mjs";
 
 let app;
 let browser;
 let context;
 let page;
 let tenant;
-let edits = false;
 
 before(async () => {
   app = await serveConsumer();
@@ -20,7 +19,6 @@ before(async () => {
   // 409/412 answers are outcomes these tests cause on purpose (conflicts).
   page = await openPage(context, app.url, [/status of 40[19] |status of 412 /]);
   await openClient(page, clientOptions(tenant, tenant.users[0], { autoSync: false }));
-  edits = await hasEdits(page);
 });
 after(async () => {
   try {
@@ -144,8 +142,7 @@ test("subscribe: events until unsubscribed; a non-function is refused", async ()
   assertSyncError(await call(page, "subscribe", "not a function"), "bad_request");
 });
 
-test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters", async (t) => {
-  if (!edits) return t.skip("bindings without edits");
+test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters", async () => {
   const [q] = await must(page, "queries");
   const op = await must(page, "renameQuery", q.id, { default: "Weekly bookings (e2e)" });
   assert.equal(op.entityId, q.id);
@@ -182,8 +179,7 @@ test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters
   assert.ok(Array.isArray(await must(page, "deadLetters")));
 });
 
-test("conflicts: a 409 becomes a conflict event, resolved with acceptServer", async (t) => {
-  if (!edits) return t.skip("bindings without edits");
+test("conflicts: a 409 becomes a conflict event, resolved with acceptServer", async () => {
   const queries = await must(page, "queries");
   const q = queries[queries.length - 1];
   await must(page, "renameQuery", q.id, { default: "Local name (e2e)" });
@@ -211,8 +207,7 @@ test("conflicts: a 409 becomes a conflict event, resolved with acceptServer", as
   assert.ok(!(await must(page, "conflicts")).some((c) => c.id === conflict.id));
 });
 
-test("push: a refused push rejects with the server's reason and keeps the queue", async (t) => {
-  if (!edits) return t.skip("bindings without edits");
+test("push: a refused push rejects with the server's reason and keeps the queue", async () => {
   const [q] = await must(page, "queries");
   await must(page, "renameQuery", q.id, { default: "Refused push (e2e)" });
   // 401 twice: the token is retried once, then the push gives up.

@@ -229,14 +229,6 @@ export async function eventually(check, ms = 10_000, what = "condition") {
   throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-/** Whether the built bindings export the edit/outbox methods (push issue). */
-export async function hasEdits(page) {
-  return page.evaluate(async () => {
-    const probe = window.client;
-    return probe !== undefined && (await probe.pending().then(() => true, (e) => e.code !== "not_supported"));
-  });
-}
-
 /**
  * Installs a storage-full switch in `page`: while `window.quota.failing` is true, every
  * readwrite transaction that issues a `put`/`add` aborts at commit time with a real

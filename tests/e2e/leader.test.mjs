@@ -9,7 +9,6 @@ import {
   clientOptions,
   createTenant,
   eventually,
-  hasEdits,
   must,
   openClient,
   openPage,
@@ -90,13 +89,9 @@ test("leader tab closed: another context takes over and pushes the queued follow
   await openClient(b, clientOptions(tenant, tenant.users[0], SLOW));
   const worker = await startWorker(b, clientOptions(tenant, tenant.users[0], SLOW));
   assert.deepEqual(await leaders([a, b], worker), [true, false, false]);
-  const edits = await hasEdits(b);
-  let queryId;
-  if (edits) {
-    [{ id: queryId }] = await must(b, "queries");
-    await must(b, "renameQuery", queryId, { default: "Renamed in a follower (e2e)" });
-    assert.equal((await must(b, "status")).pending, 1);
-  }
+  const [{ id: queryId }] = await must(b, "queries");
+  await must(b, "renameQuery", queryId, { default: "Renamed in a follower (e2e)" });
+  assert.equal((await must(b, "status")).pending, 1);
   a.assertClean();
   await a.close();
   const flags = await eventually(
@@ -108,22 +103,20 @@ test("leader tab closed: another context takes over and pushes the queued follow
     "takeover",
   );
   assert.equal(flags.filter(Boolean).length, 1, JSON.stringify(flags));
-  if (edits) {
-    await eventually(
-      async () => {
-        const row = await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=Query&key=${queryId}`);
-        return row.row.name_i18n.default === "Renamed in a follower (e2e)";
-      },
-      10_000,
-      "the new leader pushed the follower's rename",
-    );
-    await eventually(async () => (await must(b, "status")).pending === 0, 5_000, "outbox empty");
-  }
+  await eventually(
+    async () => {
+      const row = await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=Query&key=${queryId}`);
+      return row.row.name_i18n.default === "Renamed in a follower (e2e)";
+    },
+    10_000,
+    "the new leader pushed the follower's rename",
+  );
+  await eventually(async () => (await must(b, "status")).pending === 0, 5_000, "outbox empty");
   b.assertClean();
   await context.close();
 });
 
-test("logout refuses while edits wait; force wipes and closes every context", async (t) => {
+test("logout refuses while edits wait; force wipes and closes every context", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { ...SLOW, autoSync: false });
   const context = await env.browser.newContext();
@@ -133,18 +126,14 @@ test("logout refuses while edits wait; force wipes and closes every context", as
   await openClient(b, options);
   await must(a, "pull");
   const name = await a.evaluate(() => window.client.databaseName);
-  if (await hasEdits(a)) {
-    const [q] = await must(a, "queries");
-    await must(a, "renameQuery", q.id, { default: "Unsynced (e2e)" });
-    const refused = await call(a, "logout");
-    assert.equal(refused.ok, false);
-    assert.equal(refused.error.code, "unsynced_changes");
-    assert.equal(refused.error.isSyncError, true);
-    // Nothing was deleted by the refusal.
-    assert.equal((await must(a, "pending")).length, 1);
-  } else {
-    t.diagnostic("bindings without edits: refusal path not exercised");
-  }
+  const [q] = await must(a, "queries");
+  await must(a, "renameQuery", q.id, { default: "Unsynced (e2e)" });
+  const refused = await call(a, "logout");
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, "unsynced_changes");
+  assert.equal(refused.error.isSyncError, true);
+  // Nothing was deleted by the refusal.
+  assert.equal((await must(a, "pending")).length, 1);
   await must(a, "logout", { force: true });
   await eventually(() => b.evaluate(() => window.events.some((e) => e.type === "closed")), 5_000, "B closed");
   const wiped = await b.evaluate(() => window.events.some((e) => e.type === "changed" && e.kinds.length === 7));
