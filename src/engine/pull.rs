@@ -188,7 +188,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         });
         // A read issued ahead for this page (below, one page earlier) is used if it was
         // issued for the cursor the page was fetched with.
-        let early = read_ahead::take_for(&mut read_ahead, sent.as_deref());
+        let early = read_ahead::take_for(&mut read_ahead, sent.as_deref(), &cache);
         let plan = async {
             let early = match early {
                 Some(ahead) => Some(ahead.finish().await),

@@ -25,6 +25,8 @@ pub type StateRead = (StateRequest, Result<LocalState, StoreError>);
 /// A read started for the page fetched with `cursor`.
 pub(super) struct ReadAhead<F: Future<Output = StateRead>> {
     cursor: String,
+    /// The cache's generation when the read was planned.
+    generation: u64,
     read: Background<F>,
 }
 
@@ -35,14 +37,18 @@ impl<F: Future<Output = StateRead>> ReadAhead<F> {
     }
 }
 
-/// The read in `slot` if it was started for the page fetched with `cursor`; any other is
-/// dropped (reads leave nothing behind, see `Store::local_state`).
+/// The read in `slot` if it was started for the page fetched with `cursor` and `cache` has
+/// dropped nothing since (a failed commit: the page before may then have been written by
+/// someone else, after the read); any other is dropped (reads leave nothing behind, see
+/// `Store::local_state`).
 pub(super) fn take_for<F: Future<Output = StateRead>>(
     slot: &mut Option<ReadAhead<F>>,
     cursor: Option<&str>,
+    cache: &StateCache,
 ) -> Option<ReadAhead<F>> {
-    slot.take()
-        .filter(|ahead| cursor == Some(ahead.cursor.as_str()))
+    slot.take().filter(|ahead| {
+        cursor == Some(ahead.cursor.as_str()) && ahead.generation == cache.generation()
+    })
 }
 
 /// Reads `missing`, keeping the request with the answer.
@@ -68,6 +74,41 @@ pub(super) fn start<'a, S: Store>(
     read.start();
     Some(ReadAhead {
         cursor: cursor.to_string(),
+        generation: cache.generation(),
         read,
     })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::engine::MemoryStore;
+    use crate::protocol::Kind;
+
+    fn request() -> StateRequest {
+        StateRequest {
+            keys: vec![(Kind::Dashboard, "dsh_1".into())],
+            widgets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_read_is_used_only_for_its_cursor_and_while_the_cache_kept_what_it_knew() {
+        let store = MemoryStore::new();
+        let mut cache = StateCache::unknown();
+        let mut slot = start(&store, &mut cache, "c1", &request());
+        assert!(
+            take_for(&mut slot, Some("c2"), &cache).is_none(),
+            "another cursor"
+        );
+        assert!(slot.is_none(), "taken and dropped");
+
+        slot = start(&store, &mut cache, "c1", &request());
+        assert!(take_for(&mut slot, Some("c1"), &cache).is_some());
+
+        slot = start(&store, &mut cache, "c1", &request());
+        // A commit failed meanwhile: the page before may have been written by someone else.
+        cache.forget();
+        assert!(take_for(&mut slot, Some("c1"), &cache).is_none());
+    }
 }

@@ -43,6 +43,9 @@ pub struct StateCache {
     /// The references of the widgets this call wrote (all held ones once Widget is
     /// complete), for the integrity gate (`cached_reads.rs`).
     widget_refs: HashMap<String, WidgetRef>,
+    /// How many times the cache dropped what it knew: a read planned against an earlier
+    /// generation (`read_ahead.rs`) may not be exact any more.
+    generation: u64,
 }
 
 impl StateCache {
@@ -68,6 +71,7 @@ impl StateCache {
             Some(_) => {
                 *self = StateCache {
                     at: Some(cursor.map(str::to_string)),
+                    generation: self.generation + 1,
                     ..StateCache::default()
                 }
             }
@@ -77,7 +81,15 @@ impl StateCache {
 
     /// Forgets everything (a failed commit, a wipe): the next page reads again.
     pub fn forget(&mut self) {
-        *self = StateCache::default();
+        *self = StateCache {
+            generation: self.generation + 1,
+            ..StateCache::default()
+        };
+    }
+
+    /// Changes whenever the cache drops what it knew (see [`forget`](Self::forget)).
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Whether every held row of every kind is known: no page needs a read (a cold start).
