@@ -12,7 +12,8 @@
 // strings holding a lone surrogate (which serde refuses) refuse the page as invalid JSON.
 // Known and kept differences: a version written `5.0` is 5 here (serde refuses it); a version
 // above 2^53 - 1 is refused here as the page's error (the Rust path refuses it when the record
-// is encoded).
+// is encoded); a body that is not UTF-8 is refused here as invalid JSON, where serde may first
+// refuse it for its shape (it does not check bytes inside values it skips).
 
 const KINDS = ["Dashboard", "Widget", "MetricDefinition", "WidgetSnapshot", "Query", "Projection", "DqAlertOpen"];
 const KIND_NAMES = new Set(KINDS);
@@ -228,8 +229,8 @@ function utf8Length(s) {
 /**
  * Decodes one `200 OK` pull body (`bytes`, a view the caller keeps alive for the call).
  * Returns `{refused: "json" | "shape" | "item", index, reason}` for a refused page
- * (protocol/pull.rs `PageError`), or the page: `ops` (Uint8Array, an op code per item), `versions` (Float64Array, upserts),
- * `text` (NUL-separated strings: per upsert kind and key, plus dashboardId and metricKey for a
+ * (protocol/pull.rs `PageError`), or the page: `ops` (Uint8Array, an op code per item),
+ * `versions` (Float64Array, upserts), `text` (NUL-separated strings: per upsert kind and key, plus dashboardId and metricKey for a
  * Widget; per tombstone kind and id; per append widgetId, generatedAt and paramsHash; per too
  * large snapshot its widgetId; per reset its kind; `strings`, the same as an array, instead
  * when a string holds a NUL), `canon` (NUL-separated canonical JSON of
@@ -248,8 +249,7 @@ export function decodePage(bytes, userId, maxSnapshotBytes) {
   if (SURROGATE.test(text) && holdsLoneSurrogate(body)) {
     return { refused: "json", reason: "a string holds a lone surrogate" };
   }
-  const shaped = has(body, "items") && has(body, "nextCursor") && has(body, "drained");
-  if (!isObject(body) || !shaped || !Array.isArray(body.items) || typeof body.nextCursor !== "string" || typeof body.drained !== "boolean") {
+  if (!isObject(body) || !Array.isArray(body.items) || typeof body.nextCursor !== "string" || typeof body.drained !== "boolean") {
     return { refused: "shape" };
   }
   const items = body.items;
