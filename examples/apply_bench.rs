@@ -42,7 +42,7 @@ use sync_core::engine::{
     plan_items, state_request, ApplyPlan, MemoryContents, MemoryStore, PullConfig, Store,
     StoredRow, StoredSnapshot,
 };
-use sync_core::engine::{privacy::strip_item, rows_digest};
+use sync_core::engine::{rows_digest, strip_item};
 use sync_core::protocol::{parse_pull_page, Kind};
 
 const PAGE_SIZE: usize = 2000;

@@ -7,7 +7,7 @@ mod engine_push_common;
 
 use engine_push_common::*;
 use serde_json::json;
-use sync_core::engine::push_batch::build_batch;
+use sync_core::engine::build_batch;
 use sync_core::engine::{
     edit, ApplyPlan, DeferredCommand, EditError, Method, OpSettlement, OutboxStore, Pending,
     PushBatch, Requeue, Resolution, Store, StoreError,

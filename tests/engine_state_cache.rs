@@ -1,4 +1,4 @@
-//! The pull call's state cache (`state_cache.rs`, issue 13 design item 2): a cold start into
+//! The pull call's state cache (`pull/state_cache.rs`, issue 13 design item 2): a cold start into
 //! an empty store asks the store nothing before planning, a key is read at most once per
 //! call, and whatever the log, the pages, the retention and the store a call starts from,
 //! the cache changes nothing: the store and the report are those of planning every page

@@ -3,7 +3,7 @@
  * same code, `retryable` and message the wasm read of the same thing gave, so moving a read
  * out of wasm changes nothing an app sees. It mirrors, for what a readonly transaction can
  * meet, the Rust chain `IdbError::from_name` (src/web/idb_error.rs) → `StoreError` →
- * `PullError::Storage` (src/engine/error.rs): a full disk is `quota_exceeded`, a record this
+ * `PullError::Storage` (src/engine/pull/error.rs): a full disk is `quota_exceeded`, a record this
  * code never wrote is `storage_unavailable` (not retryable), everything else
  * `storage_unavailable` (retryable; `CoreHandle.exec` reopens once and repeats).
  */

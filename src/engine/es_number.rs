@@ -64,7 +64,8 @@ pub fn write_es_number<W: Write>(value: f64, out: &mut W) -> io::Result<()> {
 }
 
 /// [`write_es_number`] as a string.
-pub fn es_number(value: f64) -> String {
+#[cfg(test)]
+fn es_number(value: f64) -> String {
     let mut out = Vec::new();
     let _ = write_es_number(value, &mut out);
     String::from_utf8(out).unwrap_or_default()

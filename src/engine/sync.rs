@@ -6,17 +6,17 @@
 //! push runs again in the same call. Any other push failure is returned as is.
 
 use super::clock::{Clock, Random};
-use super::config::PullConfig;
-use super::error::PullError;
-use super::outbox_store::OutboxStore;
-use super::pull::pull;
-use super::push::push;
-use super::push_config::PushConfig;
-use super::push_error::PushError;
-use super::push_report::PushReport;
-use super::report::PullReport;
-use super::store::Store;
-use super::transport::Transport;
+use crate::engine::net::transport::Transport;
+use crate::engine::pull::config::PullConfig;
+use crate::engine::pull::error::PullError;
+use crate::engine::pull::page_loop::pull;
+use crate::engine::pull::report::PullReport;
+use crate::engine::push::batch_loop::push;
+use crate::engine::push::config::PushConfig;
+use crate::engine::push::error::PushError;
+use crate::engine::push::report::PushReport;
+use crate::engine::store::cache::Store;
+use crate::engine::store::outbox::OutboxStore;
 use serde::Serialize;
 
 /// What a `sync` call did.

@@ -18,7 +18,7 @@
 
 use super::global_scope::{clear_timeout, set_timeout};
 use super::host_token::{bounded_token, describe, DEFAULT_TOKEN_TIMEOUT_MS};
-use crate::engine::transport::check_path;
+use crate::engine::check_path;
 use crate::engine::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::protocol::identity::{Identity, DEVICE_HEADER, TENANT_HEADER, USER_HEADER};
 use gloo_net::http::RequestBuilder;

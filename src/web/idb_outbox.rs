@@ -1,5 +1,5 @@
 //! [`OutboxStore`] on IndexedDB (schema v3 stores, see `schema.rs`), with exactly the
-//! semantics of the in-memory reference (`engine/memory_outbox.rs`): coalescing into the
+//! semantics of the in-memory reference (`engine/testing/memory_outbox.rs`): coalescing into the
 //! query's newest waiting op, one seq shared by ops and commands, the in-flight batch and
 //! its marks set and cleared atomically, conflicts and dead letters kept oldest first.
 //!

@@ -1,5 +1,5 @@
 //! Requeueing and dropping dead letters on IndexedDB, with the semantics of the in-memory
-//! reference (`engine/memory_outbox.rs`): one strict transaction removes the dead letter and
+//! reference (`engine/testing/memory_outbox.rs`): one strict transaction removes the dead letter and
 //! appends the new op (re-based on the Query row read in that transaction) or command at the
 //! next seq; an unknown id, or an op whose query is no longer held, writes nothing.
 
@@ -11,7 +11,7 @@ use super::records::decode_version;
 use super::schema::{
     store_name, COMMANDS_STORE, DEAD_LETTERS_STORE, LAST_SEQ_KEY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use crate::engine::dead_letters::requeued_op;
+use crate::engine::requeued_op;
 use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use wasm_bindgen::JsValue;

@@ -1,6 +1,6 @@
 //! Settling a push batch and a replayed command on IndexedDB, each in one strict
 //! transaction (`idb_outbox_tx.rs`), with the reference semantics of
-//! `engine/memory_outbox.rs`:
+//! `engine/testing/memory_outbox.rs`:
 //! - a batch: every settlement applied in order (applied → op dropped, new version and name
 //!   stored on the Query row unless pull already brought a newer one, waiting ops of that
 //!   query made on the same version rebased; 409 → conflict; final refusal → dead letter),

@@ -15,7 +15,7 @@ use super::idb_page_commit::delete_writes;
 use super::records::{encode_writes, WriteOp};
 use super::schema::{store_name, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::WriteTransaction;
-use crate::engine::replacement::{decode_mark, encode_mark, plan_sweep};
+use crate::engine::{decode_mark, encode_mark, plan_sweep};
 use crate::engine::{ReplacementStep, Swept};
 use crate::protocol::Kind;
 use std::collections::BTreeSet;

@@ -6,8 +6,8 @@
 // re-serialized, or parsed again here.
 //
 // It must refuse and keep exactly what the Rust reference decoder does
-// (src/engine/decoded_page.rs: protocol/pull.rs's strict parser, engine/privacy.rs,
-// engine/item_meta.rs); tests/web/page_decode.rs compares the two on generated pages. Where
+// (src/engine/pull/decoded_page.rs: protocol/pull.rs's strict parser, engine/pull/privacy.rs,
+// engine/pull/item_meta.rs); tests/web/page_decode.rs compares the two on generated pages. Where
 // `JSON.parse` is more lenient than serde it is checked here: bytes that are not UTF-8 and
 // strings holding a lone surrogate (which serde refuses) refuse the page as invalid JSON.
 // Known and kept differences: a version written `5.0` is 5 here (serde refuses it); a version

@@ -2,11 +2,11 @@
 //! objects the store will put ([`JsRow`]); what crosses into wasm is each item's metadata
 //! (op codes and versions in typed arrays, the strings in one NUL-separated text, the
 //! canonical JSON of each snapshot's `rows` to digest here). The rules are the reference
-//! decoder's (`engine/decoded_page.rs`); `page_decode.js` says how it keeps them. The Rust
+//! decoder's (`engine/pull/decoded_page.rs`); `page_decode.js` says how it keeps them. The Rust
 //! parser is not in the browser build.
 
-use crate::engine::canonical::text_digest;
-use crate::engine::integrity::WidgetRef;
+use crate::engine::text_digest;
+use crate::engine::WidgetRef;
 use crate::engine::{DecodedPage, ItemMeta, PullConfig, SnapshotMeta};
 use crate::protocol::{Kind, PageError, Row};
 use js_sys::{Array, Float64Array, Reflect, Uint8Array, JSON};

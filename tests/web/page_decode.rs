@@ -1,5 +1,5 @@
 //! The browser's page decoder (`src/web/page_decode.js`) against the reference decoder
-//! (`engine/decoded_page.rs`), on generated pages: both must refuse the same pages for the
+//! (`engine/pull/decoded_page.rs`), on generated pages: both must refuse the same pages for the
 //! same reason (the same item, the same words; JSON syntax errors only by kind) and, for an
 //! accepted page, give the same metadata — keys, versions, snapshot metadata and rows digests
 //! (PROTOCOL §6) — and keep the same rows after privacy stripping (§7).
@@ -7,7 +7,7 @@
 use super::support::Xorshift;
 use js_sys::JSON;
 use serde_json::{json, Map, Value};
-use sync_core::engine::canonical::canonical_json;
+use sync_core::engine::canonical_json;
 use sync_core::engine::{decode_json_page, DecodedPage, PullConfig};
 use sync_core::protocol::{PageError, Row};
 use sync_core::web::page_decode::{decode_page, JsRow};

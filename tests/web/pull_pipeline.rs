@@ -1,4 +1,4 @@
-//! The pipelined pull loop on IndexedDB (`engine/pull.rs`): page n+1's commit is issued
+//! The pipelined pull loop on IndexedDB (`engine/pull/page_loop.rs`): page n+1's commit is issued
 //! while page n's runs. When page n's commit fails, the commit behind it is run to its end
 //! (its compare-and-set refuses it) — never dropped midway, which would leave an IndexedDB
 //! request whose handlers point at dropped closures, and an uncaught error in the page when

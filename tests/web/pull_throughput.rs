@@ -8,7 +8,7 @@
 
 use super::pull_cold::BIG;
 use super::pull_support::PullEnv;
-use sync_core::engine::pull::pull_path;
+use sync_core::engine::pull_path;
 use sync_core::engine::{HttpRequest, PullConfig, Transport};
 use sync_core::protocol::parse_pull_page;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};

@@ -10,7 +10,7 @@
 //! is a difference between the stores.
 
 use super::idb_fixtures::fresh_identity;
-use sync_core::engine::push_batch::build_batch;
+use sync_core::engine::build_batch;
 use sync_core::engine::{
     drop_dead_letter, enqueue_command, pull, push, rename_query, requeue_dead_letter,
     resolve_conflict, Backoff, Clock, Conflict, DeadLetter, DeferredCommand, Fault, Jitter,

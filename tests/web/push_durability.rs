@@ -7,7 +7,7 @@
 use super::idb_fixtures::{discard, open_fresh, row};
 use js_sys::{Function, Reflect, JSON};
 use serde_json::{json, Value};
-use sync_core::engine::push_batch::build_batch;
+use sync_core::engine::build_batch;
 use sync_core::engine::{
     enqueue_command, rename_query, resolve_conflict, ApplyPlan, CommandSettlement, Conflict,
     ConflictSource, OpSettlement, OutboxStore, Resolution, Store,

@@ -6,7 +6,7 @@
 use super::idb_fixtures::discard;
 use super::push_idb_fixtures::{command, conflict, dead_letter, intent, store_with_queries};
 use super::push_raw::raw_outbox;
-use sync_core::engine::push_batch::build_batch;
+use sync_core::engine::build_batch;
 use sync_core::engine::{
     CommandSettlement, OpSettlement, OutboxStore, PushBatch, Requeue, Resolution, Store, StoreError,
 };

@@ -8,7 +8,7 @@ use super::push_idb_fixtures::{command, conflict, dead_letter, intent, query, st
 use super::push_raw::raw_outbox;
 use super::push_support::name;
 use serde_json::json;
-use sync_core::engine::push_batch::build_batch;
+use sync_core::engine::build_batch;
 use sync_core::engine::{
     ApplyPlan, CommandSettlement, ConflictSource, MemoryStore, OpSettlement, OutboxOp, OutboxStore,
     Requeue, Resolution, Store, StoreError,

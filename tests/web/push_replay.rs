@@ -7,7 +7,7 @@ use super::push_support::{
     rename, server_query, RecordingTransport,
 };
 use serde_json::json;
-use sync_core::engine::push_batch::{batch_request, build_batch};
+use sync_core::engine::{batch_request, build_batch};
 use sync_core::engine::{Clock, OutboxStore, PushError, Transport};
 use sync_core::web::{IdbStore, WebClock};
 use wasm_bindgen_test::wasm_bindgen_test;

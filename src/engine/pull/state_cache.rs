@@ -1,0 +1,271 @@
+//! What one pull call knows of local state without asking the store again (issue 13, design
+//! item 2: the version/digest index held by the syncing leader).
+//!
+//! Planning a page needs the held version of every key it names and the held snapshot
+//! metadata of every widget it touches. Reading them costs a readonly transaction per page
+//! (≈ 1 700 `get`s and 200 `getAllKeys` on a 2 000-item page). But the pull loop already
+//! knows most of it: what it read for earlier pages, and what it committed since. This cache
+//! keeps both, so a page reads only keys never seen in this call — and a cold start into an
+//! empty database reads nothing at all, since every answer is "not held".
+//!
+//! Why it is exact: within one pull call the only writer of rows is the call itself, checked
+//! by the cursor compare-and-set of every commit (`Store::commit_page`). The cache is used
+//! only for a page fetched with the cursor it was last updated at; any other cursor
+//! (`CursorMoved`, a 410 restart) drops it. The one writer the compare-and-set cannot see is
+//! a pushed rename settling in another context: it raises a Query's version, so the cache
+//! can only be behind (never ahead), and the store's in-commit version check
+//! (`idb_version_guard.rs`, `MemoryStore::commit_page`) skips such a put — the same outcome
+//! as a state read taken just before that rename settled.
+//!
+//! Kept per call rather than across calls: a new leader, another tab's pulls and pushes
+//! between calls would each need their own invalidation, and the first page of a warm call
+//! is read anyway. A cold start (the expensive case) is one call.
+
+use crate::engine::pull::integrity::WidgetRef;
+use crate::engine::pull::replacement::Swept;
+use crate::engine::pull::snapshot_retention::generated_at_order;
+use crate::engine::store::cache::{
+    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta,
+};
+use crate::protocol::Kind;
+use std::collections::{BTreeSet, HashMap};
+
+/// Known local state: held versions (`None` = known absent) and held snapshot metadata per
+/// widget (oldest first), plus the kinds of which every key is known.
+#[derive(Debug, Clone, Default)]
+pub struct StateCache {
+    /// The cursor the store held when the cache was last exact; `None` = not yet anchored.
+    at: Option<Option<String>>,
+    /// Kinds whose every row is known: keys missing from `versions` are not held.
+    complete: BTreeSet<Kind>,
+    versions: HashMap<(Kind, String), Option<u64>>,
+    snapshots: HashMap<String, Vec<SnapshotMeta>>,
+    /// The references of the widgets this call wrote (all held ones once Widget is
+    /// complete), for the integrity gate (`pull/cached_reads.rs`).
+    widget_refs: HashMap<String, WidgetRef>,
+    /// How many times the cache dropped what it knew: a read planned against an earlier
+    /// generation (`pull/read_ahead.rs`) may not be exact any more.
+    generation: u64,
+}
+
+impl StateCache {
+    /// A cache that knows nothing yet: every key is read once.
+    pub fn unknown() -> StateCache {
+        StateCache::default()
+    }
+
+    /// The cache of a store holding no row of any kind at `cursor`: nothing needs reading.
+    pub fn of_empty_store(cursor: Option<String>) -> StateCache {
+        StateCache {
+            at: Some(cursor),
+            complete: Kind::ALL.iter().copied().collect(),
+            ..StateCache::default()
+        }
+    }
+
+    /// Whether the cache may answer for a page fetched with `cursor`. A cache not yet
+    /// anchored anchors there (it holds nothing it could be wrong about).
+    fn anchor(&mut self, cursor: Option<&str>) {
+        match &self.at {
+            Some(at) if at.as_deref() == cursor => {}
+            Some(_) => {
+                *self = StateCache {
+                    at: Some(cursor.map(str::to_string)),
+                    generation: self.generation + 1,
+                    ..StateCache::default()
+                }
+            }
+            None => self.at = Some(cursor.map(str::to_string)),
+        }
+    }
+
+    /// Forgets everything (a failed commit, a wipe): the next page reads again.
+    pub fn forget(&mut self) {
+        *self = StateCache {
+            generation: self.generation + 1,
+            ..StateCache::default()
+        };
+    }
+
+    /// Changes whenever the cache drops what it knew (see [`forget`](Self::forget)).
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether every held row of every kind is known: no page needs a read (a cold start).
+    pub(super) fn knows_everything(&self) -> bool {
+        Kind::ALL.iter().all(|kind| self.complete.contains(kind))
+    }
+
+    /// Whether every held row of `kind` is known.
+    pub(super) fn is_complete(&self, kind: Kind) -> bool {
+        self.complete.contains(&kind)
+    }
+
+    /// The references of a widget this call wrote; with Widget complete, of every held one.
+    pub(super) fn widget_refs(&self) -> &HashMap<String, WidgetRef> {
+        &self.widget_refs
+    }
+
+    /// `Some(version)` / `Some(None)` (known not held), `None` when unknown.
+    pub(super) fn knows_key(&self, key: &(Kind, String)) -> Option<Option<u64>> {
+        match self.versions.get(key) {
+            Some(known) => Some(*known),
+            None if self.complete.contains(&key.0) => Some(None),
+            None => None,
+        }
+    }
+
+    /// The held snapshots of `widget`, `None` when unknown.
+    pub(super) fn knows_widget(&self, widget: &str) -> Option<&[SnapshotMeta]> {
+        match self.snapshots.get(widget) {
+            Some(held) => Some(held),
+            None if self.complete.contains(&Kind::WidgetSnapshot) => Some(&[]),
+            None => None,
+        }
+    }
+
+    /// Splits `request` for a page fetched with `cursor` into what the cache answers and
+    /// what must still be read from the store (possibly nothing).
+    pub fn answer(
+        &mut self,
+        cursor: Option<&str>,
+        request: &StateRequest,
+    ) -> (LocalState, StateRequest) {
+        self.anchor(cursor);
+        let mut known = LocalState::default();
+        let mut missing = StateRequest::default();
+        for key in &request.keys {
+            match self.knows_key(key) {
+                Some(Some(version)) => {
+                    known.versions.insert(key.clone(), version);
+                }
+                Some(None) => {}
+                None => missing.keys.push(key.clone()),
+            }
+        }
+        for widget in &request.widgets {
+            match self.knows_widget(widget) {
+                Some([]) => {}
+                Some(held) => {
+                    known.snapshots.insert(widget.clone(), held.to_vec());
+                }
+                None => missing.widgets.push(widget.clone()),
+            }
+        }
+        (known, missing)
+    }
+
+    /// Takes in the store's answer to `missing` (as [`answer`](Self::answer) returned it),
+    /// and adds it to `known`, which then answers the whole request.
+    pub fn learn(&mut self, missing: &StateRequest, read: LocalState, known: &mut LocalState) {
+        for key in &missing.keys {
+            let version = read.versions.get(key).copied();
+            self.versions.insert(key.clone(), version);
+            if let Some(version) = version {
+                known.versions.insert(key.clone(), version);
+            }
+        }
+        for widget in &missing.widgets {
+            let held = read.snapshots.get(widget).cloned().unwrap_or_default();
+            self.snapshots.insert(widget.clone(), held.clone());
+            if !held.is_empty() {
+                known.snapshots.insert(widget.clone(), held);
+            }
+        }
+    }
+
+    /// Takes in a planned page as if it were committed, leaving the store at `cursor`: the
+    /// next page may be planned while this one's commit runs (a failed commit makes the
+    /// caller [`forget`](Self::forget) everything). What the commit's own sweep removes comes
+    /// after, through [`swept`](Self::swept). `widgets` are the references of the plan's
+    /// Widget puts (from their [`ItemMeta`](crate::engine::ItemMeta): the rows may not be readable
+    /// here).
+    pub fn planned<P>(&mut self, plan: &ApplyPlan<P>, widgets: &[&WidgetRef], cursor: &str) {
+        self.at = Some(Some(cursor.to_string()));
+        for &kind in &plan.clear_kinds {
+            self.versions.retain(|(k, _), _| *k != kind);
+            match kind {
+                Kind::WidgetSnapshot => self.snapshots.clear(),
+                Kind::Widget => self.widget_refs.clear(),
+                _ => {}
+            }
+            self.complete.insert(kind);
+        }
+        for key in &plan.row_deletes {
+            self.forget_row(key);
+        }
+        self.drop_snapshots(&plan.snapshot_deletes);
+        for row in &plan.row_puts {
+            self.versions
+                .insert((row.kind, row.key.clone()), Some(row.version));
+        }
+        for widget in widgets {
+            self.widget_refs
+                .insert(widget.key.clone(), (*widget).clone());
+        }
+        for snapshot in &plan.snapshot_puts {
+            let known = self.snapshots.contains_key(&snapshot.widget_id)
+                || self.complete.contains(&Kind::WidgetSnapshot);
+            if !known {
+                // Never read for this widget: it stays unknown and is read when asked.
+                continue;
+            }
+            let held = self
+                .snapshots
+                .entry(snapshot.widget_id.clone())
+                .or_default();
+            let meta = SnapshotMeta::from(snapshot);
+            match held
+                .iter_mut()
+                .find(|m| m.generated_at == meta.generated_at)
+            {
+                Some(same) => *same = meta,
+                None => {
+                    held.push(meta);
+                    held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+                }
+            }
+        }
+    }
+
+    /// Takes in what a committed page's replacement sweep removed.
+    pub fn swept(&mut self, swept: &Swept) {
+        for key in &swept.rows {
+            self.forget_row(key);
+        }
+        self.drop_snapshots(&swept.snapshots);
+    }
+
+    /// A row known to be gone.
+    fn forget_row(&mut self, key: &(Kind, String)) {
+        self.versions.insert(key.clone(), None);
+        if key.0 == Kind::Widget {
+            self.widget_refs.remove(&key.1);
+        }
+    }
+
+    fn drop_snapshots(&mut self, gone: &[(String, String)]) {
+        for (widget, at) in gone {
+            if let Some(held) = self.snapshots.get_mut(widget) {
+                held.retain(|m| &m.generated_at != at);
+            }
+        }
+    }
+}
+
+impl StateCache {
+    /// The cache a pull call starts with: knowing that nothing is held when the store is at
+    /// a cold start and holds no row of any kind (one `count` per kind), else nothing.
+    pub async fn for_store<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCache, StoreError> {
+        if meta.cursor.is_some() {
+            return Ok(StateCache::unknown());
+        }
+        for kind in Kind::ALL {
+            if store.holds_any(kind).await? {
+                return Ok(StateCache::unknown());
+            }
+        }
+        Ok(StateCache::of_empty_store(None))
+    }
+}

@@ -1,0 +1,346 @@
+//! Local storage as the engine sees it. The IndexedDB implementation lives in `web/`; an
+//! in-memory one in `testing/memory_store.rs` runs every rule under plain `cargo test`.
+//!
+//! The contract every implementation keeps:
+//! - `commit_page` is atomic: the plan's writes and the new cursor land together or not at
+//!   all, and only if the stored cursor still equals `expected_cursor` (the cursor the page
+//!   was fetched with). That compare-and-set is the cursor rule: a stale, replayed or
+//!   re-ordered page can never move the cursor backwards or re-apply old data.
+//! - `commit_page` never lowers a stored version: a put whose row is already held at that
+//!   version or a newer one is skipped, checked inside the commit (a push settling a rename
+//!   writes Query rows without the cursor, so the compare-and-set alone cannot see it).
+//! - No implementation awaits anything but its own storage requests inside a transaction;
+//!   the plan arrives fully computed.
+//! - Commits land in the order they were issued (first polled), see `commit_page`.
+
+use crate::engine::pull::config::PullConfig;
+pub use crate::engine::pull::decoded_page::DecodedPage;
+pub use crate::engine::pull::replacement::{ReplacementStep, Swept};
+use crate::protocol::{Kind, PageError, Row};
+use std::collections::BTreeMap;
+
+/// A versioned row as stored: the wire row (after privacy stripping) and its item version.
+/// `P` is how the row is held: a parsed [`Row`], or, on a page's way to storage, whatever
+/// the store's [`Store::decode_page`] keeps it as (the browser: the object `JSON.parse` made).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow<P = Row> {
+    pub kind: Kind,
+    /// The row's `id` or `key`.
+    pub key: String,
+    pub version: u64,
+    pub row: P,
+}
+
+/// A stored widget snapshot. Keyed by (`widget_id`, `generated_at`). `P` as for
+/// [`StoredRow`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSnapshot<P = Row> {
+    pub widget_id: String,
+    pub generated_at: String,
+    pub params_hash: String,
+    /// Hex SHA-256 of the canonical JSON of `row.rows`, computed once at apply time.
+    pub rows_digest: String,
+    pub row: P,
+}
+
+impl<P: Clone> StoredRow<P> {
+    /// A copy with the row converted to the payload `Q` (what a store does with a plan whose
+    /// rows are held some other way).
+    pub fn to_payload<Q>(&self) -> StoredRow<Q>
+    where
+        P: Into<Q>,
+    {
+        StoredRow {
+            kind: self.kind,
+            key: self.key.clone(),
+            version: self.version,
+            row: self.row.clone().into(),
+        }
+    }
+}
+
+impl<P: Clone> StoredSnapshot<P> {
+    /// A copy with the row converted to the payload `Q`.
+    pub fn to_payload<Q>(&self) -> StoredSnapshot<Q>
+    where
+        P: Into<Q>,
+    {
+        StoredSnapshot {
+            widget_id: self.widget_id.clone(),
+            generated_at: self.generated_at.clone(),
+            params_hash: self.params_hash.clone(),
+            rows_digest: self.rows_digest.clone(),
+            row: self.row.clone().into(),
+        }
+    }
+}
+
+/// The identifying parts of a held snapshot: all retention and dedupe need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotMeta {
+    pub generated_at: String,
+    pub params_hash: String,
+    pub rows_digest: String,
+}
+
+impl<P> From<&StoredSnapshot<P>> for SnapshotMeta {
+    fn from(s: &StoredSnapshot<P>) -> Self {
+        SnapshotMeta {
+            generated_at: s.generated_at.clone(),
+            params_hash: s.params_hash.clone(),
+            rows_digest: s.rows_digest.clone(),
+        }
+    }
+}
+
+/// What the gate needs of a held widget: its key and the two references it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetRef {
+    pub key: String,
+    pub dashboard_id: Option<String>,
+    pub metric_key: Option<String>,
+}
+
+impl WidgetRef {
+    /// The references of a stored Widget row.
+    pub fn of(row: &StoredRow) -> WidgetRef {
+        WidgetRef::of_row(&row.key, &row.row)
+    }
+
+    /// The references of the Widget row `row` held under `key`.
+    pub fn of_row(key: &str, row: &Row) -> WidgetRef {
+        let field = |name: &str| row.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        WidgetRef {
+            key: key.to_string(),
+            dashboard_id: field("dashboardId"),
+            metric_key: field("metricKey"),
+        }
+    }
+}
+
+/// What the planner asks about before it plans a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateRequest {
+    /// Versioned rows whose current version matters.
+    pub keys: Vec<(Kind, String)>,
+    /// Widgets whose held snapshots matter (appends, widget tombstones).
+    pub widgets: Vec<String>,
+}
+
+impl StateRequest {
+    /// True when there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.widgets.is_empty()
+    }
+}
+
+/// The answer to a [`StateRequest`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocalState {
+    /// Current version of each requested key that is held locally.
+    pub versions: BTreeMap<(Kind, String), u64>,
+    /// Held snapshots of each requested widget, oldest first (by `generated_at`).
+    pub snapshots: BTreeMap<String, Vec<SnapshotMeta>>,
+}
+
+/// The writes of one page, computed before any transaction opens. Applied in field order:
+/// clears, then deletes, then puts, then the [`ReplacementStep`] (marks, and the sweep of a
+/// replacement's last page). `P` is how the rows are held (see [`StoredRow`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyPlan<P = Row> {
+    /// Kinds reset by the page: every local row of these is dropped first.
+    pub clear_kinds: Vec<Kind>,
+    pub row_deletes: Vec<(Kind, String)>,
+    /// (`widget_id`, `generated_at`) of snapshots to drop: trims and tombstoned widgets.
+    pub snapshot_deletes: Vec<(String, String)>,
+    pub row_puts: Vec<StoredRow<P>>,
+    pub snapshot_puts: Vec<StoredSnapshot<P>>,
+    /// What the page means for a full replacement (PROTOCOL §9.1); the store decides
+    /// whether one is in progress. See `pull/replacement.rs`.
+    pub replacement: ReplacementStep,
+}
+
+impl<P> Default for ApplyPlan<P> {
+    fn default() -> Self {
+        ApplyPlan {
+            clear_kinds: Vec::new(),
+            row_deletes: Vec::new(),
+            snapshot_deletes: Vec::new(),
+            row_puts: Vec::new(),
+            snapshot_puts: Vec::new(),
+            replacement: ReplacementStep::default(),
+        }
+    }
+}
+
+impl<P: Clone> ApplyPlan<P> {
+    /// A copy with every row converted to the payload `Q`.
+    pub fn to_payload<Q>(&self) -> ApplyPlan<Q>
+    where
+        P: Into<Q>,
+    {
+        ApplyPlan {
+            clear_kinds: self.clear_kinds.clone(),
+            row_deletes: self.row_deletes.clone(),
+            snapshot_deletes: self.snapshot_deletes.clone(),
+            row_puts: self.row_puts.iter().map(StoredRow::to_payload).collect(),
+            snapshot_puts: self
+                .snapshot_puts
+                .iter()
+                .map(StoredSnapshot::to_payload)
+                .collect(),
+            replacement: self.replacement.clone(),
+        }
+    }
+}
+
+impl<P> ApplyPlan<P> {
+    /// True when committing the plan would write no row (the cursor still moves).
+    pub fn is_empty(&self) -> bool {
+        self.clear_kinds.is_empty()
+            && self.row_deletes.is_empty()
+            && self.snapshot_deletes.is_empty()
+            && self.row_puts.is_empty()
+            && self.snapshot_puts.is_empty()
+    }
+}
+
+/// Sync bookkeeping kept beside the rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncMeta {
+    /// The opaque cursor of the last applied page; `None` means cold start.
+    pub cursor: Option<String>,
+    /// Set by a 403; cleared by the next successful pull.
+    pub access_revoked: bool,
+    /// A full replacement (a pull begun without a cursor, PROTOCOL §9.1) has committed pages
+    /// but not drained yet: rows it has not re-sent may still be swept.
+    pub replacing: bool,
+    /// A page reset the Widget kind: at the next drained page, snapshots whose widget is not
+    /// held any more are dropped (they would be orphans forever otherwise).
+    pub orphan_sweep: bool,
+}
+
+/// A storage failure, typed so the boundary can map it to a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The device is out of space (IndexedDB `QuotaExceededError`).
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    /// The stored cursor moved since the page was fetched (another context applied a page).
+    #[error("stored cursor changed since the page was fetched")]
+    CursorMoved,
+    /// The database could not be opened or its connection is gone.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A transaction aborted; nothing of it was written.
+    #[error("transaction aborted: {0}")]
+    Aborted(String),
+    /// A stored record could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The engine's view of local storage. Async, single-threaded (`?Send`): in the browser
+/// every future runs on the JS event loop.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// How a pulled page's rows are held between [`decode_page`](Store::decode_page) and
+    /// [`commit_page`](Store::commit_page): `MemoryStore` keeps parsed [`Row`]s, the
+    /// IndexedDB store the JS objects it will put.
+    type Payload: Clone + From<Row>;
+
+    /// Parses a `200 OK` pull body strictly (PROTOCOL §3), strips what §7 forbids, and
+    /// returns every item's metadata with its row held as [`Self::Payload`]. Whatever a
+    /// store does here must refuse and keep exactly what
+    /// [`decode_json_page`](crate::engine::pull::decoded_page::decode_json_page) refuses and keeps (that is
+    /// what `MemoryStore` runs; the browser store's JS decoder is tested against it).
+    fn decode_page(
+        &self,
+        body: &[u8],
+        config: &PullConfig,
+    ) -> Result<DecodedPage<Self::Payload>, PageError>;
+
+    /// Reads the cursor and flags.
+    async fn meta(&self) -> Result<SyncMeta, StoreError>;
+    /// Sets or clears the access-revoked flag.
+    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError>;
+    /// Reads what the planner needs for one page. The pull loop may start it before the
+    /// commit of the page before (`pull/read_ahead.rs`) and drop it unfinished when that page
+    /// does not land: a read must leave nothing behind when dropped.
+    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError>;
+    /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
+    /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
+    /// not `expected_cursor`.
+    ///
+    /// In the same transaction, full replacement (`pull/replacement.rs`, PROTOCOL §9.1): with no
+    /// expected cursor a replacement starts (earlier marks dropped, `replacing` set); while
+    /// replacing, the plan's sent keys are marked; a draining page then sweeps with
+    /// [`plan_sweep`](crate::engine::pull::replacement::plan_sweep) and returns what it removed. A draining
+    /// page after a Widget reset (`orphan_sweep`) sweeps orphan snapshots the same way.
+    ///
+    /// Commits land in the order their futures were first polled, even while an earlier one
+    /// is still running (IndexedDB: readwrite transactions over overlapping stores run in
+    /// creation order, and the transaction is created at the first poll; `MemoryStore`
+    /// commits at the first poll). The pull loop relies on it to issue page n+1's commit
+    /// before page n's has landed; dropping a commit's future before it lands writes nothing.
+    ///
+    /// The plan's rows may be held as anything the store can take as its payload: the
+    /// pull loop passes what [`decode_page`](Store::decode_page) made, tests and tools
+    /// parsed [`Row`]s.
+    async fn commit_page<P: Clone + Into<Self::Payload>>(
+        &self,
+        plan: &ApplyPlan<P>,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<Swept, StoreError>;
+    /// Drops every row of `kinds` and, when `drop_cursor`, the cursor, in one transaction.
+    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError>;
+
+    /// One versioned row by key.
+    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError>;
+    /// Every row of a versioned kind, in key order.
+    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError>;
+    /// Widgets of one dashboard (by `row.dashboardId`), in key order.
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError>;
+    /// Snapshots of one widget, newest first.
+    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError>;
+    /// The newest snapshot of one widget. A store that can read just that one (IndexedDB:
+    /// a reverse cursor) overrides this; first render asks it for every widget on screen.
+    async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        Ok(self.snapshots_of(widget_id).await?.into_iter().next())
+    }
+    /// The newest snapshot of each of `widget_ids`, in the same order (`None` where nothing
+    /// is held). First render asks for every widget on screen at once; a store that can read
+    /// them together (IndexedDB: one transaction, every request issued before any is
+    /// awaited) overrides this one-by-one default.
+    async fn latest_snapshots(
+        &self,
+        widget_ids: &[String],
+    ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
+        let mut newest = Vec::with_capacity(widget_ids.len());
+        for widget_id in widget_ids {
+            newest.push(self.latest_snapshot(widget_id).await?);
+        }
+        Ok(newest)
+    }
+    /// Which of `keys` are held for a versioned kind.
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Every held widget's key and references, in key order: what the integrity gate scans.
+    /// A store that can read just those (IndexedDB: without decoding whole rows) overrides
+    /// this default, which reads the rows.
+    async fn widget_refs(&self) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self
+            .rows(Kind::Widget)
+            .await?
+            .iter()
+            .map(WidgetRef::of)
+            .collect())
+    }
+    /// Whether any row of `kind` is held (`MemoryStore` and `IdbStore` answer for
+    /// `WidgetSnapshot` too). A new leader asks it of Dashboard to tell a cold start; a store
+    /// that can count without reading the records (IndexedDB: `count()`) overrides this
+    /// default, which reads them all.
+    async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
+        Ok(!self.rows(kind).await?.is_empty())
+    }
+}

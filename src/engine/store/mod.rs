@@ -1,0 +1,8 @@
+//! Local storage as the engine sees it: the cache of pulled data, the outbox, and the reads
+//! written once over them.
+
+pub mod cache;
+pub mod cache_reads;
+pub mod freshness;
+pub mod outbox;
+pub mod outbox_reads;

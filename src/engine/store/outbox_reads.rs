@@ -1,0 +1,88 @@
+//! Reads of the push side, written once over the store traits so the IndexedDB and
+//! in-memory stores answer them identically. They are what `queries()`, `pending()`,
+//! `conflicts()`, `deadLetters()` and the counters of `status()` show.
+
+use crate::engine::store::cache::{Store, StoreError, StoredRow};
+use crate::engine::store::outbox::{Conflict, DeadLetter, DeferredCommand, OutboxOp, OutboxStore};
+use crate::protocol::Kind;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Extra field set to `true` on a query row whose `name_i18n` is a local rename not yet
+/// confirmed by the server (absent otherwise).
+pub const PENDING_NAME_FIELD: &str = "pendingName";
+
+/// Every held query, with the newest queued (waiting or in-flight) rename's name applied
+/// and [`PENDING_NAME_FIELD`] set, so an offline rename shows at once. `version` stays the
+/// last server version held.
+pub async fn queries_with_pending<S: Store + OutboxStore>(
+    store: &S,
+) -> Result<Vec<StoredRow>, StoreError> {
+    let mut newest: BTreeMap<String, OutboxOp> = BTreeMap::new();
+    for op in store.outbox().await? {
+        if op.kind == Kind::Query {
+            // `outbox()` is in seq order, so the last one per query wins.
+            newest.insert(op.entity_id.clone(), op);
+        }
+    }
+    let mut rows = store.rows(Kind::Query).await?;
+    for row in &mut rows {
+        if let Some(op) = newest.get(&row.key) {
+            row.row
+                .insert("name_i18n".into(), Value::Object(op.name_i18n.clone()));
+            row.row.insert(PENDING_NAME_FIELD.into(), Value::Bool(true));
+        }
+    }
+    Ok(rows)
+}
+
+/// One queued local write, tagged for JS (`{"type":"op",…}` / `{"type":"command",…}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Pending {
+    Op(OutboxOp),
+    Command(DeferredCommand),
+}
+
+/// Everything queued, in the order push sends it: rename ops by seq, then commands by seq.
+pub async fn pending<S: OutboxStore>(store: &S) -> Result<Vec<Pending>, StoreError> {
+    let mut all: Vec<Pending> = store.outbox().await?.into_iter().map(Pending::Op).collect();
+    all.extend(store.commands().await?.into_iter().map(Pending::Command));
+    Ok(all)
+}
+
+/// Conflicts waiting for the user, oldest first (resolved ones are kept but not listed).
+pub async fn open_conflicts<S: OutboxStore>(store: &S) -> Result<Vec<Conflict>, StoreError> {
+    Ok(store
+        .all_conflicts()
+        .await?
+        .into_iter()
+        .filter(|c| c.resolution.is_none())
+        .collect())
+}
+
+/// Ops and commands that failed for good, oldest first.
+pub async fn dead_letters<S: OutboxStore>(store: &S) -> Result<Vec<DeadLetter>, StoreError> {
+    store.dead_letters().await
+}
+
+/// The counters `status()` shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxCounts {
+    /// Queued ops plus queued commands.
+    pub pending: u64,
+    pub conflicts: u64,
+    pub dead_letters: u64,
+}
+
+/// Counts of queued writes, open conflicts and dead letters.
+pub async fn outbox_counts<S: OutboxStore>(store: &S) -> Result<OutboxCounts, StoreError> {
+    let pending = store.outbox().await?.len() + store.commands().await?.len();
+    Ok(OutboxCounts {
+        pending: pending as u64,
+        conflicts: open_conflicts(store).await?.len() as u64,
+        dead_letters: store.dead_letters().await?.len() as u64,
+    })
+}
