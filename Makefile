@@ -16,19 +16,20 @@ BROWSERS ?= chrome firefox
 WASM_BINDGEN_TEST_TIMEOUT ?= 600
 export TEST_SERVER_PORT DEMO_PORT DEMO_WEB_PORT BROWSERS WASM_BINDGEN_TEST_TIMEOUT
 
-.PHONY: help deps fmt fmt-check clippy clippy-host clippy-wasm test-native test-server \
+.PHONY: help deps fmt fmt-check check-cycles clippy clippy-host clippy-wasm test-native test-server \
         test-browser test demo fuzz-server fuzz-server-long fuzz
 
 help:
 	@echo "make demo          install what is missing, build pkg + www, seed data/demo.db, serve it on :$(DEMO_PORT) and the page on :$(DEMO_WEB_PORT)"
 	@echo "make www           build the demo backoffice page (www/dist) on top of make pkg"
 	@echo "make test-demo     Playwright tests of the demo page in headless Chromium (own server, docs/demo.png)"
-	@echo "make test          deps + fmt-check + clippy + test-native + test-server + fuzz-server + test-browser + test-pkg + test-demo + bench-quick"
+	@echo "make test          deps + fmt-check + check-cycles + clippy + test-native + test-server + fuzz-server + test-browser + test-pkg + test-demo + bench-quick"
 	@echo "make pkg           build the npm package sync-core (wasm-pack, tsc, npm pack)"
 	@echo "make test-pkg      consumer build of the packed tarball + Playwright tests in headless Chromium"
 	@echo "make deps          install missing toolchain pieces (idempotent)"
 	@echo "make fmt           cargo fmt --all"
 	@echo "make fmt-check     cargo fmt --all -- --check"
+	@echo "make check-cycles  fail on an import cycle between Rust files (src/, server/src/)"
 	@echo "make clippy        clippy -D warnings on the host and on wasm32"
 	@echo "make test-native   cargo test -p sync-core"
 	@echo "make test-server   cargo test -p sync-server"
@@ -47,6 +48,10 @@ fmt:
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+
+# No Rust file may depend on itself through a chain of imports (scripts/check-cycles.py).
+check-cycles:
+	python3 scripts/check-cycles.py src server/src
 
 clippy: clippy-host clippy-wasm
 
@@ -77,7 +82,7 @@ fuzz: fuzz-client fuzz-server-long
 
 # Runs every step even after one fails, then prints a summary and fails if any step failed.
 test: deps
-	@scripts/test-all.sh fmt-check clippy test-native test-server fuzz-server test-browser test-pkg test-demo bench-quick
+	@scripts/test-all.sh fmt-check check-cycles clippy test-native test-server fuzz-server test-browser test-pkg test-demo bench-quick
 
 demo: deps
 	@scripts/demo.sh

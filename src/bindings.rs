@@ -6,13 +6,15 @@
 //! here exists only for tests (PROTOCOL §9.11): the package's panic tests make the shipped
 //! module trap from outside (`tests/consumer/src/trap-switch.ts`).
 
+mod errors;
 mod outbox;
 mod wrapper_meta;
 
-use crate::engine::{self, GatedTransport, PullConfig, PullError, PushConfig, Store, StoreError};
+use crate::engine::{self, GatedTransport, PullConfig, PushConfig, Store};
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, Row};
 use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
+use errors::{pull_error, push_error, store_error, sync_error};
 use js_sys::{Function, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -67,40 +69,6 @@ struct Client {
 #[wasm_bindgen]
 pub struct SyncCore {
     client: Rc<Client>,
-}
-
-/// A JS `Error` named `SyncError` with a stable `code` and `retryable` (API.md).
-fn sync_error(code: &str, retryable: bool, message: &str) -> JsValue {
-    sync_error_with(code, retryable, message, &[])
-}
-
-/// A `SyncError` with extra numeric properties: `status` (the HTTP status behind it) and
-/// `retryAfterMs` (how long the server asked to wait), which the wrapper acts on.
-fn sync_error_with(code: &str, retryable: bool, message: &str, extra: &[(&str, f64)]) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name("SyncError");
-    // Setting plain data properties on a fresh Error cannot fail.
-    let _ = Reflect::set(&error, &"code".into(), &code.into());
-    let _ = Reflect::set(&error, &"retryable".into(), &retryable.into());
-    for (name, value) in extra {
-        let _ = Reflect::set(&error, &(*name).into(), &(*value).into());
-    }
-    error.into()
-}
-
-fn pull_error(e: PullError) -> JsValue {
-    let extra: &[(&str, f64)] = match &e {
-        PullError::RateLimited { retry_after_ms } => &[("retryAfterMs", *retry_after_ms as f64)],
-        PullError::ServerError { status, .. } | PullError::BadRequest { status, .. } => {
-            &[("status", *status as f64)]
-        }
-        _ => &[],
-    };
-    sync_error_with(e.code(), e.retryable(), &e.to_string(), extra)
-}
-
-fn store_error(e: StoreError) -> JsValue {
-    pull_error(PullError::Storage(e))
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
@@ -178,7 +146,7 @@ impl SyncCore {
         if let Some(batch_size) = parsed.push_batch_size {
             push_config.batch_size = batch_size;
         }
-        push_config.validate().map_err(outbox::push_error)?;
+        push_config.validate().map_err(push_error)?;
         let mut transport = FetchTransport::new(&parsed.base_url, identity.clone());
         if let Some(get_token) = function_option(&options, "getToken") {
             transport = transport.with_token_callback(get_token);

@@ -9,7 +9,7 @@
 
 use crate::epochs;
 use crate::error::ApiError;
-use crate::log;
+use crate::log_reads;
 use crate::users::{self, UserRecord};
 use crate::visibility::dashboard_visible;
 use rusqlite::Connection;
@@ -30,7 +30,8 @@ pub fn bump_for_change(
 ) -> Result<(), ApiError> {
     match kind {
         Kind::Dashboard => {
-            let has_widgets = !log::live_children(conn, tenant, Kind::Widget, key)?.is_empty();
+            let has_widgets =
+                !log_reads::live_children(conn, tenant, Kind::Widget, key)?.is_empty();
             bump_moves(
                 conn,
                 tenant,
@@ -56,7 +57,7 @@ pub fn bump_for_change(
                 Some(d) => dashboard_body(conn, tenant, d)?,
                 None => None,
             };
-            let has_snapshots = log::newest_snapshot_ms(conn, tenant, key)?.is_some();
+            let has_snapshots = log_reads::newest_snapshot_ms(conn, tenant, key)?.is_some();
             bump_moves(
                 conn,
                 tenant,
@@ -85,7 +86,7 @@ pub fn bump_for_change(
 
 /// The last state of a live dashboard.
 fn dashboard_body(conn: &Connection, tenant: &str, id: &str) -> Result<Option<Row>, ApiError> {
-    match log::current(conn, tenant, Kind::Dashboard, id)? {
+    match log_reads::current(conn, tenant, Kind::Dashboard, id)? {
         Some(d) if !d.deleted => Ok(Some(serde_json::from_str(&d.body)?)),
         _ => Ok(None),
     }

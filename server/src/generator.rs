@@ -9,10 +9,10 @@
 //! are byte-identical. Snapshots are appended through the same path as admin snapshots;
 //! the generator then keeps the newest [`HISTORY_KEEP`] per widget in the log.
 
-use crate::app::{AppState, Wake};
 use crate::error::ApiError;
 use crate::log;
 use crate::snapshots::{snapshot_row, WidgetInfo, HEAVY_BYTES};
+use crate::state::{AppState, Wake};
 use crate::timefmt::{DAY_MS, MINUTE_MS};
 use crate::users;
 use crate::visibility::Visibility;

@@ -10,11 +10,9 @@
 //! through pull.
 
 pub mod activity;
-pub mod admin;
 pub mod app;
 pub mod audience;
 pub mod auth;
-pub mod authoring;
 pub mod clock;
 pub mod cors;
 pub mod db;
@@ -24,27 +22,28 @@ pub mod faults;
 pub mod generator;
 pub mod idempotency;
 pub mod log;
+pub mod log_reads;
 pub mod names;
 pub mod page;
 pub mod privacy;
-pub mod pull;
 pub mod purge;
-pub mod push;
 pub mod push_apply;
 pub mod push_history;
+pub mod routes;
 pub mod row_meta;
 pub mod schema;
 pub mod seed;
 pub mod snapshots;
 pub mod startup;
+pub mod state;
 pub mod timefmt;
 pub mod users;
 pub mod visibility;
 pub mod wire;
 pub mod write_faults;
 
-pub use app::{
-    cursor_key, router, serve, AppState, ServerOptions, DEV_CURSOR_KEY, TEST_ADMIN_TOKEN,
-};
+pub use app::serve;
 pub use db::Db;
 pub use error::ApiError;
+pub use routes::router;
+pub use state::{cursor_key, AppState, ServerOptions, DEV_CURSOR_KEY, TEST_ADMIN_TOKEN};

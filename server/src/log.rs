@@ -4,6 +4,7 @@
 
 use crate::audience;
 use crate::error::ApiError;
+pub use crate::log_reads::{current, last_position, live_children, newest_snapshot_ms, StoredRow};
 pub use crate::row_meta::{alert_closed, row_meta, RowMeta, ALERT_MAX_AGE_MS};
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::protocol::{Kind, Row};
@@ -15,46 +16,6 @@ pub struct Written {
     pub position: u64,
 }
 
-/// A row as stored.
-#[derive(Debug, Clone)]
-pub struct StoredRow {
-    pub version: u64,
-    pub deleted: bool,
-    pub position: u64,
-    pub meta: RowMeta,
-    pub body: String,
-}
-
-pub fn current(
-    conn: &Connection,
-    tenant: &str,
-    kind: Kind,
-    key: &str,
-) -> Result<Option<StoredRow>, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT version, deleted, position, parent_id, owner_id, ts_ms, bytes_scanned, body
-         FROM rows WHERE tenant_id = ?1 AND kind = ?2 AND key = ?3",
-    )?;
-    let row = stmt
-        .query_row(params![tenant, kind.as_str(), key], |r| {
-            Ok(StoredRow {
-                version: r.get(0)?,
-                deleted: r.get::<_, i64>(1)? != 0,
-                position: r.get(2)?,
-                meta: RowMeta {
-                    key: key.to_string(),
-                    parent_id: r.get(3)?,
-                    owner_id: r.get(4)?,
-                    ts_ms: r.get(5)?,
-                    bytes_scanned: r.get(6)?,
-                },
-                body: r.get(7)?,
-            })
-        })
-        .optional()?;
-    Ok(row)
-}
-
 /// Takes the next position of the tenant's sequence.
 fn next_position(conn: &Connection, tenant: &str) -> Result<u64, ApiError> {
     conn.query_row(
@@ -64,18 +25,6 @@ fn next_position(conn: &Connection, tenant: &str) -> Result<u64, ApiError> {
     )
     .optional()?
     .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))
-}
-
-/// The tenant's last position (0 for an empty log); `None` for an unknown tenant.
-pub fn last_position(conn: &Connection, tenant: &str) -> Result<Option<u64>, ApiError> {
-    let p = conn
-        .query_row(
-            "SELECT last_position FROM tenants WHERE id = ?1",
-            params![tenant],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(p)
 }
 
 /// Writes one change at a new position.
@@ -198,34 +147,6 @@ pub fn tombstone(
         _ => {}
     }
     Ok(Written { version, position })
-}
-
-/// Keys of the live rows of `kind` whose parent is `parent`.
-pub fn live_children(
-    conn: &Connection,
-    tenant: &str,
-    kind: Kind,
-    parent: &str,
-) -> Result<Vec<String>, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key FROM rows WHERE tenant_id = ?1 AND kind = ?2 AND parent_id = ?3 AND deleted = 0",
-    )?;
-    let keys = stmt
-        .query_map(params![tenant, kind.as_str(), parent], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(keys)
-}
-
-/// `generatedAt` of the widget's newest snapshot, in milliseconds.
-pub fn newest_snapshot_ms(
-    conn: &Connection,
-    tenant: &str,
-    widget: &str,
-) -> Result<Option<i64>, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT MAX(ts_ms) FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2",
-    )?;
-    Ok(stmt.query_row(params![tenant, widget], |r| r.get(0))?)
 }
 
 /// Appends a snapshot of a live widget. Snapshots of one widget must arrive in

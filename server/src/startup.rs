@@ -2,9 +2,9 @@
 //! copied into deployments, so its unsafe conveniences must be explicit: without a cursor
 //! key anyone can forge cursors, and the admin API can rewrite every tenant.
 
-use crate::admin::guard::{is_loopback_host, MIN_TOKEN_LEN};
-use crate::admin::{AdminAccess, OriginPattern};
-use crate::app::DEV_CURSOR_KEY;
+use crate::routes::admin::guard::{is_loopback_host, MIN_TOKEN_LEN};
+use crate::routes::admin::{AdminAccess, OriginPattern};
+use crate::state::DEV_CURSOR_KEY;
 use std::io::Read;
 use std::path::Path;
 

@@ -6,10 +6,10 @@
 //! stored under its `Idempotency-Key` — and then damage or lose what goes back, which is
 //! exactly the case a retry with the same key must survive.
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::faults::{json_bytes_with, Fault, FaultTarget};
 use crate::idempotency::Answer;
+use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;

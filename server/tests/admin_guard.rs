@@ -7,7 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
-use sync_server::admin::{AdminAccess, OriginPattern};
+use sync_server::routes::admin::{AdminAccess, OriginPattern};
 use sync_server::{Db, ServerOptions, TEST_ADMIN_TOKEN};
 
 fn clock(headers: &[(&str, &str)]) -> Request<Body> {

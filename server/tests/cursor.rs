@@ -97,7 +97,7 @@ async fn rotation_accepts_the_previous_key_and_refuses_a_retired_one() {
     };
     assert_eq!(
         kid(&c2),
-        json!(&sync_server::app::cursor_key("key two").id),
+        json!(&sync_server::cursor_key("key two").id),
         "re-signed with the current key"
     );
     assert_ne!(kid(&c1), kid(&c2));

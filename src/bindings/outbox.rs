@@ -4,34 +4,15 @@
 //! fetch transport, and every failure becomes one `SyncError` with the engine's `code` and
 //! `retryable`.
 
-use super::{pull_error, run, spawn, sync_error, sync_error_with, to_js, Client, SyncCore};
-use crate::engine::{self, EditError, PushError, SyncError};
+use super::errors::{bad_request, edit_error, pull_error, push_error, ErrorInfo};
+use super::{run, spawn, to_js, Client, SyncCore};
+use crate::engine::{self, EditError, SyncError};
 use crate::web::{WebClock, WebRandom};
 use js_sys::{Function, Promise, Reflect, JSON};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-pub(super) fn push_error(e: PushError) -> JsValue {
-    let info = ErrorInfo::of_push(&e);
-    let mut extra: Vec<(&str, f64)> = Vec::new();
-    if let Some(ms) = info.retry_after_ms {
-        extra.push(("retryAfterMs", ms as f64));
-    }
-    if let Some(status) = info.status {
-        extra.push(("status", f64::from(status)));
-    }
-    sync_error_with(info.code, info.retryable, &info.message, &extra)
-}
-
-fn edit_error(e: EditError) -> JsValue {
-    sync_error(e.code(), e.retryable(), &e.to_string())
-}
-
-fn bad_request(message: &str) -> JsValue {
-    sync_error("bad_request", false, message)
-}
 
 /// A JS value as JSON (`undefined` becomes `null`); values JSON cannot hold (a BigInt, a
 /// cycle) are `bad_request`.
@@ -57,39 +38,6 @@ struct CommandOptions {
     /// A string, or a number (a version) for convenience.
     #[serde(default)]
     if_match: Option<Value>,
-}
-
-/// A failure reported inside a resolved result rather than as a rejection; `status` and
-/// `retryAfterMs` as on a thrown `SyncError`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorInfo {
-    code: &'static str,
-    retryable: bool,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_ms: Option<u64>,
-}
-
-impl ErrorInfo {
-    fn of_push(e: &PushError) -> Self {
-        let (status, retry_after_ms) = match e {
-            PushError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
-            PushError::ServerError { status, .. }
-            | PushError::BadRequest { status, .. }
-            | PushError::Rejected { status, .. } => (Some(*status), None),
-            _ => (None, None),
-        };
-        ErrorInfo {
-            code: e.code(),
-            retryable: e.retryable(),
-            message: e.to_string(),
-            status,
-            retry_after_ms,
-        }
-    }
 }
 
 /// What `sync()` resolves with: `push` is null when the push did not complete (paused by a

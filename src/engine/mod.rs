@@ -58,9 +58,7 @@ pub use push::command_replay::{read_command_answer, CommandAnswer};
 pub use push::commands::{enqueue_command, if_match_header, COMMAND_PATH_PREFIX};
 pub use push::config::PushConfig;
 pub use push::conflicts::{parse_resolution, resolve_conflict, Resolved};
-pub use push::dead_letters::{
-    drop_dead_letter, requeue_dead_letter, requeued_op, DeadLetterRequeue, RequeueOutcome,
-};
+pub use push::dead_letters::{drop_dead_letter, requeue_dead_letter, requeued_op};
 pub use push::edit_error::EditError;
 pub use push::error::PushError;
 pub use push::outcome::{read_batch_answer, BatchAnswer};
@@ -74,12 +72,13 @@ pub use store::cache::{
 pub use store::cache_reads::{latest_snapshot, latest_snapshots, open_alerts, snapshots};
 pub use store::freshness::{compute_freshness, freshness, Freshness};
 pub use store::outbox::{
-    CommandSettlement, Conflict, ConflictSource, DeadLetter, DeferredCommand, OpSettlement,
-    OutboxOp, OutboxStore, PushBatch, RenameIntent, Requeue, Resolution,
+    CommandSettlement, Conflict, ConflictSource, DeadLetter, DeadLetterRequeue, DeferredCommand,
+    OpSettlement, OutboxOp, OutboxStore, Pending, PushBatch, RenameIntent, Requeue, RequeueOutcome,
+    Resolution,
 };
 pub use store::outbox_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,
-    Pending, PENDING_NAME_FIELD,
+    PENDING_NAME_FIELD,
 };
 
 pub use net::retry::{retry_after_ms, Backoff, Jitter};

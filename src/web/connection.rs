@@ -1,6 +1,6 @@
 //! One open IndexedDB connection and its lifecycle.
 //!
-//! - Opening runs the schema upgrade ([`super::schema::upgrade`]) inside the `upgradeneeded`
+//! - Opening runs the schema upgrade ([`super::migration::upgrade`]) inside the `upgradeneeded`
 //!   handler; a failing step aborts the upgrade transaction instead of panicking, and the open
 //!   fails with that step's error.
 //! - Transient open failures (`UnknownError`, `AbortError`, ...) are retried a bounded number
@@ -15,7 +15,7 @@
 
 use super::global_scope::sleep_ms;
 use super::idb_error::IdbError;
-use super::schema;
+use super::migration;
 use idb::{Factory, Request};
 use js_sys::Function;
 use std::cell::RefCell;
@@ -194,5 +194,5 @@ fn run_upgrade(event: &idb::event::VersionChangeEvent, version: u32) -> Result<(
     let tx = idb::Event::target(event)?
         .transaction()
         .ok_or_else(|| IdbError::Upgrade("upgradeneeded without a transaction".into()))?;
-    schema::upgrade(&db, &tx, from, version)
+    migration::upgrade(&db, &tx, from, version)
 }

@@ -9,8 +9,9 @@
 //! is in `idb_outbox_settle.rs`. `Store::wipe` (403, 410) never names these stores.
 
 use super::idb_error::IdbError;
+use super::idb_outbox_decode::decode;
 use super::idb_outbox_records::{
-    decode, decode_counter, encode, next_counter, BatchRecord, CommandRecord, ConflictRecord,
+    decode_counter, encode, next_counter, BatchRecord, CommandRecord, ConflictRecord,
     DeadLetterRecord, OpRecord,
 };
 use super::idb_outbox_tx::{read_store, seq_key, OutboxTx, OutboxWrite};

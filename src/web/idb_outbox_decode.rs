@@ -8,11 +8,28 @@
 //! unless it is an `Option` (absent or null is `None`) or named as defaulted; a field of the
 //! wrong type is an error; fields nobody reads are ignored.
 
+use super::idb_error::IdbError;
 use super::idb_outbox_records::{
     BatchRecord, CommandRecord, ConflictRecord, DeadLetterRecord, OpRecord, SourceRecord,
 };
 use crate::protocol::Kind;
+use js_sys::JSON;
 use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+
+/// A record from its stored value; anything this code did not write is [`IdbError::Decode`].
+/// Read by hand from one parsed `Value` (the module doc says why).
+pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbError> {
+    let text = JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
+    Fields::of(&value, "the record")
+        .and_then(|f| T::from_fields(&f))
+        .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))
+}
 
 /// A record type `decode` can read back from its stored JSON object.
 pub trait StoredRecord: Sized {

@@ -8,7 +8,6 @@
 //! exactly before it is written: a rounded `seq` or version would corrupt the queue.
 
 use super::idb_error::IdbError;
-use super::idb_outbox_decode::{Fields, StoredRecord};
 use crate::engine::{
     Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, OutboxOp, PushBatch, Resolution,
 };
@@ -343,20 +342,6 @@ pub fn encode<T: Serialize>(record: &T) -> Result<JsValue, IdbError> {
         return Err(IdbError::Encode(format!("{n} does not fit a JS number")));
     }
     JSON::parse(&value.to_string()).map_err(|e| IdbError::Encode(IdbError::from_js(&e).to_string()))
-}
-
-/// A record from its stored value; anything this code did not write is [`IdbError::Decode`].
-/// Read by hand from one parsed `Value` (`idb_outbox_decode.rs` says why).
-pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbError> {
-    let text = JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
-    Fields::of(&value, "the record")
-        .and_then(|f| T::from_fields(&f))
-        .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))
 }
 
 /// A counter of `outbox_meta` (absent means 0).

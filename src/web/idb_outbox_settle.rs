@@ -12,9 +12,9 @@
 
 use super::idb_error::IdbError;
 use super::idb_outbox::{decode_ops, put_counter, put_op};
+use super::idb_outbox_decode::decode;
 use super::idb_outbox_records::{
-    decode, decode_counter, encode, next_counter, BatchRecord, ConflictRecord, DeadLetterRecord,
-    OpRecord,
+    decode_counter, encode, next_counter, BatchRecord, ConflictRecord, DeadLetterRecord, OpRecord,
 };
 use super::idb_outbox_tx::{seq_key, OutboxTx, OutboxWrite};
 use super::idb_store::IdbStore;

@@ -18,6 +18,7 @@ use super::page_decode::JsRow;
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::{store_name, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::{Durability, WriteTransaction};
+use super::write_sets::{delete_writes, hold, stores_of_kinds};
 use crate::engine::{ApplyPlan, StoreError, Swept};
 use crate::protocol::Kind;
 use js_sys::Array;
@@ -140,18 +141,6 @@ fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
     stores_of_kinds(&plan.clear_kinds, meta)
 }
 
-/// The object stores holding `kinds`, once each: snapshots come with their `snapshot_meta`
-/// records (schema 4, `meta`), which are cleared, written and deleted with them.
-pub(super) fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
-    let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
-    if meta && kinds.contains(&Kind::WidgetSnapshot) {
-        stores.push(SNAPSHOT_META_STORE);
-    }
-    stores.sort_unstable();
-    stores.dedup();
-    stores
-}
-
 /// The page's deletes and puts in plan order, as one JS array for `issueWrites`; the new
 /// cursor is written after them. Each put's row object is appended to `rows` and the put
 /// names its index (`putHeld`): the objects the page decoder made are stored as they are.
@@ -196,36 +185,4 @@ fn encode_page<P: Clone + Into<JsRow>>(
         }
     }
     encode_writes(&writes)
-}
-
-/// Appends `row`'s object to `rows`; returns its index.
-pub(super) fn hold<P: Clone + Into<JsRow>>(rows: &Array, row: &P) -> u32 {
-    let JsRow(object) = row.clone().into();
-    rows.push(&object) - 1
-}
-
-/// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
-/// that order: a page's own deletes, and the sweep that ends a replacement.
-pub(super) fn delete_writes<'a>(
-    rows: &'a [(Kind, String)],
-    snapshots: &'a [(String, String)],
-    meta: bool,
-) -> Vec<WriteOp<'a>> {
-    let snapshot_store = store_name(Kind::WidgetSnapshot);
-    let mut writes = Vec::with_capacity(rows.len() + 2 * snapshots.len());
-    writes.extend(
-        rows.iter()
-            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
-    );
-    for (widget, at) in snapshots {
-        writes.push(WriteOp::delete_snapshot(snapshot_store, widget, at));
-        if meta {
-            writes.push(WriteOp::delete_snapshot_meta(
-                SNAPSHOT_META_STORE,
-                widget,
-                at,
-            ));
-        }
-    }
-    writes
 }

@@ -11,10 +11,10 @@
 
 use super::idb_batch::read_held_keys;
 use super::idb_error::IdbError;
-use super::idb_page_commit::delete_writes;
 use super::records::{encode_writes, WriteOp};
 use super::schema::{store_name, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::WriteTransaction;
+use super::write_sets::delete_writes;
 use crate::engine::{decode_mark, encode_mark, plan_sweep};
 use crate::engine::{ReplacementStep, Swept};
 use crate::protocol::Kind;

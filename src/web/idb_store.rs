@@ -7,11 +7,11 @@
 
 use super::connection::{self, Connection};
 use super::idb_error::IdbError;
-use super::idb_page_commit::stores_of_kinds;
 use super::idb_replacement::{self, decode_flag};
 use super::page_decode::{self, JsRow};
 use super::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE};
 use super::transaction::{read_transaction, Durability, WriteTransaction};
+use super::write_sets::stores_of_kinds;
 use crate::engine::{
     ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
     StoredSnapshot, Swept, SyncMeta, WidgetRef,

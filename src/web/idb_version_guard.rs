@@ -10,11 +10,11 @@
 
 use super::idb_batch::{start_read_versions, Pending};
 use super::idb_error::IdbError;
-use super::idb_page_commit::hold;
 use super::page_decode::JsRow;
 use super::records::{encode_writes, RecordRef, WriteOp};
 use super::schema::store_name;
 use super::transaction::WriteTransaction;
+use super::write_sets::hold;
 use crate::engine::{ApplyPlan, StoredRow};
 use crate::protocol::Kind;
 use js_sys::Array;

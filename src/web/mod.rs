@@ -21,11 +21,13 @@ mod idb_reads;
 mod idb_replacement;
 pub mod idb_store;
 mod idb_version_guard;
+mod migration;
 pub mod page_decode;
 pub mod records;
 pub mod schema;
 mod shared_connection;
 pub mod transaction;
+mod write_sets;
 
 pub use clock::{WebClock, WebRandom};
 pub use fetch_transport::FetchTransport;

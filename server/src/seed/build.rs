@@ -2,7 +2,7 @@
 
 use super::catalog::{self, GROUPS, LAYOUT_TYPES, PROJECTIONS, QUERIES, ROLES, USER_NAMES};
 use super::rng::{hash64, stable_id, Rng};
-use super::TenantSpec;
+use super::spec::TenantSpec;
 use crate::snapshots::{params_hash, snapshot_row, WidgetInfo, HEAVY_BYTES};
 use crate::timefmt::{format_ms, DAY_MS, MINUTE_MS};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Why a pull call stopped. One enum for the pull operation; the bindings turn it into a JS
 //! `SyncError` through [`PullError::code`] and [`PullError::retryable`] and nothing else.
 
-use crate::engine::store::cache::StoreError;
+use crate::engine::store::error::StoreError;
 use crate::protocol::Kind;
 
 /// A pull call that did not reach its end. Pages committed before the failure stay

@@ -26,6 +26,7 @@ use crate::engine::net::transport::Transport;
 use crate::engine::push::batch::{batch_request, build_batch, sent_ops};
 use crate::engine::push::command_replay::replay_commands;
 use crate::engine::push::config::PushConfig;
+use crate::engine::push::context::PushContext;
 use crate::engine::push::error::PushError;
 use crate::engine::push::exchange::exchange;
 use crate::engine::push::outcome::{read_batch_answer, BatchAnswer};
@@ -42,14 +43,6 @@ enum Flow {
     Stop,
     /// The server refused the batch as too large: go on with batches of at most this many.
     Split(usize),
-}
-
-/// Everything one push call needs besides the store.
-pub(crate) struct PushContext<'a, T, C, R> {
-    pub transport: &'a T,
-    pub clock: &'a C,
-    pub random: &'a R,
-    pub config: &'a PushConfig,
 }
 
 /// Pushes queued renames, then replays deferred commands. `progress` is called after every

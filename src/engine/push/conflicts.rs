@@ -12,7 +12,7 @@
 use crate::engine::clock::{Clock, Random};
 use crate::engine::ids::random_id;
 use crate::engine::push::edit_error::EditError;
-use crate::engine::store::cache::StoreError;
+use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
     Conflict, ConflictSource, DeferredCommand, OutboxStore, Requeue, Resolution,
 };

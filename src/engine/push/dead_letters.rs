@@ -19,25 +19,11 @@ use crate::engine::ids::random_id;
 use crate::engine::push::commands::new_command;
 use crate::engine::push::edit_error::EditError;
 use crate::engine::push::rename::validate_name;
-use crate::engine::store::cache::StoreError;
-use crate::engine::store::outbox::{DeadLetter, DeferredCommand, OutboxOp, OutboxStore};
-use crate::engine::store::outbox_reads::Pending;
+use crate::engine::store::error::StoreError;
+use crate::engine::store::outbox::{
+    DeadLetter, DeadLetterRequeue, OutboxOp, OutboxStore, Pending, RequeueOutcome,
+};
 use serde_json::{Map, Value};
-
-/// What a requeue puts at the end of the queue.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeadLetterRequeue {
-    /// A new rename op; its `expected_version` is the held Query row's version, read by the
-    /// store in the requeue's transaction.
-    Op {
-        op_id: String,
-        query_id: String,
-        name_i18n: Map<String, Value>,
-        now_ms: u64,
-    },
-    /// The command again under a new id (its `seq` is assigned by the store).
-    Command(DeferredCommand),
-}
 
 /// The op a requeued rename becomes once the store has its `seq` and the held Query row's
 /// `expected_version` (both read in the requeue's transaction): a never-sent op, so both
@@ -62,17 +48,6 @@ pub fn requeued_op(
         in_flight: false,
         sent: false,
     }
-}
-
-/// What the store did with a requeue.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RequeueOutcome {
-    /// Queued (as stored) and the dead letter removed.
-    Queued(Pending),
-    /// No dead letter with that id (nothing written).
-    UnknownDeadLetter,
-    /// An op whose query is no longer held locally (nothing written; the dead letter stays).
-    QueryNotHeld,
 }
 
 /// The stored dead letter `id`, or `not_found`.

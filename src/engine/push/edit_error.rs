@@ -3,7 +3,7 @@
 //! [`EditError::code`] and [`EditError::retryable`]. Whatever the variant, nothing was
 //! written.
 
-use crate::engine::store::cache::StoreError;
+use crate::engine::store::error::StoreError;
 
 /// A refused local write. Nothing of it was stored.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! queued edit was lost: an unsettled batch stays stored (and is re-sent byte-identical by
 //! the next call), unsent ops and commands stay queued.
 
-use crate::engine::store::cache::StoreError;
+use crate::engine::store::error::StoreError;
 
 /// A push call that did not reach its end.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

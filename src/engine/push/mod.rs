@@ -6,6 +6,7 @@ pub mod command_replay;
 pub mod commands;
 pub mod config;
 pub mod conflicts;
+pub mod context;
 pub mod dead_letters;
 pub mod edit_error;
 pub mod error;

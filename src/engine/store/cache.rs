@@ -16,6 +16,7 @@
 use crate::engine::pull::config::PullConfig;
 pub use crate::engine::pull::decoded_page::DecodedPage;
 pub use crate::engine::pull::replacement::{ReplacementStep, Swept};
+pub use crate::engine::store::error::StoreError;
 use crate::protocol::{Kind, PageError, Row};
 use std::collections::BTreeMap;
 
@@ -218,26 +219,6 @@ pub struct SyncMeta {
     /// A page reset the Widget kind: at the next drained page, snapshots whose widget is not
     /// held any more are dropped (they would be orphans forever otherwise).
     pub orphan_sweep: bool,
-}
-
-/// A storage failure, typed so the boundary can map it to a stable code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// The device is out of space (IndexedDB `QuotaExceededError`).
-    #[error("storage quota exceeded")]
-    QuotaExceeded,
-    /// The stored cursor moved since the page was fetched (another context applied a page).
-    #[error("stored cursor changed since the page was fetched")]
-    CursorMoved,
-    /// The database could not be opened or its connection is gone.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// A transaction aborted; nothing of it was written.
-    #[error("transaction aborted: {0}")]
-    Aborted(String),
-    /// A stored record could not be decoded.
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
 }
 
 /// The engine's view of local storage. Async, single-threaded (`?Send`): in the browser

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod cache_reads;
+pub mod error;
 pub mod freshness;
 pub mod outbox;
 pub mod outbox_reads;

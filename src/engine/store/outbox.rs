@@ -7,8 +7,7 @@
 //! IndexedDB store in `web/`.
 
 use crate::engine::net::transport::Method;
-use crate::engine::push::dead_letters::{DeadLetterRequeue, RequeueOutcome};
-use crate::engine::store::cache::StoreError;
+use crate::engine::store::error::StoreError;
 use crate::protocol::Kind;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -253,4 +252,38 @@ pub enum Requeue {
     },
     /// The command again, with `If-Match` set to the server's version.
     Command(DeferredCommand),
+}
+
+/// One queued local write, tagged for JS (`{"type":"op",…}` / `{"type":"command",…}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Pending {
+    Op(OutboxOp),
+    Command(DeferredCommand),
+}
+
+/// What a requeue puts at the end of the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeadLetterRequeue {
+    /// A new rename op; its `expected_version` is the held Query row's version, read by the
+    /// store in the requeue's transaction.
+    Op {
+        op_id: String,
+        query_id: String,
+        name_i18n: Map<String, Value>,
+        now_ms: u64,
+    },
+    /// The command again under a new id (its `seq` is assigned by the store).
+    Command(DeferredCommand),
+}
+
+/// What the store did with a requeue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequeueOutcome {
+    /// Queued (as stored) and the dead letter removed.
+    Queued(Pending),
+    /// No dead letter with that id (nothing written).
+    UnknownDeadLetter,
+    /// An op whose query is no longer held locally (nothing written; the dead letter stays).
+    QueryNotHeld,
 }

@@ -3,7 +3,7 @@
 //! `conflicts()`, `deadLetters()` and the counters of `status()` show.
 
 use crate::engine::store::cache::{Store, StoreError, StoredRow};
-use crate::engine::store::outbox::{Conflict, DeadLetter, DeferredCommand, OutboxOp, OutboxStore};
+use crate::engine::store::outbox::{Conflict, DeadLetter, OutboxOp, OutboxStore, Pending};
 use crate::protocol::Kind;
 use serde::Serialize;
 use serde_json::Value;
@@ -35,14 +35,6 @@ pub async fn queries_with_pending<S: Store + OutboxStore>(
         }
     }
     Ok(rows)
-}
-
-/// One queued local write, tagged for JS (`{"type":"op",…}` / `{"type":"command",…}`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum Pending {
-    Op(OutboxOp),
-    Command(DeferredCommand),
 }
 
 /// Everything queued, in the order push sends it: rename ops by seq, then commands by seq.

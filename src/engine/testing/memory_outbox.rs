@@ -6,13 +6,13 @@
 //! The outbox lives beside the replicated rows, not among them: `Store::wipe` (403, 410)
 //! never touches ops, the in-flight batch, commands, conflicts or dead letters.
 
-use crate::engine::push::dead_letters::{requeued_op, DeadLetterRequeue, RequeueOutcome};
-use crate::engine::store::cache::StoreError;
+use crate::engine::push::dead_letters::requeued_op;
+use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
     CommandSettlement, Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, OutboxStore,
     PushBatch, RenameIntent, Requeue, Resolution,
 };
-use crate::engine::store::outbox_reads::Pending;
+use crate::engine::store::outbox::{DeadLetterRequeue, Pending, RequeueOutcome};
 use crate::engine::testing::memory_store::{MemoryContents, MemoryStore};
 use crate::engine::testing::outbox_contents::OutboxContents;
 use crate::protocol::Kind;

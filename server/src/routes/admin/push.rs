@@ -2,11 +2,11 @@
 //! queued rename in conflict) and `GET /admin/push-log` (what push applied, counted from
 //! the append-only `push_applications` record, so tests can prove an op applied once).
 
-use super::{ok, parse, require_tenant};
-use crate::app::AppState;
+use super::reply::{ok, parse, require_tenant};
 use crate::error::ApiError;
 use crate::names::validate_name;
 use crate::push_apply::rename_on_server;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};

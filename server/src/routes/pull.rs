@@ -2,11 +2,11 @@
 //! injected faults, the `fresh=true` rate limit, then one page from the log.
 
 use crate::activity::FRESH_WINDOW;
-use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::faults::{json_bytes, Fault, FaultTarget};
 use crate::page::{build_page, PageRequest};
+use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

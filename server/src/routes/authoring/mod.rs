@@ -11,28 +11,28 @@
 //! Every accepted write goes through the change log, so it reaches devices through pull,
 //! with epochs bumped where a visibility change needs a reset (`audience`).
 
+mod command;
 mod dashboard;
 mod fields;
 mod widget;
 
-use crate::app::AppState;
+pub use command::{entity_answer, entity_json, if_match_matches, Author, CommandInput};
+
 use crate::auth;
 use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::idempotency::{self, Answer, KeyRef, Scope};
-use crate::privacy;
-use crate::push::idempotency_key;
-use crate::users::UserRecord;
+use crate::routes::push::idempotency_key;
+use crate::state::AppState;
 use crate::write_faults::answer_under_fault;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::Router;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
-use sync_core::protocol::{Kind, Row};
 
 /// Where the authoring endpoints live.
 pub const DASHBOARDS_PATH: &str = "/api/v1/analytics/dashboards";
@@ -45,21 +45,6 @@ pub fn router() -> Router<AppState> {
             &format!("{DASHBOARDS_PATH}/{{id}}/widgets"),
             post(add_widget),
         )
-}
-
-/// The authenticated author of a command.
-#[derive(Debug, Clone)]
-pub struct Author {
-    pub tenant: String,
-    pub user: UserRecord,
-    pub now_ms: i64,
-}
-
-/// A command's request, as its handler needs it.
-#[derive(Debug, Clone)]
-pub struct CommandInput {
-    pub body: Map<String, Value>,
-    pub if_match: Option<String>,
 }
 
 async fn create_dashboard(
@@ -172,38 +157,6 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
         Ok(_) => Err(ApiError::BadRequest("body must be a JSON object".into())),
         Err(e) => Err(ApiError::BadRequest(format!("body: {e}"))),
     }
-}
-
-/// The version an `If-Match` value names: `"3"`, `W/"3"` or a bare `3`; `*` matches any.
-pub fn if_match_matches(value: &str, version: u64) -> bool {
-    let v = value.trim();
-    if v == "*" {
-        return true;
-    }
-    let v = v.strip_prefix("W/").unwrap_or(v);
-    let v = v
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(v);
-    v.parse::<u64>().ok() == Some(version)
-}
-
-/// A row as the author's devices see it, with its version: the body of every answer.
-pub fn entity_json(kind: Kind, mut row: Row, version: u64, user_id: &str) -> Value {
-    privacy::strip(kind, &mut row, user_id);
-    row.insert("version".into(), Value::from(version));
-    Value::Object(row)
-}
-
-/// A `2xx` answer carrying the entity.
-pub fn entity_answer(
-    status: StatusCode,
-    kind: Kind,
-    row: Row,
-    version: u64,
-    user_id: &str,
-) -> Answer {
-    Answer::json(status, &entity_json(kind, row, version, user_id))
 }
 
 #[cfg(test)]

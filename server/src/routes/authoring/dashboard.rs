@@ -8,8 +8,8 @@
 //! Visibility changes bump epochs through `log::upsert`, so devices that lose the
 //! dashboard reset and devices that gain one with widgets refill.
 
+use super::command::{entity_answer, entity_json, if_match_matches, Author, CommandInput};
 use super::fields::{self, only_fields};
-use super::{entity_answer, entity_json, if_match_matches, Author, CommandInput};
 use crate::error::ApiError;
 use crate::idempotency::Answer;
 use crate::log;

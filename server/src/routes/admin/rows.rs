@@ -1,11 +1,11 @@
 //! `POST /admin/rows` (upsert, tombstone or purge any versioned row), `GET /admin/rows` (a row's
 //! current server state) and `POST /admin/snapshots` (append a snapshot).
 
-use super::{ok, parse, require_tenant};
-use crate::app::AppState;
+use super::reply::{ok, parse, require_tenant};
 use crate::error::ApiError;
 use crate::log;
 use crate::purge::purge;
+use crate::state::AppState;
 use crate::timefmt::{format_ms, parse_ms};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;

@@ -7,21 +7,16 @@
 mod control;
 pub mod guard;
 mod push;
+mod reply;
 mod rows;
 mod tenants;
 
 pub use guard::{AdminAccess, OriginPattern};
 
-use crate::app::AppState;
-use crate::error::{json_response, ApiError};
-use axum::body::Bytes;
-use axum::http::StatusCode;
+use crate::state::AppState;
 use axum::middleware;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::de::DeserializeOwned;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Every admin route, behind [`guard::guard`].
@@ -45,29 +40,4 @@ pub fn router(access: Arc<AdminAccess>) -> Router<AppState> {
             get(control::read_clock).post(control::advance_clock),
         )
         .route_layer(middleware::from_fn_with_state(access, guard::guard))
-}
-
-pub fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
-}
-
-/// Parses a JSON body, turning serde's message into the `400` reason.
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("body: {e}")))
-}
-
-fn ok(body: serde_json::Value) -> Response {
-    json_response(StatusCode::OK, &body)
-}
-
-/// `404` unless the tenant exists.
-fn require_tenant(conn: &rusqlite::Connection, tenant: &str) -> Result<(), ApiError> {
-    crate::log::last_position(conn, tenant)?
-        .map(|_| ())
-        .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))
 }

@@ -6,9 +6,9 @@
 //! `dashboardId`, `paramsHash` and `version`. An optional `If-Match` names the version of
 //! the dashboard the author saw (`412` with the dashboard when it changed).
 
+use super::command::{entity_answer, entity_json, if_match_matches, Author, CommandInput};
 use super::dashboard::visible_dashboard;
 use super::fields::{self, only_fields, whole};
-use super::{entity_answer, entity_json, if_match_matches, Author, CommandInput};
 use crate::error::ApiError;
 use crate::idempotency::Answer;
 use crate::log;

@@ -1,10 +1,10 @@
 //! Per-user and server controls: epochs, revocation, injected faults, the simulated clock.
 
-use super::{ok, parse, require_tenant};
-use crate::app::AppState;
+use super::reply::{ok, parse, require_tenant};
 use crate::epochs;
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultTarget};
+use crate::state::AppState;
 use crate::timefmt::{format_ms, MINUTE_MS};
 use crate::users;
 use axum::body::Bytes;

@@ -13,7 +13,6 @@
 //!    request's `Origin` is in the allowed list (the operator vouched for that page);
 //! 5. `Authorization: Bearer <admin token>`, else `401`.
 
-use crate::admin::is_loopback;
 use crate::error::json_response;
 use crate::users::hex;
 use axum::extract::{ConnectInfo, Request, State};
@@ -140,6 +139,16 @@ impl AdminAccess {
             ));
         }
         None
+    }
+}
+
+/// A loopback peer: `127.0.0.0/8`, `::1`, or an IPv4-mapped loopback address.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 

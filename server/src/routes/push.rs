@@ -11,13 +11,13 @@
 //! ops are applied in order (`push_apply`), and the `200` answer is stored under the key
 //! in the same transaction as the renames it reports.
 
-use crate::app::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::idempotency::{self, Answer, KeyRef, Scope};
 use crate::push_apply::{apply_ops, Pusher};
 use crate::push_history;
+use crate::state::AppState;
 use crate::write_faults::answer_under_fault;
 use axum::body::Bytes;
 use axum::extract::State;

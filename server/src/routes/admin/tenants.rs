@@ -1,9 +1,9 @@
 //! `POST /admin/tenants`: a fresh deterministic tenant per test.
 
-use super::{ok, parse};
-use crate::app::AppState;
+use super::reply::{ok, parse};
 use crate::error::ApiError;
 use crate::seed::{create_tenant, TenantSpec};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
