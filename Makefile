@@ -129,12 +129,12 @@ bench-quick: $(PKG_TGZ)
 	@bench/run.sh --quick
 
 # Client decoders under a long fuzz budget: pull pages, push answers, command answers
-# (tests/engine_fuzz*.rs, proptest over arbitrary bytes and JSON). `make test` runs the same
+# (tests/engine/{pull,push}/fuzz.rs, proptest over arbitrary bytes and JSON). `make test` runs the same
 # properties with a small budget.
 .PHONY: fuzz-client
 FUZZ_CASES ?= 20000
 fuzz-client:
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p sync-core --release --test engine_fuzz --test engine_fuzz_push
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p sync-core --release --test engine -- fuzz::
 
 # The engine alone (parse, privacy, plan of the bench's workload, in-memory store), natively.
 .PHONY: bench-native

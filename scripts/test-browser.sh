@@ -4,7 +4,7 @@
 #
 # Only the integration test targets `web_window` and `web_worker` run in the browser. Without
 # `--test`, `wasm-pack test` would also build the library's own `#[test]` unit tests and the
-# native `tests/engine_*.rs` targets for wasm32; those belong to `cargo test` on the host.
+# native `tests/engine/` target for wasm32; those belong to `cargo test` on the host.
 #
 # The tests find the server through SYNC_SERVER_URL and its admin token through
 # SYNC_ADMIN_TOKEN, both read at compile time (`option_env!`); cargo rebuilds the test crates

@@ -1,7 +1,7 @@
 // Contender 1: the sync-core npm package on its real pull path (fetch → wasm engine →
 // IndexedDB), opened the way an app opens it. The database is created by `SyncClient.open`
 // and, for the warm scenario, filled with the preload in sync-core's own record format
-// (src/web/records.rs) by raw IndexedDB before the client is reopened — outside the timing.
+// (src/web/idb/records.rs) by raw IndexedDB before the client is reopened — outside the timing.
 import { SyncClient } from "sync-core";
 import { bulkWrite, deleteDb, openDb } from "./idb.ts";
 import { TENANT_ID, USER_ID, preloadItems } from "./workload.mjs";
@@ -27,7 +27,7 @@ export async function openClient(tenantId: string, scenario: string): Promise<Sy
 
 /**
  * Writes the warm preload into a sync-core database (schema v4 must exist): every record as
- * src/web/records.rs writes it, and for each snapshot its `snapshot_meta` record (key fields
+ * src/web/idb/records.rs writes it, and for each snapshot its `snapshot_meta` record (key fields
  * only), which the engine writes in the same transaction as the snapshot.
  */
 export async function preloadSyncCore(

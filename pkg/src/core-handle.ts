@@ -2,7 +2,7 @@
  * The live wasm `SyncCore` of one client and what keeps it usable.
  *
  * The bindings tell the handle at once when the IndexedDB connection is lost
- * (`onConnectionLost`, see `src/web/connection.rs`; the Rust side has already closed it and
+ * (`onConnectionLost`, see `src/web/idb/connection.rs`; the Rust side has already closed it and
  * refuses every later call on it, so nothing is ever written to a dead handle):
  * - `upgrade` / `delete`: another context opened the database at a newer version (newer code:
  *   this one cannot open it any more) or deleted it. The client closes for good and tells the

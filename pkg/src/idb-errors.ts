@@ -2,7 +2,7 @@
  * The `SyncError` a failed IndexedDB read of the wrapper (`idb-reads.ts`) rejects with: the
  * same code, `retryable` and message the wasm read of the same thing gave, so moving a read
  * out of wasm changes nothing an app sees. It mirrors, for what a readonly transaction can
- * meet, the Rust chain `IdbError::from_name` (src/web/idb_error.rs) → `StoreError` →
+ * meet, the Rust chain `IdbError::from_name` (src/web/idb/error.rs) → `StoreError` →
  * `PullError::Storage` (src/engine/pull/error.rs): a full disk is `quota_exceeded`, a record this
  * code never wrote is `storage_unavailable` (not retryable), everything else
  * `storage_unavailable` (retryable; `CoreHandle.exec` reopens once and repeats).
@@ -35,7 +35,7 @@ export function idbAbortError(error: DOMException | null): SyncError {
   return idbReadError(error ?? { name: "AbortError", message: "the transaction was aborted" });
 }
 
-/** A stored record without the shape sync-core writes (src/web/records.rs). */
+/** A stored record without the shape sync-core writes (src/web/idb/records.rs). */
 export function corruptRecord(what: string, detail: string): SyncError {
   return new SyncError(
     "storage_unavailable",

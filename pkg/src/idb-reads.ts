@@ -1,13 +1,13 @@
 /**
  * First render's reads, done here on the connection the wasm core holds (`idbDatabase`, see
- * src/web/shared_connection.rs) instead of through wasm: `widgets(dashboardId)` and the
+ * src/web/idb/shared_connection.rs) instead of through wasm: `widgets(dashboardId)` and the
  * newest snapshot of each widget (`snapshot-batch.ts`). Each is one readonly transaction and
  * resolves the stored record's `.row` object itself, as IndexedDB's structured clone built it.
  * Through wasm every record cost a `JSON.stringify`, a copy into wasm, a serde parse, a serde
  * print and a `JSON.parse`, only to pick `.row` (issue 13: ≈ 3 × the raw read).
  *
- * The answers are what the wasm reads give (src/web/idb_reads.rs `read_widgets_of`,
- * `read_latest_snapshots`; record format src/web/records.rs, names src/web/schema.rs): same
+ * The answers are what the wasm reads give (src/web/idb/reads.rs `read_widgets_of`,
+ * `read_latest_snapshots`; record format src/web/idb/records.rs, names src/web/idb/schema.rs): same
  * records, same order, `undefined` where a widget has no snapshot, and a record without the
  * shape sync-core writes fails the read as corrupt (`idb-errors.ts`), as its decoding did.
  * The one difference: a row is not re-serialised, so its keys keep the order they were
@@ -17,7 +17,7 @@
 import { corruptRecord, idbAbortError, idbReadError } from "./idb-errors.js";
 import type { Widget, WidgetSnapshot } from "./types.js";
 
-/** Object stores and index of schema 5 (src/web/schema.rs). */
+/** Object stores and index of schema 5 (src/web/idb/schema.rs). */
 const WIDGET_STORE = "Widget";
 const WIDGETS_BY_DASHBOARD = "by_dashboard";
 const SNAPSHOT_STORE = "WidgetSnapshot";

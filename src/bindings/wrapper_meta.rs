@@ -7,7 +7,7 @@
 //! database goes with logout.
 
 use super::{spawn, store_error, Client, SyncCore};
-use crate::web::schema::META_STORE;
+use crate::web::idb::schema::META_STORE;
 use crate::web::Durability;
 use js_sys::Promise;
 use std::rc::Rc;

@@ -6,7 +6,7 @@
 use super::idb_fixtures::{dashboard, discard, dump, open_fresh, seed_plan, snapshot, widget};
 use sync_core::engine::{ApplyPlan, Clock, Store, StoreError};
 use sync_core::protocol::Kind;
-use sync_core::web::schema::{CURSOR_KEY, META_STORE};
+use sync_core::web::idb::schema::{CURSOR_KEY, META_STORE};
 use sync_core::web::{Durability, IdbError, WebClock};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;

@@ -11,7 +11,7 @@ use sync_core::engine::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta, WidgetRef,
 };
 use sync_core::protocol::Kind;
-use sync_core::web::schema::SCHEMA_VERSION;
+use sync_core::web::idb::schema::SCHEMA_VERSION;
 use sync_core::web::{IdbError, IdbStore};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;

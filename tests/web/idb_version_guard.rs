@@ -6,7 +6,7 @@ use super::idb_fixtures::{dashboard, discard, open_fresh, row};
 use serde_json::json;
 use sync_core::engine::{ApplyPlan, Store, StoredRow};
 use sync_core::protocol::Kind;
-use sync_core::web::records::encode_row;
+use sync_core::web::idb::records::encode_row;
 use sync_core::web::Durability;
 use wasm_bindgen_test::wasm_bindgen_test;
 

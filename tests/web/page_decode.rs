@@ -1,4 +1,4 @@
-//! The browser's page decoder (`src/web/page_decode.js`) against the reference decoder
+//! The browser's page decoder (`src/web/idb/page_decode.js`) against the reference decoder
 //! (`engine/pull/decoded_page.rs`), on generated pages: both must refuse the same pages for the
 //! same reason (the same item, the same words; JSON syntax errors only by kind) and, for an
 //! accepted page, give the same metadata — keys, versions, snapshot metadata and rows digests
@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use sync_core::engine::canonical_json;
 use sync_core::engine::{decode_json_page, DecodedPage, PullConfig};
 use sync_core::protocol::{PageError, Row};
-use sync_core::web::page_decode::{decode_page, JsRow};
+use sync_core::web::idb::page_decode::{decode_page, JsRow};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// The page generator: deterministic; `faulty` pages (the flag) get broken items.

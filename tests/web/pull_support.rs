@@ -17,7 +17,7 @@ use sync_core::engine::{
     StateRequest, Store, StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta,
 };
 use sync_core::protocol::{Kind, PageError};
-use sync_core::web::schema::{store_name, META_STORE};
+use sync_core::web::idb::schema::{store_name, META_STORE};
 use sync_core::web::{FetchTransport, IdbStore, JsRow, WebClock, WebRandom};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbDatabase;

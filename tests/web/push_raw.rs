@@ -6,7 +6,7 @@ use super::support::{idb_factory, request_done, transaction_done};
 use js_sys::{Array, Reflect, JSON};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use sync_core::web::schema::{
+use sync_core::web::idb::schema::{
     COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
 };
 use wasm_bindgen::{JsCast, JsValue};

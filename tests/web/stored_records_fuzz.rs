@@ -9,7 +9,7 @@ use super::support::Xorshift as Rng;
 use serde_json::{json, Map, Value};
 use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
 use sync_core::protocol::{Kind, Row};
-use sync_core::web::schema::{
+use sync_core::web::idb::schema::{
     CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
     SNAPSHOT_META_STORE,
 };

@@ -1,0 +1,282 @@
+// Batched IndexedDB requests for `IdbStore` (src/web/idb/batch.rs binds these).
+//
+// Why JS: every request issued through the `idb` crate allocates two wasm closures
+// (onsuccess/onerror) and crosses the wasm boundary several times; a pulled page issues
+// thousands of them (the CPU profile of a 20 000-item cold start showed ≈ 2 s of such glue).
+// Here one boundary call issues all the requests of a batch and one promise returns a compact
+// result. The semantics stay in Rust: these functions only read and write what they are told.
+//
+// Requests are issued in the order given, inside the caller's transaction, without awaiting
+// anything else (the transaction stays alive). A failed read request rejects the promise with
+// the request's DOMException.
+
+/**
+ * The stored `version` of each `[storeName, key]` of `requests` (JSON text), in order:
+ * -1 where no record is held, NaN where the record has no numeric `version`.
+ * @returns {Promise<Float64Array>}
+ */
+export function readVersions(tx, requestsJson) {
+  const requests = JSON.parse(requestsJson);
+  const out = new Float64Array(requests.length);
+  if (requests.length === 0) return Promise.resolve(out);
+  const stores = new Map();
+  return new Promise((resolve, reject) => {
+    let left = requests.length;
+    for (let i = 0; i < requests.length; i += 1) {
+      const [name, key] = requests[i];
+      let store = stores.get(name);
+      if (store === undefined) {
+        store = tx.objectStore(name);
+        stores.set(name, store);
+      }
+      const request = store.get(key);
+      request.onsuccess = () => {
+        const record = request.result;
+        out[i] = record === undefined ? -1 : typeof record.version === "number" ? record.version : NaN;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * Which keys of `keysJson` (a JSON array) `storeName` holds, in order: 1 held, 0 not
+ * (`getKey`, no value read).
+ * @returns {Promise<Uint8Array>}
+ */
+export function readKeysHeld(tx, storeName, keysJson) {
+  const keys = JSON.parse(keysJson);
+  const out = new Uint8Array(keys.length);
+  if (keys.length === 0) return Promise.resolve(out);
+  const store = tx.objectStore(storeName);
+  return new Promise((resolve, reject) => {
+    let left = keys.length;
+    for (let i = 0; i < keys.length; i += 1) {
+      const request = store.getKey(keys[i]);
+      request.onsuccess = () => {
+        out[i] = request.result === undefined ? 0 : 1;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * The snapshot metadata held for each widget of `widgetsJson` (a JSON array of ids), read as
+ * the primary keys `[widgetId, generatedAt, paramsHash, rowsDigest]` of `metaStore` (one
+ * `getAllKeys` per widget; no value is read). Resolves JSON text: one array per widget, in
+ * request order, of `[generatedAt, paramsHash, rowsDigest]`, oldest first.
+ * @returns {Promise<string>}
+ */
+export function readSnapshotMetas(tx, metaStore, widgetsJson) {
+  const widgets = JSON.parse(widgetsJson);
+  if (widgets.length === 0) return Promise.resolve("[]");
+  const store = tx.objectStore(metaStore);
+  const out = new Array(widgets.length);
+  return new Promise((resolve, reject) => {
+    let left = widgets.length;
+    for (let i = 0; i < widgets.length; i += 1) {
+      const request = store.getAllKeys(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
+      request.onsuccess = () => {
+        out[i] = request.result.map((key) => [key[1], key[2], key[3]]);
+        left -= 1;
+        if (left === 0) resolve(JSON.stringify(out));
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * Schema 4's backfill, run inside the upgrade transaction: puts the metadata record of every
+ * held snapshot of `snapshotStore` into `metaStore`. Not awaited: the upgrade transaction
+ * stays open until the cursor is done, and a failure aborts it (the open then fails and the
+ * database keeps its old version).
+ */
+export function backfillSnapshotMeta(snapshotStore, metaStore) {
+  const request = snapshotStore.openCursor();
+  request.onsuccess = () => {
+    const cursor = request.result;
+    if (!cursor) return;
+    const { widgetId, generatedAt, paramsHash, rowsDigest } = cursor.value;
+    metaStore.put({ widgetId, generatedAt, paramsHash, rowsDigest });
+    cursor.continue();
+  };
+}
+
+/**
+ * For each key prefix of `prefixesJson` (a JSON array of arrays), the record of `storeName`
+ * with the greatest primary key starting with that prefix, as JSON text, or `undefined` when
+ * none is held: one reverse cursor per prefix, all issued before any answers, each reading
+ * one record. Resolves an array in request order.
+ * @returns {Promise<Array<string | undefined>>}
+ */
+export function readLastOfEach(tx, storeName, prefixesJson) {
+  const prefixes = JSON.parse(prefixesJson);
+  const out = new Array(prefixes.length);
+  if (prefixes.length === 0) return Promise.resolve(out);
+  const store = tx.objectStore(storeName);
+  return new Promise((resolve, reject) => {
+    let left = prefixes.length;
+    for (let i = 0; i < prefixes.length; i += 1) {
+      const prefix = prefixes[i];
+      const request = store.openCursor(IDBKeyRange.bound(prefix, [...prefix, []]), "prev");
+      request.onsuccess = () => {
+        const cursor = request.result;
+        out[i] = cursor ? JSON.stringify(cursor.value) : undefined;
+        left -= 1;
+        if (left === 0) resolve(out);
+      };
+      request.onerror = () => reject(request.error);
+    }
+  });
+}
+
+/**
+ * What the sweep that ends a full replacement needs, read inside the page's transaction after
+ * its writes were issued: the keys of every store of `rowStoresJson` (a JSON array of names),
+ * the keys of `snapshotStore`, and the values of `metaStore` in `[markLower, markUpper)`.
+ * @returns {Promise<string>} JSON `{"rows":[[store,[key…]]…],"snapshots":[[w,g]…],"marks":[…]}`
+ */
+export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLower, markUpper) {
+  const rowStores = JSON.parse(rowStoresJson);
+  const out = { rows: [], snapshots: [], marks: [] };
+  return new Promise((resolve, reject) => {
+    let left = rowStores.length + 2;
+    const done = () => {
+      left -= 1;
+      if (left === 0) resolve(JSON.stringify(out));
+    };
+    const watch = (request, take) => {
+      request.onsuccess = () => {
+        take(request.result);
+        done();
+      };
+      request.onerror = () => reject(request.error);
+    };
+    for (const name of rowStores) {
+      watch(tx.objectStore(name).getAllKeys(), (keys) => out.rows.push([name, keys]));
+    }
+    watch(tx.objectStore(snapshotStore).getAllKeys(), (keys) => {
+      out.snapshots = keys;
+    });
+    const marks = IDBKeyRange.bound(markLower, markUpper, false, true);
+    watch(tx.objectStore(metaStore).getAll(marks), (values) => {
+      out.marks = values;
+    });
+  });
+}
+
+/**
+ * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
+ * record]`, `["putHeld", storeName, record, i]` (the record with `row` set to `rows[i]`),
+ * `["putHeldWidget", storeName, record, i]` (the same, and the row's string `dashboardId`
+ * copied onto the record for the `by_dashboard` index), `["delete", storeName, key]`,
+ * `["deletePrefix", storeName, keyPrefix]` (every array key starting with the elements of
+ * `keyPrefix`) and `["deleteRange", storeName, [lower, upper]]` — stopping after `limit`
+ * writes. Returns how many were issued. A write that fails later aborts the transaction,
+ * which its commit reports.
+ * @returns {number}
+ */
+export function issueWrites(tx, writes, rows, limit) {
+  const end = Math.min(writes.length, limit);
+  const stores = new Map();
+  let name = null;
+  let store = null;
+  for (let i = 0; i < end; i += 1) {
+    const write = writes[i];
+    const op = write[0];
+    const arg = write[2];
+    // Runs of writes mostly go to one store: look it up only when it changes.
+    if (write[1] !== name) {
+      name = write[1];
+      store = stores.get(name);
+      if (store === undefined) {
+        store = tx.objectStore(name);
+        stores.set(name, store);
+      }
+    }
+    if (op === "putHeld") {
+      arg.row = rows[write[3]];
+      store.put(arg);
+    } else if (op === "put") store.put(arg);
+    else if (op === "putHeldWidget") {
+      const row = rows[write[3]];
+      arg.row = row;
+      if (typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
+      store.put(arg);
+    } else if (op === "delete") store.delete(arg);
+    else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
+    else if (op === "deleteRange") store.delete(IDBKeyRange.bound(arg[0], arg[1], false, true));
+    else throw new TypeError(`unknown write ${op}`);
+  }
+  return end;
+}
+
+/**
+ * A page commit's cursor compare-and-set, issued as the first requests of `tx` so that the
+ * page's writes can be issued right behind it without awaiting anything: reads
+ * `metaStore[cursorKey]` and, from that read's success handler — before any request issued
+ * after it has run — aborts `tx` unless the stored cursor is `expected` (`undefined`: none is
+ * stored). Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}` (the
+ * flags' stored values, in order), or `{matched: false, corrupt}` as soon as it aborted
+ * (`corrupt`: the stored cursor is not a string).
+ * @returns {Promise<{matched: boolean, corrupt?: boolean, flags?: unknown[]}>}
+ */
+export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys) {
+  const store = tx.objectStore(metaStore);
+  return new Promise((resolve, reject) => {
+    const flags = new Array(flagKeys.length);
+    let left = flagKeys.length + 1;
+    let refused = false;
+    const done = () => {
+      left -= 1;
+      if (left === 0) resolve({ matched: true, flags });
+    };
+    const check = store.get(cursorKey);
+    check.onsuccess = () => {
+      const stored = check.result;
+      if (stored !== expected) {
+        refused = true;
+        tx.abort();
+        resolve({ matched: false, corrupt: stored !== undefined && typeof stored !== "string" });
+        return;
+      }
+      done();
+    };
+    check.onerror = () => reject(check.error);
+    flagKeys.forEach((key, i) => {
+      const request = store.get(key);
+      request.onsuccess = () => {
+        flags[i] = request.result;
+        done();
+      };
+      // After a refusal the abort fails these reads; the promise has settled already.
+      request.onerror = () => {
+        if (!refused) reject(request.error);
+      };
+    });
+  });
+}
+
+/**
+ * Every record of `storeName` (Widget records `{key, version, row}`) as
+ * `[key, dashboardId, metricKey]`, the references as strings or null: what the integrity
+ * gate scans, without handing whole rows to wasm.
+ * @returns {Promise<string>} JSON text of the triples, in key order
+ */
+export function readWidgetRefs(tx, storeName) {
+  const str = (v) => (typeof v === "string" ? v : null);
+  return new Promise((resolve, reject) => {
+    const request = tx.objectStore(storeName).getAll();
+    request.onsuccess = () => {
+      const refs = request.result.map((r) => [r.key, str(r.row?.dashboardId), str(r.row?.metricKey)]);
+      resolve(JSON.stringify(refs));
+    };
+    request.onerror = () => reject(request.error);
+  });
+}

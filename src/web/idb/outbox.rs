@@ -1,0 +1,356 @@
+//! [`OutboxStore`] on IndexedDB (schema v3 stores, see `idb/schema.rs`), with exactly the
+//! semantics of the in-memory reference (`engine/testing/memory_outbox.rs`): coalescing into the
+//! query's newest waiting op, one seq shared by ops and commands, the in-flight batch and
+//! its marks set and cleared atomically, conflicts and dead letters kept oldest first.
+//!
+//! Every write is one strict-durability transaction following the pattern of
+//! `idb/outbox_tx.rs`: reads only through IndexedDB requests inside it, a refusal writes
+//! nothing, and `Ok` means the browser reported `complete`. Settling batches and commands
+//! is in `idb/outbox_settle.rs`. `Store::wipe` (403, 410) never names these stores.
+
+use crate::engine::{
+    CommandSettlement, Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand, OpSettlement,
+    OutboxOp, OutboxStore, PushBatch, RenameIntent, Requeue, RequeueOutcome, Resolution,
+    StoreError,
+};
+use crate::protocol::Kind;
+use crate::web::idb::error::IdbError;
+use crate::web::idb::outbox_decode::decode;
+use crate::web::idb::outbox_records::{
+    decode_counter, encode, next_counter, BatchRecord, CommandRecord, ConflictRecord,
+    DeadLetterRecord, OpRecord,
+};
+use crate::web::idb::outbox_tx::{read_store, seq_key, OutboxTx, OutboxWrite};
+use crate::web::idb::records::decode_version;
+use crate::web::idb::schema::{
+    store_name, BY_ORDER, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, IN_FLIGHT_BATCH_KEY,
+    LAST_SEQ_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
+};
+use crate::web::idb::store::IdbStore;
+use idb::Query;
+use wasm_bindgen::JsValue;
+
+fn aborted(why: String) -> StoreError {
+    StoreError::Aborted(why)
+}
+
+/// The write of `outbox_meta[key] = value`.
+pub(super) fn put_counter(key: &'static str, value: u64) -> OutboxWrite {
+    OutboxWrite::Put(
+        OUTBOX_META_STORE,
+        JsValue::from_f64(value as f64),
+        Some(key.into()),
+    )
+}
+
+/// The write of an op record.
+pub(super) fn put_op(op: &OpRecord) -> Result<OutboxWrite, IdbError> {
+    Ok(OutboxWrite::Put(OUTBOX_STORE, encode(op)?, None))
+}
+
+/// `command` queued at `seq`, and the write that stores it.
+pub(super) fn put_command_at(
+    command: &DeferredCommand,
+    seq: u64,
+) -> Result<(DeferredCommand, OutboxWrite), IdbError> {
+    let stored = DeferredCommand {
+        seq,
+        ..command.clone()
+    };
+    let write = OutboxWrite::Put(COMMANDS_STORE, encode(&CommandRecord::from(&stored))?, None);
+    Ok((stored, write))
+}
+
+/// Decodes op records read from the outbox, in `seq` order.
+pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OpRecord>, IdbError> {
+    let mut ops = values
+        .iter()
+        .map(|v| decode::<OpRecord>(v, OUTBOX_STORE))
+        .collect::<Result<Vec<_>, _>>()?;
+    ops.sort_by_key(|op| op.seq);
+    Ok(ops)
+}
+
+impl IdbStore {
+    async fn write_rename(&self, intent: &RenameIntent) -> Result<Option<OutboxOp>, StoreError> {
+        let query_store = store_name(Kind::Query);
+        let tx = OutboxTx::begin(self, &[query_store, OUTBOX_STORE, OUTBOX_META_STORE])?;
+        let row = tx.get(query_store, intent.query_id.as_str().into())?;
+        let same_entity =
+            tx.get_all_by(OUTBOX_STORE, OPS_BY_ENTITY, intent.query_id.as_str().into())?;
+        let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
+        // Every issued read is awaited before anything can return early: a request left
+        // pending would fire into the callbacks of its dropped future.
+        let (row, same_entity, last_seq) = (row.await, same_entity.await, last_seq.await);
+        let row = row?;
+        let same_entity = decode_ops(&same_entity?)?;
+        let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
+        let Some(row) = row else {
+            // Dropping `tx` aborts it; nothing was issued.
+            return Ok(None);
+        };
+        let waiting = same_entity
+            .into_iter()
+            .rev()
+            .find(|op| op.kind == Kind::Query && !op.in_flight && !op.sent);
+        let (op, writes) = match waiting {
+            Some(mut op) => {
+                op.name_i18n = intent.name_i18n.clone();
+                op.updated_at_ms = intent.now_ms;
+                let writes = vec![put_op(&op)?];
+                (op, writes)
+            }
+            None => {
+                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
+                let op = OpRecord {
+                    seq,
+                    op_id: intent.new_op_id.clone(),
+                    kind: Kind::Query,
+                    entity_id: intent.query_id.clone(),
+                    expected_version: decode_version(&row)?,
+                    name_i18n: intent.name_i18n.clone(),
+                    created_at_ms: intent.now_ms,
+                    updated_at_ms: intent.now_ms,
+                    in_flight: false,
+                    sent: false,
+                };
+                let writes = vec![put_op(&op)?, put_counter(LAST_SEQ_KEY, seq)];
+                (op, writes)
+            }
+        };
+        tx.finish(writes).await?;
+        Ok(Some(op.into()))
+    }
+
+    async fn write_begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
+        let tx = OutboxTx::begin(self, &[OUTBOX_STORE, OUTBOX_META_STORE])?;
+        let current = tx.get(OUTBOX_META_STORE, IN_FLIGHT_BATCH_KEY.into())?;
+        let mut gets = Vec::with_capacity(batch.op_seqs.len());
+        for seq in &batch.op_seqs {
+            gets.push((*seq, tx.get(OUTBOX_STORE, seq_key(*seq))?));
+        }
+        let current = current.await;
+        let mut ops = Vec::with_capacity(gets.len());
+        for (seq, get) in gets {
+            ops.push((seq, get.await));
+        }
+        if let Some(current) = current? {
+            let current: BatchRecord = decode(&current, IN_FLIGHT_BATCH_KEY)?;
+            return Err(aborted(format!(
+                "batch {} is already in flight",
+                current.key
+            )));
+        }
+        let mut writes = Vec::with_capacity(ops.len() + 1);
+        for (seq, value) in ops {
+            let value = value?.ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
+            let mut op: OpRecord = decode(&value, OUTBOX_STORE)?;
+            op.in_flight = true;
+            op.sent = true;
+            writes.push(put_op(&op)?);
+        }
+        writes.push(OutboxWrite::Put(
+            OUTBOX_META_STORE,
+            encode(&BatchRecord::from(batch))?,
+            Some(IN_FLIGHT_BATCH_KEY.into()),
+        ));
+        Ok(tx.finish(writes).await?)
+    }
+
+    async fn write_command(
+        &self,
+        command: &DeferredCommand,
+    ) -> Result<DeferredCommand, StoreError> {
+        let tx = OutboxTx::begin(self, &[COMMANDS_STORE, OUTBOX_META_STORE])?;
+        let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
+        let seq = next_counter(decode_counter(last_seq.await?, LAST_SEQ_KEY)?, LAST_SEQ_KEY)?;
+        let (stored, put) = put_command_at(command, seq)?;
+        let writes = vec![put, put_counter(LAST_SEQ_KEY, seq)];
+        tx.finish(writes).await?;
+        Ok(stored)
+    }
+
+    async fn write_resolution(
+        &self,
+        id: &str,
+        resolution: Resolution,
+        now_ms: u64,
+        requeue: Option<&Requeue>,
+    ) -> Result<bool, StoreError> {
+        let tx = OutboxTx::begin(
+            self,
+            &[
+                CONFLICTS_STORE,
+                OUTBOX_STORE,
+                COMMANDS_STORE,
+                OUTBOX_META_STORE,
+            ],
+        )?;
+        let conflict = tx.get(CONFLICTS_STORE, id.into())?;
+        let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
+        let (conflict, last_seq) = (conflict.await, last_seq.await);
+        let conflict = conflict?;
+        let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
+        let Some(conflict) = conflict else {
+            return Ok(false);
+        };
+        let mut conflict: ConflictRecord = decode(&conflict, CONFLICTS_STORE)?;
+        if conflict.resolution.is_some() {
+            return Ok(false);
+        }
+        conflict.resolve(resolution, now_ms);
+        let mut writes = vec![OutboxWrite::Put(CONFLICTS_STORE, encode(&conflict)?, None)];
+        match requeue {
+            None => {}
+            Some(Requeue::Op {
+                op_id,
+                query_id,
+                expected_version,
+                name_i18n,
+                now_ms,
+            }) => {
+                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
+                writes.push(put_op(&OpRecord {
+                    seq,
+                    op_id: op_id.clone(),
+                    kind: Kind::Query,
+                    entity_id: query_id.clone(),
+                    expected_version: *expected_version,
+                    name_i18n: name_i18n.clone(),
+                    created_at_ms: *now_ms,
+                    updated_at_ms: *now_ms,
+                    in_flight: false,
+                    sent: false,
+                })?);
+                writes.push(put_counter(LAST_SEQ_KEY, seq));
+            }
+            Some(Requeue::Command(command)) => {
+                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
+                let (_, put) = put_command_at(command, seq)?;
+                writes.push(put);
+                writes.push(put_counter(LAST_SEQ_KEY, seq));
+            }
+        }
+        tx.finish(writes).await?;
+        Ok(true)
+    }
+
+    async fn read_outbox(&self) -> Result<Vec<OutboxOp>, IdbError> {
+        let (_tx, store) = read_store(self, OUTBOX_STORE)?;
+        let values = store.get_all(None, None)?.await?;
+        Ok(decode_ops(&values)?.into_iter().map(Into::into).collect())
+    }
+
+    async fn read_in_flight_batch(&self) -> Result<Option<PushBatch>, IdbError> {
+        let (_tx, store) = read_store(self, OUTBOX_META_STORE)?;
+        let value = store.get(Query::Key(IN_FLIGHT_BATCH_KEY.into()))?.await?;
+        value
+            .filter(|v| !v.is_undefined())
+            .map(|v| decode::<BatchRecord>(&v, IN_FLIGHT_BATCH_KEY).map(Into::into))
+            .transpose()
+    }
+
+    async fn read_commands(&self) -> Result<Vec<DeferredCommand>, IdbError> {
+        let (_tx, store) = read_store(self, COMMANDS_STORE)?;
+        let values = store.get_all(None, None)?.await?;
+        let mut commands = values
+            .iter()
+            .map(|v| decode::<CommandRecord>(v, COMMANDS_STORE)?.try_into())
+            .collect::<Result<Vec<DeferredCommand>, IdbError>>()?;
+        commands.sort_by_key(|c| c.seq);
+        Ok(commands)
+    }
+
+    /// Every record of `name` (conflicts or dead letters) in recording order.
+    async fn read_by_order(&self, name: &str) -> Result<Vec<JsValue>, IdbError> {
+        let (_tx, store) = read_store(self, name)?;
+        Ok(store.index(BY_ORDER)?.get_all(None, None)?.await?)
+    }
+
+    async fn read_conflicts(&self) -> Result<Vec<Conflict>, IdbError> {
+        self.read_by_order(CONFLICTS_STORE)
+            .await?
+            .iter()
+            .map(|v| decode::<ConflictRecord>(v, CONFLICTS_STORE)?.try_into())
+            .collect()
+    }
+
+    async fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IdbError> {
+        self.read_by_order(DEAD_LETTERS_STORE)
+            .await?
+            .iter()
+            .map(|v| Ok(decode::<DeadLetterRecord>(v, DEAD_LETTERS_STORE)?.into()))
+            .collect()
+    }
+}
+
+impl OutboxStore for IdbStore {
+    async fn enqueue_rename(&self, intent: &RenameIntent) -> Result<Option<OutboxOp>, StoreError> {
+        self.write_rename(intent).await
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxOp>, StoreError> {
+        Ok(self.read_outbox().await?)
+    }
+
+    async fn in_flight_batch(&self) -> Result<Option<PushBatch>, StoreError> {
+        Ok(self.read_in_flight_batch().await?)
+    }
+
+    async fn begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
+        self.write_begin_batch(batch).await
+    }
+
+    async fn settle_batch(&self, key: &str, settled: &[OpSettlement]) -> Result<(), StoreError> {
+        self.write_settle_batch(key, settled).await
+    }
+
+    async fn enqueue_command(
+        &self,
+        command: &DeferredCommand,
+    ) -> Result<DeferredCommand, StoreError> {
+        self.write_command(command).await
+    }
+
+    async fn commands(&self) -> Result<Vec<DeferredCommand>, StoreError> {
+        Ok(self.read_commands().await?)
+    }
+
+    async fn settle_command(
+        &self,
+        seq: u64,
+        outcome: &CommandSettlement,
+    ) -> Result<(), StoreError> {
+        self.write_settle_command(seq, outcome).await
+    }
+
+    async fn all_conflicts(&self) -> Result<Vec<Conflict>, StoreError> {
+        Ok(self.read_conflicts().await?)
+    }
+
+    async fn resolve_conflict(
+        &self,
+        id: &str,
+        resolution: Resolution,
+        now_ms: u64,
+        requeue: Option<&Requeue>,
+    ) -> Result<bool, StoreError> {
+        self.write_resolution(id, resolution, now_ms, requeue).await
+    }
+
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        Ok(self.read_dead_letters().await?)
+    }
+
+    async fn requeue_dead_letter(
+        &self,
+        id: &str,
+        requeue: &DeadLetterRequeue,
+    ) -> Result<RequeueOutcome, StoreError> {
+        self.write_requeue_dead_letter(id, requeue).await
+    }
+
+    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        self.write_drop_dead_letter(id).await
+    }
+}

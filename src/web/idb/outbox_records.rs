@@ -1,0 +1,366 @@
+//! Stored shapes of the outbox side (schema v3) and their conversion to and from JS values.
+//!
+//! The engine's types (`OutboxOp`, `Conflict`, …) are what the engine thinks with; these
+//! records are what sits on disk, spelled out field by field so the on-disk format is a
+//! decision of this file and a change to an engine type cannot silently change it. Like
+//! `idb/records.rs`, values travel as JSON text (one `JSON.parse` / `JSON.stringify` per
+//! record), so devtools shows plain objects. Every integer is checked to fit a JS number
+//! exactly before it is written: a rounded `seq` or version would corrupt the queue.
+
+use crate::engine::{
+    Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, OutboxOp, PushBatch, Resolution,
+};
+use crate::protocol::Kind;
+use crate::web::idb::error::IdbError;
+use js_sys::JSON;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+
+/// Largest integer a JS number holds exactly.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A queued rename op.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpRecord {
+    pub seq: u64,
+    pub op_id: String,
+    pub kind: Kind,
+    pub entity_id: String,
+    pub expected_version: u64,
+    #[serde(rename = "name_i18n")]
+    pub name_i18n: Map<String, Value>,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+    pub in_flight: bool,
+    /// Absent in records written before PROTOCOL v1.1: such an op may have been sent (it
+    /// was in flight) or not; `in_flight` covered the one case that mattered then. Read back
+    /// as false (`idb/outbox_decode.rs`).
+    pub sent: bool,
+}
+
+impl From<&OutboxOp> for OpRecord {
+    fn from(op: &OutboxOp) -> Self {
+        OpRecord {
+            seq: op.seq,
+            op_id: op.op_id.clone(),
+            kind: op.kind,
+            entity_id: op.entity_id.clone(),
+            expected_version: op.expected_version,
+            name_i18n: op.name_i18n.clone(),
+            created_at_ms: op.created_at_ms,
+            updated_at_ms: op.updated_at_ms,
+            in_flight: op.in_flight,
+            sent: op.sent,
+        }
+    }
+}
+
+impl From<OpRecord> for OutboxOp {
+    fn from(r: OpRecord) -> Self {
+        OutboxOp {
+            seq: r.seq,
+            op_id: r.op_id,
+            kind: r.kind,
+            entity_id: r.entity_id,
+            expected_version: r.expected_version,
+            name_i18n: r.name_i18n,
+            created_at_ms: r.created_at_ms,
+            updated_at_ms: r.updated_at_ms,
+            in_flight: r.in_flight,
+            sent: r.sent,
+        }
+    }
+}
+
+/// A queued deferred command; `method` is stored as its HTTP name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandRecord {
+    pub seq: u64,
+    pub command_id: String,
+    pub method: String,
+    pub path: String,
+    pub body: Option<Value>,
+    pub if_match: Option<String>,
+    pub created_at_ms: u64,
+}
+
+impl From<&DeferredCommand> for CommandRecord {
+    fn from(c: &DeferredCommand) -> Self {
+        CommandRecord {
+            seq: c.seq,
+            command_id: c.command_id.clone(),
+            method: c.method.as_str().to_string(),
+            path: c.path.clone(),
+            body: c.body.clone(),
+            if_match: c.if_match.clone(),
+            created_at_ms: c.created_at_ms,
+        }
+    }
+}
+
+impl TryFrom<CommandRecord> for DeferredCommand {
+    type Error = IdbError;
+
+    fn try_from(r: CommandRecord) -> Result<Self, IdbError> {
+        let method = match r.method.as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            other => {
+                return Err(IdbError::Decode(format!(
+                    "command {}: unknown method {other}",
+                    r.seq
+                )))
+            }
+        };
+        Ok(DeferredCommand {
+            seq: r.seq,
+            command_id: r.command_id,
+            method,
+            path: r.path,
+            body: r.body,
+            if_match: r.if_match,
+            created_at_ms: r.created_at_ms,
+        })
+    }
+}
+
+/// Where a conflict came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SourceRecord {
+    #[serde(rename_all = "camelCase")]
+    Op { op_id: String },
+    #[serde(rename_all = "camelCase")]
+    Command { command: CommandRecord },
+}
+
+/// A conflict, open (`resolution` null) or resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictRecord {
+    pub id: String,
+    /// Recording order: conflicts are listed oldest first.
+    pub order: u64,
+    pub kind: Kind,
+    pub entity_id: String,
+    pub local: Value,
+    pub server: Value,
+    pub source: SourceRecord,
+    pub created_at_ms: u64,
+    /// `"keepLocal"` / `"acceptServer"`, or null while open.
+    pub resolution: Option<String>,
+    pub resolved_at_ms: Option<u64>,
+}
+
+fn resolution_name(r: Resolution) -> &'static str {
+    match r {
+        Resolution::KeepLocal => "keepLocal",
+        Resolution::AcceptServer => "acceptServer",
+    }
+}
+
+impl ConflictRecord {
+    pub fn new(c: &Conflict, order: u64) -> Self {
+        ConflictRecord {
+            id: c.id.clone(),
+            order,
+            kind: c.kind,
+            entity_id: c.entity_id.clone(),
+            local: c.local.clone(),
+            server: c.server.clone(),
+            source: match &c.source {
+                ConflictSource::Op { op_id } => SourceRecord::Op {
+                    op_id: op_id.clone(),
+                },
+                ConflictSource::Command { command } => SourceRecord::Command {
+                    command: command.into(),
+                },
+            },
+            created_at_ms: c.created_at_ms,
+            resolution: c.resolution.map(|r| resolution_name(r).to_string()),
+            resolved_at_ms: c.resolved_at_ms,
+        }
+    }
+
+    /// Marks the record resolved.
+    pub fn resolve(&mut self, resolution: Resolution, now_ms: u64) {
+        self.resolution = Some(resolution_name(resolution).to_string());
+        self.resolved_at_ms = Some(now_ms);
+    }
+}
+
+impl TryFrom<ConflictRecord> for Conflict {
+    type Error = IdbError;
+
+    fn try_from(r: ConflictRecord) -> Result<Self, IdbError> {
+        let resolution = match r.resolution.as_deref() {
+            None => None,
+            Some("keepLocal") => Some(Resolution::KeepLocal),
+            Some("acceptServer") => Some(Resolution::AcceptServer),
+            Some(other) => {
+                return Err(IdbError::Decode(format!(
+                    "conflict {}: unknown resolution {other}",
+                    r.id
+                )))
+            }
+        };
+        Ok(Conflict {
+            id: r.id,
+            kind: r.kind,
+            entity_id: r.entity_id,
+            local: r.local,
+            server: r.server,
+            source: match r.source {
+                SourceRecord::Op { op_id } => ConflictSource::Op { op_id },
+                SourceRecord::Command { command } => ConflictSource::Command {
+                    command: command.try_into()?,
+                },
+            },
+            created_at_ms: r.created_at_ms,
+            resolution,
+            resolved_at_ms: r.resolved_at_ms,
+        })
+    }
+}
+
+/// A dead letter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterRecord {
+    pub id: String,
+    pub order: u64,
+    pub source: String,
+    pub kind: Kind,
+    pub entity_id: String,
+    pub status: u16,
+    pub reason: String,
+    pub payload: Value,
+    pub failed_at_ms: u64,
+}
+
+impl DeadLetterRecord {
+    pub fn new(d: &DeadLetter, order: u64) -> Self {
+        DeadLetterRecord {
+            id: d.id.clone(),
+            order,
+            source: d.source.clone(),
+            kind: d.kind,
+            entity_id: d.entity_id.clone(),
+            status: d.status,
+            reason: d.reason.clone(),
+            payload: d.payload.clone(),
+            failed_at_ms: d.failed_at_ms,
+        }
+    }
+}
+
+impl From<DeadLetterRecord> for DeadLetter {
+    fn from(r: DeadLetterRecord) -> Self {
+        DeadLetter {
+            id: r.id,
+            source: r.source,
+            kind: r.kind,
+            entity_id: r.entity_id,
+            status: r.status,
+            reason: r.reason,
+            payload: r.payload,
+            failed_at_ms: r.failed_at_ms,
+        }
+    }
+}
+
+/// The push batch in flight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRecord {
+    pub key: String,
+    pub op_seqs: Vec<u64>,
+    pub body: String,
+    pub created_at_ms: u64,
+}
+
+impl From<&PushBatch> for BatchRecord {
+    fn from(b: &PushBatch) -> Self {
+        BatchRecord {
+            key: b.key.clone(),
+            op_seqs: b.op_seqs.clone(),
+            body: b.body.clone(),
+            created_at_ms: b.created_at_ms,
+        }
+    }
+}
+
+impl From<BatchRecord> for PushBatch {
+    fn from(r: BatchRecord) -> Self {
+        PushBatch {
+            key: r.key,
+            op_seqs: r.op_seqs,
+            body: r.body,
+            created_at_ms: r.created_at_ms,
+        }
+    }
+}
+
+/// Refuses an integer a JS number would round.
+pub fn check_safe(value: u64, what: &str) -> Result<u64, IdbError> {
+    if value > MAX_SAFE {
+        return Err(IdbError::Encode(format!(
+            "{what} {value} does not fit a JS number"
+        )));
+    }
+    Ok(value)
+}
+
+/// Finds an integer anywhere in `value` that a JS number would round.
+fn unsafe_integer(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => {
+            let exact = n
+                .as_u64()
+                .map(|u| u <= MAX_SAFE)
+                .or_else(|| n.as_i64().map(|i| i.unsigned_abs() <= MAX_SAFE));
+            match exact {
+                Some(false) => Some(n.to_string()),
+                _ => None,
+            }
+        }
+        Value::Array(items) => items.iter().find_map(unsafe_integer),
+        Value::Object(fields) => fields.values().find_map(unsafe_integer),
+        _ => None,
+    }
+}
+
+/// The stored value of a record. Refuses a record holding an integer a JS number would
+/// round (a seq, a version, or a number inside a command body).
+pub fn encode<T: Serialize>(record: &T) -> Result<JsValue, IdbError> {
+    let value = serde_json::to_value(record).map_err(|e| IdbError::Encode(e.to_string()))?;
+    if let Some(n) = unsafe_integer(&value) {
+        return Err(IdbError::Encode(format!("{n} does not fit a JS number")));
+    }
+    JSON::parse(&value.to_string()).map_err(|e| IdbError::Encode(IdbError::from_js(&e).to_string()))
+}
+
+/// A counter of `outbox_meta` (absent means 0).
+pub fn decode_counter(value: Option<JsValue>, what: &str) -> Result<u64, IdbError> {
+    match value.filter(|v| !v.is_undefined()) {
+        None => Ok(0),
+        Some(v) => {
+            let n = v
+                .as_f64()
+                .ok_or_else(|| IdbError::Decode(format!("{what} is not a number")))?;
+            if n < 0.0 || n.fract() != 0.0 || n > MAX_SAFE as f64 {
+                return Err(IdbError::Decode(format!("{what} is {n}")));
+            }
+            Ok(n as u64)
+        }
+    }
+}
+
+/// The next value of a counter, refused once it would leave the exact range of a JS number.
+pub fn next_counter(last: u64, what: &str) -> Result<u64, IdbError> {
+    check_safe(last.saturating_add(1), what)
+}

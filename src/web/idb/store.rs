@@ -1,0 +1,254 @@
+//! [`IdbStore`]: the engine's [`Store`] on IndexedDB, one database per (tenant, user).
+//!
+//! The write that matters is [`Store::commit_page`]: one page's rows and its cursor land in
+//! one readwrite transaction or not at all (PROTOCOL §3 atomicity), in `idb/page_commit.rs`.
+//! Pages are decoded in `idb/page_decode.rs`, reads live in `idb/reads.rs`, the outbox in
+//! `idb_outbox*.rs`.
+
+use crate::engine::{
+    ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
+    StoredSnapshot, Swept, SyncMeta, WidgetRef,
+};
+use crate::protocol::identity::Identity;
+use crate::protocol::{Kind, PageError};
+use crate::web::idb::connection::{self, Connection};
+use crate::web::idb::error::IdbError;
+use crate::web::idb::page_decode::{self, JsRow};
+use crate::web::idb::replacement::{self, decode_flag};
+use crate::web::idb::schema::{
+    self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
+};
+use crate::web::idb::transaction::{read_transaction, Durability, WriteTransaction};
+use crate::web::idb::write_sets::stores_of_kinds;
+use idb::Query;
+use std::cell::Cell;
+use std::future::IntoFuture;
+use wasm_bindgen::JsValue;
+use web_sys::IdbDatabase;
+
+/// The IndexedDB [`Store`] of one (tenant, user).
+pub struct IdbStore {
+    name: String,
+    connection: Connection,
+    /// Test hook armed by [`IdbStore::fail_next_commit_after`] (`idb/page_commit.rs`).
+    pub(super) fail_after: Cell<Option<usize>>,
+    /// Test hook armed by `IdbStore::fail_next_outbox_write_after` (`idb/outbox.rs`).
+    pub(super) outbox_fail_after: Cell<Option<usize>>,
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database of `identity`'s tenant and user.
+    pub async fn open(identity: &Identity) -> Result<IdbStore, StoreError> {
+        Self::open_at_version(identity, schema::SCHEMA_VERSION).await
+    }
+
+    /// Opens the database at an older schema `version` (1..=[`schema::SCHEMA_VERSION`]).
+    /// Only for upgrade tests and tooling: reads that need a later version's indexes fail.
+    pub async fn open_at_version(
+        identity: &Identity,
+        version: u32,
+    ) -> Result<IdbStore, StoreError> {
+        if version == 0 || version > schema::SCHEMA_VERSION {
+            return Err(StoreError::Unavailable(format!(
+                "schema version {version} is not between 1 and {}",
+                schema::SCHEMA_VERSION
+            )));
+        }
+        let name = identity.database_name();
+        let connection = Connection::open(&name, version).await?;
+        Ok(IdbStore {
+            name,
+            connection,
+            fail_after: Cell::new(None),
+            outbox_fail_after: Cell::new(None),
+        })
+    }
+
+    /// Deletes every local byte of `identity`'s tenant and user (logout). Close open stores of
+    /// that identity first, or this waits until they notice `versionchange` and close.
+    pub async fn delete_database(identity: &Identity) -> Result<(), StoreError> {
+        connection::delete(&identity.database_name())
+            .await
+            .map_err(Into::into)
+    }
+
+    /// The IndexedDB database name.
+    pub fn database_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Closes the connection; every later call returns [`StoreError::Unavailable`].
+    pub fn close(&self) {
+        self.connection.close();
+    }
+
+    /// Calls `listener(kind, reason)` when the connection is lost (`"upgrade"`, `"delete"`,
+    /// `"close"`), see `idb/connection.rs`; the bindings use it to tell the app at once.
+    pub fn on_connection_lost(&self, listener: Option<js_sys::Function>) {
+        self.connection.set_lost_listener(listener);
+    }
+
+    /// **Test hook, not for production use.** Makes the next `commit_page` call
+    /// `transaction.abort()` after issuing `writes` of its writes (or just before committing,
+    /// if the page has fewer), so tests can prove a page is all-or-nothing.
+    pub fn fail_next_commit_after(&self, writes: usize) {
+        self.fail_after.set(Some(writes));
+    }
+
+    pub(super) fn db(&self) -> Result<&IdbDatabase, IdbError> {
+        self.connection.database()
+    }
+
+    /// Whether the database has schema 4's `snapshot_meta` store. Always true once opened at
+    /// the current version; false only for an older version opened by an upgrade test, whose
+    /// pages are then written as the code of that version wrote them.
+    pub(super) fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
+        Ok(self
+            .db()?
+            .object_store_names()
+            .contains(SNAPSHOT_META_STORE))
+    }
+
+    /// Opens a readwrite transaction over `stores`. The building block for writes that are
+    /// not pages (the outbox, with [`Durability::Strict`]); see [`WriteTransaction`] for the
+    /// rules.
+    pub fn begin_write(
+        &self,
+        stores: &[&str],
+        durability: Durability,
+    ) -> Result<WriteTransaction, IdbError> {
+        WriteTransaction::begin(self.db()?, stores, durability)
+    }
+
+    async fn read_meta(&self) -> Result<SyncMeta, IdbError> {
+        let tx = read_transaction(self.db()?, &[META_STORE])?;
+        let store = tx.object_store(META_STORE)?;
+        let cursor = store.get(Query::Key(CURSOR_KEY.into()))?.into_future();
+        let revoked = store
+            .get(Query::Key(ACCESS_REVOKED_KEY.into()))?
+            .into_future();
+        let replacing = store
+            .get(Query::Key(replacement::REPLACING_KEY.into()))?
+            .into_future();
+        let orphan_sweep = store
+            .get(Query::Key(replacement::ORPHAN_SWEEP_KEY.into()))?
+            .into_future();
+        let cursor = decode_cursor(cursor.await?)?;
+        Ok(SyncMeta {
+            cursor,
+            access_revoked: decode_flag(revoked.await?, ACCESS_REVOKED_KEY)?,
+            replacing: decode_flag(replacing.await?, replacement::REPLACING_KEY)?,
+            orphan_sweep: decode_flag(orphan_sweep.await?, replacement::ORPHAN_SWEEP_KEY)?,
+        })
+    }
+
+    async fn write_access_revoked(&self, revoked: bool) -> Result<(), IdbError> {
+        let mut tx = self.begin_write(&[META_STORE], Durability::Default)?;
+        tx.put(
+            META_STORE,
+            &JsValue::from_bool(revoked),
+            Some(&ACCESS_REVOKED_KEY.into()),
+        )?;
+        tx.commit().await
+    }
+
+    async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
+        let kind_stores = stores_of_kinds(kinds, self.has_snapshot_meta()?);
+        let mut stores = kind_stores.clone();
+        stores.push(META_STORE);
+        let mut tx = self.begin_write(&stores, Durability::Default)?;
+        for store in kind_stores {
+            tx.clear(store)?;
+        }
+        if drop_cursor {
+            tx.delete(META_STORE, &CURSOR_KEY.into())?;
+        }
+        tx.commit().await
+    }
+}
+
+fn decode_cursor(value: Option<JsValue>) -> Result<Option<String>, IdbError> {
+    match value.filter(|v| !v.is_undefined()) {
+        None => Ok(None),
+        Some(value) => value
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| IdbError::Decode("the stored cursor is not a string".into())),
+    }
+}
+
+impl Store for IdbStore {
+    type Payload = JsRow;
+
+    fn decode_page(
+        &self,
+        body: &[u8],
+        config: &PullConfig,
+    ) -> Result<DecodedPage<JsRow>, PageError> {
+        page_decode::decode_page(body, config)
+    }
+
+    async fn meta(&self) -> Result<SyncMeta, StoreError> {
+        Ok(self.read_meta().await?)
+    }
+
+    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError> {
+        Ok(self.write_access_revoked(revoked).await?)
+    }
+
+    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
+        Ok(self.read_local_state(request).await?)
+    }
+
+    async fn commit_page<P: Clone + Into<JsRow>>(
+        &self,
+        plan: &ApplyPlan<P>,
+        expected_cursor: Option<&str>,
+        next_cursor: &str,
+    ) -> Result<Swept, StoreError> {
+        self.write_page(plan, expected_cursor, next_cursor).await
+    }
+
+    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
+        Ok(self.clear_kinds(kinds, drop_cursor).await?)
+    }
+
+    async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
+        Ok(self.read_row(kind, key).await?)
+    }
+
+    async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self.read_rows(kind).await?)
+    }
+
+    async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
+        Ok(self.read_widgets_of(dashboard_id).await?)
+    }
+
+    async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
+        Ok(self.read_snapshots_of(widget_id).await?)
+    }
+
+    async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        Ok(self.read_latest_snapshot(widget_id).await?)
+    }
+
+    async fn latest_snapshots(
+        &self,
+        widget_ids: &[String],
+    ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
+        Ok(self.read_latest_snapshots(widget_ids).await?)
+    }
+
+    async fn widget_refs(&self) -> Result<Vec<WidgetRef>, StoreError> {
+        Ok(self.read_widget_refs().await?)
+    }
+
+    async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
+        Ok(self.count_records(kind).await? > 0)
+    }
+
+    async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        Ok(self.read_existing_keys(kind, keys).await?)
+    }
+}

@@ -1,0 +1,54 @@
+//! The write sets shared by a page's commit (`idb/page_commit.rs`), the sweep that ends a
+//! replacement (`idb/replacement.rs`), the guarded puts (`idb/version_guard.rs`) and wipes
+//! (`idb/store.rs`): which stores a set of kinds spans, the deletes of rows and snapshots,
+//! and the row objects a put holds. A leaf, so those files need not import each other.
+
+use crate::protocol::Kind;
+use crate::web::idb::page_decode::JsRow;
+use crate::web::idb::records::WriteOp;
+use crate::web::idb::schema::{store_name, SNAPSHOT_META_STORE};
+use js_sys::Array;
+
+/// The object stores holding `kinds`, once each: snapshots come with their `snapshot_meta`
+/// records (schema 4, `meta`), which are cleared, written and deleted with them.
+pub fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
+    let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
+    if meta && kinds.contains(&Kind::WidgetSnapshot) {
+        stores.push(SNAPSHOT_META_STORE);
+    }
+    stores.sort_unstable();
+    stores.dedup();
+    stores
+}
+
+/// Appends `row`'s object to `rows`; returns its index.
+pub fn hold<P: Clone + Into<JsRow>>(rows: &Array, row: &P) -> u32 {
+    let JsRow(object) = row.clone().into();
+    rows.push(&object) - 1
+}
+
+/// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
+/// that order: a page's own deletes, and the sweep that ends a replacement.
+pub fn delete_writes<'a>(
+    rows: &'a [(Kind, String)],
+    snapshots: &'a [(String, String)],
+    meta: bool,
+) -> Vec<WriteOp<'a>> {
+    let snapshot_store = store_name(Kind::WidgetSnapshot);
+    let mut writes = Vec::with_capacity(rows.len() + 2 * snapshots.len());
+    writes.extend(
+        rows.iter()
+            .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
+    );
+    for (widget, at) in snapshots {
+        writes.push(WriteOp::delete_snapshot(snapshot_store, widget, at));
+        if meta {
+            writes.push(WriteOp::delete_snapshot_meta(
+                SNAPSHOT_META_STORE,
+                widget,
+                at,
+            ));
+        }
+    }
+    writes
+}

@@ -1,0 +1,11 @@
+//! A pulled page end to end over the memory store: planning, paging, replacement, the
+//! state cache, the version guard, property tests and the decoder fuzz.
+
+mod apply;
+mod fuzz;
+mod page_loop;
+mod pipeline;
+mod props;
+mod replacement;
+mod state_cache;
+mod version_guard;

@@ -1,0 +1,55 @@
+//! A pulled page never lowers a stored version (PROTOCOL §3 monotonicity), even when another
+//! context wrote the row between the page's state read and its commit — a push settling a
+//! rename writes the Query row without touching the cursor, so the cursor compare-and-set
+//! cannot see it. The version check therefore happens inside the commit itself.
+
+use crate::support::*;
+use serde_json::json;
+use sync_core::engine::{apply_page, Store};
+use sync_core::protocol::{Kind, PullItem};
+
+fn query(version: u64, name: &str) -> PullItem {
+    upsert(
+        Kind::Query,
+        version,
+        json!({"id": "qry_1", "ownerId": USER, "name_i18n": {"default": name}}),
+    )
+}
+
+#[test]
+fn a_row_written_after_the_state_read_is_not_lowered_by_the_commit() {
+    let h = Harness::with_log(vec![]);
+    let config = h.config.clone();
+    block_on(apply_page(
+        &h.store,
+        page(vec![query(1, "v1")], "c1", false),
+        None,
+        &config,
+    ))
+    .unwrap();
+    // Between this page's state read (which saw version 1) and its commit, another tab
+    // settles a pushed rename: version 5.
+    h.store.before_next_commit(|c| {
+        let row = c.rows.get_mut(&(Kind::Query, "qry_1".to_string())).unwrap();
+        row.version = 5;
+        row.row
+            .insert("name_i18n".into(), json!({"default": "renamed"}));
+    });
+    block_on(apply_page(
+        &h.store,
+        page(vec![query(2, "v2")], "c2", false),
+        Some("c1"),
+        &config,
+    ))
+    .unwrap();
+    let held = block_on(h.store.row(Kind::Query, "qry_1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.version, 5);
+    assert_eq!(held.row["name_i18n"]["default"], "renamed");
+    assert_eq!(
+        h.cursor().as_deref(),
+        Some("c2"),
+        "the page itself committed"
+    );
+}
