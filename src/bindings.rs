@@ -10,7 +10,7 @@ mod errors;
 mod outbox;
 mod wrapper_meta;
 
-use crate::engine::{self, GatedTransport, PullConfig, PushConfig, Store};
+use crate::engine::{self, ErrorCode, GatedTransport, PullConfig, PushConfig, Store};
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, Row};
 use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
@@ -74,7 +74,7 @@ pub struct SyncCore {
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| sync_error("bad_response", false, &e.to_string()))
+        .map_err(|e| sync_error(ErrorCode::BadResponse, false, &e.to_string()))
 }
 
 fn function_option(options: &JsValue, name: &str) -> Option<Function> {
@@ -121,9 +121,9 @@ impl SyncCore {
     /// `bad_request` for bad options and `storage_unavailable` when IndexedDB cannot open.
     pub async fn open(options: JsValue) -> Result<SyncCore, JsValue> {
         let parsed: OpenOptions = serde_wasm_bindgen::from_value(options.clone())
-            .map_err(|e| sync_error("bad_request", false, &format!("options: {e}")))?;
+            .map_err(|e| sync_error(ErrorCode::BadRequest, false, &format!("options: {e}")))?;
         let identity = Identity::new(&parsed.tenant_id, &parsed.user_id, &parsed.device_id)
-            .map_err(|e| sync_error("bad_request", false, &e.to_string()))?;
+            .map_err(|e| sync_error(ErrorCode::BadRequest, false, &e.to_string()))?;
         let mut config = PullConfig::new(parsed.user_id.clone());
         if let Some(retention) = parsed.retention {
             config.retention = retention;
@@ -202,7 +202,11 @@ impl SyncCore {
             match serde_wasm_bindgen::from_value(options) {
                 Ok(o) => o,
                 Err(e) => {
-                    return Promise::reject(&sync_error("bad_request", false, &e.to_string()))
+                    return Promise::reject(&sync_error(
+                        ErrorCode::BadRequest,
+                        false,
+                        &e.to_string(),
+                    ))
                 }
             }
         };
@@ -361,7 +365,7 @@ impl SyncCore {
         device_id: String,
     ) -> Result<(), JsValue> {
         let identity = Identity::new(&tenant_id, &user_id, &device_id)
-            .map_err(|e| sync_error("bad_request", false, &e.to_string()))?;
+            .map_err(|e| sync_error(ErrorCode::BadRequest, false, &e.to_string()))?;
         IdbStore::delete_database(&identity)
             .await
             .map_err(store_error)

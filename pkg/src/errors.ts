@@ -5,31 +5,34 @@
  * string), into an instance of the exported class so `instanceof SyncError` always holds.
  */
 
-/** Stable codes (API.md) plus the ones this wrapper adds. */
-export type SyncErrorCode =
-  | "offline"
-  | "unauthorized"
-  | "forbidden"
-  | "rate_limited"
-  | "server_error"
-  | "bad_response"
-  | "cursor_invalid"
-  | "storage_unavailable"
-  | "quota_exceeded"
-  | "not_editable"
-  | "snapshot_too_large"
-  | "unsynced_changes"
-  | "closed"
-  | "bad_request"
-  | "invalid_name"
-  | "bad_command"
-  | "not_found"
-  | "leader_unavailable"
-  | "token_timeout"
-  | "push_rejected"
-  | "bad_command"
-  | "internal"
-  | (string & {});
+import { ENGINE_ERROR_CODES, type EngineErrorCode } from "./error-codes.js";
+
+/** The codes this wrapper adds to the engine's. */
+const WRAPPER_ERROR_CODES = [
+  "snapshot_too_large",
+  "unsynced_changes",
+  "closed",
+  "leader_unavailable",
+  "not_supported",
+  "wasm_unavailable",
+  "internal",
+] as const;
+
+/**
+ * Stable codes (API.md): the engine's, generated from Rust (`error-codes.ts`), plus the ones
+ * this wrapper adds. No catch-all: a code thrown anywhere in the package must be listed.
+ */
+export type SyncErrorCode = EngineErrorCode | (typeof WRAPPER_ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>([...ENGINE_ERROR_CODES, ...WRAPPER_ERROR_CODES]);
+
+/**
+ * A code that arrived as a string (thrown by the wasm, sent by another tab), checked against
+ * the table: one that is not listed is a bug behind that boundary and becomes `internal`.
+ */
+export function syncErrorCode(code: string): SyncErrorCode {
+  return KNOWN_CODES.has(code) ? (code as SyncErrorCode) : "internal";
+}
 
 /** Extra facts some failures carry. */
 export interface SyncErrorDetails {
@@ -122,7 +125,7 @@ export function toSyncError(error: unknown): SyncError {
     };
     const message = typeof e.message === "string" ? e.message : String(error);
     if (typeof e.code === "string" && (e.name === "SyncError" || e.name === undefined)) {
-      return new SyncError(e.code, message, e.retryable === true, errorDetails(e));
+      return new SyncError(syncErrorCode(e.code), message, e.retryable === true, errorDetails(e));
     }
     if (e.name === "QuotaExceededError") return new SyncError("quota_exceeded", message, false);
     if (e.name === "InvalidStateError") return new SyncError("storage_unavailable", message, true);

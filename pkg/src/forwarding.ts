@@ -18,7 +18,7 @@
  * twice. Edits are never forwarded: a follower writes them to the shared outbox itself.
  */
 import { ContextChannel, randomId, type ChannelMessage, type RpcMethod } from "./channel.js";
-import { errorDetails, SyncError } from "./errors.js";
+import { errorDetails, SyncError, syncErrorCode } from "./errors.js";
 import type { RunResult, SyncRunner } from "./runner.js";
 import type { PullProgress } from "./types.js";
 
@@ -95,7 +95,7 @@ export class LeaderForwarding {
         else
           rpc.reject(
             new SyncError(
-              m.error?.code ?? "internal",
+              syncErrorCode(m.error?.code ?? "internal"),
               m.error?.message ?? "leader failed",
               m.error?.retryable ?? false,
               errorDetails(m.error ?? {}),

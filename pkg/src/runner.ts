@@ -4,7 +4,7 @@
  * stop automatic attempts until an explicit call succeeds), and the events the app and the
  * other contexts need (`changed` kinds, new conflicts, progress, errors).
  */
-import { errorDetails, SyncError, toSyncError } from "./errors.js";
+import { errorDetails, SyncError, syncErrorCode, toSyncError } from "./errors.js";
 import { heldByRetryAfter, noteFailure, notePushDone, resumePushing } from "./pauses.js";
 import type { RpcMethod } from "./channel.js";
 import type { SyncState } from "./status.js";
@@ -104,7 +104,7 @@ export class SyncRunner {
         : null;
       if (pushError) {
         noteFailure(state, pushError);
-        this.#hooks.error(new SyncError(pushError.code, pushError.message, pushError.retryable, errorDetails(pushError)));
+        this.#hooks.error(new SyncError(syncErrorCode(pushError.code), pushError.message, pushError.retryable, errorDetails(pushError)));
       }
       state.paused = null;
       return result;

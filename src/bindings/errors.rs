@@ -3,14 +3,14 @@
 //! bindings, so the pull side (`bindings.rs`) and the push side (`outbox.rs`) convert the
 //! same way without importing each other.
 
-use crate::engine::{EditError, PullError, PushError, StoreError};
+use crate::engine::{EditError, ErrorCode, PullError, PushError, StoreError};
 use js_sys::Reflect;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// A JS `Error` named `SyncError` with a stable `code` and `retryable` (API.md).
-pub(super) fn sync_error(code: &str, retryable: bool, message: &str) -> JsValue {
-    sync_error_with(code, retryable, message, &[])
+pub(super) fn sync_error(code: ErrorCode, retryable: bool, message: &str) -> JsValue {
+    sync_error_with(code.as_str(), retryable, message, &[])
 }
 
 /// A `SyncError` with extra numeric properties: `status` (the HTTP status behind it) and
@@ -60,11 +60,11 @@ pub(super) fn push_error(e: PushError) -> JsValue {
 }
 
 pub(super) fn edit_error(e: EditError) -> JsValue {
-    sync_error(e.code(), e.retryable(), &e.to_string())
+    sync_error(e.error_code(), e.retryable(), &e.to_string())
 }
 
 pub(super) fn bad_request(message: &str) -> JsValue {
-    sync_error("bad_request", false, message)
+    sync_error(ErrorCode::BadRequest, false, message)
 }
 
 /// A failure reported inside a resolved result rather than as a rejection; `status` and

@@ -17,6 +17,7 @@
 
 mod canonical;
 mod clock;
+mod error_code;
 mod es_number;
 mod ids;
 mod net;
@@ -30,6 +31,7 @@ mod time;
 
 pub use canonical::{canonical_json, rows_digest, text_digest};
 pub use clock::{Clock, Random};
+pub use error_code::ErrorCode;
 pub use sync::{sync, SyncError, SyncReport};
 
 pub use pull::apply_plan::{

@@ -1,6 +1,7 @@
 //! Why a pull call stopped. One enum for the pull operation; the bindings turn it into a JS
 //! `SyncError` through [`PullError::code`] and [`PullError::retryable`] and nothing else.
 
+use crate::engine::error_code::ErrorCode;
 use crate::engine::store::error::StoreError;
 use crate::protocol::Kind;
 
@@ -45,18 +46,22 @@ pub enum PullError {
 impl PullError {
     /// The stable code the JS `SyncError` carries.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code in the one table of codes ([`ErrorCode`]).
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            PullError::Offline { .. } => "offline",
-            PullError::Unauthorized(_) => "unauthorized",
-            PullError::TokenTimeout => "token_timeout",
-            PullError::Forbidden { .. } => "forbidden",
-            PullError::RateLimited { .. } => "rate_limited",
-            PullError::ServerError { .. } => "server_error",
-            PullError::BadResponse { .. } => "bad_response",
-            PullError::CursorInvalid => "cursor_invalid",
-            PullError::Storage(StoreError::QuotaExceeded) => "quota_exceeded",
-            PullError::Storage(_) => "storage_unavailable",
-            PullError::BadRequest { .. } => "bad_request",
+            PullError::Offline { .. } => ErrorCode::Offline,
+            PullError::Unauthorized(_) => ErrorCode::Unauthorized,
+            PullError::TokenTimeout => ErrorCode::TokenTimeout,
+            PullError::Forbidden { .. } => ErrorCode::Forbidden,
+            PullError::RateLimited { .. } => ErrorCode::RateLimited,
+            PullError::ServerError { .. } => ErrorCode::ServerError,
+            PullError::BadResponse { .. } => ErrorCode::BadResponse,
+            PullError::CursorInvalid => ErrorCode::CursorInvalid,
+            PullError::BadRequest { .. } => ErrorCode::BadRequest,
+            PullError::Storage(e) => e.code(),
         }
     }
 
@@ -65,18 +70,8 @@ impl PullError {
     /// to act first, so they are not retryable.
     pub fn retryable(&self) -> bool {
         match self {
-            PullError::Offline { .. }
-            | PullError::TokenTimeout
-            | PullError::RateLimited { .. }
-            | PullError::ServerError { .. }
-            | PullError::BadResponse { .. }
-            | PullError::CursorInvalid => true,
-            PullError::Storage(e) => {
-                !matches!(e, StoreError::QuotaExceeded | StoreError::Corrupt(_))
-            }
-            PullError::Unauthorized(_)
-            | PullError::Forbidden { .. }
-            | PullError::BadRequest { .. } => false,
+            PullError::Storage(e) => e.retryable(),
+            other => other.error_code().retryable(),
         }
     }
 }

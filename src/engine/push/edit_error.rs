@@ -3,6 +3,7 @@
 //! [`EditError::code`] and [`EditError::retryable`]. Whatever the variant, nothing was
 //! written.
 
+use crate::engine::error_code::ErrorCode;
 use crate::engine::store::error::StoreError;
 
 /// A refused local write. Nothing of it was stored.
@@ -29,13 +30,17 @@ pub enum EditError {
 impl EditError {
     /// The stable code the JS `SyncError` carries.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code in the one table of codes ([`ErrorCode`]).
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            EditError::NotEditable(_) => "not_editable",
-            EditError::InvalidName(_) => "invalid_name",
-            EditError::BadCommand(_) => "bad_command",
-            EditError::NotFound(_) => "not_found",
-            EditError::Storage(StoreError::QuotaExceeded) => "quota_exceeded",
-            EditError::Storage(_) => "storage_unavailable",
+            EditError::NotEditable(_) => ErrorCode::NotEditable,
+            EditError::InvalidName(_) => ErrorCode::InvalidName,
+            EditError::BadCommand(_) => ErrorCode::BadCommand,
+            EditError::NotFound(_) => ErrorCode::NotFound,
+            EditError::Storage(e) => e.code(),
         }
     }
 
@@ -43,10 +48,8 @@ impl EditError {
     /// storage hiccup (closed connection, aborted transaction). A full disk needs space.
     pub fn retryable(&self) -> bool {
         match self {
-            EditError::Storage(e) => {
-                !matches!(e, StoreError::QuotaExceeded | StoreError::Corrupt(_))
-            }
-            _ => false,
+            EditError::Storage(e) => e.retryable(),
+            other => other.error_code().retryable(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! queued edit was lost: an unsettled batch stays stored (and is re-sent byte-identical by
 //! the next call), unsent ops and commands stay queued.
 
+use crate::engine::error_code::ErrorCode;
 use crate::engine::store::error::StoreError;
 
 /// A push call that did not reach its end.
@@ -49,36 +50,30 @@ pub enum PushError {
 impl PushError {
     /// The stable code the JS `SyncError` carries (same codes as pull).
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code in the one table of codes ([`ErrorCode`]).
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            PushError::Offline { .. } => "offline",
-            PushError::Unauthorized(_) => "unauthorized",
-            PushError::TokenTimeout => "token_timeout",
-            PushError::Forbidden => "forbidden",
-            PushError::RateLimited { .. } => "rate_limited",
-            PushError::ServerError { .. } => "server_error",
-            PushError::BadResponse { .. } => "bad_response",
-            PushError::Rejected { .. } => "push_rejected",
-            PushError::Storage(StoreError::QuotaExceeded) => "quota_exceeded",
-            PushError::Storage(_) => "storage_unavailable",
-            PushError::BadRequest { .. } => "bad_request",
+            PushError::Offline { .. } => ErrorCode::Offline,
+            PushError::Unauthorized(_) => ErrorCode::Unauthorized,
+            PushError::TokenTimeout => ErrorCode::TokenTimeout,
+            PushError::Forbidden => ErrorCode::Forbidden,
+            PushError::RateLimited { .. } => ErrorCode::RateLimited,
+            PushError::ServerError { .. } => ErrorCode::ServerError,
+            PushError::BadResponse { .. } => ErrorCode::BadResponse,
+            PushError::Rejected { .. } => ErrorCode::PushRejected,
+            PushError::BadRequest { .. } => ErrorCode::BadRequest,
+            PushError::Storage(e) => e.code(),
         }
     }
 
     /// Whether calling `push` again later may succeed without anyone changing anything.
     pub fn retryable(&self) -> bool {
         match self {
-            PushError::Offline { .. }
-            | PushError::TokenTimeout
-            | PushError::RateLimited { .. }
-            | PushError::ServerError { .. }
-            | PushError::BadResponse { .. }
-            | PushError::Rejected { .. } => true,
-            PushError::Storage(e) => {
-                !matches!(e, StoreError::QuotaExceeded | StoreError::Corrupt(_))
-            }
-            PushError::Unauthorized(_) | PushError::Forbidden | PushError::BadRequest { .. } => {
-                false
-            }
+            PushError::Storage(e) => e.retryable(),
+            other => other.error_code().retryable(),
         }
     }
 }
