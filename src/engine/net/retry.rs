@@ -1,10 +1,13 @@
-//! Retry timing: capped exponential backoff with jitter, and `Retry-After`.
+//! Retrying a request: the policy (attempts, capped exponential backoff with jitter, how long
+//! a `Retry-After` may make us wait), its validation, and the one loop that pull, push and the
+//! command replay send their requests through ([`send_with_retries`]).
 //!
 //! Jitter spreads the retries of many devices that lost the server at the same moment, so
 //! they do not all come back in the same millisecond. Randomness and time are injected
 //! (`Random`, `Clock`) so tests check exact delays without waiting.
 
-use crate::engine::clock::Random;
+use crate::engine::clock::{Clock, Random};
+use crate::engine::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::engine::time::parse_http_date_ms;
 use serde::Deserialize;
 
@@ -87,6 +90,164 @@ pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let at = parse_http_date_ms(value)?;
     let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
     Some(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
+}
+
+/// The retry rules of one call, read from its config (`PullConfig`, `PushConfig` keep them as
+/// flat options of the JS API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before giving up, the first included.
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    /// A `Retry-After` longer than this is not slept through: the call fails `rate_limited`.
+    pub max_retry_after_wait_ms: u64,
+}
+
+impl RetryPolicy {
+    /// Why the policy cannot be used, in the words the configs report; `None` when it can.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.max_attempts == 0 {
+            Some("maxAttempts must be at least 1")
+        } else if !self.backoff.is_valid() {
+            Some("backoff needs 0 < baseMs <= capMs")
+        } else {
+            None
+        }
+    }
+}
+
+/// A failed attempt that may be retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retryable {
+    /// No answer: network error or timeout.
+    Offline(String),
+    /// 408 or 5xx.
+    Server(u16),
+    /// An answer the caller could not read.
+    BadBody(String),
+    /// 429, with the `Retry-After` in milliseconds when the server gave a usable one.
+    RateLimited(Option<u64>),
+}
+
+/// What the caller makes of one answer.
+pub enum Verdict<A, E> {
+    /// Done: the call's answer.
+    Answer(A),
+    /// Done: a refusal the caller reports as it is.
+    Refuse(E),
+    /// Retry with backoff.
+    Retry(Retryable),
+    /// The contract's whole-request rules: 401 is retried once (the transport asks the host for
+    /// a fresh token on every request), 429 waits at least `Retry-After`, 408 and 5xx are
+    /// retried, any other status is an unreadable answer (retried).
+    Default,
+}
+
+/// Why [`send_with_retries`] gave up; the caller's error converts from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GaveUp {
+    /// The host's token callback failed, or the server refused the token twice.
+    Unauthorized(String),
+    /// The host's token callback did not answer in time.
+    TokenTimeout,
+    Offline {
+        attempts: u32,
+        detail: String,
+    },
+    Server {
+        status: u16,
+        attempts: u32,
+    },
+    BadBody {
+        attempts: u32,
+        detail: String,
+    },
+    RateLimited {
+        retry_after_ms: u64,
+    },
+}
+
+/// Sends `request()` until `judge` takes an answer, the policy runs out, or the request cannot
+/// be retried. `judge` sees every response first. `retries` counts repeated requests (the
+/// token retry included).
+pub async fn send_with_retries<T, C, R, A, E>(
+    transport: &T,
+    clock: &C,
+    random: &R,
+    policy: &RetryPolicy,
+    retries: &mut u64,
+    mut request: impl FnMut() -> HttpRequest,
+    mut judge: impl FnMut(&HttpResponse) -> Verdict<A, E>,
+) -> Result<A, E>
+where
+    T: Transport,
+    C: Clock,
+    R: Random,
+    E: From<GaveUp>,
+{
+    let mut failed_attempts = 0u32;
+    let mut token_retried = false;
+    let mut previous_delay = 0u64;
+    loop {
+        let failure = match transport.send(request()).await {
+            Err(TransportError::Token(detail)) => return Err(GaveUp::Unauthorized(detail).into()),
+            Err(TransportError::TokenTimeout) => return Err(GaveUp::TokenTimeout.into()),
+            Err(TransportError::Network(detail)) => Retryable::Offline(detail),
+            Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
+            Ok(response) => match judge(&response) {
+                Verdict::Answer(answer) => return Ok(answer),
+                Verdict::Refuse(error) => return Err(error),
+                Verdict::Retry(failure) => failure,
+                Verdict::Default => match response.status {
+                    401 if !token_retried => {
+                        token_retried = true;
+                        *retries += 1;
+                        continue;
+                    }
+                    401 => return Err(GaveUp::Unauthorized("token refused twice".into()).into()),
+                    429 => Retryable::RateLimited(
+                        response
+                            .retry_after
+                            .as_deref()
+                            .and_then(|v| retry_after_ms(v, clock.now_ms())),
+                    ),
+                    408 | 500..=599 => Retryable::Server(response.status),
+                    other => Retryable::BadBody(format!("unexpected status {other}")),
+                },
+            },
+        };
+        failed_attempts += 1;
+        if let Retryable::RateLimited(Some(wait)) = failure {
+            if wait > policy.max_retry_after_wait_ms {
+                return Err(GaveUp::RateLimited {
+                    retry_after_ms: wait,
+                }
+                .into());
+            }
+        }
+        let backoff = policy
+            .backoff
+            .delay_ms(failed_attempts, previous_delay, random);
+        let delay = match failure {
+            Retryable::RateLimited(Some(wait)) => wait,
+            _ => backoff,
+        };
+        if failed_attempts >= policy.max_attempts {
+            let attempts = failed_attempts;
+            return Err(match failure {
+                Retryable::Offline(detail) => GaveUp::Offline { attempts, detail },
+                Retryable::Server(status) => GaveUp::Server { status, attempts },
+                Retryable::BadBody(detail) => GaveUp::BadBody { attempts, detail },
+                Retryable::RateLimited(_) => GaveUp::RateLimited {
+                    retry_after_ms: delay,
+                },
+            }
+            .into());
+        }
+        previous_delay = delay;
+        *retries += 1;
+        clock.sleep(delay).await;
+    }
 }
 
 #[cfg(test)]

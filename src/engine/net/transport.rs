@@ -87,6 +87,19 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+impl HttpResponse {
+    /// The `error` string of a JSON error body, or `http_<status>`.
+    pub fn error_name(&self) -> String {
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(serde_json::Value::Object(mut o)) => match o.remove("error") {
+                Some(serde_json::Value::String(e)) => e,
+                _ => format!("http_{}", self.status),
+            },
+            _ => format!("http_{}", self.status),
+        }
+    }
+}
+
 /// The request never produced a complete response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {

@@ -2,7 +2,7 @@
 //! keeps. Deserializable (camelCase, every field optional) so the bindings can take it
 //! straight from the options object of `SyncClient.open` / `pull`.
 
-use crate::engine::net::retry::Backoff;
+use crate::engine::net::retry::{Backoff, RetryPolicy};
 use crate::engine::pull::error::PullError;
 use serde::Deserialize;
 
@@ -79,13 +79,19 @@ impl PullConfig {
         if self.retention == 0 {
             return bad("retention must be at least 1");
         }
-        if self.max_attempts == 0 {
-            return bad("maxAttempts must be at least 1");
-        }
-        if !self.backoff.is_valid() {
-            return bad("backoff needs 0 < baseMs <= capMs");
+        if let Some(problem) = self.retry_policy().problem() {
+            return bad(problem);
         }
         Ok(())
+    }
+
+    /// The retry rules of this config, for [`send_with_retries`](crate::engine::net::retry::send_with_retries).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            backoff: self.backoff,
+            max_retry_after_wait_ms: self.max_retry_after_wait_ms,
+        }
     }
 }
 

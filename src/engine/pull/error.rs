@@ -2,6 +2,7 @@
 //! `SyncError` through [`PullError::code`] and [`PullError::retryable`] and nothing else.
 
 use crate::engine::error_code::ErrorCode;
+use crate::engine::net::retry::GaveUp;
 use crate::engine::store::error::StoreError;
 use crate::protocol::Kind;
 
@@ -72,6 +73,19 @@ impl PullError {
         match self {
             PullError::Storage(e) => e.retryable(),
             other => other.error_code().retryable(),
+        }
+    }
+}
+
+impl From<GaveUp> for PullError {
+    fn from(gave_up: GaveUp) -> Self {
+        match gave_up {
+            GaveUp::Unauthorized(detail) => PullError::Unauthorized(detail),
+            GaveUp::TokenTimeout => PullError::TokenTimeout,
+            GaveUp::Offline { attempts, detail } => PullError::Offline { attempts, detail },
+            GaveUp::Server { status, attempts } => PullError::ServerError { status, attempts },
+            GaveUp::BadBody { attempts, detail } => PullError::BadResponse { attempts, detail },
+            GaveUp::RateLimited { retry_after_ms } => PullError::RateLimited { retry_after_ms },
         }
     }
 }

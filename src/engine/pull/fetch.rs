@@ -4,28 +4,21 @@
 //! fetching it cost.
 
 use crate::engine::clock::{Clock, Random};
-use crate::engine::net::retry::retry_after_ms;
-use crate::engine::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::engine::net::retry::{retry_after_ms, send_with_retries, GaveUp, Retryable, Verdict};
+use crate::engine::net::transport::{HttpRequest, Transport};
 use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::decoded_page::DecodedPage;
 use crate::engine::pull::error::PullError;
 use crate::engine::store::cache::Store;
 use crate::protocol::Kind;
 use serde_json::Value;
+use std::cell::Cell;
 
 /// Why a page could not be fetched, when the loop itself must react.
 pub(super) enum Refusal {
     CursorInvalid,
     Forbidden(Vec<Kind>),
     Failed(PullError),
-}
-
-/// A failed attempt that may be retried.
-enum Retryable {
-    Offline(String),
-    Server(u16),
-    BadBody(String),
-    RateLimited(Option<u64>),
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -73,15 +66,6 @@ fn forbidden_kinds(body: &[u8]) -> Vec<Kind> {
     }
 }
 
-fn error_name(response: &HttpResponse) -> String {
-    body_json(&response.body)
-        .and_then(|mut o| match o.remove("error") {
-            Some(Value::String(e)) => Some(e),
-            _ => None,
-        })
-        .unwrap_or_else(|| format!("http_{}", response.status))
-}
-
 /// What fetching one page added to the report. Kept apart from [`Run`] so a prefetched
 /// page counts only once it is used: a prefetch dropped after a failed commit leaves the
 /// report exactly as the same call without prefetching would.
@@ -126,99 +110,60 @@ async fn fetch_attempts<S: Store, T: Transport, C: Clock, R: Random>(
     fresh: bool,
     tally: &mut FetchTally,
 ) -> Result<DecodedPage<S::Payload>, Refusal> {
-    let mut failed_attempts = 0u32;
-    let mut token_retried = false;
-    let mut previous_delay = 0u64;
-    loop {
-        let asked_fresh = fresh && !tally.answered;
-        let request = HttpRequest::get(pull_path(config.page_size, cursor, asked_fresh));
-        let failure = match transport.send(request).await {
-            Err(TransportError::Token(detail)) => {
-                return Err(Refusal::Failed(PullError::Unauthorized(detail)))
-            }
-            Err(TransportError::TokenTimeout) => {
-                return Err(Refusal::Failed(PullError::TokenTimeout))
-            }
-            Err(TransportError::Network(detail)) => Retryable::Offline(detail),
-            Err(TransportError::Timeout) => Retryable::Offline("request timed out".into()),
-            Ok(response) => {
-                tally.answered = true;
-                tally.bytes_pulled += response.body.len() as u64;
-                match response.status {
-                    200 => match store.decode_page(&response.body, config) {
-                        Ok(page) => return Ok(page),
-                        Err(e) => Retryable::BadBody(e.to_string()),
-                    },
-                    401 if !token_retried => {
-                        token_retried = true;
-                        tally.retries += 1;
-                        continue;
-                    }
-                    401 => {
-                        return Err(Refusal::Failed(PullError::Unauthorized(
-                            "token refused twice".into(),
-                        )))
-                    }
-                    403 => return Err(Refusal::Forbidden(forbidden_kinds(&response.body))),
-                    410 => return Err(Refusal::CursorInvalid),
-                    // An explicit foreground refresh that is over its limit is told so at
-                    // once: sleeping through the server's window would look like a hang.
-                    429 if asked_fresh => {
-                        let wait = response
-                            .retry_after
-                            .as_deref()
-                            .and_then(|v| retry_after_ms(v, clock.now_ms()))
-                            .unwrap_or(config.backoff.base_ms);
-                        return Err(Refusal::Failed(PullError::RateLimited {
-                            retry_after_ms: wait,
-                        }));
-                    }
-                    429 => Retryable::RateLimited(
-                        response
-                            .retry_after
-                            .as_deref()
-                            .and_then(|v| retry_after_ms(v, clock.now_ms())),
-                    ),
-                    408 | 500..=599 => Retryable::Server(response.status),
-                    status @ 400..=499 => {
-                        return Err(Refusal::Failed(PullError::BadRequest {
-                            status,
-                            error: error_name(&response),
-                        }))
-                    }
-                    other => Retryable::BadBody(format!("unexpected status {other}")),
-                }
-            }
-        };
-        failed_attempts += 1;
-        if let Retryable::RateLimited(Some(wait)) = failure {
-            if wait > config.max_retry_after_wait_ms {
-                return Err(Refusal::Failed(PullError::RateLimited {
-                    retry_after_ms: wait,
-                }));
-            }
-        }
-        let backoff = config
-            .backoff
-            .delay_ms(failed_attempts, previous_delay, random);
-        let delay = match failure {
-            Retryable::RateLimited(Some(wait)) => wait,
-            _ => backoff,
-        };
-        if failed_attempts >= config.max_attempts {
-            let attempts = failed_attempts;
-            return Err(Refusal::Failed(match failure {
-                Retryable::Offline(detail) => PullError::Offline { attempts, detail },
-                Retryable::Server(status) => PullError::ServerError { status, attempts },
-                Retryable::BadBody(detail) => PullError::BadResponse { attempts, detail },
-                Retryable::RateLimited(_) => PullError::RateLimited {
-                    retry_after_ms: delay,
+    // `fresh=true` is asked until the server has answered once (then it has been delivered).
+    let answered = Cell::new(tally.answered);
+    let asked_fresh = Cell::new(false);
+    let bytes = Cell::new(0u64);
+    let page = send_with_retries(
+        transport,
+        clock,
+        random,
+        &config.retry_policy(),
+        &mut tally.retries,
+        || {
+            asked_fresh.set(fresh && !answered.get());
+            HttpRequest::get(pull_path(config.page_size, cursor, asked_fresh.get()))
+        },
+        |response| {
+            answered.set(true);
+            bytes.set(bytes.get() + response.body.len() as u64);
+            match response.status {
+                200 => match store.decode_page(&response.body, config) {
+                    Ok(page) => Verdict::Answer(page),
+                    Err(e) => Verdict::Retry(Retryable::BadBody(e.to_string())),
                 },
-            }));
-        }
-        previous_delay = delay;
-        tally.retries += 1;
-        clock.sleep(delay).await;
+                403 => Verdict::Refuse(Refusal::Forbidden(forbidden_kinds(&response.body))),
+                410 => Verdict::Refuse(Refusal::CursorInvalid),
+                // An explicit foreground refresh that is over its limit is told so at once:
+                // sleeping through the server's window would look like a hang.
+                429 if asked_fresh.get() => {
+                    let wait = response
+                        .retry_after
+                        .as_deref()
+                        .and_then(|v| retry_after_ms(v, clock.now_ms()))
+                        .unwrap_or(config.backoff.base_ms);
+                    Verdict::Refuse(Refusal::Failed(PullError::RateLimited {
+                        retry_after_ms: wait,
+                    }))
+                }
+                401 | 408 | 429 => Verdict::Default,
+                status @ 400..=499 => Verdict::Refuse(Refusal::Failed(PullError::BadRequest {
+                    status,
+                    error: response.error_name(),
+                })),
+                _ => Verdict::Default,
+            }
+        },
+    )
+    .await;
+    tally.answered = answered.get();
+    tally.bytes_pulled += bytes.get();
+    page
+}
+
+impl From<GaveUp> for Refusal {
+    fn from(gave_up: GaveUp) -> Self {
+        Refusal::Failed(PullError::from(gave_up))
     }
 }
 

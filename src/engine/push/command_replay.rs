@@ -21,7 +21,7 @@ use crate::engine::pull::privacy::strip_value;
 use crate::engine::push::commands::{command_request, command_route, command_target};
 use crate::engine::push::context::PushContext;
 use crate::engine::push::error::PushError;
-use crate::engine::push::exchange::{error_name, exchange};
+use crate::engine::push::exchange::exchange;
 use crate::engine::push::report::{PushProgress, PushReport};
 use crate::engine::store::cache::Store;
 use crate::engine::store::outbox::{
@@ -137,7 +137,7 @@ pub fn read_command_answer(
     if (200..=299).contains(&response.status) {
         return CommandAnswer::Settled(CommandSettlement::Done);
     }
-    let error = error_name(response);
+    let error = response.error_name();
     match response.status {
         400 | 404 | 409 | 412 | 422 => {}
         403 => return CommandAnswer::Forbidden,

@@ -1,7 +1,7 @@
 //! What a push call may do: batch size and how hard it retries. Deserializable (camelCase,
 //! every field optional) so the bindings can take it from the options object.
 
-use crate::engine::net::retry::Backoff;
+use crate::engine::net::retry::{Backoff, RetryPolicy};
 use crate::engine::push::error::PushError;
 use crate::protocol::push::MAX_PUSH_OPS;
 use serde::Deserialize;
@@ -49,13 +49,19 @@ impl PushConfig {
         if !(1..=MAX_PUSH_OPS).contains(&self.batch_size) {
             return bad("batchSize must be 1..=50");
         }
-        if self.max_attempts == 0 {
-            return bad("maxAttempts must be at least 1");
-        }
-        if !self.backoff.is_valid() {
-            return bad("backoff needs 0 < baseMs <= capMs");
+        if let Some(problem) = self.retry_policy().problem() {
+            return bad(problem);
         }
         Ok(())
+    }
+
+    /// The retry rules of this config, for [`send_with_retries`](crate::engine::net::retry::send_with_retries).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            backoff: self.backoff,
+            max_retry_after_wait_ms: self.max_retry_after_wait_ms,
+        }
     }
 }
 

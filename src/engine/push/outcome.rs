@@ -24,7 +24,6 @@ use crate::engine::clock::Random;
 use crate::engine::ids::random_id;
 use crate::engine::net::transport::HttpResponse;
 use crate::engine::pull::privacy::strip_value;
-use crate::engine::push::exchange::error_name;
 use crate::engine::store::outbox::{Conflict, ConflictSource, DeadLetter, OpSettlement};
 use crate::protocol::push::{PushOp, PushResponse, PushResult};
 use serde_json::{json, Map, Value};
@@ -78,7 +77,7 @@ pub fn read_batch_answer(
         403 => Ok(BatchAnswer::Forbidden),
         409 => Err("whole-request 409".into()),
         _ => {
-            let error = error_name(response);
+            let error = response.error_name();
             let too_large = status == 413 || (status == 400 && error == "too_many_ops");
             if too_large && sent.len() > 1 {
                 Ok(BatchAnswer::Split)
