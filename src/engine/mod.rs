@@ -60,7 +60,7 @@ pub use push::command_replay::{read_command_answer, CommandAnswer};
 pub use push::commands::{enqueue_command, if_match_header, COMMAND_PATH_PREFIX};
 pub use push::config::PushConfig;
 pub use push::conflicts::{parse_resolution, resolve_conflict, Resolved};
-pub use push::dead_letters::{drop_dead_letter, requeue_dead_letter, requeued_op};
+pub use push::dead_letters::{drop_dead_letter, requeue_dead_letter};
 pub use push::edit_error::EditError;
 pub use push::error::PushError;
 pub use push::outcome::{read_batch_answer, BatchAnswer};
@@ -77,6 +77,10 @@ pub use store::outbox::{
     CommandSettlement, Conflict, ConflictSource, DeadLetter, DeadLetterRequeue, DeferredCommand,
     OpSettlement, OutboxOp, OutboxStore, Pending, PushBatch, RenameIntent, Requeue, RequeueOutcome,
     Resolution,
+};
+pub use store::outbox_plan::{
+    apply_rename, batch_in_flight, fresh_op, plan_rename, plan_settlement, Recorded, RenamePlan,
+    SettlementPlan,
 };
 pub use store::outbox_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,

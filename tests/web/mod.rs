@@ -5,6 +5,7 @@
 //! global scope (window or worker) and give each test a fresh database name.
 
 pub mod idb_atomicity;
+pub mod idb_connection;
 pub mod idb_fixtures;
 pub mod idb_latest_batch;
 pub mod idb_replacement;

@@ -21,34 +21,9 @@ use crate::engine::push::edit_error::EditError;
 use crate::engine::push::rename::validate_name;
 use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
-    DeadLetter, DeadLetterRequeue, OutboxOp, OutboxStore, Pending, RequeueOutcome,
+    DeadLetter, DeadLetterRequeue, OutboxStore, Pending, RequeueOutcome,
 };
-use serde_json::{Map, Value};
-
-/// The op a requeued rename becomes once the store has its `seq` and the held Query row's
-/// `expected_version` (both read in the requeue's transaction): a never-sent op, so both
-/// stores queue exactly the same thing.
-pub fn requeued_op(
-    op_id: &str,
-    query_id: &str,
-    name_i18n: &Map<String, Value>,
-    now_ms: u64,
-    seq: u64,
-    expected_version: u64,
-) -> OutboxOp {
-    OutboxOp {
-        seq,
-        op_id: op_id.to_string(),
-        kind: crate::protocol::Kind::Query,
-        entity_id: query_id.to_string(),
-        expected_version,
-        name_i18n: name_i18n.clone(),
-        created_at_ms: now_ms,
-        updated_at_ms: now_ms,
-        in_flight: false,
-        sent: false,
-    }
-}
+use serde_json::Value;
 
 /// The stored dead letter `id`, or `not_found`.
 async fn find<S: OutboxStore>(store: &S, id: &str) -> Result<DeadLetter, EditError> {

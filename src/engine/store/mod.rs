@@ -6,4 +6,5 @@ pub mod cache_reads;
 pub mod error;
 pub mod freshness;
 pub mod outbox;
+pub mod outbox_plan;
 pub mod outbox_reads;

@@ -6,17 +6,18 @@
 //! The outbox lives beside the replicated rows, not among them: `Store::wipe` (403, 410)
 //! never touches ops, the in-flight batch, commands, conflicts or dead letters.
 
-use crate::engine::push::dead_letters::requeued_op;
 use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
     CommandSettlement, Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, OutboxStore,
     PushBatch, RenameIntent, Requeue, Resolution,
 };
 use crate::engine::store::outbox::{DeadLetterRequeue, Pending, RequeueOutcome};
+use crate::engine::store::outbox_plan::{
+    apply_rename, batch_in_flight, fresh_op, plan_rename, plan_settlement, Recorded,
+};
 use crate::engine::testing::memory_store::{MemoryContents, MemoryStore};
 use crate::engine::testing::outbox_contents::OutboxContents;
 use crate::protocol::Kind;
-use serde_json::Value;
 
 fn aborted(why: String) -> StoreError {
     StoreError::Aborted(why)
@@ -52,65 +53,24 @@ impl MemoryStore {
     }
 }
 
-/// Stores an applied op's result on the local row, unless pull already brought a newer
-/// version, and rebases waiting ops of the query made on the same version.
-fn apply_applied(
-    c: &mut MemoryContents,
-    o: &mut OutboxContents,
-    batch: &PushBatch,
-    query_id: &str,
-    applied_on: u64,
-    new_version: u64,
-    name_i18n: &serde_json::Map<String, Value>,
-) {
-    if let Some(row) = c.rows.get_mut(&(Kind::Query, query_id.to_string())) {
-        if row.version < new_version {
-            row.version = new_version;
-            row.row
-                .insert("name_i18n".into(), Value::Object(name_i18n.clone()));
-        }
-    }
-    for op in o.ops.values_mut() {
-        if op.entity_id == query_id
-            && !batch.op_seqs.contains(&op.seq)
-            && op.expected_version == applied_on
-        {
-            op.expected_version = new_version;
-        }
-    }
-}
-
 impl OutboxStore for MemoryStore {
     async fn enqueue_rename(&self, intent: &RenameIntent) -> Result<Option<OutboxOp>, StoreError> {
         self.outbox_write(|c, o| {
-            let Some(row) = c.rows.get(&(Kind::Query, intent.query_id.clone())) else {
+            let held = c
+                .rows
+                .get(&(Kind::Query, intent.query_id.clone()))
+                .map(|row| row.version);
+            let same_query: Vec<OutboxOp> = o
+                .ops
+                .values()
+                .filter(|op| op.entity_id == intent.query_id)
+                .cloned()
+                .collect();
+            let Some(plan) = plan_rename(intent, held, &same_query, || Ok(o.next_seq()))? else {
                 return Ok(None);
             };
-            let waiting = o.ops.values_mut().rev().find(|op| {
-                op.kind == Kind::Query
-                    && op.entity_id == intent.query_id
-                    && !op.in_flight
-                    && !op.sent
-            });
-            if let Some(op) = waiting {
-                op.name_i18n = intent.name_i18n.clone();
-                op.updated_at_ms = intent.now_ms;
-                return Ok(Some(op.clone()));
-            }
-            let op = OutboxOp {
-                seq: o.next_seq(),
-                op_id: intent.new_op_id.clone(),
-                kind: Kind::Query,
-                entity_id: intent.query_id.clone(),
-                expected_version: row.version,
-                name_i18n: intent.name_i18n.clone(),
-                created_at_ms: intent.now_ms,
-                updated_at_ms: intent.now_ms,
-                in_flight: false,
-                sent: false,
-            };
-            o.ops.insert(op.seq, op.clone());
-            Ok(Some(op))
+            o.ops.insert(plan.op.seq, plan.op.clone());
+            Ok(Some(plan.op))
         })
     }
 
@@ -145,42 +105,32 @@ impl OutboxStore for MemoryStore {
 
     async fn settle_batch(&self, key: &str, settled: &[OpSettlement]) -> Result<(), StoreError> {
         self.outbox_write(|c, o| {
-            let batch = match o.in_flight.take() {
-                Some(b) if b.key == key => b,
-                _ => return Err(aborted(format!("no batch {key} in flight"))),
-            };
-            for s in settled {
-                let seq = s.seq();
-                if !batch.op_seqs.contains(&seq) || !o.ops.contains_key(&seq) {
-                    return Err(aborted(format!("op {seq} is not in batch {key}")));
-                }
-                if let OpSettlement::Retry { new_op_id, .. } = s {
-                    if let Some(op) = o.ops.get_mut(&seq) {
-                        op.op_id = new_op_id.clone();
-                    }
-                    continue;
-                }
-                o.ops.remove(&seq);
-                match s {
-                    OpSettlement::Applied {
-                        query_id,
-                        applied_on,
-                        new_version,
-                        name_i18n,
-                        ..
-                    } => {
-                        apply_applied(c, o, &batch, query_id, *applied_on, *new_version, name_i18n)
-                    }
-                    OpSettlement::Conflict { conflict, .. } => o.conflicts.push(conflict.clone()),
-                    OpSettlement::DeadLetter { dead_letter, .. } => {
-                        o.dead_letters.push(dead_letter.clone())
-                    }
-                    OpSettlement::Retry { .. } => {}
+            let batch = batch_in_flight(key, o.in_flight.take())?;
+            let held = settled
+                .iter()
+                .filter_map(|s| match s {
+                    OpSettlement::Applied { query_id, .. } => Some(query_id.clone()),
+                    _ => None,
+                })
+                .map(|id| {
+                    let version = c.rows.get(&(Kind::Query, id.clone())).map(|r| r.version);
+                    (id, version)
+                })
+                .collect();
+            let plan = plan_settlement(&batch, settled, o.ops.clone(), held)?;
+            for seq in &plan.removed_ops {
+                o.ops.remove(seq);
+            }
+            o.ops.extend(plan.changed_ops);
+            for (id, (version, name_i18n)) in &plan.row_updates {
+                if let Some(row) = c.rows.get_mut(&(Kind::Query, id.clone())) {
+                    apply_rename(row, *version, name_i18n);
                 }
             }
-            for seq in &batch.op_seqs {
-                if let Some(op) = o.ops.get_mut(seq) {
-                    op.in_flight = false;
+            for recorded in plan.recorded {
+                match recorded {
+                    Recorded::Conflict(conflict) => o.conflicts.push(conflict),
+                    Recorded::DeadLetter(dead_letter) => o.dead_letters.push(dead_letter),
                 }
             }
             Ok(())
@@ -244,35 +194,13 @@ impl OutboxStore for MemoryStore {
             };
             conflict.resolution = Some(resolution);
             conflict.resolved_at_ms = Some(now_ms);
-            match requeue {
+            match requeue.map(|r| r.queued(o.next_seq())) {
                 None => {}
-                Some(Requeue::Op {
-                    op_id,
-                    query_id,
-                    expected_version,
-                    name_i18n,
-                    now_ms,
-                }) => {
-                    let op = OutboxOp {
-                        seq: o.next_seq(),
-                        op_id: op_id.clone(),
-                        kind: Kind::Query,
-                        entity_id: query_id.clone(),
-                        expected_version: *expected_version,
-                        name_i18n: name_i18n.clone(),
-                        created_at_ms: *now_ms,
-                        updated_at_ms: *now_ms,
-                        in_flight: false,
-                        sent: false,
-                    };
+                Some(Pending::Op(op)) => {
                     o.ops.insert(op.seq, op);
                 }
-                Some(Requeue::Command(command)) => {
-                    let stored = DeferredCommand {
-                        seq: o.next_seq(),
-                        ..command.clone()
-                    };
-                    o.commands.insert(stored.seq, stored);
+                Some(Pending::Command(command)) => {
+                    o.commands.insert(command.seq, command);
                 }
             }
             Ok(true)
@@ -302,7 +230,7 @@ impl OutboxStore for MemoryStore {
                     let Some(row) = c.rows.get(&(Kind::Query, query_id.clone())) else {
                         return Ok(RequeueOutcome::QueryNotHeld);
                     };
-                    let op = requeued_op(
+                    let op = fresh_op(
                         op_id,
                         query_id,
                         name_i18n,

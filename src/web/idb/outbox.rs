@@ -9,9 +9,9 @@
 //! is in `idb/outbox_settle.rs`. `Store::wipe` (403, 410) never names these stores.
 
 use crate::engine::{
-    CommandSettlement, Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand, OpSettlement,
-    OutboxOp, OutboxStore, PushBatch, RenameIntent, Requeue, RequeueOutcome, Resolution,
-    StoreError,
+    plan_rename, CommandSettlement, Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand,
+    OpSettlement, OutboxOp, OutboxStore, Pending, PushBatch, RenameIntent, RenamePlan, Requeue,
+    RequeueOutcome, Resolution, StoreError,
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
@@ -85,41 +85,21 @@ impl IdbStore {
         let row = row?;
         let same_entity = decode_ops(&same_entity?)?;
         let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
-        let Some(row) = row else {
+        let held = row.map(|row| decode_version(&row)).transpose()?;
+        let same_query: Vec<OutboxOp> = same_entity.into_iter().map(OutboxOp::from).collect();
+        let plan = plan_rename(intent, held, &same_query, || {
+            Ok(next_counter(last_seq, LAST_SEQ_KEY)?)
+        })?;
+        let Some(RenamePlan { op, new }) = plan else {
             // Dropping `tx` aborts it; nothing was issued.
             return Ok(None);
         };
-        let waiting = same_entity
-            .into_iter()
-            .rev()
-            .find(|op| op.kind == Kind::Query && !op.in_flight && !op.sent);
-        let (op, writes) = match waiting {
-            Some(mut op) => {
-                op.name_i18n = intent.name_i18n.clone();
-                op.updated_at_ms = intent.now_ms;
-                let writes = vec![put_op(&op)?];
-                (op, writes)
-            }
-            None => {
-                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
-                let op = OpRecord {
-                    seq,
-                    op_id: intent.new_op_id.clone(),
-                    kind: Kind::Query,
-                    entity_id: intent.query_id.clone(),
-                    expected_version: decode_version(&row)?,
-                    name_i18n: intent.name_i18n.clone(),
-                    created_at_ms: intent.now_ms,
-                    updated_at_ms: intent.now_ms,
-                    in_flight: false,
-                    sent: false,
-                };
-                let writes = vec![put_op(&op)?, put_counter(LAST_SEQ_KEY, seq)];
-                (op, writes)
-            }
-        };
+        let mut writes = vec![put_op(&OpRecord::from(&op))?];
+        if new {
+            writes.push(put_counter(LAST_SEQ_KEY, op.seq));
+        }
         tx.finish(writes).await?;
-        Ok(Some(op.into()))
+        Ok(Some(op))
     }
 
     async fn write_begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
@@ -200,36 +180,13 @@ impl IdbStore {
         }
         conflict.resolve(resolution, now_ms);
         let mut writes = vec![OutboxWrite::Put(CONFLICTS_STORE, encode(&conflict)?, None)];
-        match requeue {
-            None => {}
-            Some(Requeue::Op {
-                op_id,
-                query_id,
-                expected_version,
-                name_i18n,
-                now_ms,
-            }) => {
-                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
-                writes.push(put_op(&OpRecord {
-                    seq,
-                    op_id: op_id.clone(),
-                    kind: Kind::Query,
-                    entity_id: query_id.clone(),
-                    expected_version: *expected_version,
-                    name_i18n: name_i18n.clone(),
-                    created_at_ms: *now_ms,
-                    updated_at_ms: *now_ms,
-                    in_flight: false,
-                    sent: false,
-                })?);
-                writes.push(put_counter(LAST_SEQ_KEY, seq));
-            }
-            Some(Requeue::Command(command)) => {
-                let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
-                let (_, put) = put_command_at(command, seq)?;
-                writes.push(put);
-                writes.push(put_counter(LAST_SEQ_KEY, seq));
-            }
+        if let Some(requeue) = requeue {
+            let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
+            writes.push(match requeue.queued(seq) {
+                Pending::Op(op) => put_op(&OpRecord::from(&op))?,
+                Pending::Command(command) => put_command_at(&command, seq)?.1,
+            });
+            writes.push(put_counter(LAST_SEQ_KEY, seq));
         }
         tx.finish(writes).await?;
         Ok(true)

@@ -3,7 +3,7 @@
 //! appends the new op (re-based on the Query row read in that transaction) or command at the
 //! next seq; an unknown id, or an op whose query is no longer held, writes nothing.
 
-use crate::engine::requeued_op;
+use crate::engine::fresh_op;
 use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use crate::web::idb::outbox::{put_command_at, put_counter, put_op};
@@ -66,7 +66,7 @@ impl IdbStore {
                 let Some(row) = row.transpose()?.flatten() else {
                     return Ok(RequeueOutcome::QueryNotHeld);
                 };
-                let op = requeued_op(
+                let op = fresh_op(
                     op_id,
                     query_id,
                     name_i18n,

@@ -2,9 +2,11 @@
 //! state cache, the version guard, property tests and the decoder fuzz.
 
 mod apply;
+mod error_table;
 mod fuzz;
 mod page_loop;
 mod pipeline;
+mod pipeline_rig;
 mod props;
 mod replacement;
 mod state_cache;
