@@ -129,6 +129,10 @@ export interface PullReport {
   resets: Kind[];
   retries: number;
   coldRestarts: number;
+  /** Rows removed because a full replacement (a pull begun without a cursor) did not send them again. */
+  rowsSwept: number;
+  /** Snapshots removed because their widget is no longer held (after a replacement or a Widget reset). */
+  snapshotsSwept: number;
   integrity: IntegrityFinding[];
   durationMs: number;
   changedKinds: Kind[];
@@ -179,6 +183,8 @@ export interface OutboxOp {
   createdAtMs: number;
   updatedAtMs: number;
   inFlight: boolean;
+  /** True once the op has been in a request: its id and patch never change again. */
+  sent: boolean;
 }
 
 /** A queued online-only authoring request (PROTOCOL §5). */

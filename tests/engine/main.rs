@@ -10,3 +10,4 @@ mod net;
 mod pull;
 mod push;
 mod store;
+mod ts_types;
