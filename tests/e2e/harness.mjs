@@ -3,45 +3,18 @@
 // headless Chromium through playwright-core, and pages that fail the test on any console
 // error or uncaught exception.
 import { after, before } from "node:test";
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { serveStatic } from "../../scripts/static-server.mjs";
 
 export const SERVER_URL = process.env.SYNC_SERVER_URL ?? "http://127.0.0.1:18797";
 /** The admin token the server was started with (`tests/e2e/run.sh` sets both). */
 export const ADMIN_TOKEN = process.env.SYNC_ADMIN_TOKEN ?? "sync-core-e2e-admin-token";
 const ADMIN_HEADERS = { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` };
 const DIST = fileURLToPath(new URL("../consumer/dist/", import.meta.url));
-const TYPES = {
-  ".html": "text/html",
-  ".js": "text/javascript",
-  ".wasm": "application/wasm",
-  ".css": "text/css",
-};
-
 /** Serves tests/consumer/dist on a free port of 127.0.0.1 (a localhost origin the server's CORS allows). */
-export async function serveConsumer() {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    const file = join(DIST, path === "/" ? "index.html" : path);
-    if (!file.startsWith(DIST)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+export function serveConsumer() {
+  return serveStatic(DIST);
 }
 
 let tenantCounter = 0;

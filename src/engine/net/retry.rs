@@ -167,6 +167,33 @@ pub enum GaveUp {
     },
 }
 
+/// `impl From<GaveUp> for $error`, for an error enum with the variants `Unauthorized(String)`,
+/// `TokenTimeout`, `Offline { attempts, detail }`, `ServerError { status, attempts }`,
+/// `BadResponse { attempts, detail }` and `RateLimited { retry_after_ms }` (`PullError`,
+/// `PushError`): the one mapping from a request given up to a call's error.
+macro_rules! from_gave_up {
+    ($error:ident) => {
+        impl From<$crate::engine::net::retry::GaveUp> for $error {
+            fn from(gave_up: $crate::engine::net::retry::GaveUp) -> Self {
+                use $crate::engine::net::retry::GaveUp;
+                match gave_up {
+                    GaveUp::Unauthorized(detail) => $error::Unauthorized(detail),
+                    GaveUp::TokenTimeout => $error::TokenTimeout,
+                    GaveUp::Offline { attempts, detail } => $error::Offline { attempts, detail },
+                    GaveUp::Server { status, attempts } => $error::ServerError { status, attempts },
+                    GaveUp::BadBody { attempts, detail } => {
+                        $error::BadResponse { attempts, detail }
+                    }
+                    GaveUp::RateLimited { retry_after_ms } => {
+                        $error::RateLimited { retry_after_ms }
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use from_gave_up;
+
 /// Sends `request()` until `judge` takes an answer, the policy runs out, or the request cannot
 /// be retried. `judge` sees every response first. `retries` counts repeated requests (the
 /// token retry included).

@@ -2,7 +2,7 @@
 //! `SyncError` through [`PullError::code`] and [`PullError::retryable`] and nothing else.
 
 use crate::engine::error_code::ErrorCode;
-use crate::engine::net::retry::GaveUp;
+use crate::engine::net::retry::from_gave_up;
 use crate::engine::store::error::StoreError;
 use crate::protocol::Kind;
 
@@ -77,18 +77,7 @@ impl PullError {
     }
 }
 
-impl From<GaveUp> for PullError {
-    fn from(gave_up: GaveUp) -> Self {
-        match gave_up {
-            GaveUp::Unauthorized(detail) => PullError::Unauthorized(detail),
-            GaveUp::TokenTimeout => PullError::TokenTimeout,
-            GaveUp::Offline { attempts, detail } => PullError::Offline { attempts, detail },
-            GaveUp::Server { status, attempts } => PullError::ServerError { status, attempts },
-            GaveUp::BadBody { attempts, detail } => PullError::BadResponse { attempts, detail },
-            GaveUp::RateLimited { retry_after_ms } => PullError::RateLimited { retry_after_ms },
-        }
-    }
-}
+from_gave_up!(PullError);
 
 impl From<StoreError> for PullError {
     fn from(e: StoreError) -> Self {

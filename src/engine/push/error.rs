@@ -4,7 +4,7 @@
 //! the next call), unsent ops and commands stay queued.
 
 use crate::engine::error_code::ErrorCode;
-use crate::engine::net::retry::GaveUp;
+use crate::engine::net::retry::from_gave_up;
 use crate::engine::store::error::StoreError;
 
 /// A push call that did not reach its end.
@@ -79,18 +79,7 @@ impl PushError {
     }
 }
 
-impl From<GaveUp> for PushError {
-    fn from(gave_up: GaveUp) -> Self {
-        match gave_up {
-            GaveUp::Unauthorized(detail) => PushError::Unauthorized(detail),
-            GaveUp::TokenTimeout => PushError::TokenTimeout,
-            GaveUp::Offline { attempts, detail } => PushError::Offline { attempts, detail },
-            GaveUp::Server { status, attempts } => PushError::ServerError { status, attempts },
-            GaveUp::BadBody { attempts, detail } => PushError::BadResponse { attempts, detail },
-            GaveUp::RateLimited { retry_after_ms } => PushError::RateLimited { retry_after_ms },
-        }
-    }
-}
+from_gave_up!(PushError);
 
 impl From<StoreError> for PushError {
     fn from(e: StoreError) -> Self {

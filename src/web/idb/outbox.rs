@@ -18,7 +18,7 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::outbox_decode::decode;
 use crate::web::idb::outbox_records::{
     decode_counter, encode, next_counter, BatchRecord, CommandRecord, ConflictRecord,
-    DeadLetterRecord, OpRecord,
+    DeadLetterRecord,
 };
 use crate::web::idb::outbox_tx::{read_store, seq_key, OutboxTx, OutboxWrite};
 use crate::web::idb::records::decode_version;
@@ -44,7 +44,7 @@ pub(super) fn put_counter(key: &'static str, value: u64) -> OutboxWrite {
 }
 
 /// The write of an op record.
-pub(super) fn put_op(op: &OpRecord) -> Result<OutboxWrite, IdbError> {
+pub(super) fn put_op(op: &OutboxOp) -> Result<OutboxWrite, IdbError> {
     Ok(OutboxWrite::Put(OUTBOX_STORE, encode(op)?, None))
 }
 
@@ -62,10 +62,10 @@ pub(super) fn put_command_at(
 }
 
 /// Decodes op records read from the outbox, in `seq` order.
-pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OpRecord>, IdbError> {
+pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OutboxOp>, IdbError> {
     let mut ops = values
         .iter()
-        .map(|v| decode::<OpRecord>(v, OUTBOX_STORE))
+        .map(|v| decode::<OutboxOp>(v, OUTBOX_STORE))
         .collect::<Result<Vec<_>, _>>()?;
     ops.sort_by_key(|op| op.seq);
     Ok(ops)
@@ -86,7 +86,7 @@ impl IdbStore {
         let same_entity = decode_ops(&same_entity?)?;
         let last_seq = decode_counter(last_seq?, LAST_SEQ_KEY)?;
         let held = row.map(|row| decode_version(&row)).transpose()?;
-        let same_query: Vec<OutboxOp> = same_entity.into_iter().map(OutboxOp::from).collect();
+        let same_query = same_entity;
         let plan = plan_rename(intent, held, &same_query, || {
             Ok(next_counter(last_seq, LAST_SEQ_KEY)?)
         })?;
@@ -94,7 +94,7 @@ impl IdbStore {
             // Dropping `tx` aborts it; nothing was issued.
             return Ok(None);
         };
-        let mut writes = vec![put_op(&OpRecord::from(&op))?];
+        let mut writes = vec![put_op(&op)?];
         if new {
             writes.push(put_counter(LAST_SEQ_KEY, op.seq));
         }
@@ -124,7 +124,7 @@ impl IdbStore {
         let mut writes = Vec::with_capacity(ops.len() + 1);
         for (seq, value) in ops {
             let value = value?.ok_or_else(|| aborted(format!("op {seq} is not queued")))?;
-            let mut op: OpRecord = decode(&value, OUTBOX_STORE)?;
+            let mut op: OutboxOp = decode(&value, OUTBOX_STORE)?;
             op.in_flight = true;
             op.sent = true;
             writes.push(put_op(&op)?);
@@ -183,7 +183,7 @@ impl IdbStore {
         if let Some(requeue) = requeue {
             let seq = next_counter(last_seq, LAST_SEQ_KEY)?;
             writes.push(match requeue.queued(seq) {
-                Pending::Op(op) => put_op(&OpRecord::from(&op))?,
+                Pending::Op(op) => put_op(&op)?,
                 Pending::Command(command) => put_command_at(&command, seq)?.1,
             });
             writes.push(put_counter(LAST_SEQ_KEY, seq));
@@ -195,7 +195,7 @@ impl IdbStore {
     async fn read_outbox(&self) -> Result<Vec<OutboxOp>, IdbError> {
         let (_tx, store) = read_store(self, OUTBOX_STORE)?;
         let values = store.get_all(None, None)?.await?;
-        Ok(decode_ops(&values)?.into_iter().map(Into::into).collect())
+        decode_ops(&values)
     }
 
     async fn read_in_flight_batch(&self) -> Result<Option<PushBatch>, IdbError> {

@@ -7,7 +7,7 @@ use crate::engine::fresh_op;
 use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use crate::web::idb::outbox::{put_command_at, put_counter, put_op};
-use crate::web::idb::outbox_records::{decode_counter, next_counter, OpRecord};
+use crate::web::idb::outbox_records::{decode_counter, next_counter};
 use crate::web::idb::outbox_tx::{OutboxTx, OutboxWrite};
 use crate::web::idb::records::decode_version;
 use crate::web::idb::schema::{
@@ -74,7 +74,7 @@ impl IdbStore {
                     seq,
                     decode_version(&row)?,
                 );
-                writes.push(put_op(&OpRecord::from(&op))?);
+                writes.push(put_op(&op)?);
                 Pending::Op(op)
             }
             DeadLetterRequeue::Command(command) => {

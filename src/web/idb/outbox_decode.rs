@@ -8,10 +8,11 @@
 //! unless it is an `Option` (absent or null is `None`) or named as defaulted; a field of the
 //! wrong type is an error; fields nobody reads are ignored.
 
+use crate::engine::OutboxOp;
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
 use crate::web::idb::outbox_records::{
-    BatchRecord, CommandRecord, ConflictRecord, DeadLetterRecord, OpRecord, SourceRecord,
+    BatchRecord, CommandRecord, ConflictRecord, DeadLetterRecord, SourceRecord,
 };
 use js_sys::JSON;
 use serde_json::{Map, Value};
@@ -139,9 +140,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl StoredRecord for OpRecord {
+impl StoredRecord for OutboxOp {
     fn from_fields(f: &Fields<'_>) -> Result<Self, String> {
-        Ok(OpRecord {
+        Ok(OutboxOp {
             seq: f.u64("seq")?,
             op_id: f.string("opId")?,
             kind: f.kind("kind")?,

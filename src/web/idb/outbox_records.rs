@@ -1,78 +1,27 @@
 //! Stored shapes of the outbox side (schema v3) and their conversion to and from JS values.
 //!
-//! The engine's types (`OutboxOp`, `Conflict`, …) are what the engine thinks with; these
-//! records are what sits on disk, spelled out field by field so the on-disk format is a
-//! decision of this file and a change to an engine type cannot silently change it. Like
+//! The engine's types (`Conflict`, …) are what the engine thinks with; these records are what
+//! sits on disk, spelled out field by field where the two differ (a command's method by its
+//! HTTP name, the order of conflicts and dead letters). A rename op is stored as the engine's
+//! `OutboxOp` serializes (camelCase, `name_i18n` as on rows), field for field the record it
+//! used to have; the fixtures of earlier versions (`tests/web/push_idb_fixtures.rs`) hold the
+//! format. Like
 //! `idb/records.rs`, values travel as JSON text (one `JSON.parse` / `JSON.stringify` per
 //! record), so devtools shows plain objects. Every integer is checked to fit a JS number
 //! exactly before it is written: a rounded `seq` or version would corrupt the queue.
 
 use crate::engine::{
-    Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, OutboxOp, PushBatch, Resolution,
+    Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, PushBatch, Resolution,
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
 use js_sys::JSON;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 
 /// Largest integer a JS number holds exactly.
 const MAX_SAFE: u64 = (1 << 53) - 1;
-
-/// A queued rename op.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OpRecord {
-    pub seq: u64,
-    pub op_id: String,
-    pub kind: Kind,
-    pub entity_id: String,
-    pub expected_version: u64,
-    #[serde(rename = "name_i18n")]
-    pub name_i18n: Map<String, Value>,
-    pub created_at_ms: u64,
-    pub updated_at_ms: u64,
-    pub in_flight: bool,
-    /// Absent in records written before PROTOCOL v1.1: such an op may have been sent (it
-    /// was in flight) or not; `in_flight` covered the one case that mattered then. Read back
-    /// as false (`idb/outbox_decode.rs`).
-    pub sent: bool,
-}
-
-impl From<&OutboxOp> for OpRecord {
-    fn from(op: &OutboxOp) -> Self {
-        OpRecord {
-            seq: op.seq,
-            op_id: op.op_id.clone(),
-            kind: op.kind,
-            entity_id: op.entity_id.clone(),
-            expected_version: op.expected_version,
-            name_i18n: op.name_i18n.clone(),
-            created_at_ms: op.created_at_ms,
-            updated_at_ms: op.updated_at_ms,
-            in_flight: op.in_flight,
-            sent: op.sent,
-        }
-    }
-}
-
-impl From<OpRecord> for OutboxOp {
-    fn from(r: OpRecord) -> Self {
-        OutboxOp {
-            seq: r.seq,
-            op_id: r.op_id,
-            kind: r.kind,
-            entity_id: r.entity_id,
-            expected_version: r.expected_version,
-            name_i18n: r.name_i18n,
-            created_at_ms: r.created_at_ms,
-            updated_at_ms: r.updated_at_ms,
-            in_flight: r.in_flight,
-            sent: r.sent,
-        }
-    }
-}
 
 /// A queued deferred command; `method` is stored as its HTTP name.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -17,7 +17,7 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::outbox::{decode_ops, put_counter, put_op};
 use crate::web::idb::outbox_decode::decode;
 use crate::web::idb::outbox_records::{
-    decode_counter, encode, next_counter, BatchRecord, ConflictRecord, DeadLetterRecord, OpRecord,
+    decode_counter, encode, next_counter, BatchRecord, ConflictRecord, DeadLetterRecord,
 };
 use crate::web::idb::outbox_tx::{seq_key, OutboxTx, OutboxWrite};
 use crate::web::idb::records::{decode_row, encode_row};
@@ -45,7 +45,7 @@ fn settlement_writes(
         writes.push(OutboxWrite::Delete(OUTBOX_STORE, seq_key(*seq)));
     }
     for op in plan.changed_ops.values() {
-        writes.push(put_op(&OpRecord::from(op))?);
+        writes.push(put_op(op)?);
     }
     for (id, (version, name_i18n)) in &plan.row_updates {
         if let Some(Some(row)) = rows.get_mut(id) {
@@ -141,8 +141,8 @@ impl IdbStore {
         let mut ops = BTreeMap::new();
         for value in op_values {
             if let Some(value) = value? {
-                let op: OpRecord = decode(&value, OUTBOX_STORE)?;
-                ops.insert(op.seq, OutboxOp::from(op));
+                let op: OutboxOp = decode(&value, OUTBOX_STORE)?;
+                ops.insert(op.seq, op);
             }
         }
         let mut rows = BTreeMap::new();
@@ -150,7 +150,7 @@ impl IdbStore {
             let row = row?.map(|v| decode_row(Kind::Query, &v)).transpose()?;
             rows.insert(id.to_string(), row);
             for op in decode_ops(&queued?)? {
-                ops.entry(op.seq).or_insert_with(|| OutboxOp::from(op));
+                ops.entry(op.seq).or_insert_with(|| op);
             }
         }
         let held = rows
