@@ -1,6 +1,6 @@
 /**
  * First render's reads, done here on the connection the wasm core holds (`idbDatabase`, see
- * src/web/idb/shared_connection.rs) instead of through wasm: `widgets(dashboardId)` and the
+ * src/web/idb/store.rs `database_handle`) instead of through wasm: `widgets(dashboardId)` and the
  * newest snapshot of each widget (`snapshot-batch.ts`). Each is one readonly transaction and
  * resolves the stored record's `.row` object itself, as IndexedDB's structured clone built it.
  * Through wasm every record cost a `JSON.stringify`, a copy into wasm, a serde parse, a serde

@@ -9,12 +9,12 @@
 //! is in `idb/outbox_settle.rs`. `Store::wipe` (403, 410) never names these stores.
 
 use crate::engine::{
-    plan_rename, CommandSettlement, Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand,
-    OpSettlement, OutboxOp, OutboxStore, Pending, PushBatch, RenameIntent, RenamePlan, Requeue,
-    RequeueOutcome, Resolution, StoreError,
+    plan_rename, Conflict, DeadLetter, DeferredCommand, OutboxOp, Pending, PushBatch, RenameIntent,
+    RenamePlan, Requeue, Resolution, StoreError,
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::outbox_decode::decode;
 use crate::web::idb::outbox_records::{
     decode_counter, encode, next_counter, BatchRecord, CommandRecord, ConflictRecord,
@@ -26,7 +26,6 @@ use crate::web::idb::schema::{
     store_name, BY_ORDER, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, IN_FLIGHT_BATCH_KEY,
     LAST_SEQ_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use crate::web::idb::store::IdbStore;
 use idb::Query;
 use wasm_bindgen::JsValue;
 
@@ -71,8 +70,11 @@ pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OutboxOp>, IdbError> 
     Ok(ops)
 }
 
-impl IdbStore {
-    async fn write_rename(&self, intent: &RenameIntent) -> Result<Option<OutboxOp>, StoreError> {
+impl Handle {
+    pub(super) async fn write_rename(
+        &self,
+        intent: &RenameIntent,
+    ) -> Result<Option<OutboxOp>, StoreError> {
         let query_store = store_name(Kind::Query);
         let tx = OutboxTx::begin(self, &[query_store, OUTBOX_STORE, OUTBOX_META_STORE])?;
         let row = tx.get(query_store, intent.query_id.as_str().into())?;
@@ -102,7 +104,7 @@ impl IdbStore {
         Ok(Some(op))
     }
 
-    async fn write_begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
+    pub(super) async fn write_begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
         let tx = OutboxTx::begin(self, &[OUTBOX_STORE, OUTBOX_META_STORE])?;
         let current = tx.get(OUTBOX_META_STORE, IN_FLIGHT_BATCH_KEY.into())?;
         let mut gets = Vec::with_capacity(batch.op_seqs.len());
@@ -137,7 +139,7 @@ impl IdbStore {
         Ok(tx.finish(writes).await?)
     }
 
-    async fn write_command(
+    pub(super) async fn write_command(
         &self,
         command: &DeferredCommand,
     ) -> Result<DeferredCommand, StoreError> {
@@ -150,7 +152,7 @@ impl IdbStore {
         Ok(stored)
     }
 
-    async fn write_resolution(
+    pub(super) async fn write_resolution(
         &self,
         id: &str,
         resolution: Resolution,
@@ -192,13 +194,13 @@ impl IdbStore {
         Ok(true)
     }
 
-    async fn read_outbox(&self) -> Result<Vec<OutboxOp>, IdbError> {
+    pub(super) async fn read_outbox(&self) -> Result<Vec<OutboxOp>, IdbError> {
         let (_tx, store) = read_store(self, OUTBOX_STORE)?;
         let values = store.get_all(None, None)?.await?;
         decode_ops(&values)
     }
 
-    async fn read_in_flight_batch(&self) -> Result<Option<PushBatch>, IdbError> {
+    pub(super) async fn read_in_flight_batch(&self) -> Result<Option<PushBatch>, IdbError> {
         let (_tx, store) = read_store(self, OUTBOX_META_STORE)?;
         let value = store.get(Query::Key(IN_FLIGHT_BATCH_KEY.into()))?.await?;
         value
@@ -207,7 +209,7 @@ impl IdbStore {
             .transpose()
     }
 
-    async fn read_commands(&self) -> Result<Vec<DeferredCommand>, IdbError> {
+    pub(super) async fn read_commands(&self) -> Result<Vec<DeferredCommand>, IdbError> {
         let (_tx, store) = read_store(self, COMMANDS_STORE)?;
         let values = store.get_all(None, None)?.await?;
         let mut commands = values
@@ -219,12 +221,12 @@ impl IdbStore {
     }
 
     /// Every record of `name` (conflicts or dead letters) in recording order.
-    async fn read_by_order(&self, name: &str) -> Result<Vec<JsValue>, IdbError> {
+    pub(super) async fn read_by_order(&self, name: &str) -> Result<Vec<JsValue>, IdbError> {
         let (_tx, store) = read_store(self, name)?;
         Ok(store.index(BY_ORDER)?.get_all(None, None)?.await?)
     }
 
-    async fn read_conflicts(&self) -> Result<Vec<Conflict>, IdbError> {
+    pub(super) async fn read_conflicts(&self) -> Result<Vec<Conflict>, IdbError> {
         self.read_by_order(CONFLICTS_STORE)
             .await?
             .iter()
@@ -232,82 +234,11 @@ impl IdbStore {
             .collect()
     }
 
-    async fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IdbError> {
+    pub(super) async fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IdbError> {
         self.read_by_order(DEAD_LETTERS_STORE)
             .await?
             .iter()
             .map(|v| Ok(decode::<DeadLetterRecord>(v, DEAD_LETTERS_STORE)?.into()))
             .collect()
-    }
-}
-
-impl OutboxStore for IdbStore {
-    async fn enqueue_rename(&self, intent: &RenameIntent) -> Result<Option<OutboxOp>, StoreError> {
-        self.write_rename(intent).await
-    }
-
-    async fn outbox(&self) -> Result<Vec<OutboxOp>, StoreError> {
-        Ok(self.read_outbox().await?)
-    }
-
-    async fn in_flight_batch(&self) -> Result<Option<PushBatch>, StoreError> {
-        Ok(self.read_in_flight_batch().await?)
-    }
-
-    async fn begin_batch(&self, batch: &PushBatch) -> Result<(), StoreError> {
-        self.write_begin_batch(batch).await
-    }
-
-    async fn settle_batch(&self, key: &str, settled: &[OpSettlement]) -> Result<(), StoreError> {
-        self.write_settle_batch(key, settled).await
-    }
-
-    async fn enqueue_command(
-        &self,
-        command: &DeferredCommand,
-    ) -> Result<DeferredCommand, StoreError> {
-        self.write_command(command).await
-    }
-
-    async fn commands(&self) -> Result<Vec<DeferredCommand>, StoreError> {
-        Ok(self.read_commands().await?)
-    }
-
-    async fn settle_command(
-        &self,
-        seq: u64,
-        outcome: &CommandSettlement,
-    ) -> Result<(), StoreError> {
-        self.write_settle_command(seq, outcome).await
-    }
-
-    async fn all_conflicts(&self) -> Result<Vec<Conflict>, StoreError> {
-        Ok(self.read_conflicts().await?)
-    }
-
-    async fn resolve_conflict(
-        &self,
-        id: &str,
-        resolution: Resolution,
-        now_ms: u64,
-        requeue: Option<&Requeue>,
-    ) -> Result<bool, StoreError> {
-        self.write_resolution(id, resolution, now_ms, requeue).await
-    }
-
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
-        Ok(self.read_dead_letters().await?)
-    }
-
-    async fn requeue_dead_letter(
-        &self,
-        id: &str,
-        requeue: &DeadLetterRequeue,
-    ) -> Result<RequeueOutcome, StoreError> {
-        self.write_requeue_dead_letter(id, requeue).await
-    }
-
-    async fn drop_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
-        self.write_drop_dead_letter(id).await
     }
 }

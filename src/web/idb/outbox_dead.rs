@@ -6,6 +6,7 @@
 use crate::engine::fresh_op;
 use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::outbox::{put_command_at, put_counter, put_op};
 use crate::web::idb::outbox_records::{decode_counter, next_counter};
 use crate::web::idb::outbox_tx::{OutboxTx, OutboxWrite};
@@ -13,10 +14,9 @@ use crate::web::idb::records::decode_version;
 use crate::web::idb::schema::{
     store_name, COMMANDS_STORE, DEAD_LETTERS_STORE, LAST_SEQ_KEY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use crate::web::idb::store::IdbStore;
 use wasm_bindgen::JsValue;
 
-impl IdbStore {
+impl Handle {
     pub(super) async fn write_requeue_dead_letter(
         &self,
         id: &str,

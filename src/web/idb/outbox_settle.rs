@@ -14,6 +14,7 @@ use crate::engine::{
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::outbox::{decode_ops, put_counter, put_op};
 use crate::web::idb::outbox_decode::decode;
 use crate::web::idb::outbox_records::{
@@ -25,7 +26,6 @@ use crate::web::idb::schema::{
     store_name, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, IN_FLIGHT_BATCH_KEY,
     LAST_ORDER_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use crate::web::idb::store::IdbStore;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn aborted(why: String) -> StoreError {
@@ -83,7 +83,7 @@ fn settlement_writes(
     Ok(writes)
 }
 
-impl IdbStore {
+impl Handle {
     pub(super) async fn write_settle_batch(
         &self,
         key: &str,

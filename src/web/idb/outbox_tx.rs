@@ -12,7 +12,7 @@
 //!    abort becomes [`StoreError::QuotaExceeded`](crate::engine::StoreError)).
 
 use crate::web::idb::error::IdbError;
-use crate::web::idb::store::IdbStore;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use idb::{Query, Transaction};
 use std::future::IntoFuture;
@@ -28,12 +28,12 @@ pub(super) enum OutboxWrite {
 pub(super) struct OutboxTx {
     tx: WriteTransaction,
     /// Test hook: abort after this many writes (see
-    /// [`IdbStore::fail_next_outbox_write_after`]).
+    /// `IdbStore::fail_next_outbox_write_after`).
     fail_after: Option<usize>,
 }
 
 impl OutboxTx {
-    pub(super) fn begin(store: &IdbStore, stores: &[&str]) -> Result<OutboxTx, IdbError> {
+    pub(super) fn begin(store: &Handle, stores: &[&str]) -> Result<OutboxTx, IdbError> {
         let tx = store.begin_write(stores, Durability::Strict)?;
         Ok(OutboxTx {
             tx,
@@ -91,19 +91,9 @@ impl OutboxTx {
     }
 }
 
-impl IdbStore {
-    /// **Test hook, not for production use.** Makes the next outbox write (any
-    /// `OutboxStore` method that writes) `abort()` its transaction after issuing `writes` of
-    /// its writes (or just before committing, if it has fewer), so tests can prove every
-    /// outbox write is all-or-nothing.
-    pub fn fail_next_outbox_write_after(&self, writes: usize) {
-        self.outbox_fail_after.set(Some(writes));
-    }
-}
-
 /// A readonly transaction's store, for the outbox reads.
 pub(super) fn read_store(
-    store: &IdbStore,
+    store: &Handle,
     name: &str,
 ) -> Result<(Transaction, idb::ObjectStore), IdbError> {
     let tx = crate::web::idb::transaction::read_transaction(store.db()?, &[name])?;

@@ -13,18 +13,18 @@ use crate::engine::{ApplyPlan, StoreError, Swept};
 use crate::protocol::Kind;
 use crate::web::idb::batch::{check_cursor, CursorCheck};
 use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
 use crate::web::idb::schema::{store_name, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE};
-use crate::web::idb::store::IdbStore;
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::{is_guarded, GuardedPuts};
 use crate::web::idb::write_sets::{delete_writes, hold, stores_of_kinds};
 use js_sys::Array;
 use std::collections::BTreeSet;
 
-impl IdbStore {
+impl Handle {
     pub(super) async fn write_page<P: Clone + Into<JsRow>>(
         &self,
         plan: &ApplyPlan<P>,

@@ -11,17 +11,17 @@ use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSna
 use crate::protocol::Kind;
 use crate::web::idb::batch;
 use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::records::{
     decode_row, decode_snapshot, decode_snapshot_json, snapshot_range_bounds,
 };
 use crate::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
-use crate::web::idb::store::IdbStore;
 use crate::web::idb::transaction::{read_transaction, read_transaction_raw};
 use idb::{KeyRange, Query};
 use std::collections::BTreeSet;
 use wasm_bindgen::JsValue;
 
-impl IdbStore {
+impl Handle {
     pub(super) async fn read_row(
         &self,
         kind: Kind,

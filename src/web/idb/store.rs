@@ -1,9 +1,10 @@
 //! [`IdbStore`]: the engine's [`Store`] on IndexedDB, one database per (tenant, user).
 //!
 //! The write that matters is [`Store::commit_page`]: one page's rows and its cursor land in
-//! one readwrite transaction or not at all (PROTOCOL §3 atomicity), in `idb/page_commit.rs`.
-//! Pages are decoded in `idb/page_decode.rs`, reads live in `idb/reads.rs`, the outbox in
-//! `idb_outbox*.rs`.
+//! one readwrite transaction or not at all (PROTOCOL §3 atomicity), in `page_commit.rs`.
+//! Pages are decoded in `page_decode.rs`, reads live in `reads.rs`, the outbox in
+//! `outbox_store.rs` and `outbox*.rs`. The parts work on the store's [`Handle`] (`handle.rs`)
+//! and never import `IdbStore`: the store calls into them, nothing calls back.
 
 use crate::engine::{
     ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
@@ -13,27 +14,20 @@ use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, PageError};
 use crate::web::idb::connection::{self, Connection};
 use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::{self, JsRow};
 use crate::web::idb::replacement::{self, decode_flag};
-use crate::web::idb::schema::{
-    self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE,
-};
+use crate::web::idb::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE};
 use crate::web::idb::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::web::idb::write_sets::stores_of_kinds;
 use idb::Query;
-use std::cell::Cell;
 use std::future::IntoFuture;
 use wasm_bindgen::JsValue;
-use web_sys::IdbDatabase;
 
 /// The IndexedDB [`Store`] of one (tenant, user).
 pub struct IdbStore {
     name: String,
-    connection: Connection,
-    /// Test hook armed by [`IdbStore::fail_next_commit_after`] (`idb/page_commit.rs`).
-    pub(super) fail_after: Cell<Option<usize>>,
-    /// Test hook armed by `IdbStore::fail_next_outbox_write_after` (`idb/outbox.rs`).
-    pub(super) outbox_fail_after: Cell<Option<usize>>,
+    pub(super) handle: Handle,
 }
 
 impl IdbStore {
@@ -58,9 +52,7 @@ impl IdbStore {
         let connection = Connection::open(&name, version).await?;
         Ok(IdbStore {
             name,
-            connection,
-            fail_after: Cell::new(None),
-            outbox_fail_after: Cell::new(None),
+            handle: Handle::new(connection),
         })
     }
 
@@ -79,34 +71,42 @@ impl IdbStore {
 
     /// Closes the connection; every later call returns [`StoreError::Unavailable`].
     pub fn close(&self) {
-        self.connection.close();
+        self.handle.connection.close();
     }
 
     /// Calls `listener(kind, reason)` when the connection is lost (`"upgrade"`, `"delete"`,
     /// `"close"`), see `idb/connection.rs`; the bindings use it to tell the app at once.
     pub fn on_connection_lost(&self, listener: Option<js_sys::Function>) {
-        self.connection.set_lost_listener(listener);
+        self.handle.connection.set_lost_listener(listener);
     }
 
     /// **Test hook, not for production use.** Makes the next `commit_page` call
     /// `transaction.abort()` after issuing `writes` of its writes (or just before committing,
     /// if the page has fewer), so tests can prove a page is all-or-nothing.
     pub fn fail_next_commit_after(&self, writes: usize) {
-        self.fail_after.set(Some(writes));
+        self.handle.fail_after.set(Some(writes));
     }
 
-    pub(super) fn db(&self) -> Result<&IdbDatabase, IdbError> {
-        self.connection.database()
+    /// **Test hook, not for production use.** Makes the next outbox write (any
+    /// `OutboxStore` method that writes) `abort()` its transaction after issuing `writes` of
+    /// its writes (or just before committing, if it has fewer), so tests can prove every
+    /// outbox write is all-or-nothing.
+    pub fn fail_next_outbox_write_after(&self, writes: usize) {
+        self.handle.outbox_fail_after.set(Some(writes));
     }
 
-    /// Whether the database has schema 4's `snapshot_meta` store. Always true once opened at
-    /// the current version; false only for an older version opened by an upgrade test, whose
-    /// pages are then written as the code of that version wrote them.
-    pub(super) fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
-        Ok(self
-            .db()?
-            .object_store_names()
-            .contains(SNAPSHOT_META_STORE))
+    /// The connection this store holds, lent to the TypeScript wrapper for the reads it does
+    /// itself (`pkg/src/idb-reads.ts`: `widgets` and `latestSnapshot`, first render). Those reads
+    /// return the stored objects as they are: going through wasm cost a `JSON.stringify`, a copy,
+    /// a serde parse and print and a `JSON.parse` per record, only to pick `.row` (issue 13).
+    /// Lending the connection instead of opening a second one keeps one connection per client:
+    /// one `versionchange`/`close` watcher, one lifecycle (`idb/connection.rs`).
+    ///
+    /// The live `IDBDatabase` as a JS value; fails like every read (`Unavailable`) once the
+    /// connection is closed or lost, so the wrapper reopens or reports `closed` as it does
+    /// for a wasm read.
+    pub fn database_handle(&self) -> Result<JsValue, StoreError> {
+        Ok(JsValue::from(self.handle.db()?.clone()))
     }
 
     /// Opens a readwrite transaction over `stores`. The building block for writes that are
@@ -117,11 +117,11 @@ impl IdbStore {
         stores: &[&str],
         durability: Durability,
     ) -> Result<WriteTransaction, IdbError> {
-        WriteTransaction::begin(self.db()?, stores, durability)
+        self.handle.begin_write(stores, durability)
     }
 
     async fn read_meta(&self) -> Result<SyncMeta, IdbError> {
-        let tx = read_transaction(self.db()?, &[META_STORE])?;
+        let tx = read_transaction(self.handle.db()?, &[META_STORE])?;
         let store = tx.object_store(META_STORE)?;
         let cursor = store.get(Query::Key(CURSOR_KEY.into()))?.into_future();
         let revoked = store
@@ -153,7 +153,7 @@ impl IdbStore {
     }
 
     async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
-        let kind_stores = stores_of_kinds(kinds, self.has_snapshot_meta()?);
+        let kind_stores = stores_of_kinds(kinds, self.handle.has_snapshot_meta()?);
         let mut stores = kind_stores.clone();
         stores.push(META_STORE);
         let mut tx = self.begin_write(&stores, Durability::Default)?;
@@ -197,7 +197,7 @@ impl Store for IdbStore {
     }
 
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
-        Ok(self.read_local_state(request).await?)
+        Ok(self.handle.read_local_state(request).await?)
     }
 
     async fn commit_page<P: Clone + Into<JsRow>>(
@@ -206,7 +206,9 @@ impl Store for IdbStore {
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {
-        self.write_page(plan, expected_cursor, next_cursor).await
+        self.handle
+            .write_page(plan, expected_cursor, next_cursor)
+            .await
     }
 
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
@@ -214,41 +216,41 @@ impl Store for IdbStore {
     }
 
     async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {
-        Ok(self.read_row(kind, key).await?)
+        Ok(self.handle.read_row(kind, key).await?)
     }
 
     async fn rows(&self, kind: Kind) -> Result<Vec<StoredRow>, StoreError> {
-        Ok(self.read_rows(kind).await?)
+        Ok(self.handle.read_rows(kind).await?)
     }
 
     async fn widgets_of(&self, dashboard_id: &str) -> Result<Vec<StoredRow>, StoreError> {
-        Ok(self.read_widgets_of(dashboard_id).await?)
+        Ok(self.handle.read_widgets_of(dashboard_id).await?)
     }
 
     async fn snapshots_of(&self, widget_id: &str) -> Result<Vec<StoredSnapshot>, StoreError> {
-        Ok(self.read_snapshots_of(widget_id).await?)
+        Ok(self.handle.read_snapshots_of(widget_id).await?)
     }
 
     async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
-        Ok(self.read_latest_snapshot(widget_id).await?)
+        Ok(self.handle.read_latest_snapshot(widget_id).await?)
     }
 
     async fn latest_snapshots(
         &self,
         widget_ids: &[String],
     ) -> Result<Vec<Option<StoredSnapshot>>, StoreError> {
-        Ok(self.read_latest_snapshots(widget_ids).await?)
+        Ok(self.handle.read_latest_snapshots(widget_ids).await?)
     }
 
     async fn widget_refs(&self) -> Result<Vec<WidgetRef>, StoreError> {
-        Ok(self.read_widget_refs().await?)
+        Ok(self.handle.read_widget_refs().await?)
     }
 
     async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
-        Ok(self.count_records(kind).await? > 0)
+        Ok(self.handle.count_records(kind).await? > 0)
     }
 
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        Ok(self.read_existing_keys(kind, keys).await?)
+        Ok(self.handle.read_existing_keys(kind, keys).await?)
     }
 }
