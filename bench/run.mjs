@@ -5,6 +5,7 @@
 // items and bytes, sync-core and Dexie disagree on the rows held, or another sanity check of
 // the harness fails. `--quick` (inside `make test`) runs every phase on smaller figures: 3 pages
 // per scenario, a 10 000-item warm database, 1 counted trial, 3 render pairs, 10 renames.
+import { chromiumOptions } from "../scripts/chromium-options.mjs";
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -49,20 +50,7 @@ const size = await bundleReport(DIST);
 const server = await startServer(SEED, DIST);
 const bytes = Object.fromEntries(SCENARIOS.map((s) => [s, server.bodies[s].reduce((a, b) => a + b.length, 0)]));
 const items = PAGES * PAGE_SIZE;
-const browser = await chromium.launch({
-  timeout: 120_000,
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--enable-precise-memory-info",
-  ],
-});
+const browser = await chromium.launch({ timeout: 120_000, ...chromiumOptions(["--enable-precise-memory-info"]) });
 const problems = [];
 let exitCode = 0;
 const watchdog = setTimeout(() => {

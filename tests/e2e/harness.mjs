@@ -5,6 +5,7 @@
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { chromiumOptions } from "../../scripts/chromium-options.mjs";
 import { serveStatic } from "../../scripts/static-server.mjs";
 
 export const SERVER_URL = process.env.SYNC_SERVER_URL ?? "http://127.0.0.1:18797";
@@ -65,18 +66,7 @@ export function clientOptions(tenant, user = tenant.users[0], extra = {}) {
 }
 
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  return chromium.launch(chromiumOptions());
 }
 
 /**
