@@ -80,7 +80,7 @@ pub use store::outbox::{
 };
 pub use store::outbox_plan::{
     apply_rename, batch_in_flight, fresh_op, plan_rename, plan_settlement, Recorded, RenamePlan,
-    SettlementPlan,
+    RowUpdate, SettlementPlan,
 };
 pub use store::outbox_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,

@@ -136,7 +136,16 @@ pub enum Recorded {
     DeadLetter(DeadLetter),
 }
 
-/// What settling a batch writes.
+/// The new version and name an applied rename leaves on a held Query row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowUpdate {
+    pub query_id: String,
+    pub version: u64,
+    pub name_i18n: Map<String, Value>,
+}
+
+/// What settling a batch writes. Vectors and linear lookups where a batch has a few dozen
+/// entries at most: each map type of its own would cost the wasm ≈ 5 KB of B-tree code.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettlementPlan {
     /// Ops that leave the queue.
@@ -144,8 +153,8 @@ pub struct SettlementPlan {
     /// Ops that stay and changed (a new op id, a rebased version, the in-flight mark
     /// cleared), as they are to be stored.
     pub changed_ops: BTreeMap<u64, OutboxOp>,
-    /// Query rows that take an applied rename: query id → (new version, name).
-    pub row_updates: BTreeMap<String, (u64, Map<String, Value>)>,
+    /// Query rows that take an applied rename, one per query (the last applied wins).
+    pub row_updates: Vec<RowUpdate>,
     /// Conflicts and dead letters, in the order of the settlements.
     pub recorded: Vec<Recorded>,
 }
@@ -159,14 +168,14 @@ pub struct SettlementPlan {
 /// - transient: the op stays with its new op id.
 ///
 /// Then every op of the batch still queued loses its in-flight mark. `ops` must hold the
-/// batch's ops and every queued op of each applied query; `held` each applied query's held
-/// version (`None` when not held). A settlement of an op that is not in the batch or not
+/// batch's ops and every queued op of each applied query; `held` each applied query with its
+/// held version (`None` when not held). A settlement of an op that is not in the batch or not
 /// queued refuses the whole settlement.
 pub fn plan_settlement(
     batch: &PushBatch,
     settled: &[OpSettlement],
     mut ops: BTreeMap<u64, OutboxOp>,
-    mut held: BTreeMap<String, Option<u64>>,
+    mut held: Vec<(String, Option<u64>)>,
 ) -> Result<SettlementPlan, StoreError> {
     let mut plan = SettlementPlan::default();
     let mut changed = BTreeSet::new();
@@ -193,11 +202,23 @@ pub fn plan_settlement(
                 name_i18n,
                 ..
             } => {
-                if let Some(Some(version)) = held.get_mut(query_id) {
+                let version = held.iter_mut().find(|(id, _)| id == query_id);
+                if let Some((_, Some(version))) = version {
                     if *version < *new_version {
                         *version = *new_version;
-                        plan.row_updates
-                            .insert(query_id.clone(), (*new_version, name_i18n.clone()));
+                        let update = RowUpdate {
+                            query_id: query_id.clone(),
+                            version: *new_version,
+                            name_i18n: name_i18n.clone(),
+                        };
+                        match plan
+                            .row_updates
+                            .iter_mut()
+                            .find(|u| u.query_id == *query_id)
+                        {
+                            Some(earlier) => *earlier = update,
+                            None => plan.row_updates.push(update),
+                        }
                     }
                 }
                 for op in ops.values_mut() {
@@ -227,10 +248,11 @@ pub fn plan_settlement(
             }
         }
     }
-    plan.changed_ops = changed
-        .into_iter()
-        .filter_map(|seq| ops.remove(&seq).map(|op| (seq, op)))
-        .collect();
+    for seq in changed {
+        if let Some(op) = ops.remove(&seq) {
+            plan.changed_ops.insert(seq, op);
+        }
+    }
     Ok(plan)
 }
 
@@ -305,7 +327,7 @@ mod tests {
             new_op_id: "op_retry".into(),
         }];
         assert!(matches!(
-            plan_settlement(&batch, &settled, ops, BTreeMap::new()),
+            plan_settlement(&batch, &settled, ops, Vec::new()),
             Err(StoreError::Aborted(_))
         ));
         assert!(batch_in_flight("other", Some(batch)).is_err());
@@ -332,10 +354,17 @@ mod tests {
             new_version: 4,
             name_i18n: name("applied"),
         }];
-        let held = BTreeMap::from([("q".to_string(), Some(3))]);
+        let held = vec![("q".to_string(), Some(3))];
         let plan = plan_settlement(&batch, &settled, ops, held).unwrap();
         assert_eq!(plan.removed_ops, BTreeSet::from([1]));
-        assert_eq!(plan.row_updates["q"], (4, name("applied")));
+        assert_eq!(
+            plan.row_updates,
+            vec![RowUpdate {
+                query_id: "q".into(),
+                version: 4,
+                name_i18n: name("applied"),
+            }]
+        );
         // op 3 rebased (made on 3), op 4 untouched (made on 2), op 2 of the batch unsettled
         // loses its in-flight mark.
         assert_eq!(
@@ -345,7 +374,7 @@ mod tests {
         assert_eq!(plan.changed_ops[&3].expected_version, 4);
         assert!(!plan.changed_ops[&2].in_flight);
 
-        let newer = BTreeMap::from([("q".to_string(), Some(9))]);
+        let newer = vec![("q".to_string(), Some(9))];
         let ops = BTreeMap::from([(1, op(1, "q", 3, true, true))]);
         let plan = plan_settlement(&batch, &settled, ops, newer).unwrap();
         assert!(

@@ -122,9 +122,9 @@ impl OutboxStore for MemoryStore {
                 o.ops.remove(seq);
             }
             o.ops.extend(plan.changed_ops);
-            for (id, (version, name_i18n)) in &plan.row_updates {
-                if let Some(row) = c.rows.get_mut(&(Kind::Query, id.clone())) {
-                    apply_rename(row, *version, name_i18n);
+            for update in &plan.row_updates {
+                if let Some(row) = c.rows.get_mut(&(Kind::Query, update.query_id.clone())) {
+                    apply_rename(row, update.version, &update.name_i18n);
                 }
             }
             for recorded in plan.recorded {

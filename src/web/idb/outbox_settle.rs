@@ -47,9 +47,9 @@ fn settlement_writes(
     for op in plan.changed_ops.values() {
         writes.push(put_op(op)?);
     }
-    for (id, (version, name_i18n)) in &plan.row_updates {
-        if let Some(Some(row)) = rows.get_mut(id) {
-            apply_rename(row, *version, name_i18n);
+    for update in &plan.row_updates {
+        if let Some(Some(row)) = rows.get_mut(&update.query_id) {
+            apply_rename(row, update.version, &update.name_i18n);
             writes.push(OutboxWrite::Put(
                 store_name(Kind::Query),
                 encode_row(row)?,
