@@ -13,7 +13,6 @@ use crate::engine::clock::Clock;
 use crate::engine::net::retry::retry_after_ms;
 use crate::engine::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 /// The endpoint a request goes to: its path without the query.
 fn route_of(path_and_query: &str) -> &str {
@@ -24,8 +23,9 @@ fn route_of(path_and_query: &str) -> &str {
 pub struct GatedTransport<T, C> {
     inner: T,
     clock: C,
-    /// Per route, the time (ms since the epoch) before which nothing may be sent there.
-    held_until: RefCell<BTreeMap<String, u64>>,
+    /// Per route, the time (ms since the epoch) before which nothing may be sent there. A few
+    /// routes at most: a vector, not a map type of its own (≈ 5 KB of wasm each).
+    held_until: RefCell<Vec<(String, u64)>>,
 }
 
 impl<T: Transport, C: Clock> GatedTransport<T, C> {
@@ -33,7 +33,7 @@ impl<T: Transport, C: Clock> GatedTransport<T, C> {
         GatedTransport {
             inner,
             clock,
-            held_until: RefCell::new(BTreeMap::new()),
+            held_until: RefCell::new(Vec::new()),
         }
     }
 
@@ -46,22 +46,20 @@ impl<T: Transport, C: Clock> GatedTransport<T, C> {
     pub fn retry_at(&self, now_ms: u64) -> Option<u64> {
         self.held_until
             .borrow()
-            .values()
-            .copied()
+            .iter()
+            .map(|(_, until)| *until)
             .filter(|until| *until > now_ms)
             .max()
     }
 
     fn held(&self, route: &str, now_ms: u64) -> Option<u64> {
         let mut held = self.held_until.borrow_mut();
-        match held.get(route) {
-            Some(until) if *until > now_ms => Some(*until),
-            Some(_) => {
-                held.remove(route);
-                None
-            }
-            None => None,
+        let at = held.iter().position(|(r, _)| r == route)?;
+        if held[at].1 > now_ms {
+            return Some(held[at].1);
         }
+        held.remove(at);
+        None
     }
 }
 
@@ -87,8 +85,10 @@ impl<T: Transport, C: Clock> Transport for GatedTransport<T, C> {
             if let Some(wait) = wait.filter(|w| *w > 0) {
                 let until = answered.saturating_add(wait);
                 let mut held = self.held_until.borrow_mut();
-                let slot = held.entry(route).or_insert(until);
-                *slot = (*slot).max(until);
+                match held.iter_mut().find(|(r, _)| *r == route) {
+                    Some((_, slot)) => *slot = (*slot).max(until),
+                    None => held.push((route, until)),
+                }
             }
         }
         Ok(response)

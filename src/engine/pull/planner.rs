@@ -234,13 +234,14 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
             *s.applied.entry(Kind::WidgetSnapshot).or_default() += retained.admitted.len() as u64;
             s.scope.snapshot_widgets.insert(widget.clone());
         }
-        let kept: BTreeSet<&str> = retained
+        // At most `retention` entries: a vector, not a set type of its own in the wasm.
+        let kept: Vec<&str> = retained
             .kept
             .iter()
             .map(|m| m.generated_at.as_str())
             .collect();
         for old in o.baseline_snapshots(&widget) {
-            if !kept.contains(old.generated_at.as_str()) {
+            if !kept.contains(&old.generated_at.as_str()) {
                 plan.snapshot_deletes
                     .push((widget.clone(), old.generated_at));
             }

@@ -13,7 +13,6 @@ use crate::engine::store::cache::{Store, StoreError, StoredRow};
 use crate::engine::time::parse_rfc3339_ms;
 use crate::protocol::{Kind, Row};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Freshness of one dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,11 +45,13 @@ pub fn dashboard_tables(dashboard: &Row) -> Vec<String> {
 
 /// Freshness from already-read data: the dashboard row, the held projections of its
 /// tables (by key), its widgets, and each widget's newest `generatedAt` (absent = none).
+/// Slices, not maps: a dashboard has a few tables and tens of widgets, and a map type of its
+/// own would cost the wasm ≈ 5 KB each.
 pub fn compute_freshness(
     dashboard: &Row,
-    projections: &BTreeMap<String, Row>,
+    projections: &[(String, Row)],
     widgets: &[StoredRow],
-    newest_snapshot: &BTreeMap<String, String>,
+    newest_snapshot: &[(String, String)],
     now_ms: u64,
 ) -> Freshness {
     let tables = dashboard_tables(dashboard);
@@ -58,7 +59,10 @@ pub fn compute_freshness(
     let mut as_of_known = !tables.is_empty();
     let mut lag: Option<f64> = None;
     for table in &tables {
-        let projection = projections.get(table);
+        let projection = projections
+            .iter()
+            .find(|(key, _)| key == table)
+            .map(|(_, p)| p);
         let success = projection
             .and_then(|p| p.get("lastSuccessAt"))
             .and_then(|v| v.as_str())
@@ -81,7 +85,7 @@ pub fn compute_freshness(
                 .get("freshness")
                 .and_then(|f| f.as_object())
                 .and_then(|f| number(f, "alertAtMinutes"));
-            let Some(generated) = newest_snapshot.get(&w.key) else {
+            let Some((_, generated)) = newest_snapshot.iter().find(|(key, _)| *key == w.key) else {
                 return true;
             };
             let Some(alert) = alert else {
@@ -113,17 +117,17 @@ pub async fn freshness<S: Store>(
     let Some(dashboard) = store.row(Kind::Dashboard, dashboard_id).await? else {
         return Ok(None);
     };
-    let mut projections = BTreeMap::new();
+    let mut projections = Vec::new();
     for table in dashboard_tables(&dashboard.row) {
         if let Some(p) = store.row(Kind::Projection, &table).await? {
-            projections.insert(table, p.row);
+            projections.push((table, p.row));
         }
     }
     let widgets = store.widgets_of(dashboard_id).await?;
-    let mut newest = BTreeMap::new();
+    let mut newest = Vec::new();
     for w in &widgets {
         if let Some(s) = store.snapshots_of(&w.key).await?.into_iter().next() {
-            newest.insert(w.key.clone(), s.generated_at);
+            newest.push((w.key.clone(), s.generated_at));
         }
     }
     Ok(Some(compute_freshness(

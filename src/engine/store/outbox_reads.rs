@@ -3,7 +3,7 @@
 //! `conflicts()`, `deadLetters()` and the counters of `status()` show.
 
 use crate::engine::store::cache::{Store, StoreError, StoredRow};
-use crate::engine::store::outbox::{Conflict, DeadLetter, OutboxOp, OutboxStore, Pending};
+use crate::engine::store::outbox::{Conflict, DeadLetter, OutboxStore, Pending};
 use crate::protocol::Kind;
 use serde::Serialize;
 use serde_json::Value;
@@ -19,16 +19,19 @@ pub const PENDING_NAME_FIELD: &str = "pendingName";
 pub async fn queries_with_pending<S: Store + OutboxStore>(
     store: &S,
 ) -> Result<Vec<StoredRow>, StoreError> {
-    let mut newest: BTreeMap<String, OutboxOp> = BTreeMap::new();
-    for op in store.outbox().await? {
+    // Query id -> index into the outbox: a `BTreeMap<String, usize>` the planner instantiates
+    // anyway, where a `BTreeMap<String, OutboxOp>` would add ≈ 5 KB of B-tree code to the wasm.
+    let ops = store.outbox().await?;
+    let mut newest: BTreeMap<String, usize> = BTreeMap::new();
+    for (at, op) in ops.iter().enumerate() {
         if op.kind == Kind::Query {
             // `outbox()` is in seq order, so the last one per query wins.
-            newest.insert(op.entity_id.clone(), op);
+            newest.insert(op.entity_id.clone(), at);
         }
     }
     let mut rows = store.rows(Kind::Query).await?;
     for row in &mut rows {
-        if let Some(op) = newest.get(&row.key) {
+        if let Some(op) = newest.get(&row.key).map(|at| &ops[*at]) {
             row.row
                 .insert("name_i18n".into(), Value::Object(op.name_i18n.clone()));
             row.row.insert(PENDING_NAME_FIELD.into(), Value::Bool(true));

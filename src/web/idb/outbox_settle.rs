@@ -26,7 +26,7 @@ use crate::web::idb::schema::{
     store_name, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, IN_FLIGHT_BATCH_KEY,
     LAST_ORDER_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 fn aborted(why: String) -> StoreError {
     StoreError::Aborted(why)
@@ -37,7 +37,7 @@ fn aborted(why: String) -> StoreError {
 /// the order counter.
 fn settlement_writes(
     plan: &SettlementPlan,
-    rows: &mut BTreeMap<String, Option<StoredRow>>,
+    rows: &mut [(String, Option<StoredRow>)],
     order_before: u64,
 ) -> Result<Vec<OutboxWrite>, IdbError> {
     let mut writes = Vec::new();
@@ -48,7 +48,8 @@ fn settlement_writes(
         writes.push(put_op(op)?);
     }
     for update in &plan.row_updates {
-        if let Some(Some(row)) = rows.get_mut(&update.query_id) {
+        let held = rows.iter_mut().find(|(id, _)| *id == update.query_id);
+        if let Some((_, Some(row))) = held {
             apply_rename(row, update.version, &update.name_i18n);
             writes.push(OutboxWrite::Put(
                 store_name(Kind::Query),
@@ -112,13 +113,15 @@ impl Handle {
 
         // Second round of reads, now that the batch is known: its ops, and for every
         // applied query its row and every queued op (the rebase candidates).
-        let applied: BTreeSet<&str> = settled
-            .iter()
-            .filter_map(|s| match s {
-                OpSettlement::Applied { query_id, .. } => Some(query_id.as_str()),
-                _ => None,
-            })
-            .collect();
+        // The few queries of one batch: vectors, not map types of their own in the wasm.
+        let mut applied: Vec<&str> = Vec::new();
+        for s in settled {
+            if let OpSettlement::Applied { query_id, .. } = s {
+                if !applied.contains(&query_id.as_str()) {
+                    applied.push(query_id);
+                }
+            }
+        }
         let mut op_gets = Vec::with_capacity(batch.op_seqs.len());
         for seq in &batch.op_seqs {
             op_gets.push(tx.get(OUTBOX_STORE, seq_key(*seq))?);
@@ -145,10 +148,10 @@ impl Handle {
                 ops.insert(op.seq, op);
             }
         }
-        let mut rows = BTreeMap::new();
+        let mut rows = Vec::with_capacity(query_values.len());
         for (id, row, queued) in query_values {
             let row = row?.map(|v| decode_row(Kind::Query, &v)).transpose()?;
-            rows.insert(id.to_string(), row);
+            rows.push((id.to_string(), row));
             for op in decode_ops(&queued?)? {
                 ops.entry(op.seq).or_insert_with(|| op);
             }
