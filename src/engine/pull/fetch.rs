@@ -92,26 +92,8 @@ async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
     fresh: bool,
 ) -> Fetched<S::Payload> {
     let mut tally = FetchTally::default();
-    let page = fetch_attempts(
-        store, transport, clock, random, config, cursor, fresh, &mut tally,
-    )
-    .await;
-    (page, tally)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn fetch_attempts<S: Store, T: Transport, C: Clock, R: Random>(
-    store: &S,
-    transport: &T,
-    clock: &C,
-    random: &R,
-    config: &PullConfig,
-    cursor: Option<&str>,
-    fresh: bool,
-    tally: &mut FetchTally,
-) -> Result<DecodedPage<S::Payload>, Refusal> {
     // `fresh=true` is asked until the server has answered once (then it has been delivered).
-    let answered = Cell::new(tally.answered);
+    let answered = Cell::new(false);
     let asked_fresh = Cell::new(false);
     let bytes = Cell::new(0u64);
     let page = send_with_retries(
@@ -157,8 +139,8 @@ async fn fetch_attempts<S: Store, T: Transport, C: Clock, R: Random>(
     )
     .await;
     tally.answered = answered.get();
-    tally.bytes_pulled += bytes.get();
-    page
+    tally.bytes_pulled = bytes.get();
+    (page, tally)
 }
 
 impl From<GaveUp> for Refusal {
