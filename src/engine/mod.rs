@@ -79,8 +79,8 @@ pub use store::outbox::{
     Resolution,
 };
 pub use store::outbox_plan::{
-    apply_rename, batch_in_flight, fresh_op, plan_rename, plan_settlement, Recorded, RenamePlan,
-    RowUpdate, SettlementPlan,
+    apply_rename, batch_in_flight, plan_rename, plan_settlement, Recorded, RenamePlan, RowUpdate,
+    SettlementPlan,
 };
 pub use store::outbox_reads::{
     dead_letters, open_conflicts, outbox_counts, pending, queries_with_pending, OutboxCounts,

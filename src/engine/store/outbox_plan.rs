@@ -10,8 +10,8 @@
 use crate::engine::store::cache::StoredRow;
 use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
-    Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, Pending, PushBatch,
-    RenameIntent, Requeue,
+    Conflict, DeadLetter, DeadLetterRequeue, DeferredCommand, OpSettlement, OutboxOp, Pending,
+    PushBatch, RenameIntent, Requeue,
 };
 use crate::protocol::Kind;
 use serde_json::{Map, Value};
@@ -22,7 +22,7 @@ fn aborted(why: String) -> StoreError {
 }
 
 /// A never-sent rename op: queued by a rename, a resolved conflict or a requeued dead letter.
-pub fn fresh_op(
+fn fresh_op(
     op_id: &str,
     query_id: &str,
     name_i18n: &Map<String, Value>,
@@ -119,6 +119,41 @@ pub fn apply_rename(row: &mut StoredRow, version: u64, name_i18n: &Map<String, V
     row.version = version;
     row.row
         .insert("name_i18n".into(), Value::Object(name_i18n.clone()));
+}
+
+impl DeadLetterRequeue {
+    /// The query whose held version a requeued op is made on; `None` for a command.
+    pub fn query_id(&self) -> Option<&str> {
+        match self {
+            DeadLetterRequeue::Op { query_id, .. } => Some(query_id),
+            DeadLetterRequeue::Command(_) => None,
+        }
+    }
+
+    /// What the requeue puts at the end of the queue, as stored with `seq`: an op on the
+    /// query's `held_version`, or the command. `None` for an op whose query is not held
+    /// (nothing is written; the dead letter stays: `RequeueOutcome::QueryNotHeld`).
+    pub fn queued(&self, held_version: Option<u64>, seq: u64) -> Option<Pending> {
+        match self {
+            DeadLetterRequeue::Op {
+                op_id,
+                query_id,
+                name_i18n,
+                now_ms,
+            } => Some(Pending::Op(fresh_op(
+                op_id,
+                query_id,
+                name_i18n,
+                *now_ms,
+                seq,
+                held_version?,
+            ))),
+            DeadLetterRequeue::Command(command) => Some(Pending::Command(DeferredCommand {
+                seq,
+                ..command.clone()
+            })),
+        }
+    }
 }
 
 /// The batch in flight if it is the one named `key`; settling any other is refused.

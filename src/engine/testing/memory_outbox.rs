@@ -13,7 +13,7 @@ use crate::engine::store::outbox::{
 };
 use crate::engine::store::outbox::{DeadLetterRequeue, Pending, RequeueOutcome};
 use crate::engine::store::outbox_plan::{
-    apply_rename, batch_in_flight, fresh_op, plan_rename, plan_settlement, Recorded,
+    apply_rename, batch_in_flight, plan_rename, plan_settlement, Recorded,
 };
 use crate::engine::testing::memory_store::{MemoryContents, MemoryStore};
 use crate::engine::testing::outbox_contents::OutboxContents;
@@ -220,36 +220,22 @@ impl OutboxStore for MemoryStore {
             let Some(at) = o.dead_letters.iter().position(|d| d.id == id) else {
                 return Ok(RequeueOutcome::UnknownDeadLetter);
             };
-            let queued = match requeue {
-                DeadLetterRequeue::Op {
-                    op_id,
-                    query_id,
-                    name_i18n,
-                    now_ms,
-                } => {
-                    let Some(row) = c.rows.get(&(Kind::Query, query_id.clone())) else {
-                        return Ok(RequeueOutcome::QueryNotHeld);
-                    };
-                    let op = fresh_op(
-                        op_id,
-                        query_id,
-                        name_i18n,
-                        *now_ms,
-                        o.next_seq(),
-                        row.version,
-                    );
-                    o.ops.insert(op.seq, op.clone());
-                    Pending::Op(op)
-                }
-                DeadLetterRequeue::Command(command) => {
-                    let stored = DeferredCommand {
-                        seq: o.next_seq(),
-                        ..command.clone()
-                    };
-                    o.commands.insert(stored.seq, stored.clone());
-                    Pending::Command(stored)
-                }
+            let held = requeue
+                .query_id()
+                .and_then(|id| c.rows.get(&(Kind::Query, id.to_string())))
+                .map(|row| row.version);
+            let Some(queued) = requeue.queued(held, o.last_seq + 1) else {
+                return Ok(RequeueOutcome::QueryNotHeld);
             };
+            o.last_seq += 1;
+            match &queued {
+                Pending::Op(op) => {
+                    o.ops.insert(op.seq, op.clone());
+                }
+                Pending::Command(command) => {
+                    o.commands.insert(command.seq, command.clone());
+                }
+            }
             o.dead_letters.remove(at);
             Ok(RequeueOutcome::Queued(queued))
         })

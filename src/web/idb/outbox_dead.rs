@@ -3,7 +3,6 @@
 //! appends the new op (re-based on the Query row read in that transaction) or command at the
 //! next seq; an unknown id, or an op whose query is no longer held, writes nothing.
 
-use crate::engine::fresh_op;
 use crate::engine::{DeadLetterRequeue, Pending, RequeueOutcome, StoreError};
 use crate::protocol::Kind;
 use crate::web::idb::handle::Handle;
@@ -34,11 +33,9 @@ impl Handle {
             ],
         )?;
         let dead = tx.get(DEAD_LETTERS_STORE, id.into())?;
-        let row = match requeue {
-            DeadLetterRequeue::Op { query_id, .. } => {
-                Some(tx.get(query_store, query_id.as_str().into())?)
-            }
-            DeadLetterRequeue::Command(_) => None,
+        let row = match requeue.query_id() {
+            Some(query_id) => Some(tx.get(query_store, query_id.into())?),
+            None => None,
         };
         let last_seq = tx.get(OUTBOX_META_STORE, LAST_SEQ_KEY.into())?;
         // Every issued read is awaited before anything can return early.
@@ -56,33 +53,15 @@ impl Handle {
             OutboxWrite::Delete(DEAD_LETTERS_STORE, JsValue::from_str(id)),
             put_counter(LAST_SEQ_KEY, seq),
         ];
-        let queued = match requeue {
-            DeadLetterRequeue::Op {
-                op_id,
-                query_id,
-                name_i18n,
-                now_ms,
-            } => {
-                let Some(row) = row.transpose()?.flatten() else {
-                    return Ok(RequeueOutcome::QueryNotHeld);
-                };
-                let op = fresh_op(
-                    op_id,
-                    query_id,
-                    name_i18n,
-                    *now_ms,
-                    seq,
-                    decode_version(&row)?,
-                );
-                writes.push(put_op(&op)?);
-                Pending::Op(op)
-            }
-            DeadLetterRequeue::Command(command) => {
-                let (stored, put) = put_command_at(command, seq)?;
-                writes.push(put);
-                Pending::Command(stored)
-            }
+        let held = row.transpose()?.flatten();
+        let held = held.map(|row| decode_version(&row)).transpose()?;
+        let Some(queued) = requeue.queued(held, seq) else {
+            return Ok(RequeueOutcome::QueryNotHeld);
         };
+        writes.push(match &queued {
+            Pending::Op(op) => put_op(op)?,
+            Pending::Command(command) => put_command_at(command, seq)?.1,
+        });
         tx.finish(writes).await?;
         Ok(RequeueOutcome::Queued(queued))
     }
