@@ -5,7 +5,6 @@
 use crate::support::push::*;
 use std::cell::Cell;
 use sync_core::engine::*;
-use sync_core::protocol::Kind;
 
 /// Delegates to a `MemoryStore` and, once, renames a query just before `begin_batch` runs,
 /// as a follower tab writing to the shared outbox at that moment would.
@@ -18,28 +17,7 @@ struct RacingStore {
 
 impl Store for RacingStore {
     type Payload = <MemoryStore as Store>::Payload;
-    async fn meta(&self) -> Result<SyncMeta, StoreError> {
-        self.inner.meta().await
-    }
-    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError> {
-        self.inner.set_access_revoked(revoked).await
-    }
-    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
-        self.inner.local_state(request).await
-    }
-    async fn commit_page<P: Clone + Into<Self::Payload>>(
-        &self,
-        plan: &ApplyPlan<P>,
-        expected_cursor: Option<&str>,
-        next_cursor: &str,
-    ) -> Result<Swept, StoreError> {
-        self.inner
-            .commit_page(plan, expected_cursor, next_cursor)
-            .await
-    }
-    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
-        self.inner.wipe(kinds, drop_cursor).await
-    }
+    forward_store_writes!(inner);
     forward_store_reads!(inner);
 }
 

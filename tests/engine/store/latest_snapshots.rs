@@ -6,10 +6,8 @@ use crate::support::*;
 use serde_json::json;
 use std::cell::RefCell;
 use sync_core::engine::{
-    latest_snapshot, latest_snapshots, ApplyPlan, LocalState, MemoryStore, StateRequest, Store,
-    StoreError, StoredSnapshot, Swept, SyncMeta,
+    latest_snapshot, latest_snapshots, MemoryStore, Store, StoreError, StoredSnapshot,
 };
-use sync_core::protocol::Kind;
 
 /// Snapshots of widgets whose ids share prefixes, appended out of time order (after their
 /// widgets: a cold pull keeps only snapshots of widgets it holds).
@@ -79,28 +77,7 @@ struct OneByOne {
 
 impl Store for OneByOne {
     type Payload = <MemoryStore as Store>::Payload;
-    async fn meta(&self) -> Result<SyncMeta, StoreError> {
-        self.inner.meta().await
-    }
-    async fn set_access_revoked(&self, revoked: bool) -> Result<(), StoreError> {
-        self.inner.set_access_revoked(revoked).await
-    }
-    async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError> {
-        self.inner.local_state(request).await
-    }
-    async fn commit_page<P: Clone + Into<Self::Payload>>(
-        &self,
-        plan: &ApplyPlan<P>,
-        expected_cursor: Option<&str>,
-        next_cursor: &str,
-    ) -> Result<Swept, StoreError> {
-        self.inner
-            .commit_page(plan, expected_cursor, next_cursor)
-            .await
-    }
-    async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError> {
-        self.inner.wipe(kinds, drop_cursor).await
-    }
+    forward_store_writes!(inner);
     forward_store_reads!(inner);
     async fn latest_snapshot(&self, widget_id: &str) -> Result<Option<StoredSnapshot>, StoreError> {
         self.asked.borrow_mut().push(widget_id.to_string());

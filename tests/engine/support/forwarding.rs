@@ -1,5 +1,5 @@
 //! Test stores wrap a `MemoryStore` to intercept one or two `Store` methods (count calls,
-//! stall, race, fail). The read methods none of them intercepts are forwarded here, so each
+//! stall, race, fail). The methods a wrapper does not intercept are forwarded here, so each
 //! wrapper spells out only what it changes.
 
 /// Inside `impl Store for Wrapper`, forwards `decode_page`, `row`, `rows`, `widgets_of`,
@@ -45,6 +45,46 @@ macro_rules! forward_store_reads {
             keys: &[String],
         ) -> Result<Vec<String>, sync_core::engine::StoreError> {
             self.$inner.existing_keys(kind, keys).await
+        }
+    };
+}
+
+/// Inside `impl Store for Wrapper`, forwards `meta`, `set_access_revoked`, `local_state`,
+/// `commit_page` and `wipe` to `self.$inner`: for wrappers that intercept only reads.
+#[macro_export]
+macro_rules! forward_store_writes {
+    ($inner:ident) => {
+        async fn meta(&self) -> Result<sync_core::engine::SyncMeta, sync_core::engine::StoreError> {
+            self.$inner.meta().await
+        }
+        async fn set_access_revoked(
+            &self,
+            revoked: bool,
+        ) -> Result<(), sync_core::engine::StoreError> {
+            self.$inner.set_access_revoked(revoked).await
+        }
+        async fn local_state(
+            &self,
+            request: &sync_core::engine::StateRequest,
+        ) -> Result<sync_core::engine::LocalState, sync_core::engine::StoreError> {
+            self.$inner.local_state(request).await
+        }
+        async fn commit_page<P: Clone + Into<Self::Payload>>(
+            &self,
+            plan: &sync_core::engine::ApplyPlan<P>,
+            expected_cursor: Option<&str>,
+            next_cursor: &str,
+        ) -> Result<sync_core::engine::Swept, sync_core::engine::StoreError> {
+            self.$inner
+                .commit_page(plan, expected_cursor, next_cursor)
+                .await
+        }
+        async fn wipe(
+            &self,
+            kinds: &[sync_core::protocol::Kind],
+            drop_cursor: bool,
+        ) -> Result<(), sync_core::engine::StoreError> {
+            self.$inner.wipe(kinds, drop_cursor).await
         }
     };
 }
