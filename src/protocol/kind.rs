@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A replicated kind (PROTOCOL §2). The serialized name is the wire name.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     Dashboard,

@@ -10,4 +10,4 @@ mod net;
 mod pull;
 mod push;
 mod store;
-mod ts_types;
+mod typescript;

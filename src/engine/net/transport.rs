@@ -4,8 +4,12 @@
 //! A transport adds the identity headers and asks the host for a bearer token on every
 //! request (tokens are never stored); the engine only says what to send.
 
-/// HTTP method of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use serde::Serialize;
+
+/// HTTP method of a request (of a deferred command: `POST` or `PUT`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     Get,
     Post,

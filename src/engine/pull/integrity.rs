@@ -51,6 +51,7 @@ impl IntegrityScope {
 }
 
 /// A reference from a held row to a row that is not held.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrityFinding {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// The outcome of one successful `push` call.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PushReport {

@@ -14,13 +14,19 @@ use crate::engine::time::parse_rfc3339_ms;
 use crate::protocol::{Kind, Row};
 use serde::Serialize;
 
-/// Freshness of one dashboard.
+/// "Data as of" and staleness of one dashboard (PROTOCOL §8).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Freshness {
+    /// The oldest `lastSuccessAt` of the dashboard's projections; null when one is not held.
     pub as_of: Option<String>,
+    /// The largest `lagMinutes` of those projections.
     pub lag_minutes: Option<f64>,
+    /// Some widget is stale.
     pub stale: bool,
+    /// Stale widgets: no snapshot, a newest one older than their `freshness.alertAtMinutes`,
+    /// or projections lagging more than that.
     pub stale_widget_ids: Vec<String>,
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// A queued rename of a saved query (the only edit a device may make).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxOp {
@@ -26,6 +27,7 @@ pub struct OutboxOp {
     pub expected_version: u64,
     /// Same field name as on rows and in push patches (not camelCased).
     #[serde(rename = "name_i18n")]
+    #[cfg_attr(feature = "ts", ts(type = "I18n"))]
     pub name_i18n: Map<String, Value>,
     pub created_at_ms: u64,
     pub updated_at_ms: u64,
@@ -61,6 +63,7 @@ pub struct PushBatch {
 }
 
 /// Where a conflict came from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ConflictSource {
@@ -73,6 +76,7 @@ pub enum ConflictSource {
 }
 
 /// How the user settled a conflict.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Resolution {
@@ -84,6 +88,7 @@ pub enum Resolution {
 
 /// A local edit the server refused because the entity changed meanwhile. Immutable once
 /// resolved (kept for audit, no longer listed as open).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
@@ -101,11 +106,13 @@ pub struct Conflict {
 }
 
 /// An op or command that failed for good, with the reason.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetter {
     pub id: String,
     /// `"op"` or `"command"`.
+    #[cfg_attr(feature = "ts", ts(type = "\"op\" | \"command\""))]
     pub source: String,
     pub kind: Kind,
     pub entity_id: String,
@@ -119,6 +126,7 @@ pub struct DeadLetter {
 }
 
 /// A queued online-only authoring request (PROTOCOL §5), replayed in order.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeferredCommand {
@@ -126,17 +134,12 @@ pub struct DeferredCommand {
     pub seq: u64,
     /// Also sent as `Idempotency-Key`, so a replay after a lost response is not applied twice.
     pub command_id: String,
-    #[serde(serialize_with = "serialize_method")]
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
     /// `If-Match` value: the version the user edited.
     pub if_match: Option<String>,
     pub created_at_ms: u64,
-}
-
-fn serialize_method<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(m.as_str())
 }
 
 /// What happened to one op of a settled batch.
@@ -255,8 +258,10 @@ pub enum Requeue {
 }
 
 /// One queued local write, tagged for JS (`{"type":"op",…}` / `{"type":"command",…}`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", ts(rename = "PendingItem"))]
 pub enum Pending {
     Op(OutboxOp),
     Command(DeferredCommand),

@@ -63,6 +63,7 @@ pub async fn dead_letters<S: OutboxStore>(store: &S) -> Result<Vec<DeadLetter>, 
 }
 
 /// The counters `status()` shows.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxCounts {
