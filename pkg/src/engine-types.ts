@@ -120,6 +120,30 @@ export type PushReport = {
   changedKinds: Array<Kind>;
 };
 
+/** What a thrown `SyncError` carries, and a sync report's `pushError`. */
+export type ErrorInfo = {
+  /** One of the engine's error codes (`ENGINE_ERROR_CODES`). */
+  code: string;
+  retryable: boolean;
+  message: string;
+  /** The HTTP status behind the failure (a 5xx, or the 4xx that refused the request). */
+  status?: number;
+  /** How long the server asked to wait (429 `Retry-After`). */
+  retryAfterMs?: number;
+};
+
+/** What a `sync` call did: push, then pull. */
+export type SyncReport = {
+  /**
+   * Null when the push did not complete: paused by revoked access for the whole call, or
+   * failed retryably (then `pushError` says why and the pull still ran).
+   */
+  push: PushReport | null;
+  /** Why the push did not complete, when it failed retryably. */
+  pushError: ErrorInfo | null;
+  pull: PullReport;
+};
+
 /** HTTP method of a request (of a deferred command: `POST` or `PUT`). */
 export type Method = "GET" | "POST" | "PUT";
 

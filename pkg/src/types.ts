@@ -5,7 +5,7 @@
  */
 
 export * from "./engine-types.js";
-import type { I18n, PullReport, PushReport } from "./engine-types.js";
+import type { I18n } from "./engine-types.js";
 
 export interface Dashboard {
   id: string;
@@ -84,16 +84,6 @@ export interface DqAlertOpen {
   severity: "info" | "warning" | "critical";
   observedAt: string;
   [extra: string]: unknown;
-}
-
-/**
- * What one `sync` did. `push` is null when the push did not complete: paused by a revocation,
- * or failed retryably (offline, 5xx, 429) — then `pushError` says why and the pull still ran.
- */
-export interface SyncReport {
-  push: PushReport | null;
-  pushError?: { code: string; retryable: boolean; message: string; status?: number; retryAfterMs?: number } | null;
-  pull: PullReport;
 }
 
 /** What `enqueueCommand` takes. */

@@ -3,9 +3,8 @@
 //! bindings, so the pull side (`bindings.rs`) and the push side (`outbox.rs`) convert the
 //! same way without importing each other.
 
-use crate::engine::{EditError, ErrorCode, PullError, PushError, StoreError};
+use crate::engine::{EditError, ErrorCode, ErrorInfo, PullError, PushError, StoreError};
 use js_sys::Reflect;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// A JS `Error` named `SyncError` with a stable `code` and `retryable` (API.md).
@@ -33,14 +32,7 @@ pub(super) fn sync_error_with(
 }
 
 pub(super) fn pull_error(e: PullError) -> JsValue {
-    let extra: &[(&str, f64)] = match &e {
-        PullError::RateLimited { retry_after_ms } => &[("retryAfterMs", *retry_after_ms as f64)],
-        PullError::ServerError { status, .. } | PullError::BadRequest { status, .. } => {
-            &[("status", *status as f64)]
-        }
-        _ => &[],
-    };
-    sync_error_with(e.code(), e.retryable(), &e.to_string(), extra)
+    from_info(&ErrorInfo::from(&e))
 }
 
 pub(super) fn store_error(e: StoreError) -> JsValue {
@@ -48,7 +40,11 @@ pub(super) fn store_error(e: StoreError) -> JsValue {
 }
 
 pub(super) fn push_error(e: PushError) -> JsValue {
-    let info = ErrorInfo::of_push(&e);
+    from_info(&ErrorInfo::from(&e))
+}
+
+/// The `SyncError` of a pull or push failure, with `status` and `retryAfterMs` when known.
+fn from_info(info: &ErrorInfo) -> JsValue {
     let mut extra: Vec<(&str, f64)> = Vec::new();
     if let Some(ms) = info.retry_after_ms {
         extra.push(("retryAfterMs", ms as f64));
@@ -65,37 +61,4 @@ pub(super) fn edit_error(e: EditError) -> JsValue {
 
 pub(super) fn bad_request(message: &str) -> JsValue {
     sync_error(ErrorCode::BadRequest, false, message)
-}
-
-/// A failure reported inside a resolved result rather than as a rejection; `status` and
-/// `retryAfterMs` as on a thrown `SyncError`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ErrorInfo {
-    code: &'static str,
-    retryable: bool,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_ms: Option<u64>,
-}
-
-impl ErrorInfo {
-    pub(super) fn of_push(e: &PushError) -> Self {
-        let (status, retry_after_ms) = match e {
-            PushError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
-            PushError::ServerError { status, .. }
-            | PushError::BadRequest { status, .. }
-            | PushError::Rejected { status, .. } => (Some(*status), None),
-            _ => (None, None),
-        };
-        ErrorInfo {
-            code: e.code(),
-            retryable: e.retryable(),
-            message: e.to_string(),
-            status,
-            retry_after_ms,
-        }
-    }
 }

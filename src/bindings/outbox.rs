@@ -4,7 +4,7 @@
 //! fetch transport, and every failure becomes one `SyncError` with the engine's `code` and
 //! `retryable`.
 
-use super::errors::{bad_request, edit_error, pull_error, push_error, ErrorInfo};
+use super::errors::{bad_request, edit_error, pull_error, push_error};
 use super::{run, spawn, to_js, Client, SyncCore};
 use crate::engine::{self, EditError, SyncError};
 use crate::web::{WebClock, WebRandom};
@@ -38,16 +38,6 @@ struct CommandOptions {
     /// A string, or a number (a version) for convenience.
     #[serde(default)]
     if_match: Option<Value>,
-}
-
-/// What `sync()` resolves with: `push` is null when the push did not complete (paused by a
-/// revocation that the pull did not lift, or failed retryably: then `pushError` says why).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SyncOutcome {
-    push: Option<engine::PushReport>,
-    push_error: Option<ErrorInfo>,
-    pull: engine::PullReport,
 }
 
 /// Runs a local write and maps its refusal.
@@ -113,10 +103,9 @@ impl SyncCore {
         })
     }
 
-    /// Push, then pull until drained: `{push, pushError, pull}`. A retryable push failure
-    /// (offline, 5xx, 429, …) does not keep the pull from running; it is reported in
-    /// `pushError`. A non-retryable push failure rejects; a failed pull rejects with the
-    /// pull's error (carrying `pushError` when the push had failed too).
+    /// Push, then pull until drained (`engine::sync`): resolves with `{push, pushError, pull}`;
+    /// rejects with a push's final error, or with the pull's error carrying `pushError` when
+    /// the push had failed retryably before it.
     pub fn sync(&self) -> Promise {
         run(&self.client, |c| async move {
             let synced = engine::sync(
@@ -129,39 +118,15 @@ impl SyncCore {
             )
             .await;
             match synced {
-                Ok(report) => Ok(SyncOutcome {
-                    push: report.push,
-                    push_error: None,
-                    pull: report.pull,
-                }),
-                Err(SyncError::Push(e)) if e.retryable() => {
-                    let info = ErrorInfo::of_push(&e);
-                    let pulled = engine::pull(
-                        &c.store,
-                        &c.transport,
-                        &WebClock,
-                        &WebRandom,
-                        &c.config,
-                        &mut |_| {},
-                    )
-                    .await;
-                    match pulled {
-                        Ok(pull) => Ok(SyncOutcome {
-                            push: None,
-                            push_error: Some(info),
-                            pull,
-                        }),
-                        Err(pe) => {
-                            let error = pull_error(pe);
-                            if let Ok(v) = to_js(&info) {
-                                let _ = Reflect::set(&error, &"pushError".into(), &v);
-                            }
-                            Err(error)
-                        }
-                    }
-                }
+                Ok(report) => Ok(report),
                 Err(SyncError::Push(e)) => Err(push_error(e)),
-                Err(SyncError::Pull(e)) => Err(pull_error(e)),
+                Err(SyncError::Pull { error, push_error }) => {
+                    let error = pull_error(error);
+                    if let Some(Ok(v)) = push_error.as_ref().map(to_js) {
+                        let _ = Reflect::set(&error, &"pushError".into(), &v);
+                    }
+                    Err(error)
+                }
             }
         })
     }

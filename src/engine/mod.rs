@@ -13,11 +13,12 @@
 //! Folders by concept: `pull/` (a page fetched, decoded, planned, committed), `push/` (edits
 //! sent and settled), `store/` (the storage traits and the reads over them), `net/` (transport,
 //! retry), `testing/` (the doubles); shared leaves at the top (`canonical`, `es_number`, `ids`,
-//! `clock`, `time`, `sync`). Every module is private: this file is the one path to each item.
+//! `clock`, `time`, `error_code`, `error_info`, `sync`). Every module is private: this file is the one path to each item.
 
 mod canonical;
 mod clock;
 mod error_code;
+mod error_info;
 mod es_number;
 mod ids;
 mod net;
@@ -32,6 +33,7 @@ mod time;
 pub use canonical::{canonical_json, rows_digest, text_digest};
 pub use clock::{Clock, Random};
 pub use error_code::ErrorCode;
+pub use error_info::ErrorInfo;
 pub use sync::{sync, SyncError, SyncReport};
 
 pub use pull::apply_plan::{

@@ -3,9 +3,12 @@
 //!
 //! A push paused by revoked access (`forbidden`) does not stop the pull: the pull is what
 //! learns that access came back (its first committed page clears the flag), and then the
-//! push runs again in the same call. Any other push failure is returned as is.
+//! push runs again in the same call. Nor does a push that failed retryably (offline, 5xx,
+//! 429): the edits stay queued, the device still gets the server's news, and the report says
+//! why the push did not complete (`push_error`). A push refused for good stops the call.
 
 use super::clock::{Clock, Random};
+use super::error_info::ErrorInfo;
 use crate::engine::net::transport::Transport;
 use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::error::PullError;
@@ -19,36 +22,45 @@ use crate::engine::store::cache::Store;
 use crate::engine::store::outbox::OutboxStore;
 use serde::Serialize;
 
-/// What a `sync` call did.
+/// What a `sync` call did: push, then pull.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
-    /// `None` when pushing stayed paused (access revoked) for the whole call.
+    /// Null when the push did not complete: paused by revoked access for the whole call, or
+    /// failed retryably (then `pushError` says why and the pull still ran).
     pub push: Option<PushReport>,
+    /// Why the push did not complete, when it failed retryably.
+    pub push_error: Option<ErrorInfo>,
     pub pull: PullReport,
 }
 
 /// Why a sync call stopped, by direction.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SyncError {
+    /// The push was refused for good; nothing was pulled.
     #[error("push: {0}")]
     Push(PushError),
-    #[error("pull: {0}")]
-    Pull(PullError),
+    /// The pull failed, after a push that completed (`push_error: None`) or failed retryably.
+    #[error("pull: {error}")]
+    Pull {
+        error: PullError,
+        push_error: Option<ErrorInfo>,
+    },
 }
 
 impl SyncError {
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::Push(e) => e.code(),
-            SyncError::Pull(e) => e.code(),
+            SyncError::Pull { error, .. } => error.code(),
         }
     }
 
     pub fn retryable(&self) -> bool {
         match self {
             SyncError::Push(e) => e.retryable(),
-            SyncError::Pull(e) => e.retryable(),
+            SyncError::Pull { error, .. } => error.retryable(),
         }
     }
 }
@@ -68,15 +80,21 @@ where
     C: Clock,
     R: Random,
 {
-    let mut pushed = match push(store, transport, clock, random, push_config, &mut |_| {}).await {
-        Ok(report) => Some(report),
-        Err(PushError::Forbidden) => None,
-        Err(e) => return Err(SyncError::Push(e)),
-    };
+    let (mut pushed, push_error) =
+        match push(store, transport, clock, random, push_config, &mut |_| {}).await {
+            Ok(report) => (Some(report), None),
+            Err(PushError::Forbidden) => (None, None),
+            Err(e) if e.retryable() => (None, Some(ErrorInfo::from(&e))),
+            Err(e) => return Err(SyncError::Push(e)),
+        };
     let pulled = pull(store, transport, clock, random, pull_config, &mut |_| {})
         .await
-        .map_err(SyncError::Pull)?;
+        .map_err(|error| SyncError::Pull {
+            error,
+            push_error: push_error.clone(),
+        })?;
     if pushed.is_none()
+        && push_error.is_none()
         && !store
             .meta()
             .await
@@ -91,6 +109,7 @@ where
     }
     Ok(SyncReport {
         push: pushed,
+        push_error,
         pull: pulled,
     })
 }

@@ -1,5 +1,5 @@
 //! `pkg/src/engine-types.ts` is generated here from the Rust types the bindings hand to JS (the
-//! reports, the outbox, freshness), with their doc comments, through ts-rs (the crate's `ts`
+//! reports, the outbox, freshness, an error's fields), with their doc comments, through ts-rs (the crate's `ts`
 //! feature, on for the tests only). The test fails when the file on disk differs: a field
 //! added, renamed or dropped in Rust cannot reach an app as `undefined`. Regenerate with
 //! `UPDATE_GENERATED=1 cargo test -p sync-core --test engine typescript`.
@@ -8,8 +8,9 @@
 //! hands every `u64` to JS as a number: hence `large_int = "number"`.
 
 use sync_core::engine::{
-    Conflict, ConflictSource, DeadLetter, DeferredCommand, Freshness, IntegrityFinding, Method,
-    OutboxCounts, OutboxOp, Pending, PullProgress, PullReport, PushReport, Resolution,
+    Conflict, ConflictSource, DeadLetter, DeferredCommand, ErrorInfo, Freshness, IntegrityFinding,
+    Method, OutboxCounts, OutboxOp, Pending, PullProgress, PullReport, PushReport, Resolution,
+    SyncReport,
 };
 use sync_core::protocol::Kind;
 use ts_rs::{Config, TS};
@@ -37,6 +38,8 @@ fn declarations(cfg: &Config) -> Vec<(String, Option<String>)> {
         one::<PullReport>(cfg),
         one::<PullProgress>(cfg),
         one::<PushReport>(cfg),
+        one::<ErrorInfo>(cfg),
+        one::<SyncReport>(cfg),
         one::<Method>(cfg),
         one::<OutboxOp>(cfg),
         one::<DeferredCommand>(cfg),

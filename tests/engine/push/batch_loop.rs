@@ -308,15 +308,7 @@ fn sync_pushes_then_pulls() {
     h.rename("qry_000", "A").unwrap();
     h.server().rename_on_server("qry_000", "S");
     h.server().add_query("qry_new", USER, "New");
-    let report = futures::executor::block_on(sync_core::engine::sync(
-        &h.store,
-        &h.transport,
-        &h.clock,
-        &h.random,
-        &h.config,
-        &h.pull_config,
-    ))
-    .unwrap();
+    let report = sync(&h).unwrap();
     let pushed = report.push.unwrap();
     assert_eq!(pushed.conflicts, 1);
     assert!(report.pull.drained);
@@ -326,4 +318,69 @@ fn sync_pushes_then_pulls() {
     assert_eq!(js["conflicts"], 1);
     assert_eq!(js["newConflicts"].as_array().unwrap().len(), 1);
     assert_eq!(js["resentInFlight"], false);
+}
+
+fn sync(h: &PushHarness) -> Result<sync_core::engine::SyncReport, sync_core::engine::SyncError> {
+    futures::executor::block_on(sync_core::engine::sync(
+        &h.store,
+        &h.transport,
+        &h.clock,
+        &h.random,
+        &h.config,
+        &h.pull_config,
+    ))
+}
+
+/// A push that failed retryably (offline, 5xx, 429) does not keep the device from pulling:
+/// `sync` resolves with `push: null` and says why in `pushError`, the edit stays queued.
+#[test]
+fn sync_pulls_after_a_retryable_push_failure_and_reports_it() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.server().add_query("qry_new", USER, "New");
+    h.config.max_attempts = 1;
+    h.transport.respond(503, "down");
+    let report = sync(&h).unwrap();
+    assert!(report.push.is_none());
+    assert!(report.pull.drained);
+    assert_eq!(h.stored("qry_new"), Some((1, "New".into())));
+    assert_eq!(h.outbox().ops.len(), 1);
+    let js = serde_json::to_value(&report).unwrap();
+    assert_eq!(js["push"], serde_json::Value::Null);
+    assert_eq!(js["pushError"]["code"], "server_error");
+    assert_eq!(js["pushError"]["retryable"], true);
+    assert_eq!(js["pushError"]["status"], 503);
+    assert!(js["pushError"].get("retryAfterMs").is_none());
+}
+
+/// When the pull fails too, the pull's error is returned and still carries the push's.
+#[test]
+fn sync_returns_the_pull_error_with_the_push_failure() {
+    let mut h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.config.max_attempts = 1;
+    h.pull_config.max_attempts = 1;
+    h.transport
+        .respond(503, "down")
+        .respond(400, "{\"error\":\"bad_request\"}");
+    match sync(&h).unwrap_err() {
+        sync_core::engine::SyncError::Pull { error, push_error } => {
+            assert_eq!(error.code(), "bad_request");
+            assert_eq!(push_error.unwrap().code, "server_error");
+        }
+        other => panic!("expected the pull's error, got {other:?}"),
+    }
+}
+
+/// A push refused for good is the call's error; nothing is pulled.
+#[test]
+fn sync_stops_at_a_final_push_failure() {
+    let h = PushHarness::with_server(1);
+    h.rename("qry_000", "A").unwrap();
+    h.transport.respond(401, "").respond(401, "");
+    let before = h.transport.requests().len();
+    let e = sync(&h).unwrap_err();
+    assert!(matches!(e, sync_core::engine::SyncError::Push(_)), "{e:?}");
+    assert_eq!((e.code(), e.retryable()), ("unauthorized", false));
+    assert_eq!(h.transport.requests().len(), before + 2);
 }
