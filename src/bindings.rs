@@ -135,11 +135,11 @@ impl SyncCore {
             config.max_pages = max_pages;
         }
         if let Some(max_attempts) = parsed.max_attempts {
-            config.max_attempts = max_attempts;
+            config.retry.max_attempts = max_attempts;
         }
         config.validate().map_err(pull_error)?;
         let mut push_config = PushConfig {
-            max_attempts: config.max_attempts,
+            retry: config.retry,
             user_id: parsed.user_id.clone(),
             ..PushConfig::default()
         };

@@ -65,6 +65,7 @@ pub use push::conflicts::{parse_resolution, resolve_conflict, Resolved};
 pub use push::dead_letters::{drop_dead_letter, requeue_dead_letter};
 pub use push::edit_error::EditError;
 pub use push::error::PushError;
+pub use push::exchange::Refusal;
 pub use push::outcome::{read_batch_answer, BatchAnswer};
 pub use push::rename::{edit, rename_query, validate_name, MAX_NAME_BYTES};
 pub use push::report::{PushProgress, PushReport};
@@ -89,7 +90,7 @@ pub use store::outbox_reads::{
     PENDING_NAME_FIELD,
 };
 
-pub use net::retry::{retry_after_ms, Backoff, Jitter};
+pub use net::retry::{retry_after_ms, Backoff, Jitter, RetryPolicy};
 pub use net::retry_gate::GatedTransport;
 pub use net::transport::{
     check_path, HttpRequest, HttpResponse, Method, Transport, TransportError,

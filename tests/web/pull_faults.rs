@@ -43,10 +43,8 @@ async fn two_500s_are_retried_with_backoff_then_the_pull_succeeds() {
     env.tenant
         .inject_pull_faults(json!({"type": "status", "status": 503}), 2)
         .await;
-    let config = PullConfig {
-        max_attempts: 2,
-        ..env.config()
-    };
+    let mut config = env.config();
+    config.retry.max_attempts = 2;
     let error = env.pull_with(&config).await.unwrap_err();
     assert_eq!((error.code(), error.retryable()), ("server_error", true));
     assert_eq!(env.dump().await, dump);
@@ -63,10 +61,8 @@ async fn broken_bodies_and_dropped_connections_apply_nothing_and_keep_the_cursor
     row["title_i18n"] = json!({"default": "ADR (renamed)"});
     env.tenant.upsert(Kind::Widget, row.clone()).await;
     let before = env.dump().await;
-    let once = PullConfig {
-        max_attempts: 1,
-        ..env.config()
-    };
+    let mut once = env.config();
+    once.retry.max_attempts = 1;
 
     let faults: [(Value, &str); 3] = [
         (json!({"type": "truncate"}), "bad_response"),

@@ -82,14 +82,13 @@ impl PullEnv {
 
     /// Settings for this user, with a short backoff so retry tests stay quick.
     pub fn config(&self) -> PullConfig {
-        PullConfig {
-            backoff: Backoff {
-                base_ms: 20,
-                cap_ms: 100,
-                jitter: Jitter::Full,
-            },
-            ..PullConfig::new(self.tenant.user_id())
-        }
+        let mut config = PullConfig::new(self.tenant.user_id());
+        config.retry.backoff = Backoff {
+            base_ms: 20,
+            cap_ms: 100,
+            jitter: Jitter::Full,
+        };
+        config
     }
 
     /// `engine::pull` on this env's store with `config`.

@@ -15,7 +15,8 @@ use sync_core::engine::{
     drop_dead_letter, enqueue_command, pull, push, rename_query, requeue_dead_letter,
     resolve_conflict, Backoff, Clock, Conflict, DeadLetter, DeferredCommand, Fault, Jitter,
     ManualClock, MemoryStore, OutboxOp, OutboxStore, PullConfig, PushBatch, PushConfig, PushServer,
-    Resolution, ScriptedTransport, SeededRandom, ServerLog, Store, StoredRow, SyncMeta,
+    Resolution, RetryPolicy, ScriptedTransport, SeededRandom, ServerLog, Store, StoredRow,
+    SyncMeta,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::IdbStore;
@@ -69,11 +70,14 @@ impl<S: Store + OutboxStore> World<S> {
             }
             Action::Push(max_attempts) => {
                 let config = PushConfig {
-                    max_attempts: *max_attempts,
-                    backoff: Backoff {
-                        base_ms: 10,
-                        cap_ms: 50,
-                        jitter: Jitter::Full,
+                    retry: RetryPolicy {
+                        max_attempts: *max_attempts,
+                        backoff: Backoff {
+                            base_ms: 10,
+                            cap_ms: 50,
+                            jitter: Jitter::Full,
+                        },
+                        ..RetryPolicy::default()
                     },
                     ..PushConfig::default()
                 };
@@ -143,10 +147,8 @@ impl<S: Store + OutboxStore> World<S> {
                     return "nothing queued".into();
                 }
                 self.transport.respond(200, r#"{"results":[]}"#);
-                let config = PushConfig {
-                    max_attempts: 1,
-                    ..PushConfig::default()
-                };
+                let mut config = PushConfig::default();
+                config.retry.max_attempts = 1;
                 let pushed = push(&self.store, &self.transport, c, r, &config, &mut |_| {}).await;
                 format!("{pushed:?}")
             }

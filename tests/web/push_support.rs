@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use sync_core::engine::{
     pending, push, queries_with_pending, rename_query, Backoff, HttpRequest, HttpResponse, Jitter,
-    OutboxOp, Pending, PushConfig, PushError, PushReport, Store, Transport, TransportError,
+    OutboxOp, Pending, PushConfig, PushError, PushReport, RetryPolicy, Store, Transport,
+    TransportError,
 };
 use sync_core::protocol::Kind;
 use sync_core::web::{FetchTransport, IdbStore, WebClock, WebRandom};
@@ -27,11 +28,14 @@ pub fn name(s: &str) -> Value {
 /// Push settings with a short backoff so failure tests stay quick.
 pub fn push_config(max_attempts: u32) -> PushConfig {
     PushConfig {
-        max_attempts,
-        backoff: Backoff {
-            base_ms: 20,
-            cap_ms: 100,
-            jitter: Jitter::Full,
+        retry: RetryPolicy {
+            max_attempts,
+            backoff: Backoff {
+                base_ms: 20,
+                cap_ms: 100,
+                jitter: Jitter::Full,
+            },
+            ..RetryPolicy::default()
         },
         ..PushConfig::default()
     }

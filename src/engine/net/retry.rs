@@ -9,11 +9,8 @@
 use crate::engine::clock::{Clock, Random};
 use crate::engine::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::engine::time::parse_http_date_ms;
-use serde::Deserialize;
-
 /// How a backoff delay is randomised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Jitter {
     /// Uniform in `[0, min(cap, base·2^n))` ("full jitter").
     Full,
@@ -22,8 +19,7 @@ pub enum Jitter {
 }
 
 /// Capped exponential backoff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub base_ms: u64,
     pub cap_ms: u64,
@@ -92,8 +88,7 @@ pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     Some(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
 }
 
-/// The retry rules of one call, read from its config (`PullConfig`, `PushConfig` keep them as
-/// flat options of the JS API).
+/// The retry rules of one call (`PullConfig::retry`, `PushConfig::retry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts before giving up, the first included.
@@ -101,6 +96,16 @@ pub struct RetryPolicy {
     pub backoff: Backoff,
     /// A `Retry-After` longer than this is not slept through: the call fails `rate_limited`.
     pub max_retry_after_wait_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            backoff: Backoff::default(),
+            max_retry_after_wait_ms: 60_000,
+        }
+    }
 }
 
 impl RetryPolicy {

@@ -1,10 +1,8 @@
 //! What a pull call may do: page size, how far it goes, how hard it retries, how much it
-//! keeps. Deserializable (camelCase, every field optional) so the bindings can take it
-//! straight from the options object of `SyncClient.open` / `pull`.
+//! keeps. The bindings fill it from the options of `SyncClient.open`.
 
-use crate::engine::net::retry::{Backoff, RetryPolicy};
+use crate::engine::net::retry::RetryPolicy;
 use crate::engine::pull::error::PullError;
-use serde::Deserialize;
 
 /// The largest `pageSize` the server accepts (PROTOCOL §3); larger values are refused here
 /// rather than silently clamped, so a misconfiguration is seen.
@@ -13,8 +11,7 @@ pub const MAX_PAGE_SIZE: u32 = 2000;
 pub const MAX_SNAPSHOT_BYTES: usize = 64 * 1024;
 
 /// Settings of one pull call.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PullConfig {
     /// Items per page, `1..=2000`.
     pub page_size: u32,
@@ -23,12 +20,9 @@ pub struct PullConfig {
     pub max_pages: u32,
     /// Snapshots kept per widget, at least 1.
     pub retention: usize,
-    /// Attempts per page for retryable failures (5xx, network, timeout, bad body, 429).
-    pub max_attempts: u32,
-    pub backoff: Backoff,
-    /// A `Retry-After` longer than this is not slept through: the call returns
-    /// `rate_limited` with the wait instead.
-    pub max_retry_after_wait_ms: u64,
+    /// Attempts per page for retryable failures (5xx, network, timeout, bad body, 429), and
+    /// the longest `Retry-After` slept through.
+    pub retry: RetryPolicy,
     /// Snapshots serialized larger than this are dropped and reported.
     pub max_snapshot_bytes: usize,
     /// Ask the server to wake the snapshot generator (explicit foreground request only).
@@ -43,9 +37,7 @@ impl Default for PullConfig {
             page_size: 500,
             max_pages: 1000,
             retention: 12,
-            max_attempts: 5,
-            backoff: Backoff::default(),
-            max_retry_after_wait_ms: 60_000,
+            retry: RetryPolicy::default(),
             max_snapshot_bytes: MAX_SNAPSHOT_BYTES,
             fresh: false,
             user_id: String::new(),
@@ -79,19 +71,10 @@ impl PullConfig {
         if self.retention == 0 {
             return bad("retention must be at least 1");
         }
-        if let Some(problem) = self.retry_policy().problem() {
+        if let Some(problem) = self.retry.problem() {
             return bad(problem);
         }
         Ok(())
-    }
-
-    /// The retry rules of this config, for [`send_with_retries`](crate::engine::net::retry::send_with_retries).
-    pub fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: self.max_attempts,
-            backoff: self.backoff,
-            max_retry_after_wait_ms: self.max_retry_after_wait_ms,
-        }
     }
 }
 
@@ -119,10 +102,5 @@ mod tests {
             ..PullConfig::default()
         };
         assert!(c.validate().is_err());
-        let c: PullConfig = serde_json::from_str(r#"{"pageSize":2000,"userId":"usr_b"}"#).unwrap();
-        assert_eq!(
-            (c.page_size, c.user_id.as_str(), c.retention),
-            (2000, "usr_b", 12)
-        );
     }
 }

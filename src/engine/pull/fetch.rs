@@ -100,7 +100,7 @@ async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
         transport,
         clock,
         random,
-        &config.retry_policy(),
+        &config.retry,
         &mut tally.retries,
         || {
             asked_fresh.set(fresh && !answered.get());
@@ -123,7 +123,7 @@ async fn fetch_page<S: Store, T: Transport, C: Clock, R: Random>(
                         .retry_after
                         .as_deref()
                         .and_then(|v| retry_after_ms(v, clock.now_ms()))
-                        .unwrap_or(config.backoff.base_ms);
+                        .unwrap_or(config.retry.backoff.base_ms);
                     Verdict::Refuse(Refusal::Failed(PullError::RateLimited {
                         retry_after_ms: wait,
                     }))

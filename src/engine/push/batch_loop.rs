@@ -176,17 +176,8 @@ where
     .await?;
     let settled = match answer {
         BatchAnswer::Settled(settled) => settled,
-        BatchAnswer::Forbidden => {
-            store.set_access_revoked(true).await?;
-            return Err(PushError::Forbidden);
-        }
-        BatchAnswer::BadRequest { status, error } => {
-            return Err(PushError::BadRequest { status, error })
-        }
         // The batch stays stored: the next call sends it again as it was.
-        BatchAnswer::Rejected { status, detail } => {
-            return Err(PushError::Rejected { status, detail })
-        }
+        BatchAnswer::Refused(refusal) => return Err(refusal.end_call(store).await),
         BatchAnswer::Split => {
             // Released (its ops keep their place, marked sent) and rebuilt smaller.
             store.settle_batch(&batch.key, &[]).await?;

@@ -21,7 +21,7 @@ use crate::engine::pull::privacy::strip_value;
 use crate::engine::push::commands::{command_request, command_route, command_target};
 use crate::engine::push::context::PushContext;
 use crate::engine::push::error::PushError;
-use crate::engine::push::exchange::exchange;
+use crate::engine::push::exchange::{exchange, Refusal};
 use crate::engine::push::report::{PushProgress, PushReport};
 use crate::engine::store::cache::Store;
 use crate::engine::store::outbox::{
@@ -71,13 +71,7 @@ where
         .await?;
         let outcome = match answer {
             CommandAnswer::Settled(outcome) => outcome,
-            CommandAnswer::Forbidden => {
-                store.set_access_revoked(true).await?;
-                return Err(PushError::Forbidden);
-            }
-            CommandAnswer::Rejected { status, detail } => {
-                return Err(PushError::Rejected { status, detail })
-            }
+            CommandAnswer::Refused(refusal) => return Err(refusal.end_call(store).await),
         };
         store.settle_command(command.seq, &outcome).await?;
         match &outcome {
@@ -100,10 +94,8 @@ where
 pub enum CommandAnswer {
     /// An answer about the command: it leaves the queue.
     Settled(CommandSettlement),
-    /// 403: access revoked; the command stays queued and pushing pauses.
-    Forbidden,
-    /// An answer that is not about the command; it stays queued and pushing pauses.
-    Rejected { status: u16, detail: String },
+    /// 403, or an answer that is not about the command: it stays queued and the call ends.
+    Refused(Refusal),
 }
 
 /// The dead letter of a stored command this client refuses to send.
@@ -140,12 +132,12 @@ pub fn read_command_answer(
     let error = response.error_name();
     match response.status {
         400 | 404 | 409 | 412 | 422 => {}
-        403 => return CommandAnswer::Forbidden,
+        403 => return CommandAnswer::Refused(Refusal::Forbidden),
         status => {
-            return CommandAnswer::Rejected {
+            return CommandAnswer::Refused(Refusal::Rejected {
                 status,
                 detail: error,
-            }
+            })
         }
     }
     if response.status == 412 {

@@ -11,6 +11,35 @@ use crate::engine::net::retry::{send_with_retries, Retryable, Verdict};
 use crate::engine::net::transport::{HttpRequest, HttpResponse, Transport};
 use crate::engine::push::config::PushConfig;
 use crate::engine::push::error::PushError;
+use crate::engine::store::cache::Store;
+
+/// A whole-request answer that ends the call and keeps the batch or command queued as it
+/// was; nothing is dead-lettered for it (PROTOCOL §9.3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// 403: access revoked; pushing pauses until a pull sees access again.
+    Forbidden,
+    /// A refusal that says this client is misconfigured (`400 bad_identity`).
+    BadRequest { status: u16, error: String },
+    /// An answer the contract does not name (a proxy's error page, 405, 415…); pushing
+    /// pauses.
+    Rejected { status: u16, detail: String },
+}
+
+impl Refusal {
+    /// The call's error, after recording what the refusal means locally (a 403 pauses
+    /// pushing).
+    pub async fn end_call<S: Store>(self, store: &S) -> PushError {
+        match self {
+            Refusal::Forbidden => match store.set_access_revoked(true).await {
+                Ok(()) => PushError::Forbidden,
+                Err(e) => e.into(),
+            },
+            Refusal::BadRequest { status, error } => PushError::BadRequest { status, error },
+            Refusal::Rejected { status, detail } => PushError::Rejected { status, detail },
+        }
+    }
+}
 
 /// Sends `request` until `accept` takes the response. `accept` sees every 2xx and every
 /// 4xx except 401, 408 and 429; it returns `Err(detail)` for a body it cannot read, which
@@ -33,7 +62,7 @@ where
         transport,
         clock,
         random,
-        &config.retry_policy(),
+        &config.retry,
         retries,
         || request.clone(),
         |response| match response.status {

@@ -14,7 +14,7 @@
 //! - `400 bad_identity` → this client is misconfigured: surfaced, the batch kept;
 //! - a 2xx whose body is JSON but not a results list with exactly one result per op sent
 //!   (a body that is not JSON at all is retried like a 5xx, as §3 says of truncated bodies,
-//!   and ends the call as a retryable `bad_response`), or any other 4xx (a proxy's 404 page, 405, 415, 413 of one op…) → [`BatchAnswer::Rejected`]:
+//!   and ends the call as a retryable `bad_response`), or any other 4xx (a proxy's 404 page, 405, 415, 413 of one op…) → [`Refusal::Rejected`]:
 //!   the batch is kept, every op stays queued in order, pushing pauses.
 //!
 //! A whole-request 409 (an `Idempotency-Key` still being processed) is `Err`: the exchange
@@ -24,6 +24,7 @@ use crate::engine::clock::Random;
 use crate::engine::ids::random_id;
 use crate::engine::net::transport::HttpResponse;
 use crate::engine::pull::privacy::strip_value;
+use crate::engine::push::exchange::Refusal;
 use crate::engine::store::outbox::{Conflict, ConflictSource, DeadLetter, OpSettlement};
 use crate::protocol::push::{PushOp, PushResponse, PushResult};
 use serde_json::{json, Map, Value};
@@ -41,14 +42,10 @@ pub struct Settled {
 pub enum BatchAnswer {
     /// One result per op.
     Settled(Settled),
-    /// 403: access revoked; the batch is kept and pushing pauses.
-    Forbidden,
-    /// A refusal that says this client is misconfigured; the batch is kept.
-    BadRequest { status: u16, error: String },
     /// `too_many_ops` or 413 for a batch of more than one op: send it in halves.
     Split,
-    /// An answer the contract does not name; the batch is kept, pushing pauses.
-    Rejected { status: u16, detail: String },
+    /// The batch is kept and the call ends.
+    Refused(Refusal),
 }
 
 /// Reads a 2xx or 4xx (not 401/408/429) answer to the batch that carried `sent`.
@@ -61,7 +58,7 @@ pub fn read_batch_answer(
     user_id: &str,
 ) -> Result<BatchAnswer, String> {
     let status = response.status;
-    let rejected = |detail: String| Ok(BatchAnswer::Rejected { status, detail });
+    let rejected = |detail: String| Ok(BatchAnswer::Refused(Refusal::Rejected { status, detail }));
     match status {
         200..=299 => match serde_json::from_slice::<PushResponse>(&response.body) {
             Ok(parsed) => match settle_results(sent, &parsed.results, now_ms, random, user_id) {
@@ -73,7 +70,7 @@ pub fn read_batch_answer(
             Err(e) if e.is_eof() || e.is_syntax() => Err(format!("push response: {e}")),
             Err(e) => rejected(format!("push response: {e}")),
         },
-        403 => Ok(BatchAnswer::Forbidden),
+        403 => Ok(BatchAnswer::Refused(Refusal::Forbidden)),
         409 => Err("whole-request 409".into()),
         _ => {
             let error = response.error_name();
@@ -81,7 +78,7 @@ pub fn read_batch_answer(
             if too_large && sent.len() > 1 {
                 Ok(BatchAnswer::Split)
             } else if status == 400 && error == "bad_identity" {
-                Ok(BatchAnswer::BadRequest { status, error })
+                Ok(BatchAnswer::Refused(Refusal::BadRequest { status, error }))
             } else {
                 rejected(error)
             }

@@ -64,7 +64,7 @@ fn rate_limit_waits_at_least_retry_after_in_both_forms() {
     let mut h = Harness::new(t);
     h.pull().unwrap();
     assert_eq!(h.clock.sleeps().len(), 1);
-    assert!(h.clock.sleeps()[0] < h.config.backoff.base_ms);
+    assert!(h.clock.sleeps()[0] < h.config.retry.backoff.base_ms);
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn server_errors_then_success_back_off_with_jitter() {
     assert_eq!(report.retries, 4);
     let sleeps = h.clock.sleeps();
     assert_eq!(sleeps.len(), 4);
-    let b = h.config.backoff;
+    let b = h.config.retry.backoff;
     for (i, s) in sleeps.iter().enumerate() {
         assert!(*s < (b.base_ms << i).min(b.cap_ms), "sleep {i} = {s}");
     }
@@ -151,7 +151,7 @@ fn retries_are_bounded_then_a_typed_retryable_error() {
             script(&t);
         }
         let mut h = Harness::new(t);
-        h.config.max_attempts = 3;
+        h.config.retry.max_attempts = 3;
         let e = h.pull().unwrap_err();
         assert_eq!((e.code(), e.retryable()), (code, true), "{e}");
         assert_eq!(h.transport.requests().len(), 3, "{code}");
@@ -177,7 +177,7 @@ fn bad_bodies_apply_nothing_and_leave_the_cursor() {
         let t = sync_core::engine::ScriptedTransport::new();
         t.respond(200, bad.clone()).respond(200, bad.clone());
         h.transport = t;
-        h.config.max_attempts = 2;
+        h.config.retry.max_attempts = 2;
         let e = h.pull().unwrap_err();
         assert_eq!(
             e.code(),

@@ -97,10 +97,8 @@ fn check_body(body: Vec<u8>) -> Result<(), TestCaseError> {
     transport.respond(200, body.clone());
     let clock = sync_core::engine::ManualClock::new(T0);
     let random = sync_core::engine::SeededRandom::new(3);
-    let config = PullConfig {
-        max_attempts: 1,
-        ..config(12)
-    };
+    let mut config = config(12);
+    config.retry.max_attempts = 1;
     let result = block_on(pull(
         &store,
         &transport,

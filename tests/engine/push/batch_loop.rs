@@ -98,7 +98,7 @@ fn retries_are_byte_identical_and_back_off() {
 #[test]
 fn server_errors_and_network_failures_are_bounded_and_keep_the_batch() {
     let mut h = PushHarness::with_server(1);
-    h.config.max_attempts = 3;
+    h.config.retry.max_attempts = 3;
     h.rename("qry_000", "A").unwrap();
     for _ in 0..3 {
         h.transport.respond(500, "{}");
@@ -215,7 +215,7 @@ fn rate_limits_wait_retry_after() {
 #[test]
 fn malformed_bodies_are_retried_and_a_truncated_answer_applies_once() {
     let mut h = PushHarness::with_server(1);
-    h.config.max_attempts = 2;
+    h.config.retry.max_attempts = 2;
     let op = h.rename("qry_000", "A").unwrap();
     h.transport.respond(200, "{\"results\": [");
     h.transport.respond(200, "not json");
@@ -338,7 +338,7 @@ fn sync_pulls_after_a_retryable_push_failure_and_reports_it() {
     let mut h = PushHarness::with_server(1);
     h.rename("qry_000", "A").unwrap();
     h.server().add_query("qry_new", USER, "New");
-    h.config.max_attempts = 1;
+    h.config.retry.max_attempts = 1;
     h.transport.respond(503, "down");
     let report = sync(&h).unwrap();
     assert!(report.push.is_none());
@@ -358,8 +358,8 @@ fn sync_pulls_after_a_retryable_push_failure_and_reports_it() {
 fn sync_returns_the_pull_error_with_the_push_failure() {
     let mut h = PushHarness::with_server(1);
     h.rename("qry_000", "A").unwrap();
-    h.config.max_attempts = 1;
-    h.pull_config.max_attempts = 1;
+    h.config.retry.max_attempts = 1;
+    h.pull_config.retry.max_attempts = 1;
     h.transport
         .respond(503, "down")
         .respond(400, "{\"error\":\"bad_request\"}");

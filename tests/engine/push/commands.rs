@@ -180,7 +180,7 @@ fn accept_server_drops_the_command() {
 #[test]
 fn network_failure_keeps_commands_queued_in_order() {
     let mut h = harness();
-    h.config.max_attempts = 2;
+    h.config.retry.max_attempts = 2;
     let first = h
         .command(
             "POST",

@@ -9,7 +9,7 @@ use crate::support::push::*;
 use crate::support::replace_somewhere;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sync_core::engine::{read_batch_answer, BatchAnswer};
+use sync_core::engine::{read_batch_answer, BatchAnswer, Refusal};
 use sync_core::engine::{read_command_answer, CommandAnswer};
 use sync_core::engine::{DeferredCommand, HttpResponse, Method, OpSettlement, SeededRandom};
 use sync_core::protocol::push::PushOp;
@@ -107,8 +107,8 @@ fn check_batch_answer(status: u16, body: Vec<u8>) -> Result<(), TestCaseError> {
             }
         }
         Ok(BatchAnswer::Split) => prop_assert!(status == 400 || status == 413),
-        Ok(BatchAnswer::Forbidden) => prop_assert_eq!(status, 403),
-        Ok(BatchAnswer::BadRequest { .. } | BatchAnswer::Rejected { .. }) | Err(_) => {}
+        Ok(BatchAnswer::Refused(Refusal::Forbidden)) => prop_assert_eq!(status, 403),
+        Ok(BatchAnswer::Refused(_)) | Err(_) => {}
     }
     Ok(())
 }
@@ -162,8 +162,13 @@ proptest! {
                 CommandAnswer::Settled(_) => prop_assert!(
                     (200..300).contains(&status) || [400, 404, 409, 412, 422].contains(&status)
                 ),
-                CommandAnswer::Forbidden => prop_assert_eq!(status, 403),
-                CommandAnswer::Rejected { status: s, .. } => prop_assert_eq!(s, status),
+                CommandAnswer::Refused(Refusal::Forbidden) => prop_assert_eq!(status, 403),
+                CommandAnswer::Refused(Refusal::Rejected { status: s, .. }) => {
+                    prop_assert_eq!(s, status)
+                }
+                CommandAnswer::Refused(Refusal::BadRequest { .. }) => {
+                    prop_assert!(false, "a command is never refused as bad_request")
+                }
             }
         }
     }
@@ -175,7 +180,7 @@ proptest! {
         answers in proptest::collection::vec((status(), json_value()), 1..4),
     ) {
         let mut h = PushHarness::scripted(3);
-        h.config.max_attempts = 2;
+        h.config.retry.max_attempts = 2;
         for i in 0..3 {
             h.rename(&query_id(i), &format!("N{i}")).unwrap();
         }

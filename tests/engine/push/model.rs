@@ -165,7 +165,7 @@ fn check(h: &PushHarness, model: &Model) -> Result<(), TestCaseError> {
 fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
     let mut h = PushHarness::with_server(QUERIES);
     h.config.batch_size = 2;
-    h.config.max_attempts = 2;
+    h.config.retry.max_attempts = 2;
     let mut model = Model::default();
     for action in actions {
         match action {
