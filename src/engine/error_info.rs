@@ -27,40 +27,46 @@ pub struct ErrorInfo {
     pub retry_after_ms: Option<u64>,
 }
 
-impl From<&PullError> for ErrorInfo {
-    fn from(e: &PullError) -> Self {
-        let (status, retry_after_ms) = match e {
-            PullError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
-            PullError::ServerError { status, .. } | PullError::BadRequest { status, .. } => {
-                (Some(*status), None)
-            }
-            _ => (None, None),
-        };
+impl ErrorInfo {
+    fn new(
+        code: &'static str,
+        retryable: bool,
+        message: String,
+        http: (Option<u16>, Option<u64>),
+    ) -> Self {
+        let (status, retry_after_ms) = http;
         ErrorInfo {
-            code: e.code(),
-            retryable: e.retryable(),
-            message: e.to_string(),
+            code,
+            retryable,
+            message,
             status,
             retry_after_ms,
         }
     }
 }
 
+impl From<&PullError> for ErrorInfo {
+    fn from(e: &PullError) -> Self {
+        let http = match e {
+            PullError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
+            PullError::ServerError { status, .. } | PullError::BadRequest { status, .. } => {
+                (Some(*status), None)
+            }
+            _ => (None, None),
+        };
+        ErrorInfo::new(e.code(), e.retryable(), e.to_string(), http)
+    }
+}
+
 impl From<&PushError> for ErrorInfo {
     fn from(e: &PushError) -> Self {
-        let (status, retry_after_ms) = match e {
+        let http = match e {
             PushError::RateLimited { retry_after_ms } => (None, Some(*retry_after_ms)),
             PushError::ServerError { status, .. }
             | PushError::BadRequest { status, .. }
             | PushError::Rejected { status, .. } => (Some(*status), None),
             _ => (None, None),
         };
-        ErrorInfo {
-            code: e.code(),
-            retryable: e.retryable(),
-            message: e.to_string(),
-            status,
-            retry_after_ms,
-        }
+        ErrorInfo::new(e.code(), e.retryable(), e.to_string(), http)
     }
 }
