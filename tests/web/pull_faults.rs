@@ -6,7 +6,6 @@ use super::pull_support::{PullEnv, RecordingStore};
 use super::server_admin::TenantSize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use sync_core::engine::PullConfig;
 use sync_core::protocol::Kind;
 use wasm_bindgen_test::wasm_bindgen_test;
 
