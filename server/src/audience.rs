@@ -10,9 +10,9 @@
 use crate::epochs;
 use crate::error::ApiError;
 use crate::log_reads;
+use crate::sql::Sql;
 use crate::users::{self, UserRecord};
 use crate::visibility::dashboard_visible;
-use rusqlite::Connection;
 use serde_json::Value;
 use sync_core::protocol::{Kind, Row};
 
@@ -21,7 +21,7 @@ const WIDGET_TREE: [Kind; 2] = [Kind::Widget, Kind::WidgetSnapshot];
 
 /// Bumps what `old` (the live row before, if any) → `new` requires. Call before writing.
 pub fn bump_for_change(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     kind: Kind,
     key: &str,
@@ -85,7 +85,7 @@ pub fn bump_for_change(
 }
 
 /// The last state of a live dashboard.
-fn dashboard_body(conn: &Connection, tenant: &str, id: &str) -> Result<Option<Row>, ApiError> {
+fn dashboard_body(conn: &dyn Sql, tenant: &str, id: &str) -> Result<Option<Row>, ApiError> {
     match log_reads::current(conn, tenant, Kind::Dashboard, id)? {
         Some(d) if !d.deleted => Ok(Some(serde_json::from_str(&d.body)?)),
         _ => Ok(None),
@@ -93,7 +93,7 @@ fn dashboard_body(conn: &Connection, tenant: &str, id: &str) -> Result<Option<Ro
 }
 
 fn bump_moves(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     saw: impl Fn(&UserRecord) -> bool,
     sees: impl Fn(&UserRecord) -> bool,

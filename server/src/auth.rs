@@ -4,9 +4,9 @@
 
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::sql::Sql;
 use crate::users::{self, UserRecord};
 use axum::http::{header, HeaderMap};
-use rusqlite::Connection;
 use sync_core::protocol::identity::{Identity, DEVICE_HEADER, TENANT_HEADER, USER_HEADER};
 
 /// Reads and validates the identity triple.
@@ -34,7 +34,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
 /// Checks the token and the access binding; an unknown user answers exactly like a bad
 /// token, so the endpoint does not reveal which user ids exist.
 pub fn authenticate(
-    conn: &Connection,
+    conn: &dyn Sql,
     identity: &Identity,
     token: Option<&str>,
 ) -> Result<UserRecord, ApiError> {

@@ -7,6 +7,7 @@
 
 use crate::error::ApiError;
 use crate::schema;
+use crate::sql::Sql;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -45,20 +46,17 @@ impl Db {
     }
 
     /// Runs `f` with the connection on the current thread (CLI and tests).
-    pub fn with<R>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<R, ApiError>,
-    ) -> Result<R, ApiError> {
+    pub fn with<R>(&self, f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>) -> Result<R, ApiError> {
         // A panic while holding the lock cannot leave SQLite half-written (statements are
         // atomic and transactions roll back on drop), so a poisoned lock is still usable.
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&*guard)
     }
 
     /// Runs `f` with the connection on a blocking thread, off the async executor.
     pub async fn call<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<R, ApiError> + Send + 'static,
+        f: impl FnOnce(&dyn Sql) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.with(f))

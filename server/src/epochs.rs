@@ -4,47 +4,41 @@
 //! must lose rows it cannot be told about with a tombstone (a dashboard they no longer
 //! see, a reseed) or must receive rows whose log positions are already behind them.
 
+use crate::args;
 use crate::error::ApiError;
-use rusqlite::{params, Connection};
+use crate::sql::Sql;
 use std::collections::BTreeMap;
 use sync_core::protocol::Kind;
 
 /// The current epoch of every kind for this user (0 when never bumped).
-pub fn current(
-    conn: &Connection,
-    tenant: &str,
-    user: &str,
-) -> Result<BTreeMap<Kind, u64>, ApiError> {
+pub fn current(conn: &dyn Sql, tenant: &str, user: &str) -> Result<BTreeMap<Kind, u64>, ApiError> {
     let mut out: BTreeMap<Kind, u64> = Kind::ALL.into_iter().map(|k| (k, 0)).collect();
-    let mut stmt = conn
-        .prepare_cached("SELECT kind, epoch FROM epochs WHERE tenant_id = ?1 AND user_id = ?2")?;
-    let rows = stmt.query_map(params![tenant, user], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
+    let rows = conn.query(
+        "SELECT kind, epoch FROM epochs WHERE tenant_id = ?1 AND user_id = ?2",
+        args![tenant, user],
+    )?;
     for row in rows {
-        let (kind, epoch) = row?;
-        if let Ok(kind) = kind.parse::<Kind>() {
-            out.insert(kind, u64::try_from(epoch).unwrap_or(0));
+        if let Ok(kind) = row.str(0)?.parse::<Kind>() {
+            out.insert(kind, row.u64(1)?);
         }
     }
     Ok(out)
 }
 
 /// Advances one epoch and returns its new value.
-pub fn bump(conn: &Connection, tenant: &str, user: &str, kind: Kind) -> Result<u64, ApiError> {
-    let epoch: i64 = conn.query_row(
+pub fn bump(conn: &dyn Sql, tenant: &str, user: &str, kind: Kind) -> Result<u64, ApiError> {
+    conn.query_one(
         "INSERT INTO epochs (tenant_id, user_id, kind, epoch) VALUES (?1, ?2, ?3, 1)
-         ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET epoch = epoch + 1
+         ON CONFLICT (tenant_id, user_id, kind) DO UPDATE SET epoch = epochs.epoch + 1
          RETURNING epoch",
-        params![tenant, user, kind.as_str()],
-        |r| r.get(0),
-    )?;
-    Ok(u64::try_from(epoch).unwrap_or(0))
+        args![tenant, user, kind.as_str()],
+    )?
+    .u64(0)
 }
 
 /// Advances each of `kinds` for each of `users`.
 pub fn bump_all<'a>(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     users: impl IntoIterator<Item = &'a str>,
     kinds: &[Kind],

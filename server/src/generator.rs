@@ -12,11 +12,12 @@
 use crate::error::ApiError;
 use crate::log;
 use crate::snapshots::{snapshot_row, WidgetInfo, HEAVY_BYTES};
+use crate::sql::Sql;
 use crate::state::{AppState, Wake};
 use crate::timefmt::{DAY_MS, MINUTE_MS};
 use crate::users;
 use crate::visibility::Visibility;
-use rusqlite::{params, Connection};
+use crate::{args, log::write_transaction};
 use std::time::Duration;
 use sync_core::protocol::{Kind, Row};
 use tokio::sync::mpsc::Receiver;
@@ -79,22 +80,22 @@ struct LiveWidget {
     newest_ms: Option<i64>,
 }
 
-fn live_widgets(conn: &Connection, tenant: &str) -> Result<Vec<LiveWidget>, ApiError> {
-    let mut stmt = conn.prepare_cached(
+fn live_widgets(conn: &dyn Sql, tenant: &str) -> Result<Vec<LiveWidget>, ApiError> {
+    let rows = conn.query(
         "SELECT w.parent_id, w.body,
                 (SELECT MAX(s.ts_ms) FROM rows s WHERE s.tenant_id = w.tenant_id
                    AND s.kind = 'WidgetSnapshot' AND s.parent_id = w.key)
          FROM rows w WHERE w.tenant_id = ?1 AND w.kind = 'Widget' AND w.deleted = 0",
+        args![tenant],
     )?;
     let mut out = Vec::new();
-    let mut rows = stmt.query(params![tenant])?;
-    while let Some(r) = rows.next()? {
-        let body: Row = serde_json::from_str(r.get_ref(1)?.as_str()?)?;
+    for r in &rows {
+        let body: Row = serde_json::from_str(r.str(1)?)?;
         if let Some(info) = WidgetInfo::from_row(&body) {
             out.push(LiveWidget {
                 info,
-                dashboard_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                newest_ms: r.get(2)?,
+                dashboard_id: r.opt_string(0)?.unwrap_or_default(),
+                newest_ms: r.opt_i64(2)?,
             });
         }
     }
@@ -103,17 +104,19 @@ fn live_widgets(conn: &Connection, tenant: &str) -> Result<Vec<LiveWidget>, ApiE
 
 /// p95 of the widget's recent `bytesScanned`; the cost model when it has no history.
 fn is_heavy(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     info: &WidgetInfo,
     now_ms: i64,
 ) -> Result<bool, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT bytes_scanned FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot'
-           AND parent_id = ?2 AND bytes_scanned IS NOT NULL ORDER BY ts_ms DESC LIMIT ?3",
-    )?;
-    let mut bytes = stmt
-        .query_map(params![tenant, info.id, P95_WINDOW], |r| r.get::<_, i64>(0))?
+    let mut bytes = conn
+        .query(
+            "SELECT bytes_scanned FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot'
+               AND parent_id = ?2 AND bytes_scanned IS NOT NULL ORDER BY ts_ms DESC LIMIT ?3",
+            args![tenant, info.id, P95_WINDOW],
+        )?
+        .iter()
+        .map(|r| r.i64(0))
         .collect::<Result<Vec<_>, _>>()?;
     if bytes.is_empty() {
         return Ok(info.estimated_bytes(now_ms / (60 * MINUTE_MS)) > HEAVY_BYTES);
@@ -123,7 +126,7 @@ fn is_heavy(
     Ok(bytes[rank] > HEAVY_BYTES)
 }
 
-fn append(conn: &Connection, tenant: &str, info: &WidgetInfo, at_ms: i64) -> Result<(), ApiError> {
+fn append(conn: &dyn Sql, tenant: &str, info: &WidgetInfo, at_ms: i64) -> Result<(), ApiError> {
     log::append_snapshot(conn, tenant, &snapshot_row(info, at_ms))?;
     log::prune_snapshots(conn, tenant, &info.id, HISTORY_KEEP)?;
     Ok(())
@@ -131,58 +134,58 @@ fn append(conn: &Connection, tenant: &str, info: &WidgetInfo, at_ms: i64) -> Res
 
 /// Appends the snapshots that are due at `now_ms` for one tenant.
 pub fn generate_due(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     tenant: &str,
     now_ms: i64,
     foreground: bool,
 ) -> Result<usize, ApiError> {
-    let tx = conn.transaction()?;
-    let mut appended = 0;
-    for w in live_widgets(&tx, tenant)? {
-        let bucket = |cadence: i64| now_ms - now_ms.rem_euclid(cadence);
-        // The heavy (hourly) bucket never starts after the light one, so a widget that is
-        // not due on its light cadence is not due at all: skip the p95 query.
-        if w.newest_ms
-            .is_some_and(|n| bucket(w.info.cadence_ms(false)) <= n)
-        {
-            continue;
+    write_transaction(conn, tenant, |tx| {
+        let mut appended = 0;
+        for w in live_widgets(tx, tenant)? {
+            let bucket = |cadence: i64| now_ms - now_ms.rem_euclid(cadence);
+            // The heavy (hourly) bucket never starts after the light one, so a widget that is
+            // not due on its light cadence is not due at all: skip the p95 query.
+            if w.newest_ms
+                .is_some_and(|n| bucket(w.info.cadence_ms(false)) <= n)
+            {
+                continue;
+            }
+            let heavy = is_heavy(tx, tenant, &w.info, now_ms)?;
+            if heavy && !foreground {
+                continue;
+            }
+            let at = bucket(w.info.cadence_ms(heavy));
+            if w.newest_ms.is_some_and(|n| at <= n) {
+                continue;
+            }
+            append(tx, tenant, &w.info, at)?;
+            appended += 1;
         }
-        let heavy = is_heavy(&tx, tenant, &w.info, now_ms)?;
-        if heavy && !foreground {
-            continue;
-        }
-        let at = bucket(w.info.cadence_ms(heavy));
-        if w.newest_ms.is_some_and(|n| at <= n) {
-            continue;
-        }
-        append(&tx, tenant, &w.info, at)?;
-        appended += 1;
-    }
-    tx.commit()?;
-    Ok(appended)
+        Ok(appended)
+    })
 }
 
 /// `fresh=true`: a snapshot now for each hot widget the user can see.
 pub fn generate_fresh(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     tenant: &str,
     user_id: &str,
     now_ms: i64,
 ) -> Result<usize, ApiError> {
-    let tx = conn.transaction()?;
-    let Some(user) = users::load(&tx, tenant, user_id)? else {
-        return Ok(0);
-    };
-    let visibility = Visibility::load(&tx, tenant, &user)?;
-    let at = now_ms - now_ms.rem_euclid(1000);
-    let mut appended = 0;
-    for w in live_widgets(&tx, tenant)? {
-        let visible = visibility.admits(Kind::Widget, &w.info.id, Some(&w.dashboard_id), None);
-        if w.info.is_hot() && visible && w.newest_ms.is_none_or(|n| n < at) {
-            append(&tx, tenant, &w.info, at)?;
-            appended += 1;
+    write_transaction(conn, tenant, |tx| {
+        let Some(user) = users::load(tx, tenant, user_id)? else {
+            return Ok(0);
+        };
+        let visibility = Visibility::load(tx, tenant, &user)?;
+        let at = now_ms - now_ms.rem_euclid(1000);
+        let mut appended = 0;
+        for w in live_widgets(tx, tenant)? {
+            let visible = visibility.admits(Kind::Widget, &w.info.id, Some(&w.dashboard_id), None);
+            if w.info.is_hot() && visible && w.newest_ms.is_none_or(|n| n < at) {
+                append(tx, tenant, &w.info, at)?;
+                appended += 1;
+            }
         }
-    }
-    tx.commit()?;
-    Ok(appended)
+        Ok(appended)
+    })
 }

@@ -7,9 +7,10 @@
 //! separate scopes. The answer is written in the same transaction as the effects it
 //! reports, so a crash can never leave one without the other.
 
+use crate::args;
 use crate::error::ApiError;
+use crate::sql::Sql;
 use axum::http::StatusCode;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// Which endpoint family a key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,37 +67,34 @@ pub fn check_key(key: &str) -> Result<(), ApiError> {
 }
 
 /// The stored first answer for this key, counting the replay; `None` if the key is new.
-pub fn replay(conn: &Connection, at: KeyRef<'_>) -> Result<Option<Answer>, ApiError> {
-    let found: Option<(u16, Vec<u8>)> = conn
-        .query_row(
-            "UPDATE idempotent_answers SET replays = replays + 1
-             WHERE tenant_id = ?1 AND user_id = ?2 AND scope = ?3 AND key = ?4
-             RETURNING status, body",
-            params![at.tenant, at.user, at.scope.as_str(), at.key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    found
-        .map(|(status, body)| {
-            let status = StatusCode::from_u16(status)
-                .map_err(|_| ApiError::Internal(format!("stored status {status}")))?;
-            Ok(Answer { status, body })
+pub fn replay(conn: &dyn Sql, at: KeyRef<'_>) -> Result<Option<Answer>, ApiError> {
+    conn.query_opt(
+        "UPDATE idempotent_answers SET replays = replays + 1
+         WHERE tenant_id = ?1 AND user_id = ?2 AND scope = ?3 AND key = ?4
+         RETURNING status, body",
+        args![at.tenant, at.user, at.scope.as_str(), at.key],
+    )?
+    .map(|r| {
+        let status = r.i64(0)?;
+        let status = u16::try_from(status)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| ApiError::Internal(format!("stored status {status}")))?;
+        Ok(Answer {
+            status,
+            body: r.blob(1)?,
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 /// Stores the first answer for this key, dropping the user's oldest answers beyond
 /// [`crate::push_history::MAX_ANSWERS`].
-pub fn store(
-    conn: &Connection,
-    at: KeyRef<'_>,
-    answer: &Answer,
-    now_ms: i64,
-) -> Result<(), ApiError> {
+pub fn store(conn: &dyn Sql, at: KeyRef<'_>, answer: &Answer, now_ms: i64) -> Result<(), ApiError> {
     conn.execute(
         "INSERT INTO idempotent_answers (tenant_id, user_id, scope, key, status, body, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+        args![
             at.tenant,
             at.user,
             at.scope.as_str(),

@@ -34,6 +34,7 @@ pub mod row_meta;
 pub mod schema;
 pub mod seed;
 pub mod snapshots;
+pub mod sql;
 pub mod startup;
 pub mod state;
 pub mod timefmt;

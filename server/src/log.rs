@@ -2,12 +2,34 @@
 //! sequence, so `position > p` is exactly "changed since p". Admin writes, the seed and
 //! the snapshot generator all go through these functions.
 
+use crate::args;
 use crate::audience;
 use crate::error::ApiError;
 pub use crate::log_reads::{current, last_position, live_children, newest_snapshot_ms, StoredRow};
 pub use crate::row_meta::{alert_closed, row_meta, RowMeta, ALERT_MAX_AGE_MS};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::sql::{transaction, Sql, TxMode};
 use sync_core::protocol::{Kind, Row};
+
+/// Runs `f` in one write transaction that first takes the tenant's row lock, so the writers
+/// of one tenant (requests of any server process, the generator) run one after the other:
+/// what `f` reads before it writes is still true when it commits, and positions commit in
+/// order. Unknown tenants are `404`.
+pub fn write_transaction<R>(
+    conn: &dyn Sql,
+    tenant: &str,
+    f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    transaction(conn, TxMode::Write, |tx| {
+        let locked = tx.execute(
+            "UPDATE tenants SET last_position = last_position WHERE id = ?1",
+            args![tenant],
+        )?;
+        if locked == 0 {
+            return Err(ApiError::NotFound(format!("tenant {tenant}")));
+        }
+        f(tx)
+    })
+}
 
 /// What a write produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -17,19 +39,20 @@ pub struct Written {
 }
 
 /// Takes the next position of the tenant's sequence.
-fn next_position(conn: &Connection, tenant: &str) -> Result<u64, ApiError> {
-    conn.query_row(
+/// The row lock this takes (PostgreSQL) is held until the transaction ends, so writers of one
+/// tenant commit in position order and a reader never sees position p+1 without p.
+fn next_position(conn: &dyn Sql, tenant: &str) -> Result<u64, ApiError> {
+    conn.query_opt(
         "UPDATE tenants SET last_position = last_position + 1 WHERE id = ?1 RETURNING last_position",
-        params![tenant],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))
+        args![tenant],
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?
+    .u64(0)
 }
 
 /// Writes one change at a new position.
 fn put(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     kind: Kind,
     meta: &RowMeta,
@@ -45,7 +68,7 @@ fn put(
 /// Writes one change at `position`, which the caller has taken from the sequence.
 #[allow(clippy::too_many_arguments)]
 fn put_at(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     kind: Kind,
     meta: &RowMeta,
@@ -54,7 +77,7 @@ fn put_at(
     body: &str,
     position: u64,
 ) -> Result<(), ApiError> {
-    let mut stmt = conn.prepare_cached(
+    conn.execute(
         "INSERT INTO rows (tenant_id, kind, key, version, deleted, position, first_position, parent_id,
                            owner_id, ts_ms, bytes_scanned, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -62,8 +85,7 @@ fn put_at(
            version = excluded.version, deleted = excluded.deleted, position = excluded.position,
            parent_id = excluded.parent_id, owner_id = excluded.owner_id, ts_ms = excluded.ts_ms,
            bytes_scanned = excluded.bytes_scanned, body = excluded.body",
-    )?;
-    stmt.execute(params![
+        args![
         tenant,
         kind.as_str(),
         meta.key,
@@ -75,14 +97,15 @@ fn put_at(
         meta.ts_ms,
         meta.bytes_scanned,
         body
-    ])?;
+    ],
+    )?;
     Ok(())
 }
 
 /// Inserts or replaces a versioned row: version = current + 1, new position. Bumps the
 /// epochs of users whose view changes in a way a tombstone cannot express.
 pub fn upsert(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     kind: Kind,
     row: &Row,
@@ -116,12 +139,7 @@ pub fn upsert(
 
 /// Deletes a live versioned row (its last state stays, so visibility of the tombstone is
 /// judged like the row's). A dashboard takes its widgets with it; a widget its snapshots.
-pub fn tombstone(
-    conn: &Connection,
-    tenant: &str,
-    kind: Kind,
-    key: &str,
-) -> Result<Written, ApiError> {
+pub fn tombstone(conn: &dyn Sql, tenant: &str, kind: Kind, key: &str) -> Result<Written, ApiError> {
     if !kind.is_versioned() {
         return Err(ApiError::BadRequest(
             "snapshots are append-only and cannot be tombstoned".into(),
@@ -141,7 +159,7 @@ pub fn tombstone(
         Kind::Widget => {
             conn.execute(
                 "DELETE FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2",
-                params![tenant, key],
+                args![tenant, key],
             )?;
         }
         _ => {}
@@ -151,7 +169,7 @@ pub fn tombstone(
 
 /// Appends a snapshot of a live widget. Snapshots of one widget must arrive in
 /// chronological order (PROTOCOL §3), so `generatedAt` must be later than the newest one.
-pub fn append_snapshot(conn: &Connection, tenant: &str, row: &Row) -> Result<Written, ApiError> {
+pub fn append_snapshot(conn: &dyn Sql, tenant: &str, row: &Row) -> Result<Written, ApiError> {
     let meta = row_meta(Kind::WidgetSnapshot, row)?;
     let widget = meta.parent_id.clone().unwrap_or_default();
     current(conn, tenant, Kind::Widget, &widget)?
@@ -182,7 +200,7 @@ pub fn append_snapshot(conn: &Connection, tenant: &str, row: &Row) -> Result<Wri
 /// Drops all but the newest `keep` snapshots of a widget from the log. Devices keep their
 /// own newest N, so a snapshot that left the log is never needed again.
 pub fn prune_snapshots(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     widget: &str,
     keep: usize,
@@ -191,23 +209,22 @@ pub fn prune_snapshots(
         "DELETE FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' AND parent_id = ?2
            AND ts_ms < (SELECT ts_ms FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot'
                         AND parent_id = ?2 ORDER BY ts_ms DESC LIMIT 1 OFFSET ?3)",
-        params![tenant, widget, keep.saturating_sub(1)],
+        args![tenant, widget, keep.saturating_sub(1)],
     )?;
     Ok(n)
 }
 
 /// Tombstones open alerts that became older than 7 days, so devices drop them.
-pub fn expire_alerts(conn: &Connection, tenant: &str, now_ms: i64) -> Result<usize, ApiError> {
-    let keys = {
-        let mut stmt = conn.prepare_cached(
+pub fn expire_alerts(conn: &dyn Sql, tenant: &str, now_ms: i64) -> Result<usize, ApiError> {
+    let keys = conn
+        .query(
             "SELECT key FROM rows WHERE tenant_id = ?1 AND kind = 'DqAlertOpen' AND parent_id IS NULL
                AND deleted = 0 AND ts_ms < ?2",
-        )?;
-        let keys = stmt
-            .query_map(params![tenant, now_ms - ALERT_MAX_AGE_MS], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        keys
-    };
+            args![tenant, now_ms - ALERT_MAX_AGE_MS],
+        )?
+        .iter()
+        .map(|r| r.string(0))
+        .collect::<Result<Vec<_>, _>>()?;
     for key in &keys {
         tombstone(conn, tenant, Kind::DqAlertOpen, key)?;
     }
@@ -218,13 +235,20 @@ pub fn expire_alerts(conn: &Connection, tenant: &str, now_ms: i64) -> Result<usi
 /// bookkeeping, because no device can hold anything of it yet. Closed alerts are stored
 /// deleted. Positions are taken in one step for the whole batch.
 pub fn insert_fresh<'a>(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     rows: impl IntoIterator<Item = (Kind, &'a Row)>,
     now_ms: i64,
 ) -> Result<u64, ApiError> {
-    let mut position = last_position(conn, tenant)?
-        .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?;
+    // Taken with the tenant's row lock (an update that changes nothing), as next_position
+    // does, so no other writer of this tenant interleaves.
+    let mut position = conn
+        .query_opt(
+            "UPDATE tenants SET last_position = last_position WHERE id = ?1 RETURNING last_position",
+            args![tenant],
+        )?
+        .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?
+        .u64(0)?;
     for (kind, row) in rows {
         let meta = row_meta(kind, row)?;
         let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);
@@ -242,7 +266,7 @@ pub fn insert_fresh<'a>(
     }
     conn.execute(
         "UPDATE tenants SET last_position = ?2 WHERE id = ?1",
-        params![tenant, position],
+        args![tenant, position],
     )?;
     Ok(position)
 }

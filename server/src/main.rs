@@ -156,7 +156,10 @@ async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
     let db = Db::open(&args.db)?;
     if args.seed_demo {
         let empty = db.with(|conn| {
-            Ok(conn.query_row("SELECT COUNT(*) FROM tenants", [], |r| r.get::<_, i64>(0))? == 0)
+            Ok(conn
+                .query_one("SELECT COUNT(*) FROM tenants", &[])?
+                .u64(0)?
+                == 0)
         })?;
         if empty {
             let summary = db.with(|conn| reseed_tenant(conn, &TenantSpec::default(), now_ms()))?;

@@ -11,14 +11,15 @@
 //! Tombstones of rows first written after the kind's position are skipped: the device was
 //! never sent them (so a cold start carries no tombstones at all).
 
+use crate::args;
 use crate::epochs;
 use crate::error::ApiError;
 use crate::log;
 use crate::privacy;
+use crate::sql::{transaction, Sql, TxMode};
 use crate::users::UserRecord;
 use crate::visibility::Visibility;
 use crate::wire::{page_json, WireItem};
-use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 use sync_core::protocol::cursor::{CursorCodec, CursorPayload, KindPosition};
 use sync_core::protocol::identity::Identity;
@@ -40,18 +41,30 @@ fn needs_stripping(kind: Kind) -> bool {
     matches!(kind, Kind::Dashboard | Kind::Query | Kind::DqAlertOpen)
 }
 
-/// Builds the page, signs its `nextCursor` and returns the JSON body. Runs in one transaction, so the page sees
-/// one consistent state of the log (and alerts that aged out are tombstoned first).
+/// Log rows read per statement while a page fills: rows the user cannot see are skipped in
+/// Rust, so a page may need more than its size; reading in chunks bounds what one statement
+/// returns without knowing how many will be skipped.
+const SCAN_CHUNK: usize = 1000;
+
+/// Builds the page, signs its `nextCursor` and returns the JSON body. Alerts that aged out
+/// are tombstoned first (a write of their own); the page is then read in one read-only
+/// transaction, so it sees one consistent state of the log.
 pub fn build_page(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     codec: &CursorCodec,
     req: &PageRequest,
 ) -> Result<String, ApiError> {
     let tenant = req.identity.tenant_id.as_str();
-    let tx = conn.transaction()?;
-    log::expire_alerts(&tx, tenant, req.now_ms)?;
-    let last = log::last_position(&tx, tenant)?.ok_or(ApiError::Unauthorized)?;
-    let current = epochs::current(&tx, tenant, &req.user.id)?;
+    transaction(conn, TxMode::Write, |tx| {
+        log::expire_alerts(tx, tenant, req.now_ms)
+    })?;
+    transaction(conn, TxMode::Read, |tx| read_page(tx, codec, req))
+}
+
+fn read_page(tx: &dyn Sql, codec: &CursorCodec, req: &PageRequest) -> Result<String, ApiError> {
+    let tenant = req.identity.tenant_id.as_str();
+    let last = log::last_position(tx, tenant)?.ok_or(ApiError::Unauthorized)?;
+    let current = epochs::current(tx, tenant, &req.user.id)?;
 
     let mut items: Vec<WireItem> = Vec::new();
     let mut kinds: BTreeMap<Kind, KindPosition> = BTreeMap::new();
@@ -80,53 +93,64 @@ pub fn build_page(
     let start = kinds.values().map(|p| p.position).min().unwrap_or(0);
     let mut full_at: Option<u64> = (budget == 0).then_some(start);
     if budget > 0 {
-        let visibility = Visibility::load(&tx, tenant, &req.user)?;
-        let mut stmt = tx.prepare_cached(
-            "SELECT kind, key, version, deleted, position, parent_id, owner_id, body, first_position
-             FROM rows WHERE tenant_id = ?1 AND position > ?2 ORDER BY position",
-        )?;
-        let mut rows = stmt.query(params![tenant, start])?;
+        let visibility = Visibility::load(tx, tenant, &req.user)?;
         let mut served = 0usize;
-        while let Some(r) = rows.next()? {
-            let Ok(kind) = r.get_ref(0)?.as_str()?.parse::<Kind>() else {
-                continue;
+        let mut scanned_to = start;
+        'scan: loop {
+            let chunk = tx.query(
+                "SELECT kind, key, version, deleted, position, parent_id, owner_id, body, first_position
+                 FROM rows WHERE tenant_id = ?1 AND position > ?2 ORDER BY position LIMIT ?3",
+                args![tenant, scanned_to, SCAN_CHUNK],
+            )?;
+            let Some(tail) = chunk.last() else {
+                break;
             };
-            let position: u64 = r.get(4)?;
-            let since = kinds.get(&kind).map_or(0, |p| p.position);
-            let deleted = r.get::<_, i64>(3)? != 0;
-            if position <= since || (deleted && since < r.get::<_, u64>(8)?) {
-                continue;
-            }
-            let key = r.get_ref(1)?.as_str()?;
-            let parent = r.get_ref(5)?.as_str_or_null()?;
-            let owner = r.get_ref(6)?.as_str_or_null()?;
-            if !visibility.admits(kind, key, parent, owner) {
-                continue;
-            }
-            items.push(if deleted {
-                WireItem::Tombstone(kind, key.to_string())
-            } else {
-                let stored = r.get_ref(7)?.as_str()?;
-                let row_json = if needs_stripping(kind) {
-                    let mut row: Row = serde_json::from_str(stored)?;
-                    privacy::strip(kind, &mut row, &req.user.id);
-                    serde_json::to_string(&row)?
-                } else {
-                    stored.to_string()
+            scanned_to = tail.u64(4)?;
+            let complete = chunk.len() < SCAN_CHUNK;
+            for r in &chunk {
+                let Ok(kind) = r.str(0)?.parse::<Kind>() else {
+                    continue;
                 };
-                if kind.is_versioned() {
-                    WireItem::Upsert {
-                        kind,
-                        row_json,
-                        version: r.get(2)?,
-                    }
-                } else {
-                    WireItem::Append { kind, row_json }
+                let position = r.u64(4)?;
+                let since = kinds.get(&kind).map_or(0, |p| p.position);
+                let deleted = r.bool(3)?;
+                if position <= since || (deleted && since < r.u64(8)?) {
+                    continue;
                 }
-            });
-            served += 1;
-            if served == budget {
-                full_at = Some(position);
+                let key = r.str(1)?;
+                let parent = r.opt_str(5)?;
+                let owner = r.opt_str(6)?;
+                if !visibility.admits(kind, key, parent, owner) {
+                    continue;
+                }
+                items.push(if deleted {
+                    WireItem::Tombstone(kind, key.to_string())
+                } else {
+                    let stored = r.str(7)?;
+                    let row_json = if needs_stripping(kind) {
+                        let mut row: Row = serde_json::from_str(stored)?;
+                        privacy::strip(kind, &mut row, &req.user.id);
+                        serde_json::to_string(&row)?
+                    } else {
+                        stored.to_string()
+                    };
+                    if kind.is_versioned() {
+                        WireItem::Upsert {
+                            kind,
+                            row_json,
+                            version: r.u64(2)?,
+                        }
+                    } else {
+                        WireItem::Append { kind, row_json }
+                    }
+                });
+                served += 1;
+                if served == budget {
+                    full_at = Some(position);
+                    break 'scan;
+                }
+            }
+            if complete {
                 break;
             }
         }
@@ -135,7 +159,6 @@ pub fn build_page(
     for at in kinds.values_mut() {
         at.position = at.position.max(end);
     }
-    tx.commit()?;
     let payload = CursorPayload {
         kid: String::new(),
         tenant_id: req.identity.tenant_id.clone(),

@@ -13,11 +13,12 @@
 //! 5. otherwise the name is applied: version + 1 and a new log position, so every device
 //!    of the owner pulls it (the pushing one too: its pull is how it learns the server row).
 
+use crate::args;
 use crate::error::ApiError;
 use crate::log;
 use crate::names::validate_name;
+use crate::sql::Sql;
 use crate::timefmt::format_ms;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sync_core::protocol::push::{CurrentState, PushOp, PushResult};
 use sync_core::protocol::{Kind, Row};
@@ -44,14 +45,14 @@ fn refused(op: &PushOp, status: u16, error: &str) -> PushResult {
 
 /// Applies `ops` in order and returns one result per op. Call inside a transaction.
 pub fn apply_ops(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: Pusher<'_>,
     ops: &[PushOp],
 ) -> Result<Vec<PushResult>, ApiError> {
     ops.iter().map(|op| apply_op(conn, who, op)).collect()
 }
 
-fn apply_op(conn: &Connection, who: Pusher<'_>, op: &PushOp) -> Result<PushResult, ApiError> {
+fn apply_op(conn: &dyn Sql, who: Pusher<'_>, op: &PushOp) -> Result<PushResult, ApiError> {
     if let Some(first) = first_result(conn, who, &op.op_id)? {
         return Ok(first);
     }
@@ -99,7 +100,7 @@ fn apply_op(conn: &Connection, who: Pusher<'_>, op: &PushOp) -> Result<PushResul
     conn.execute(
         "INSERT INTO push_ops (tenant_id, user_id, op_id, query_id, result, applied_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        args![
             who.tenant,
             who.user,
             op.op_id,
@@ -111,7 +112,7 @@ fn apply_op(conn: &Connection, who: Pusher<'_>, op: &PushOp) -> Result<PushResul
     conn.execute(
         "INSERT INTO push_applications (tenant_id, user_id, op_id, query_id, version, position, applied_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+        args![
             who.tenant,
             who.user,
             op.op_id,
@@ -126,25 +127,23 @@ fn apply_op(conn: &Connection, who: Pusher<'_>, op: &PushOp) -> Result<PushResul
 
 /// The first result of an op this user already had applied, counting the duplicate.
 fn first_result(
-    conn: &Connection,
+    conn: &dyn Sql,
     who: Pusher<'_>,
     op_id: &str,
 ) -> Result<Option<PushResult>, ApiError> {
-    let stored: Option<String> = conn
-        .query_row(
-            "UPDATE push_ops SET duplicates = duplicates + 1
-             WHERE tenant_id = ?1 AND user_id = ?2 AND op_id = ?3 RETURNING result",
-            params![who.tenant, who.user, op_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(stored.map(|s| serde_json::from_str(&s)).transpose()?)
+    conn.query_opt(
+        "UPDATE push_ops SET duplicates = duplicates + 1
+         WHERE tenant_id = ?1 AND user_id = ?2 AND op_id = ?3 RETURNING result",
+        args![who.tenant, who.user, op_id],
+    )?
+    .map(|r| Ok(serde_json::from_str(r.str(0)?)?))
+    .transpose()
 }
 
 /// Renames a live query on the server's behalf (another device, an admin): version + 1 and
 /// a new position, so a device's op on the old version meets a `409`.
 pub fn rename_on_server(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     query_id: &str,
     name: Map<String, Value>,

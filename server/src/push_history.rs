@@ -9,44 +9,62 @@
 //! as a new request (the op-id record still keeps its ops from applying twice);
 //! evicting an op id means a much later resend of that op would apply again.
 
+use crate::args;
 use crate::error::ApiError;
-use rusqlite::{params, Connection};
+use crate::sql::{Dialect, Sql};
 
 /// Stored answers kept per (tenant, user, scope).
 pub const MAX_ANSWERS: usize = 1_000;
 /// Applied op ids (and their application records) kept per (tenant, user).
 pub const MAX_OPS: usize = 10_000;
 
+/// The insertion-order row id and "no limit" of the dialect: SQLite's implicit `rowid` and
+/// `LIMIT -1`; PostgreSQL's identity column `rid` (schema) and `LIMIT ALL`.
+fn row_id_and_all(conn: &dyn Sql) -> (&'static str, &'static str) {
+    match conn.dialect() {
+        Dialect::Sqlite => ("rowid", "-1"),
+        Dialect::Postgres => ("rid", "ALL"),
+    }
+}
+
 /// Drops the oldest stored answers of (tenant, user, scope) beyond `cap`.
 pub fn cap_answers(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     user: &str,
     scope: &str,
     cap: usize,
 ) -> Result<usize, ApiError> {
-    Ok(conn.execute(
-        "DELETE FROM idempotent_answers WHERE rowid IN (
-           SELECT rowid FROM idempotent_answers
-           WHERE tenant_id = ?1 AND user_id = ?2 AND scope = ?3
-           ORDER BY created_ms DESC, rowid DESC LIMIT -1 OFFSET ?4)",
-        params![tenant, user, scope, cap as i64],
-    )?)
+    let (rid, all) = row_id_and_all(conn);
+    conn.execute(
+        &format!(
+            "DELETE FROM idempotent_answers WHERE {rid} IN (
+               SELECT {rid} FROM idempotent_answers
+               WHERE tenant_id = ?1 AND user_id = ?2 AND scope = ?3
+               ORDER BY created_ms DESC, {rid} DESC LIMIT {all} OFFSET ?4)"
+        ),
+        args![tenant, user, scope, cap],
+    )
 }
 
 /// Drops the oldest applied op ids and application records of (tenant, user) beyond `cap`.
-pub fn cap_ops(conn: &Connection, tenant: &str, user: &str, cap: usize) -> Result<usize, ApiError> {
+pub fn cap_ops(conn: &dyn Sql, tenant: &str, user: &str, cap: usize) -> Result<usize, ApiError> {
+    let (rid, all) = row_id_and_all(conn);
     let ops = conn.execute(
-        "DELETE FROM push_ops WHERE rowid IN (
-           SELECT rowid FROM push_ops WHERE tenant_id = ?1 AND user_id = ?2
-           ORDER BY applied_ms DESC, rowid DESC LIMIT -1 OFFSET ?3)",
-        params![tenant, user, cap as i64],
+        &format!(
+            "DELETE FROM push_ops WHERE {rid} IN (
+               SELECT {rid} FROM push_ops WHERE tenant_id = ?1 AND user_id = ?2
+               ORDER BY applied_ms DESC, {rid} DESC LIMIT {all} OFFSET ?3)"
+        ),
+        args![tenant, user, cap],
     )?;
     let applications = conn.execute(
-        "DELETE FROM push_applications WHERE rowid IN (
-           SELECT rowid FROM push_applications WHERE tenant_id = ?1 AND user_id = ?2
-           ORDER BY position DESC LIMIT -1 OFFSET ?3)",
-        params![tenant, user, cap as i64],
+        &format!(
+            "DELETE FROM push_applications WHERE {rid} IN (
+               SELECT {rid} FROM push_applications WHERE tenant_id = ?1 AND user_id = ?2
+               ORDER BY position DESC LIMIT {all} OFFSET ?3)"
+        ),
+        args![tenant, user, cap],
     )?;
     Ok(ops + applications)
 }
@@ -54,6 +72,7 @@ pub fn cap_ops(conn: &Connection, tenant: &str, user: &str, cap: usize) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::{params, Connection};
 
     #[test]
     fn the_newest_are_kept() {

@@ -4,8 +4,9 @@
 //! Tokens are stored as SHA-256 digests, so the database never holds a usable bearer
 //! token and comparing digests leaks nothing useful through timing.
 
+use crate::args;
 use crate::error::ApiError;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::sql::{Sql, SqlRow};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use sync_core::protocol::Kind;
@@ -65,60 +66,41 @@ pub fn hex(bytes: &[u8]) -> String {
 
 const COLUMNS: &str = "id, role, display_name, properties, revoked, revoked_kinds, token_sha256";
 
-fn from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(UserRecord, Option<String>, Option<String>)> {
-    Ok((
-        UserRecord {
-            id: r.get(0)?,
-            role: r.get(1)?,
-            display_name: r.get(2)?,
-            properties: None,
-            revoked: r.get::<_, i64>(4)? != 0,
-            revoked_kinds: None,
-            token_sha256: r.get(6)?,
-        },
-        r.get(3)?,
-        r.get(5)?,
-    ))
+fn from_row(r: &SqlRow) -> Result<UserRecord, ApiError> {
+    Ok(UserRecord {
+        id: r.string(0)?,
+        role: r.string(1)?,
+        display_name: r.string(2)?,
+        properties: r.opt_str(3)?.map(serde_json::from_str).transpose()?,
+        revoked: r.bool(4)?,
+        revoked_kinds: r.opt_str(5)?.map(serde_json::from_str).transpose()?,
+        token_sha256: r.string(6)?,
+    })
 }
 
-fn finish(
-    (mut user, properties, kinds): (UserRecord, Option<String>, Option<String>),
-) -> Result<UserRecord, ApiError> {
-    if let Some(p) = properties {
-        user.properties = Some(serde_json::from_str(&p)?);
-    }
-    if let Some(k) = kinds {
-        user.revoked_kinds = Some(serde_json::from_str(&k)?);
-    }
-    Ok(user)
-}
-
-pub fn load(conn: &Connection, tenant: &str, user: &str) -> Result<Option<UserRecord>, ApiError> {
+pub fn load(conn: &dyn Sql, tenant: &str, user: &str) -> Result<Option<UserRecord>, ApiError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = ?1 AND id = ?2");
-    let raw = conn
-        .query_row(&sql, params![tenant, user], from_row)
-        .optional()?;
-    raw.map(finish).transpose()
+    conn.query_opt(&sql, args![tenant, user])?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Every user of the tenant, in id order.
-pub fn all(conn: &Connection, tenant: &str) -> Result<Vec<UserRecord>, ApiError> {
+pub fn all(conn: &dyn Sql, tenant: &str) -> Result<Vec<UserRecord>, ApiError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = ?1 ORDER BY id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let raw = stmt
-        .query_map(params![tenant], from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    raw.into_iter().map(finish).collect()
+    conn.query(&sql, args![tenant])?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
-pub fn insert(conn: &Connection, tenant: &str, user: &NewUser<'_>) -> Result<(), ApiError> {
+pub fn insert(conn: &dyn Sql, tenant: &str, user: &NewUser<'_>) -> Result<(), ApiError> {
     let properties = user.properties.map(serde_json::to_string).transpose()?;
     conn.execute(
         "INSERT INTO users (tenant_id, id, token_sha256, role, display_name, properties)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        args![
             tenant,
             user.id,
             token_digest(user.token),
@@ -133,7 +115,7 @@ pub fn insert(conn: &Connection, tenant: &str, user: &NewUser<'_>) -> Result<(),
 /// Revokes (`Some(kinds)`, where an empty list means all kinds) or restores (`None`) a
 /// user's access. Returns the user as it was before, or `NotFound`.
 pub fn set_revoked(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     user: &str,
     revoke: Option<&[Kind]>,
@@ -147,7 +129,7 @@ pub fn set_revoked(
     };
     conn.execute(
         "UPDATE users SET revoked = ?3, revoked_kinds = ?4 WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant, user, flag, kinds],
+        args![tenant, user, flag, kinds],
     )?;
     Ok(before)
 }
@@ -155,7 +137,7 @@ pub fn set_revoked(
 /// Changes a user's role and/or visible properties (`Some(None)` = every property).
 /// Returns the user as it was before, or `NotFound`.
 pub fn set_scope(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     user: &str,
     role: Option<&str>,
@@ -166,14 +148,14 @@ pub fn set_scope(
     if let Some(role) = role {
         conn.execute(
             "UPDATE users SET role = ?3 WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant, user, role],
+            args![tenant, user, role],
         )?;
     }
     if let Some(properties) = properties {
         let json = properties.map(serde_json::to_string).transpose()?;
         conn.execute(
             "UPDATE users SET properties = ?3 WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant, user, json],
+            args![tenant, user, json],
         )?;
     }
     Ok(before)

@@ -12,9 +12,10 @@
 //! Tombstones are judged by the row's last state, so a user is told about the deletion of
 //! exactly the rows they could see and never learns another user's ids.
 
+use crate::args;
 use crate::error::ApiError;
+use crate::sql::Sql;
 use crate::users::UserRecord;
-use rusqlite::{params, Connection};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use sync_core::protocol::{Kind, Row};
@@ -61,35 +62,33 @@ pub struct Visibility {
 }
 
 impl Visibility {
-    pub fn load(conn: &Connection, tenant: &str, user: &UserRecord) -> Result<Self, ApiError> {
+    pub fn load(conn: &dyn Sql, tenant: &str, user: &UserRecord) -> Result<Self, ApiError> {
         let mut v = Visibility {
             user_id: user.id.clone(),
             ..Visibility::default()
         };
-        let mut stmt = conn.prepare_cached(
+        let dashboards = conn.query(
             "SELECT key, deleted, body FROM rows WHERE tenant_id = ?1 AND kind = 'Dashboard'",
+            args![tenant],
         )?;
-        let mut rows = stmt.query(params![tenant])?;
-        while let Some(r) = rows.next()? {
-            let key: String = r.get(0)?;
-            let body: Row = serde_json::from_str(r.get_ref(2)?.as_str()?)?;
-            if r.get::<_, i64>(1)? == 0 {
+        for r in &dashboards {
+            let key = r.string(0)?;
+            let body: Row = serde_json::from_str(r.str(2)?)?;
+            if !r.bool(1)? {
                 v.live_dashboards.insert(key.clone());
             }
             if dashboard_visible(&body, user) {
                 v.visible_dashboards.insert(key);
             }
         }
-        let mut stmt = conn.prepare_cached(
+        let widgets = conn.query(
             "SELECT key, parent_id FROM rows
              WHERE tenant_id = ?1 AND kind = 'Widget' AND deleted = 0",
+            args![tenant],
         )?;
-        let widgets = stmt.query_map(params![tenant], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })?;
-        for w in widgets {
-            let (key, dashboard) = w?;
-            v.live_widgets.insert(key, dashboard.unwrap_or_default());
+        for w in &widgets {
+            v.live_widgets
+                .insert(w.string(0)?, w.opt_string(1)?.unwrap_or_default());
         }
         Ok(v)
     }

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use sync_server::args;
 use sync_server::generator::{generate_due, generate_fresh, tick_once};
 use sync_server::snapshots::canonical_json;
 
@@ -12,10 +13,10 @@ const MIN: i64 = 60_000;
 
 fn snapshots(s: &TestServer, tenant: &str) -> Vec<(String, i64, Value)> {
     s.state.db.with(|c| {
-        let mut stmt = c.prepare("SELECT parent_id, ts_ms, body FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' ORDER BY position")?;
-        let v = stmt.query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?, serde_json::from_str(&r.get::<_, String>(2)?).unwrap())))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(v)
+        c.query("SELECT parent_id, ts_ms, body FROM rows WHERE tenant_id = ?1 AND kind = 'WidgetSnapshot' ORDER BY position", args![tenant])?
+            .iter()
+            .map(|r| Ok((r.string(0)?, r.i64(1)?, serde_json::from_str(r.str(2)?).unwrap())))
+            .collect()
     }).unwrap()
 }
 
@@ -23,15 +24,13 @@ fn widgets(s: &TestServer, tenant: &str) -> Vec<Value> {
     s.state
         .db
         .with(|c| {
-            let mut stmt = c.prepare(
+            c.query(
                 "SELECT body FROM rows WHERE tenant_id = ?1 AND kind = 'Widget' AND deleted = 0",
-            )?;
-            let v = stmt
-                .query_map([tenant], |r| {
-                    Ok(serde_json::from_str(&r.get::<_, String>(0)?).unwrap())
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(v)
+                args![tenant],
+            )?
+            .iter()
+            .map(|r| Ok(serde_json::from_str(r.str(0)?).unwrap()))
+            .collect()
         })
         .unwrap()
 }

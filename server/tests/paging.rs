@@ -6,34 +6,37 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use rusqlite::params;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
+use sync_server::args;
 
 /// The visible live rows of a user, computed straight from the database tables.
 fn expected_visible(s: &TestServer, tenant: &str, user: &str) -> BTreeSet<(String, String)> {
     s.state
         .db
         .with(|conn| {
-            let (role, props): (String, Option<String>) = conn.query_row(
+            let user_row = conn.query_one(
                 "SELECT role, properties FROM users WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant, user],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                args![tenant, user],
             )?;
+            let (role, props) = (user_row.string(0)?, user_row.opt_string(1)?);
             let props: Option<HashSet<String>> = props.map(|p| serde_json::from_str(&p).unwrap());
-            let mut stmt =
-                conn.prepare("SELECT kind, key, deleted, body FROM rows WHERE tenant_id = ?1")?;
-            let all: Vec<(String, String, bool, Value)> = stmt
-                .query_map(params![tenant], |r| {
+            let all: Vec<(String, String, bool, Value)> = conn
+                .query(
+                    "SELECT kind, key, deleted, body FROM rows WHERE tenant_id = ?1",
+                    args![tenant],
+                )?
+                .iter()
+                .map(|r| {
                     Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get::<_, i64>(2)? != 0,
-                        serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
+                        r.string(0)?,
+                        r.string(1)?,
+                        r.bool(2)?,
+                        serde_json::from_str(r.str(3)?).unwrap(),
                     ))
-                })?
-                .collect::<Result<_, _>>()?;
+                })
+                .collect::<Result<_, sync_server::ApiError>>()?;
             let sees_dashboard = |d: &Value| {
                 let shared = d["sharedWith"].as_array().into_iter().flatten().any(|e| {
                     (e["kind"] == "user" && e["id"] == user)

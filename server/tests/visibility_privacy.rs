@@ -49,11 +49,11 @@ async fn users_see_only_what_the_rules_allow() {
         .state
         .db
         .with(|c| {
-            Ok(c.query_row(
+            c.query_one(
                 "SELECT properties FROM users WHERE tenant_id = 'tnt_vis' AND id = 'usr_bob'",
-                [],
-                |r| r.get(0),
-            )?)
+                &[],
+            )?
+            .string(0)
         })
         .unwrap();
     let bob_props: Vec<String> = serde_json::from_str(&bob_props).unwrap();
@@ -93,11 +93,13 @@ async fn private_fields_never_leave_the_server() {
         .state
         .db
         .with(|c| {
-            Ok(c.query_row(
-                "SELECT group_concat(body) FROM rows WHERE tenant_id = 'tnt_priv'",
-                [],
-                |r| r.get::<_, String>(0),
-            )?)
+            Ok(
+                c.query("SELECT body FROM rows WHERE tenant_id = 'tnt_priv'", &[])?
+                    .iter()
+                    .map(|r| r.string(0))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+            )
         })
         .unwrap();
     for secret in [

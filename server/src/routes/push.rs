@@ -15,6 +15,7 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::idempotency::{self, Answer, KeyRef, Scope};
+use crate::log::write_transaction;
 use crate::push_apply::{apply_ops, Pusher};
 use crate::push_history;
 use crate::state::AppState;
@@ -56,41 +57,40 @@ pub async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
     let db = app.db.clone();
     let tenant_for_work = tenant.clone();
     let work = db.call(move |conn| {
-        let tx = conn.transaction()?;
-        let at = KeyRef {
-            tenant: &tenant_for_work,
-            user: &user,
-            scope: Scope::Push,
-            key: &key,
-        };
-        if let Some(first) = idempotency::replay(&tx, at)? {
-            tx.commit()?;
-            return Ok(first);
-        }
-        let request: PushRequest = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
-        if request.ops.len() > MAX_PUSH_OPS {
-            return Err(ApiError::TooManyOps { max: MAX_PUSH_OPS });
-        }
-        if request.idempotency_key() != key {
-            return Err(ApiError::BadIdempotencyKey(
-                "must be the hex SHA-256 of the op ids joined by \",\"".into(),
-            ));
-        }
-        let who = Pusher {
-            tenant: &tenant_for_work,
-            user: &user,
-            now_ms,
-        };
-        let results = apply_ops(&tx, who, &request.ops)?;
-        push_history::cap_ops(&tx, &tenant_for_work, &user, push_history::MAX_OPS)?;
-        let answer = Answer {
-            status: StatusCode::OK,
-            body: serde_json::to_vec(&PushResponse { results })?,
-        };
-        idempotency::store(&tx, at, &answer, now_ms)?;
-        tx.commit()?;
-        Ok(answer)
+        write_transaction(conn, &tenant_for_work, |tx| {
+            let at = KeyRef {
+                tenant: &tenant_for_work,
+                user: &user,
+                scope: Scope::Push,
+                key: &key,
+            };
+            if let Some(first) = idempotency::replay(tx, at)? {
+                return Ok(first);
+            }
+            let request: PushRequest = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+            if request.ops.len() > MAX_PUSH_OPS {
+                return Err(ApiError::TooManyOps { max: MAX_PUSH_OPS });
+            }
+            if request.idempotency_key() != key {
+                return Err(ApiError::BadIdempotencyKey(
+                    "must be the hex SHA-256 of the op ids joined by \",\"".into(),
+                ));
+            }
+            let who = Pusher {
+                tenant: &tenant_for_work,
+                user: &user,
+                now_ms,
+            };
+            let results = apply_ops(tx, who, &request.ops)?;
+            push_history::cap_ops(tx, &tenant_for_work, &user, push_history::MAX_OPS)?;
+            let answer = Answer {
+                status: StatusCode::OK,
+                body: serde_json::to_vec(&PushResponse { results })?,
+            };
+            idempotency::store(tx, at, &answer, now_ms)?;
+            Ok(answer)
+        })
     });
     answer_under_fault(&app, &tenant, FaultTarget::Push, work).await
 }

@@ -14,11 +14,12 @@ pub mod spec;
 
 pub use spec::TenantSpec;
 
+use crate::args;
 use crate::epochs;
 use crate::error::ApiError;
 use crate::log;
+use crate::sql::{transaction, Sql, TxMode};
 use crate::users::{self, NewUser};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use sync_core::protocol::Kind;
@@ -44,73 +45,71 @@ pub struct TenantSummary {
     pub last_position: u64,
 }
 
-pub fn tenant_exists(conn: &Connection, tenant: &str) -> Result<bool, ApiError> {
+pub fn tenant_exists(conn: &dyn Sql, tenant: &str) -> Result<bool, ApiError> {
     Ok(log::last_position(conn, tenant)?.is_some())
 }
 
 /// Creates a new tenant in one transaction; `409` if it exists.
 pub fn create_tenant(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     spec: &TenantSpec,
     now_ms: i64,
 ) -> Result<TenantSummary, ApiError> {
     spec.validate()?;
-    let tx = conn.transaction()?;
-    if tenant_exists(&tx, &spec.tenant_id)? {
-        return Err(ApiError::Conflict(format!(
-            "tenant {} exists",
-            spec.tenant_id
-        )));
-    }
-    let summary = write_tenant(&tx, spec, now_ms)?;
-    tx.commit()?;
-    Ok(summary)
+    transaction(conn, TxMode::Write, |tx| {
+        if tenant_exists(tx, &spec.tenant_id)? {
+            return Err(ApiError::Conflict(format!(
+                "tenant {} exists",
+                spec.tenant_id
+            )));
+        }
+        write_tenant(tx, spec, now_ms)
+    })
 }
 
 /// Replaces a tenant's data (or creates it). Positions continue from where the old log
 /// ended and every user's epochs advance, so devices holding old cursors reset and refill.
 pub fn reseed_tenant(
-    conn: &mut Connection,
+    conn: &dyn Sql,
     spec: &TenantSpec,
     now_ms: i64,
 ) -> Result<TenantSummary, ApiError> {
     spec.validate()?;
-    let tx = conn.transaction()?;
-    let existed = tenant_exists(&tx, &spec.tenant_id)?;
-    tx.execute(
-        "DELETE FROM rows WHERE tenant_id = ?1",
-        params![spec.tenant_id],
-    )?;
-    tx.execute(
-        "DELETE FROM users WHERE tenant_id = ?1",
-        params![spec.tenant_id],
-    )?;
-    // The write history belongs to the data it changed: a re-seeded tenant starts clean.
-    for table in ["push_ops", "push_applications", "idempotent_answers"] {
+    transaction(conn, TxMode::Write, |tx| {
+        let existed = tenant_exists(tx, &spec.tenant_id)?;
+        // The tenant's row lock first, so no other writer interleaves with the reseed.
         tx.execute(
-            &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
-            params![spec.tenant_id],
+            "UPDATE tenants SET last_position = last_position WHERE id = ?1",
+            args![spec.tenant_id],
         )?;
-    }
-    let summary = write_tenant(&tx, spec, now_ms)?;
-    if existed {
-        let ids: Vec<&str> = summary.users.iter().map(|u| u.user_id.as_str()).collect();
-        epochs::bump_all(&tx, &spec.tenant_id, ids, &Kind::ALL)?;
-    }
-    tx.commit()?;
-    Ok(summary)
+        // The write history belongs to the data it changed: a re-seeded tenant starts clean.
+        for table in [
+            "rows",
+            "users",
+            "push_ops",
+            "push_applications",
+            "idempotent_answers",
+        ] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
+                args![spec.tenant_id],
+            )?;
+        }
+        let summary = write_tenant(tx, spec, now_ms)?;
+        if existed {
+            let ids: Vec<&str> = summary.users.iter().map(|u| u.user_id.as_str()).collect();
+            epochs::bump_all(tx, &spec.tenant_id, ids, &Kind::ALL)?;
+        }
+        Ok(summary)
+    })
 }
 
-fn write_tenant(
-    conn: &Connection,
-    spec: &TenantSpec,
-    now_ms: i64,
-) -> Result<TenantSummary, ApiError> {
+fn write_tenant(conn: &dyn Sql, spec: &TenantSpec, now_ms: i64) -> Result<TenantSummary, ApiError> {
     let anchor = now_ms - now_ms.rem_euclid(5 * 60_000);
     let data = build::build(spec, anchor);
     conn.execute(
         "INSERT INTO tenants (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-        params![spec.tenant_id, data.name],
+        args![spec.tenant_id, data.name],
     )?;
     for u in &data.users {
         users::insert(
@@ -151,18 +150,15 @@ fn write_tenant(
 }
 
 /// Live rows per kind of a tenant.
-pub fn live_counts(conn: &Connection, tenant: &str) -> Result<BTreeMap<Kind, usize>, ApiError> {
+pub fn live_counts(conn: &dyn Sql, tenant: &str) -> Result<BTreeMap<Kind, usize>, ApiError> {
     let mut counts: BTreeMap<Kind, usize> = Kind::ALL.into_iter().map(|k| (k, 0)).collect();
-    let mut stmt = conn.prepare_cached(
+    let rows = conn.query(
         "SELECT kind, COUNT(*) FROM rows WHERE tenant_id = ?1 AND deleted = 0 GROUP BY kind",
+        args![tenant],
     )?;
-    let rows = stmt.query_map(params![tenant], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
     for row in rows {
-        let (kind, n) = row?;
-        if let Ok(kind) = kind.parse::<Kind>() {
-            counts.insert(kind, usize::try_from(n).unwrap_or(0));
+        if let Ok(kind) = row.str(0)?.parse::<Kind>() {
+            counts.insert(kind, usize::try_from(row.u64(1)?).unwrap_or(usize::MAX));
         }
     }
     Ok(counts)

@@ -4,6 +4,7 @@ use super::reply::{ok, parse, require_tenant};
 use crate::epochs;
 use crate::error::ApiError;
 use crate::faults::{Fault, FaultTarget};
+use crate::log::write_transaction;
 use crate::state::AppState;
 use crate::timefmt::{format_ms, MINUTE_MS};
 use crate::users;
@@ -73,14 +74,14 @@ pub async fn restore(State(app): State<AppState>, body: Bytes) -> Response {
         let req: Restore = parse(&body)?;
         app.db
             .call(move |conn| {
-                let tx = conn.transaction()?;
-                let before = users::set_revoked(&tx, &req.tenant_id, &req.user_id, None)?;
-                if before.revoked {
-                    let kinds = before.revoked_kinds.unwrap_or_else(|| Kind::ALL.to_vec());
-                    epochs::bump_all(&tx, &req.tenant_id, [req.user_id.as_str()], &kinds)?;
-                }
-                tx.commit()?;
-                Ok(())
+                write_transaction(conn, &req.tenant_id, |tx| {
+                    let before = users::set_revoked(tx, &req.tenant_id, &req.user_id, None)?;
+                    if before.revoked {
+                        let kinds = before.revoked_kinds.unwrap_or_else(|| Kind::ALL.to_vec());
+                        epochs::bump_all(tx, &req.tenant_id, [req.user_id.as_str()], &kinds)?;
+                    }
+                    Ok(())
+                })
             })
             .await?;
         Ok::<_, ApiError>(ok(json!({"revoked": false})))
@@ -115,23 +116,22 @@ pub async fn update_user(State(app): State<AppState>, body: Bytes) -> Response {
         let epochs_now = app
             .db
             .call(move |conn| {
-                let tx = conn.transaction()?;
-                let before = users::set_scope(
-                    &tx,
-                    &req.tenant_id,
-                    &req.user_id,
-                    req.role.as_deref(),
-                    req.properties.as_ref().map(|p| p.as_deref()),
-                )?;
-                let after = users::load(&tx, &req.tenant_id, &req.user_id)?
-                    .ok_or_else(|| ApiError::NotFound(format!("user {}", req.user_id)))?;
-                if before.role != after.role || before.properties != after.properties {
-                    let tree = [Kind::Dashboard, Kind::Widget, Kind::WidgetSnapshot];
-                    epochs::bump_all(&tx, &req.tenant_id, [req.user_id.as_str()], &tree)?;
-                }
-                let current = epochs::current(&tx, &req.tenant_id, &req.user_id)?;
-                tx.commit()?;
-                Ok(current)
+                write_transaction(conn, &req.tenant_id, |tx| {
+                    let before = users::set_scope(
+                        tx,
+                        &req.tenant_id,
+                        &req.user_id,
+                        req.role.as_deref(),
+                        req.properties.as_ref().map(|p| p.as_deref()),
+                    )?;
+                    let after = users::load(tx, &req.tenant_id, &req.user_id)?
+                        .ok_or_else(|| ApiError::NotFound(format!("user {}", req.user_id)))?;
+                    if before.role != after.role || before.properties != after.properties {
+                        let tree = [Kind::Dashboard, Kind::Widget, Kind::WidgetSnapshot];
+                        epochs::bump_all(tx, &req.tenant_id, [req.user_id.as_str()], &tree)?;
+                    }
+                    epochs::current(tx, &req.tenant_id, &req.user_id)
+                })
             })
             .await?;
         Ok::<_, ApiError>(ok(json!({"epochs": epochs_now})))

@@ -3,14 +3,16 @@
 //! the append-only `push_applications` record, so tests can prove an op applied once).
 
 use super::reply::{ok, parse, require_tenant};
+use crate::args;
 use crate::error::ApiError;
+use crate::log::write_transaction;
 use crate::names::validate_name;
 use crate::push_apply::rename_on_server;
+use crate::sql::{Dialect, Sql};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{params, Connection};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -32,11 +34,9 @@ pub async fn rename_query(State(app): State<AppState>, body: Bytes) -> Response 
         let written = app
             .db
             .call(move |conn| {
-                let tx = conn.transaction()?;
-                require_tenant(&tx, &req.tenant_id)?;
-                let written = rename_on_server(&tx, &req.tenant_id, &req.query_id, name, now)?;
-                tx.commit()?;
-                Ok(written)
+                write_transaction(conn, &req.tenant_id, |tx| {
+                    rename_on_server(tx, &req.tenant_id, &req.query_id, name, now)
+                })
             })
             .await?;
         Ok::<_, ApiError>(ok(serde_json::to_value(written)?))
@@ -75,38 +75,30 @@ pub async fn push_log(State(app): State<AppState>, RawQuery(query): RawQuery) ->
 /// Every op id that took effect, in the order it first did: how many times it was applied
 /// (the contract says 1, always), the versions it produced, and how many later deliveries
 /// were answered with its first result.
-fn applied_ops(
-    conn: &Connection,
-    tenant: &str,
-    user: Option<&str>,
-) -> Result<Vec<Value>, ApiError> {
-    let mut stmt = conn.prepare(
-        "SELECT a.user_id, a.op_id, a.query_id, COUNT(*), json_group_array(a.version),
-                COALESCE(MAX(o.duplicates), 0), MIN(a.position)
-         FROM push_applications a
-         LEFT JOIN push_ops o
-           ON o.tenant_id = a.tenant_id AND o.user_id = a.user_id AND o.op_id = a.op_id
-         WHERE a.tenant_id = ?1 AND (?2 IS NULL OR a.user_id = ?2)
-         GROUP BY a.user_id, a.op_id, a.query_id
-         ORDER BY MIN(a.position)",
+fn applied_ops(conn: &dyn Sql, tenant: &str, user: Option<&str>) -> Result<Vec<Value>, ApiError> {
+    let versions = match conn.dialect() {
+        Dialect::Sqlite => "json_group_array(a.version)",
+        Dialect::Postgres => "json_agg(a.version ORDER BY a.position)::text",
+    };
+    let rows = conn.query(
+        &format!(
+            "SELECT a.user_id, a.op_id, a.query_id, COUNT(*), {versions},
+                    COALESCE(MAX(o.duplicates), 0), MIN(a.position)
+             FROM push_applications a
+             LEFT JOIN push_ops o
+               ON o.tenant_id = a.tenant_id AND o.user_id = a.user_id AND o.op_id = a.op_id
+             WHERE a.tenant_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR a.user_id = ?2)
+             GROUP BY a.user_id, a.op_id, a.query_id
+             ORDER BY MIN(a.position)"
+        ),
+        args![tenant, user],
     )?;
-    let rows = stmt.query_map(params![tenant, user], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, u64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, u64>(5)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (user_id, op_id, query_id, applied, versions, duplicates) = row?;
-        let versions: Value = serde_json::from_str(&versions)?;
+    for r in &rows {
+        let versions: Value = serde_json::from_str(r.str(4)?)?;
         out.push(
-            json!({"opId": op_id, "userId": user_id, "queryId": query_id,
-                        "applied": applied, "versions": versions, "duplicates": duplicates}),
+            json!({"opId": r.str(1)?, "userId": r.str(0)?, "queryId": r.str(2)?,
+                        "applied": r.u64(3)?, "versions": versions, "duplicates": r.u64(5)?}),
         );
     }
     Ok(out)
@@ -114,20 +106,21 @@ fn applied_ops(
 
 /// Every stored idempotent answer, with how often it was replayed.
 fn stored_answers(
-    conn: &Connection,
+    conn: &dyn Sql,
     tenant: &str,
     user: Option<&str>,
 ) -> Result<Vec<Value>, ApiError> {
-    let mut stmt = conn.prepare(
+    conn.query(
         "SELECT scope, user_id, key, status, replays FROM idempotent_answers
-         WHERE tenant_id = ?1 AND (?2 IS NULL OR user_id = ?2) ORDER BY created_ms, key",
-    )?;
-    let rows = stmt.query_map(params![tenant, user], |r| {
+         WHERE tenant_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR user_id = ?2) ORDER BY created_ms, key",
+        args![tenant, user],
+    )?
+    .iter()
+    .map(|r| {
         Ok(json!({
-            "scope": r.get::<_, String>(0)?, "userId": r.get::<_, String>(1)?,
-            "key": r.get::<_, String>(2)?, "status": r.get::<_, u16>(3)?,
-            "replays": r.get::<_, u64>(4)?,
+            "scope": r.str(0)?, "userId": r.str(1)?, "key": r.str(2)?,
+            "status": r.u64(3)?, "replays": r.u64(4)?,
         }))
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+    .collect()
 }

@@ -17,7 +17,7 @@ pub(super) fn ok(body: serde_json::Value) -> Response {
 }
 
 /// `404` unless the tenant exists.
-pub(super) fn require_tenant(conn: &rusqlite::Connection, tenant: &str) -> Result<(), ApiError> {
+pub(super) fn require_tenant(conn: &dyn crate::sql::Sql, tenant: &str) -> Result<(), ApiError> {
     crate::log::last_position(conn, tenant)?
         .map(|_| ())
         .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))

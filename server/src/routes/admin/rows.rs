@@ -1,9 +1,9 @@
 //! `POST /admin/rows` (upsert, tombstone or purge any versioned row), `GET /admin/rows` (a row's
 //! current server state) and `POST /admin/snapshots` (append a snapshot).
 
-use super::reply::{ok, parse, require_tenant};
+use super::reply::{ok, parse};
 use crate::error::ApiError;
-use crate::log;
+use crate::log::{self, write_transaction};
 use crate::purge::purge;
 use crate::state::AppState;
 use crate::timefmt::{format_ms, parse_ms};
@@ -38,34 +38,32 @@ pub async fn write(State(app): State<AppState>, body: Bytes) -> Response {
         let written = app
             .db
             .call(move |conn| {
-                let tx = conn.transaction()?;
-                require_tenant(&tx, &change.tenant_id)?;
-                let written = match (change.op.as_str(), change.row, change.id) {
-                    ("upsert", Some(row), _) => {
-                        log::upsert(&tx, &change.tenant_id, kind, &row, now)?
-                    }
-                    ("tombstone", _, Some(id)) => {
-                        log::tombstone(&tx, &change.tenant_id, kind, &id)?
-                    }
-                    ("purge", _, Some(id)) => {
-                        let removed = purge(&tx, &change.tenant_id, kind, &id)?;
-                        tx.commit()?;
-                        return Ok(json!({"purged": removed}));
-                    }
-                    ("upsert", None, _) => {
-                        return Err(ApiError::BadRequest("upsert needs `row`".into()))
-                    }
-                    ("tombstone" | "purge", _, None) => {
-                        return Err(ApiError::BadRequest(format!("{} needs `id`", change.op)))
-                    }
-                    (other, _, _) => {
-                        return Err(ApiError::BadRequest(format!(
-                            "op must be upsert, tombstone or purge, not `{other}`"
-                        )))
-                    }
-                };
-                tx.commit()?;
-                Ok(serde_json::to_value(written)?)
+                write_transaction(conn, &change.tenant_id, |tx| {
+                    let written = match (change.op.as_str(), change.row, change.id) {
+                        ("upsert", Some(row), _) => {
+                            log::upsert(tx, &change.tenant_id, kind, &row, now)?
+                        }
+                        ("tombstone", _, Some(id)) => {
+                            log::tombstone(tx, &change.tenant_id, kind, &id)?
+                        }
+                        ("purge", _, Some(id)) => {
+                            let removed = purge(tx, &change.tenant_id, kind, &id)?;
+                            return Ok(json!({"purged": removed}));
+                        }
+                        ("upsert", None, _) => {
+                            return Err(ApiError::BadRequest("upsert needs `row`".into()))
+                        }
+                        ("tombstone" | "purge", _, None) => {
+                            return Err(ApiError::BadRequest(format!("{} needs `id`", change.op)))
+                        }
+                        (other, _, _) => {
+                            return Err(ApiError::BadRequest(format!(
+                                "op must be upsert, tombstone or purge, not `{other}`"
+                            )))
+                        }
+                    };
+                    Ok(serde_json::to_value(written)?)
+                })
             })
             .await?;
         Ok::<_, ApiError>(ok(written))
@@ -125,43 +123,45 @@ pub async fn append_snapshot(State(app): State<AppState>, body: Bytes) -> Respon
         let (written, generated_at) = app
             .db
             .call(move |conn| {
-                let tx = conn.transaction()?;
-                require_tenant(&tx, &req.tenant_id)?;
-                let widget = log::current(&tx, &req.tenant_id, Kind::Widget, &req.widget_id)?
-                    .filter(|w| !w.deleted)
-                    .ok_or_else(|| ApiError::NotFound(format!("live Widget {}", req.widget_id)))?;
-                let widget: Row = serde_json::from_str(&widget.body)?;
-                let generated_at = match req.generated_at {
-                    Some(at) => at,
-                    None => {
-                        // Whole seconds, and later than the newest, so quick appends stay ordered.
-                        let newest = log::newest_snapshot_ms(&tx, &req.tenant_id, &req.widget_id)?;
-                        let at = newest.map_or(now, |n| now.max(n - n.rem_euclid(1000) + 1000));
-                        format_ms(at)
-                    }
-                };
-                let params_hash = req
-                    .params_hash
-                    .or_else(|| {
-                        widget
-                            .get("paramsHash")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .unwrap_or_else(|| "sha256:admin".into());
-                let provenance = req.provenance.unwrap_or_else(|| {
-                    json!({"computedAt": generated_at, "bytesScanned": 1_048_576, "slotMs": 250,
+                write_transaction(conn, &req.tenant_id, |tx| {
+                    let widget = log::current(tx, &req.tenant_id, Kind::Widget, &req.widget_id)?
+                        .filter(|w| !w.deleted)
+                        .ok_or_else(|| {
+                            ApiError::NotFound(format!("live Widget {}", req.widget_id))
+                        })?;
+                    let widget: Row = serde_json::from_str(&widget.body)?;
+                    let generated_at = match req.generated_at {
+                        Some(at) => at,
+                        None => {
+                            // Whole seconds, and later than the newest, so quick appends stay ordered.
+                            let newest =
+                                log::newest_snapshot_ms(tx, &req.tenant_id, &req.widget_id)?;
+                            let at = newest.map_or(now, |n| now.max(n - n.rem_euclid(1000) + 1000));
+                            format_ms(at)
+                        }
+                    };
+                    let params_hash = req
+                        .params_hash
+                        .or_else(|| {
+                            widget
+                                .get("paramsHash")
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        })
+                        .unwrap_or_else(|| "sha256:admin".into());
+                    let provenance = req.provenance.unwrap_or_else(|| {
+                        json!({"computedAt": generated_at, "bytesScanned": 1_048_576, "slotMs": 250,
                            "warehouseJobId": "bq-job-admin", "computedBy": "admin"})
-                });
-                let row = json!({
-                    "widgetId": req.widget_id, "paramsHash": params_hash, "rows": req.rows,
-                    "provenance": provenance, "generatedAt": generated_at,
-                    "freshnessLagSeconds": req.freshness_lag_seconds.unwrap_or(0),
-                });
-                let row = row.as_object().cloned().unwrap_or_default();
-                let written = log::append_snapshot(&tx, &req.tenant_id, &row)?;
-                tx.commit()?;
-                Ok((written, generated_at))
+                    });
+                    let row = json!({
+                        "widgetId": req.widget_id, "paramsHash": params_hash, "rows": req.rows,
+                        "provenance": provenance, "generatedAt": generated_at,
+                        "freshnessLagSeconds": req.freshness_lag_seconds.unwrap_or(0),
+                    });
+                    let row = row.as_object().cloned().unwrap_or_default();
+                    let written = log::append_snapshot(tx, &req.tenant_id, &row)?;
+                    Ok((written, generated_at))
+                })
             })
             .await?;
         Ok::<_, ApiError>(ok(

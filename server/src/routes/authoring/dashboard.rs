@@ -14,10 +14,10 @@ use crate::error::ApiError;
 use crate::idempotency::Answer;
 use crate::log;
 use crate::seed::rng::stable_id;
+use crate::sql::Sql;
 use crate::timefmt::format_ms;
 use crate::visibility::dashboard_visible;
 use axum::http::StatusCode;
-use rusqlite::Connection;
 use serde_json::{json, Value};
 use sync_core::protocol::{Kind, Row};
 
@@ -33,11 +33,7 @@ const EDITABLE: [&str; 7] = [
 const OWNER_ONLY: [&str; 3] = ["scope", "role", "propertyId"];
 const SCOPES: [&str; 4] = ["own", "role", "tenant", "property"];
 
-pub fn create(
-    conn: &Connection,
-    author: &Author,
-    input: &CommandInput,
-) -> Result<Answer, ApiError> {
+pub fn create(conn: &dyn Sql, author: &Author, input: &CommandInput) -> Result<Answer, ApiError> {
     only_fields(&input.body, &EDITABLE)?;
     if !input.body.contains_key("name_i18n") {
         return Err(ApiError::unprocessable(
@@ -72,7 +68,7 @@ pub fn create(
 }
 
 pub fn update(
-    conn: &Connection,
+    conn: &dyn Sql,
     author: &Author,
     id: &str,
     input: &CommandInput,
@@ -116,7 +112,7 @@ pub fn update(
 /// The live dashboard `id` as stored, with its version, when the author may see it;
 /// `404` otherwise (an invisible dashboard answers exactly like a missing one).
 pub fn visible_dashboard(
-    conn: &Connection,
+    conn: &dyn Sql,
     author: &Author,
     id: &str,
 ) -> Result<(Row, u64), ApiError> {
@@ -134,7 +130,7 @@ pub fn visible_dashboard(
 /// Validates and writes each field of the body into `row`, then checks that the scope has
 /// what it needs.
 fn apply_fields(
-    conn: &Connection,
+    conn: &dyn Sql,
     author: &Author,
     row: &mut Row,
     input: &CommandInput,

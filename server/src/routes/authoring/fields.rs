@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::log;
 use crate::names::validate_name;
+use crate::sql::Sql;
 use crate::users;
 use serde_json::{Map, Value};
 use sync_core::protocol::Kind;
@@ -39,11 +40,7 @@ pub fn text<'a>(value: &'a Value, error: &'static str, field: &str) -> Result<&'
 /// `sharedWith` as sent: `[{kind:"user"|"role", id}]`, users of this tenant only
 /// (`422 invalid_share`). Server-only entries (embeds) are never sent, so they are not
 /// accepted either.
-pub fn shares(
-    conn: &rusqlite::Connection,
-    tenant: &str,
-    value: &Value,
-) -> Result<Vec<Value>, ApiError> {
+pub fn shares(conn: &dyn Sql, tenant: &str, value: &Value) -> Result<Vec<Value>, ApiError> {
     let bad = |why: String| ApiError::unprocessable("invalid_share", why);
     let entries = value
         .as_array()
@@ -83,7 +80,7 @@ pub fn shares(
 
 /// `tables`: distinct keys of live projections (`422 unknown_table`), since a dashboard's
 /// "Data as of" is computed from them.
-pub fn tables(conn: &rusqlite::Connection, tenant: &str, value: &Value) -> Result<Value, ApiError> {
+pub fn tables(conn: &dyn Sql, tenant: &str, value: &Value) -> Result<Value, ApiError> {
     let bad = |why: String| ApiError::unprocessable("unknown_table", why);
     let keys = value
         .as_array()
@@ -105,12 +102,7 @@ pub fn tables(conn: &rusqlite::Connection, tenant: &str, value: &Value) -> Resul
 }
 
 /// True when a live row of `kind` has this key.
-pub fn live(
-    conn: &rusqlite::Connection,
-    tenant: &str,
-    kind: Kind,
-    key: &str,
-) -> Result<bool, ApiError> {
+pub fn live(conn: &dyn Sql, tenant: &str, kind: Kind, key: &str) -> Result<bool, ApiError> {
     Ok(log::current(conn, tenant, kind, key)?.is_some_and(|r| !r.deleted))
 }
 

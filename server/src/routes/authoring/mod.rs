@@ -22,7 +22,9 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::faults::FaultTarget;
 use crate::idempotency::{self, Answer, KeyRef, Scope};
+use crate::log::write_transaction;
 use crate::routes::push::idempotency_key;
+use crate::sql::{savepoint, Sql};
 use crate::state::AppState;
 use crate::write_faults::answer_under_fault;
 use axum::body::Bytes;
@@ -31,7 +33,6 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::Router;
-use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 /// Where the authoring endpoints live.
@@ -83,7 +84,7 @@ async fn add_widget(
 /// in one transaction.
 async fn run_command<F>(app: AppState, headers: HeaderMap, body: Bytes, command: F) -> Response
 where
-    F: FnOnce(&Connection, &Author, &CommandInput) -> Result<Answer, ApiError> + Send + 'static,
+    F: FnOnce(&dyn Sql, &Author, &CommandInput) -> Result<Answer, ApiError> + Send + 'static,
 {
     let checked = async {
         let (identity, user) = auth::authorize(&app.db, &headers).await?;
@@ -108,39 +109,35 @@ where
         now_ms: app.clock.now_ms(),
     };
     let work = app.db.call(move |conn| {
-        let mut tx = conn.transaction()?;
-        let at = key.as_deref().map(|key| KeyRef {
-            tenant: &author.tenant,
-            user: &author.user.id,
-            scope: Scope::Command,
-            key,
-        });
-        if let Some(at) = at {
-            if let Some(first) = idempotency::replay(&tx, at)? {
-                tx.commit()?;
-                return Ok(first);
+        write_transaction(conn, &author.tenant.clone(), |tx| {
+            let at = key.as_deref().map(|key| KeyRef {
+                tenant: &author.tenant,
+                user: &author.user.id,
+                scope: Scope::Command,
+                key,
+            });
+            if let Some(at) = at {
+                if let Some(first) = idempotency::replay(tx, at)? {
+                    return Ok(first);
+                }
             }
-        }
-        let outcome = parse_body(&body).and_then(|body| {
-            let input = CommandInput { body, if_match };
-            let sp = tx.savepoint()?;
-            let answer = command(&sp, &author, &input)?;
-            sp.commit()?;
+            let outcome = parse_body(&body).and_then(|body| {
+                let input = CommandInput { body, if_match };
+                savepoint(tx, |sp| command(sp, &author, &input))
+            });
+            let answer = match outcome {
+                Ok(answer) => answer,
+                Err(e) if is_refusal(&e) => {
+                    let (status, body) = e.parts();
+                    Answer::json(status, &body)
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(at) = at {
+                idempotency::store(tx, at, &answer, author.now_ms)?;
+            }
             Ok(answer)
-        });
-        let answer = match outcome {
-            Ok(answer) => answer,
-            Err(e) if is_refusal(&e) => {
-                let (status, body) = e.parts();
-                Answer::json(status, &body)
-            }
-            Err(e) => return Err(e),
-        };
-        if let Some(at) = at {
-            idempotency::store(&tx, at, &answer, author.now_ms)?;
-        }
-        tx.commit()?;
-        Ok(answer)
+        })
     });
     answer_under_fault(&app, &tenant, FaultTarget::Command, work).await
 }

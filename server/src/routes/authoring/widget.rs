@@ -14,8 +14,8 @@ use crate::idempotency::Answer;
 use crate::log;
 use crate::seed::rng::stable_id;
 use crate::snapshots::params_hash;
+use crate::sql::Sql;
 use axum::http::StatusCode;
-use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 use sync_core::protocol::{Kind, Row};
 
@@ -35,7 +35,7 @@ fn invalid(why: impl Into<String>) -> ApiError {
 }
 
 pub fn add(
-    conn: &Connection,
+    conn: &dyn Sql,
     author: &Author,
     dashboard_id: &str,
     input: &CommandInput,
