@@ -32,7 +32,7 @@ help:
 	@echo "make check-cycles  fail on an import cycle between Rust files (src/, server/src/)"
 	@echo "make clippy        clippy -D warnings on the host and on wasm32"
 	@echo "make test-native   cargo test -p sync-core"
-	@echo "make test-server   cargo test -p sync-server"
+	@echo "make test-server   cargo test -p sync-server on SQLite, then on PostgreSQL (a throwaway cluster, or SYNC_TEST_DATABASE_URL)"
 	@echo "make test-browser  browser tests in headless $(BROWSERS) against a local sync-server"
 	@echo "make fuzz-server   schemathesis against docs/openapi.yaml and a throwaway sync-server (short budget)"
 	@echo "make fuzz          the long fuzzing runs: fuzz-client (every client decoder, 20 000 proptest cases) and fuzz-server-long (schemathesis, 300 s per pass)"
@@ -65,7 +65,7 @@ test-native:
 	$(CARGO) test -p sync-core
 
 test-server:
-	$(CARGO) test -p sync-server
+	@CARGO="$(CARGO)" scripts/test-server.sh
 
 test-browser:
 	@scripts/test-browser.sh

@@ -10,6 +10,7 @@
 #   - chromium, chromium-driver, firefox-esr, binaryen (apt; wasm-pack uses the chromedriver,
 #     geckodriver and wasm-bindgen it finds on PATH instead of downloading its own), plus curl
 #     and gcc when missing (health checks; C parts of the cargo installs)
+#   - postgresql (apt): the server's suite also runs on a throwaway PostgreSQL cluster
 #   - npm dependencies of every package.json directory we know of (pkg/, www/, tests/e2e/)
 #   - schemathesis (the `st` command of `make fuzz-server`) from PyPI into a virtualenv,
 #     $SCHEMATHESIS_VENV (default ~/.cache/sync-core/schemathesis), shared by every checkout
@@ -55,6 +56,8 @@ MISSING_APT=()
 for pkg in chromium chromium-driver firefox-esr binaryen curl gcc; do
   [ -x "${APT_PROBE[$pkg]}" ] || MISSING_APT+=("$pkg")
 done
+# Its binaries live under the major version: /usr/lib/postgresql/<version>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || MISSING_APT+=(postgresql)
 if [ ${#MISSING_APT[@]} -gt 0 ]; then
   SUDO=()
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,66 +1,153 @@
-//! The database handle: one SQLite connection behind a mutex, used from blocking threads.
+//! The database handle: where the contract logic gets its [`Sql`] connection.
 //!
-//! A single connection serializes writers, which is what gives positions their strict
-//! order, and it is the only way `:memory:` databases can be shared by every request.
-//! Pull pages are built in one read on that connection, so each page sees one consistent
-//! state of the log.
+//! - **SQLite** (a file path or `:memory:`): one connection behind a mutex, used from
+//!   blocking threads. A single connection serializes writers, which is what gives positions
+//!   their strict order, and it is the only way `:memory:` databases can be shared by every
+//!   request.
+//! - **PostgreSQL** (`postgres://…`): a pool of connections, shared by every request of this
+//!   process; any number of processes may serve the same database (write transactions take
+//!   the tenant's row lock, see `log::write_transaction`). The schema is migrated at open.
+//!
+//! Either way the logic runs synchronously on a blocking thread, off the async executor.
 
 use crate::error::ApiError;
 use crate::schema;
-use crate::sql::Sql;
+use crate::sql::{PgPool, Sql};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// Connections a process opens to PostgreSQL at most, unless told otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Mutex<Connection>>),
+    Postgres {
+        pool: PgPool,
+        /// Keeps the runtime of the pool's connections alive as long as any handle.
+        _runtime: Arc<DbRuntime>,
+    },
+}
+
+/// The runtime that drives the PostgreSQL connections, separate from the server's so that
+/// statements can be waited for from any thread, the CLI's and the tests' included.
+struct DbRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for DbRuntime {
+    fn drop(&mut self) {
+        // May be dropped inside an async context (a test ending), where a blocking shutdown
+        // would panic.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Db")
+        f.write_str(match self.backend {
+            Backend::Sqlite(_) => "Db(SQLite)",
+            Backend::Postgres { .. } => "Db(PostgreSQL)",
+        })
     }
 }
 
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
 impl Db {
-    /// Opens (creating if needed) the database at `path`; `:memory:` gives a private
-    /// in-memory database.
-    pub fn open(path: &str) -> Result<Db, ApiError> {
-        let conn = if path == ":memory:" {
+    /// Opens the database at `location`: a `postgres://` URL (pool of
+    /// [`DEFAULT_POOL_SIZE`]), a SQLite file (created if needed) or `:memory:` (a private
+    /// in-memory SQLite database).
+    pub fn open(location: &str) -> Result<Db, ApiError> {
+        Db::open_with_pool(location, DEFAULT_POOL_SIZE)
+    }
+
+    /// [`Db::open`] with the PostgreSQL pool size (ignored for SQLite).
+    pub fn open_with_pool(location: &str, pool_size: usize) -> Result<Db, ApiError> {
+        if is_postgres_url(location) {
+            return Db::postgres(location, pool_size);
+        }
+        let conn = if location == ":memory:" {
             Connection::open_in_memory()?
         } else {
-            if let Some(dir) = Path::new(path).parent() {
+            if let Some(dir) = Path::new(location).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|e| {
                         ApiError::Internal(format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
             }
-            Connection::open(path)?
+            Connection::open(location)?
         };
         schema::apply(&conn)?;
         Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
+            backend: Backend::Sqlite(Arc::new(Mutex::new(conn))),
         })
     }
 
-    /// Runs `f` with the connection on the current thread (CLI and tests).
-    pub fn with<R>(&self, f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>) -> Result<R, ApiError> {
-        // A panic while holding the lock cannot leave SQLite half-written (statements are
-        // atomic and transactions roll back on drop), so a poisoned lock is still usable.
-        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&*guard)
+    fn postgres(url: &str, pool_size: usize) -> Result<Db, ApiError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sync-server-db")
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::Internal(format!("cannot start the database runtime: {e}")))?;
+        let pool = PgPool::new(url, pool_size.max(1), runtime.handle().clone())?;
+        let db = Db {
+            backend: Backend::Postgres {
+                pool,
+                _runtime: Arc::new(DbRuntime(Some(runtime))),
+            },
+        };
+        db.with(schema::migrate_postgres)?;
+        Ok(db)
     }
 
-    /// Runs `f` with the connection on a blocking thread, off the async executor.
+    /// Runs `f` with a connection and waits for it (CLI and tests; never from a request).
+    pub fn with<R: Send>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<R, ApiError> + Send,
+    ) -> Result<R, ApiError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                // A panic while holding the lock cannot leave SQLite half-written (statements
+                // are atomic and transactions roll back), so a poisoned lock is still usable.
+                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&*guard)
+            }
+            // On a thread of its own: waiting for PostgreSQL must not happen on a thread
+            // that runs async tasks.
+            Backend::Postgres { pool, .. } => std::thread::scope(|s| {
+                s.spawn(|| f(&pool.connection()?))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }),
+        }
+    }
+
+    /// Runs `f` with a connection on a blocking thread, off the async executor.
     pub async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with(f))
-            .await
-            .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || match &backend {
+            Backend::Sqlite(conn) => {
+                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&*guard)
+            }
+            Backend::Postgres { pool, .. } => f(&pool.connection()?),
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
     }
 }

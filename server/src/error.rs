@@ -45,6 +45,10 @@ pub enum ApiError {
     PreconditionFailed { current: Value },
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The database is away or busy (connection lost, pool exhausted, a serialization
+    /// failure): `503` with `Retry-After`, and the client retries.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -137,6 +141,13 @@ impl ApiError {
                 StatusCode::PRECONDITION_FAILED,
                 json!({"error": "precondition_failed", "current": current}),
             ),
+            ApiError::Unavailable(_) => {
+                tracing::warn!(error = %self, "request failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": "unavailable"}),
+                )
+            }
             ApiError::Database(_) | ApiError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -152,9 +163,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.parts();
         let mut res = json_response(status, &body);
-        if let ApiError::RateLimited { retry_after } = self {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        match self {
+            ApiError::RateLimited { retry_after } => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Unavailable(_) => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
         }
         res
     }

@@ -1,6 +1,6 @@
 //! The reference sync server for sync-core: the wire contract (docs/protocol.md) over
-//! SQLite — pull, push and the authoring commands — with demo data, a loopback-only admin
-//! API for tests, and a snapshot generator.
+//! SQLite or PostgreSQL ([`sql`], [`db`]) — pull, push and the authoring commands — with demo
+//! data, a loopback-only admin API for tests, and a snapshot generator.
 //!
 //! Request flow: [`pull`] checks identity, paging, token ([`auth`]), cursor and injected
 //! [`faults`], then [`page`] scans the change log written by [`log`], filtered by

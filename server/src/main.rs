@@ -30,7 +30,8 @@ enum Command {
 
 #[derive(Args)]
 struct SeedArgs {
-    #[arg(long)]
+    /// SQLite file, or a PostgreSQL URL (`postgres://user@host:port/database`).
+    #[arg(long, env = "SYNC_DATABASE_URL", hide_env_values = true)]
     db: String,
     #[arg(long, default_value_t = 1)]
     tenants: usize,
@@ -52,9 +53,13 @@ struct SeedArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// SQLite file, or `:memory:`.
-    #[arg(long)]
+    /// SQLite file, `:memory:`, or a PostgreSQL URL (`postgres://user@host:port/database`):
+    /// any number of `serve` processes may share one PostgreSQL database.
+    #[arg(long, env = "SYNC_DATABASE_URL", hide_env_values = true)]
     db: String,
+    /// Connections this process opens to PostgreSQL at most.
+    #[arg(long, env = "SYNC_DB_POOL_SIZE", default_value_t = sync_server::db::DEFAULT_POOL_SIZE)]
+    db_pool_size: usize,
     #[arg(long)]
     port: u16,
     #[arg(long, default_value = "127.0.0.1")]
@@ -153,7 +158,7 @@ async fn run_server(args: ServeArgs) -> Result<(), ApiError> {
         &args.admin_allow_origin,
     )
     .map_err(startup)?;
-    let db = Db::open(&args.db)?;
+    let db = Db::open_with_pool(&args.db, args.db_pool_size)?;
     if args.seed_demo {
         let empty = db.with(|conn| {
             Ok(conn

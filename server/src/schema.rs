@@ -100,3 +100,128 @@ pub fn apply(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")?;
     conn.execute_batch(SCHEMA)
 }
+
+/// The PostgreSQL schema, as numbered migrations applied in order at start (`schema_migrations`
+/// records which ran). The same tables as SQLite's, with PostgreSQL types: every integer is
+/// `BIGINT` (positions, versions, times in ms), bodies of answers are `BYTEA`, and the write
+/// history tables carry an identity column `rid` where SQLite has its implicit `rowid`.
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE tenants (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    last_position BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE users (
+    tenant_id     TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    token_sha256  TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    properties    TEXT,
+    revoked       BIGINT NOT NULL DEFAULT 0,
+    revoked_kinds TEXT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE epochs (
+    tenant_id TEXT NOT NULL,
+    user_id   TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    epoch     BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, user_id, kind)
+);
+CREATE TABLE rows (
+    tenant_id      TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    version        BIGINT NOT NULL,
+    deleted        BIGINT NOT NULL DEFAULT 0,
+    position       BIGINT NOT NULL,
+    first_position BIGINT NOT NULL,
+    parent_id      TEXT,
+    owner_id       TEXT,
+    ts_ms          BIGINT,
+    bytes_scanned  BIGINT,
+    body           TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, key)
+);
+CREATE UNIQUE INDEX rows_log ON rows (tenant_id, position);
+CREATE INDEX rows_parent ON rows (tenant_id, kind, parent_id, ts_ms);
+CREATE TABLE push_ops (
+    rid        BIGINT GENERATED ALWAYS AS IDENTITY,
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    op_id      TEXT NOT NULL,
+    query_id   TEXT NOT NULL,
+    result     TEXT NOT NULL,
+    applied_ms BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, user_id, op_id)
+);
+CREATE TABLE push_applications (
+    rid        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    op_id      TEXT NOT NULL,
+    query_id   TEXT NOT NULL,
+    version    BIGINT NOT NULL,
+    position   BIGINT NOT NULL,
+    applied_ms BIGINT NOT NULL
+);
+CREATE INDEX push_applications_op ON push_applications (tenant_id, op_id);
+CREATE INDEX push_applications_user ON push_applications (tenant_id, user_id, position);
+CREATE TABLE idempotent_answers (
+    rid        BIGINT GENERATED ALWAYS AS IDENTITY,
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    status     BIGINT NOT NULL,
+    body       BYTEA NOT NULL,
+    created_ms BIGINT NOT NULL,
+    replays    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, user_id, scope, key)
+);
+"#,
+)];
+
+/// An arbitrary constant: the advisory lock that lets one process at a time migrate, so
+/// replicas starting together do not race.
+const MIGRATION_LOCK: i64 = 0x7379_6e63_6d69_6772;
+
+/// Applies the PostgreSQL migrations that have not run yet, each in its own transaction.
+pub fn migrate_postgres(conn: &dyn crate::sql::Sql) -> Result<(), crate::error::ApiError> {
+    use crate::args;
+    conn.execute("SELECT pg_advisory_lock(?1)", args![MIGRATION_LOCK])?;
+    let result = (|| {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )?;
+        for (version, sql) in POSTGRES_MIGRATIONS {
+            let done = conn
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = ?1",
+                    args![version],
+                )?
+                .is_some();
+            if !done {
+                crate::sql::transaction(conn, crate::sql::TxMode::Write, |tx| {
+                    tx.execute_batch(sql)?;
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (?1)",
+                        args![version],
+                    )?;
+                    Ok(())
+                })?;
+                tracing::info!(version, "applied schema migration");
+            }
+        }
+        Ok(())
+    })();
+    conn.execute("SELECT pg_advisory_unlock(?1)", args![MIGRATION_LOCK])?;
+    result
+}

@@ -9,12 +9,12 @@ use common::*;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Instant;
-use sync_server::{Db, ServerOptions, TEST_ADMIN_TOKEN};
+use sync_server::{ServerOptions, TEST_ADMIN_TOKEN};
 
 #[tokio::test]
 async fn admin_is_404_without_the_flag_and_for_remote_peers() {
     let off = server_with(
-        Db::open(":memory:").unwrap(),
+        test_db(),
         ServerOptions {
             admin: None,
             ..ServerOptions::for_tests()

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
 use sync_server::routes::admin::{AdminAccess, OriginPattern};
-use sync_server::{Db, ServerOptions, TEST_ADMIN_TOKEN};
+use sync_server::{ServerOptions, TEST_ADMIN_TOKEN};
 
 fn clock(headers: &[(&str, &str)]) -> Request<Body> {
     let mut req = Request::builder().uri("/admin/clock");
@@ -153,7 +153,7 @@ async fn an_allowed_origin_may_call_from_another_port() {
         vec![OriginPattern::parse("http://127.0.0.1:*").unwrap()],
     );
     let s = server_with(
-        Db::open(":memory:").unwrap(),
+        test_db(),
         ServerOptions {
             admin: Some(access),
             ..ServerOptions::for_tests()

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use common::*;
 use serde_json::{json, Value};
 use sync_core::protocol::cursor::CursorCodec;
-use sync_server::{cursor_key, Db, ServerOptions};
+use sync_server::{cursor_key, ServerOptions};
 
 fn assert_gone(r: &Reply) {
     assert_eq!(r.status, StatusCode::GONE, "{}", r.text());
@@ -70,7 +70,7 @@ async fn tampered_truncated_foreign_and_garbage_cursors_get_410_and_no_items() {
 
 #[tokio::test]
 async fn rotation_accepts_the_previous_key_and_refuses_a_retired_one() {
-    let db = Db::open(":memory:").unwrap();
+    let db = test_db();
     let with_keys = |current: &str, previous: Option<&str>| ServerOptions {
         codec: CursorCodec::new(cursor_key(current), previous.map(cursor_key)),
         ..ServerOptions::for_tests()

@@ -7,7 +7,7 @@ use common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use sync_core::protocol::parse_pull_page;
-use sync_server::{router, AppState, Db, ServerOptions};
+use sync_server::{router, AppState, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn inject(s: &TestServer, tenant: &str, count: usize, fault: serde_json::Value) {
@@ -137,7 +137,7 @@ async fn truncated_and_malformed_bodies_are_complete_but_invalid() {
 
 #[tokio::test]
 async fn dropped_connections_end_before_the_body_does() {
-    let (state, _) = AppState::new(Db::open(":memory:").unwrap(), ServerOptions::for_tests());
+    let (state, _) = AppState::new(test_db(), ServerOptions::for_tests());
     let s = TestServer {
         router: router(state.clone()),
         state: state.clone(),

@@ -8,9 +8,11 @@
 //! `ON CONFLICT … DO UPDATE`, `RETURNING`); the few statements that cannot be (row ids,
 //! JSON aggregation) ask [`Sql::dialect`].
 
+mod postgres;
 mod sqlite;
 mod value;
 
+pub use postgres::{PgConn, PgPool};
 pub use value::{SqlRow, SqlValue, ToSqlValue};
 
 use crate::error::ApiError;

@@ -25,7 +25,37 @@ pub struct TestServer {
 }
 
 pub fn server() -> TestServer {
-    server_with(Db::open(":memory:").unwrap(), ServerOptions::for_tests())
+    server_with(test_db(), ServerOptions::for_tests())
+}
+
+/// The database a test runs on: a private in-memory SQLite database, or, when
+/// `SYNC_TEST_DATABASE_URL` names a PostgreSQL server (`make test-server` starts a throwaway
+/// cluster and runs the suite once per backend), a fresh database of its own on that server.
+pub fn test_db() -> Db {
+    match std::env::var("SYNC_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => fresh_postgres_database(&url),
+        _ => Db::open(":memory:").unwrap(),
+    }
+}
+
+fn fresh_postgres_database(url: &str) -> Db {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let admin = Db::open_with_pool(url, 1).unwrap();
+    admin
+        .with(|c| c.execute_batch(&format!("CREATE DATABASE {name}")))
+        .unwrap();
+    let base = &url[..url.rfind('/').expect("a database URL ends in /<database>")];
+    Db::open_with_pool(&format!("{base}/{name}"), 4).unwrap()
 }
 
 pub fn server_with(db: Db, options: ServerOptions) -> TestServer {
