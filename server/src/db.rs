@@ -10,10 +10,12 @@
 //!
 //! Either way the logic runs synchronously on a blocking thread, off the async executor.
 
+use crate::args;
 use crate::error::ApiError;
 use crate::schema;
 use crate::sql::{PgPool, Sql};
 use rusqlite::Connection;
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -132,6 +134,43 @@ impl Db {
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }),
         }
+    }
+
+    /// Runs `work` unless another process sharing the database runs work under the same
+    /// `lock` right now (then `None`): a PostgreSQL session advisory lock, held on a
+    /// connection of its own for as long as `work` runs and released with that connection
+    /// if the process dies. With SQLite, one process owns the database: `work` always runs.
+    pub async fn exclusively<R, Fut>(
+        &self,
+        lock: i64,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<Option<R>, ApiError>
+    where
+        Fut: Future<Output = Result<R, ApiError>>,
+    {
+        let Backend::Postgres { pool, .. } = &self.backend else {
+            return work().await.map(Some);
+        };
+        let pool = pool.clone();
+        let held = tokio::task::spawn_blocking(move || {
+            let conn = pool.connection()?;
+            let sql: &dyn Sql = &conn;
+            let got = sql
+                .query_one("SELECT pg_try_advisory_lock(?1)", args![lock])?
+                .bool(0)?;
+            Ok::<_, ApiError>(got.then_some(conn))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))??;
+        let Some(conn) = held else {
+            return Ok(None);
+        };
+        let result = work().await;
+        let _ = tokio::task::spawn_blocking(move || {
+            conn.execute("SELECT pg_advisory_unlock(?1)", args![lock])
+        })
+        .await;
+        result.map(Some)
     }
 
     /// Runs `f` with a connection on a blocking thread, off the async executor.

@@ -9,6 +9,7 @@
 //! are byte-identical. Snapshots are appended through the same path as admin snapshots;
 //! the generator then keeps the newest [`HISTORY_KEEP`] per widget in the log.
 
+use crate::activity;
 use crate::error::ApiError;
 use crate::log;
 use crate::snapshots::{snapshot_row, WidgetInfo, HEAVY_BYTES};
@@ -29,13 +30,22 @@ const FOREGROUND_WINDOW_MS: i64 = 5 * MINUTE_MS;
 /// Snapshots of a widget whose bytes decide whether it is heavy.
 const P95_WINDOW: usize = 20;
 
+/// The advisory lock of the periodic pass: with several server processes on one PostgreSQL
+/// database, one of them generates at a time (`fresh=true` wake-ups run where they arrive:
+/// the tenant's row lock keeps them from appending the same snapshot twice).
+pub const GENERATOR_LOCK: i64 = 0x7379_6e63_6765_6e00;
+
 /// Runs until the wake-up channel closes (when the server stops).
 pub async fn run(state: AppState, mut wake: Receiver<Wake>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let result = tokio::select! {
-            _ = tick.tick() => tick_once(&state).await,
+            _ = tick.tick() => state
+                .db
+                .exclusively(GENERATOR_LOCK, || tick_once(&state))
+                .await
+                .map(Option::unwrap_or_default),
             w = wake.recv() => match w {
                 Some(w) => wake_user(&state, w).await,
                 None => return,
@@ -52,11 +62,14 @@ pub async fn run(state: AppState, mut wake: Receiver<Wake>) {
 /// One pass over every online tenant; returns how many snapshots were appended.
 pub async fn tick_once(state: &AppState) -> Result<usize, ApiError> {
     let now = state.clock.now_ms();
+    let tenants = state
+        .db
+        .call(move |conn| {
+            activity::active_tenants(conn, now, ONLINE_WINDOW_MS, FOREGROUND_WINDOW_MS)
+        })
+        .await?;
     let mut total = 0;
-    for tenant in state.activity.active_tenants(now, ONLINE_WINDOW_MS) {
-        let foreground = state
-            .activity
-            .foregrounded(&tenant, now, FOREGROUND_WINDOW_MS);
+    for (tenant, foreground) in tenants {
         total += state
             .db
             .call(move |conn| generate_due(conn, &tenant, now, foreground))

@@ -80,6 +80,19 @@ CREATE TABLE IF NOT EXISTS push_applications (
 );
 CREATE INDEX IF NOT EXISTS push_applications_op ON push_applications (tenant_id, op_id);
 CREATE INDEX IF NOT EXISTS push_applications_user ON push_applications (tenant_id, user_id, position);
+CREATE TABLE IF NOT EXISTS fresh_requests (
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    device_id  TEXT NOT NULL,
+    at_ms      INTEGER NOT NULL,     -- wall clock of the last admitted fresh=true
+    PRIMARY KEY (tenant_id, user_id, device_id)
+);
+CREATE INDEX IF NOT EXISTS fresh_requests_at ON fresh_requests (at_ms);
+CREATE TABLE IF NOT EXISTS tenant_activity (
+    tenant_id     TEXT PRIMARY KEY,
+    last_pull_ms  INTEGER,           -- simulated time of a recent pull; NULL: none yet
+    last_fresh_ms INTEGER            -- simulated time of the last admitted fresh=true
+);
 CREATE TABLE IF NOT EXISTS idempotent_answers (
     tenant_id  TEXT NOT NULL,
     user_id    TEXT NOT NULL,
@@ -105,9 +118,10 @@ pub fn apply(conn: &Connection) -> rusqlite::Result<()> {
 /// records which ran). The same tables as SQLite's, with PostgreSQL types: every integer is
 /// `BIGINT` (positions, versions, times in ms), bodies of answers are `BYTEA`, and the write
 /// history tables carry an identity column `rid` where SQLite has its implicit `rowid`.
-const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE tenants (
     id            TEXT PRIMARY KEY,
     name          TEXT NOT NULL,
@@ -184,7 +198,26 @@ CREATE TABLE idempotent_answers (
     PRIMARY KEY (tenant_id, user_id, scope, key)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE fresh_requests (
+    tenant_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    device_id  TEXT NOT NULL,
+    at_ms      BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, user_id, device_id)
+);
+CREATE INDEX fresh_requests_at ON fresh_requests (at_ms);
+CREATE TABLE tenant_activity (
+    tenant_id     TEXT PRIMARY KEY,
+    last_pull_ms  BIGINT,
+    last_fresh_ms BIGINT
+);
+"#,
+    ),
+];
 
 /// An arbitrary constant: the advisory lock that lets one process at a time migrate, so
 /// replicas starting together do not race.

@@ -2,7 +2,7 @@
 //! configured ([`ServerOptions`]) and the keys of development and tests. A leaf the routes
 //! import; the router (`routes/mod.rs`) and `serve` (`app.rs`) build on it.
 
-use crate::activity::Activity;
+use crate::activity::PullMarks;
 use crate::clock::SimClock;
 use crate::db::Db;
 use crate::faults::FaultBook;
@@ -65,7 +65,7 @@ pub struct AppState {
     pub codec: Arc<CursorCodec>,
     pub clock: Arc<SimClock>,
     pub faults: Arc<FaultBook>,
-    pub activity: Arc<Activity>,
+    pub pull_marks: Arc<PullMarks>,
     pub admin: Option<Arc<AdminAccess>>,
     wake: Option<mpsc::Sender<Wake>>,
 }
@@ -89,7 +89,7 @@ impl AppState {
             codec: Arc::new(options.codec),
             clock: Arc::new(SimClock::new(options.time_scale)),
             faults: Arc::new(FaultBook::default()),
-            activity: Arc::new(Activity::default()),
+            pull_marks: Arc::new(PullMarks::default()),
             admin: options.admin.map(Arc::new),
             wake,
         };

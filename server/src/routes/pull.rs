@@ -1,7 +1,7 @@
 //! `GET /internal/sync/pull` (PROTOCOL §1–§3): identity, paging parameters, token, cursor,
 //! injected faults, the `fresh=true` rate limit, then one page from the log.
 
-use crate::activity::FRESH_WINDOW;
+use crate::activity::{self, FRESH_WINDOW};
 use crate::auth;
 use crate::error::ApiError;
 use crate::faults::{json_bytes, Fault, FaultTarget};
@@ -58,6 +58,13 @@ impl PullParams {
     }
 }
 
+/// Wall-clock milliseconds: `Retry-After` of the `fresh=true` limit is real seconds.
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 pub async fn pull(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -106,15 +113,10 @@ async fn serve_pull(
         }
     }
     let now_ms = app.clock.now_ms();
-    if params.fresh {
-        app.activity
-            .try_fresh(&identity, now_ms)
-            .map_err(|retry_after| ApiError::RateLimited {
-                retry_after: retry_after.clamp(1, FRESH_WINDOW.as_secs()),
-            })?;
-        app.wake_generator(&identity.tenant_id, &user.id);
-    }
-    app.activity.record_pull(&identity.tenant_id, now_ms);
+    let mark_pull = app.pull_marks.due(&identity.tenant_id, now_ms);
+    let fresh = params.fresh;
+    let tenant = identity.tenant_id.clone();
+    let user_id = user.id.clone();
     let request = PageRequest {
         identity,
         user,
@@ -125,8 +127,23 @@ async fn serve_pull(
     let codec = app.codec.clone();
     let page = app
         .db
-        .call(move |conn| build_page(conn, &codec, &request))
+        .call(move |conn| {
+            if fresh {
+                activity::claim_fresh(conn, &request.identity, wall_ms(), now_ms)?.map_err(
+                    |retry_after| ApiError::RateLimited {
+                        retry_after: retry_after.clamp(1, FRESH_WINDOW.as_secs()),
+                    },
+                )?;
+            }
+            if mark_pull {
+                activity::record_pull(conn, &request.identity.tenant_id, now_ms)?;
+            }
+            build_page(conn, &codec, &request)
+        })
         .await?;
+    if fresh {
+        app.wake_generator(&tenant, &user_id);
+    }
     let body = page.into_bytes();
     Ok(match fault {
         Some(fault) => fault.mangle(StatusCode::OK, body),
