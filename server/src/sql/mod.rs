@@ -98,7 +98,9 @@ pub fn transaction<R>(
     f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     let begin = match (conn.dialect(), mode) {
-        (Dialect::Sqlite, _) => "BEGIN",
+        (Dialect::Sqlite, TxMode::Read) => "BEGIN",
+        // The write lock at once: two processes on one file never deadlock upgrading.
+        (Dialect::Sqlite, TxMode::Write) => "BEGIN IMMEDIATE",
         // One snapshot for the whole page, as SQLite's single connection gives.
         (Dialect::Postgres, TxMode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         (Dialect::Postgres, TxMode::Write) => "BEGIN",

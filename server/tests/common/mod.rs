@@ -32,13 +32,34 @@ pub fn server() -> TestServer {
 /// `SYNC_TEST_DATABASE_URL` names a PostgreSQL server (`make test-server` starts a throwaway
 /// cluster and runs the suite once per backend), a fresh database of its own on that server.
 pub fn test_db() -> Db {
-    match std::env::var("SYNC_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => fresh_postgres_database(&url),
-        _ => Db::open(":memory:").unwrap(),
+    match postgres_url() {
+        Some(url) => Db::open_with_pool(&fresh_postgres_database(&url), 4).unwrap(),
+        None => Db::open(":memory:").unwrap(),
     }
 }
 
-fn fresh_postgres_database(url: &str) -> Db {
+/// The PostgreSQL server of this run, if the suite runs on PostgreSQL.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("SYNC_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Two handles on one fresh database, as two server processes would open it: two pools on
+/// PostgreSQL, two connections to one file on SQLite. The file lives in `dir`.
+pub fn replica_dbs(dir: &std::path::Path) -> (Db, Db) {
+    let location = match postgres_url() {
+        Some(url) => fresh_postgres_database(&url),
+        None => dir.join("replicas.db").to_string_lossy().into_owned(),
+    };
+    (
+        Db::open_with_pool(&location, 4).unwrap(),
+        Db::open_with_pool(&location, 4).unwrap(),
+    )
+}
+
+/// Creates a database of its own on the server of `url`; its URL.
+fn fresh_postgres_database(url: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
@@ -55,7 +76,7 @@ fn fresh_postgres_database(url: &str) -> Db {
         .with(|c| c.execute_batch(&format!("CREATE DATABASE {name}")))
         .unwrap();
     let base = &url[..url.rfind('/').expect("a database URL ends in /<database>")];
-    Db::open_with_pool(&format!("{base}/{name}"), 4).unwrap()
+    format!("{base}/{name}")
 }
 
 pub fn server_with(db: Db, options: ServerOptions) -> TestServer {
