@@ -3,15 +3,16 @@
 # loopback port, with trust authentication and fsync off (its data is thrown away).
 #
 #   scripts/pg-cluster.sh start DIR   initdb + start; prints the database URL (also in DIR/url)
-#   scripts/pg-cluster.sh restart DIR stop and start again on the same port (outage tests)
+#   scripts/pg-cluster.sh pause DIR   stop the server, keep the data (outage tests)
+#   scripts/pg-cluster.sh resume DIR  start it again on the same port
 #   scripts/pg-cluster.sh stop DIR    stop and delete DIR
 #
 # PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user that
 # Debian's package creates. The binaries are Debian's (/usr/lib/postgresql/<version>/bin).
 set -euo pipefail
 
-cmd=${1:?usage: pg-cluster.sh start|restart|stop DIR}
-dir=${2:?usage: pg-cluster.sh start|restart|stop DIR}
+cmd=${1:?usage: pg-cluster.sh start|pause|resume|stop DIR}
+dir=${2:?usage: pg-cluster.sh start|pause|resume|stop DIR}
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 [ -n "$bin" ] && [ -x "$bin/initdb" ] || {
@@ -47,8 +48,10 @@ case "$cmd" in
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$(cat "$dir/port")" -U sync sync
     echo "postgres://sync@127.0.0.1:$(cat "$dir/port")/sync" | tee "$dir/url"
     ;;
-  restart)
+  pause)
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
     start
     ;;
   stop)

@@ -16,7 +16,9 @@ if [ -z "${SYNC_TEST_DATABASE_URL:-}" ]; then
   rmdir "$cluster"
   trap 'scripts/pg-cluster.sh stop "$cluster"' EXIT
   SYNC_TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$cluster")
-  export SYNC_TEST_DATABASE_URL
+  # Ours to stop and start: tests/outage.rs takes the server away for a few seconds.
+  SYNC_TEST_PG_CLUSTER_DIR=$cluster
+  export SYNC_TEST_DATABASE_URL SYNC_TEST_PG_CLUSTER_DIR
 fi
 echo "[test-server] PostgreSQL ($SYNC_TEST_DATABASE_URL)"
 "$CARGO" test -p sync-server

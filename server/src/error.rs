@@ -44,13 +44,26 @@ pub enum ApiError {
     #[error("the entity changed since the version in If-Match")]
     PreconditionFailed { current: Value },
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     /// The database is away or busy (connection lost, pool exhausted, a serialization
     /// failure): `503` with `Retry-After`, and the client retries.
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<rusqlite::Error> for ApiError {
+    /// A SQLite database locked by another process for longer than the busy timeout is busy,
+    /// not broken: a retryable `503` like a PostgreSQL outage.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                ApiError::Unavailable(format!("database: {e}"))
+            }
+            _ => ApiError::Database(e),
+        }
+    }
 }
 
 impl From<rusqlite::types::FromSqlError> for ApiError {
