@@ -39,4 +39,4 @@ log "playwright tests (headless chromium)"
 cd tests/e2e
 # Only the package suites: other files here (demo.test.mjs) have their own runner.
 node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec \
-  ${E2E_TESTS:-exports.test.mjs consumer.test.mjs token.test.mjs status.test.mjs deadletters.test.mjs pauses.test.mjs pauses-unit.test.mjs api.test.mjs leader.test.mjs forwarding.test.mjs quota.test.mjs connection.test.mjs panic.test.mjs budget.test.mjs offline.test.mjs latest.test.mjs safety.test.mjs crash.test.mjs}
+  ${E2E_TESTS:-exports.test.mjs consumer.test.mjs token.test.mjs status.test.mjs deadletters.test.mjs pauses.test.mjs pauses-unit.test.mjs api.test.mjs leader.test.mjs forwarding.test.mjs quota.test.mjs connection.test.mjs panic.test.mjs budget.test.mjs offline.test.mjs latest.test.mjs safety.test.mjs crash.test.mjs replicas.test.mjs}
