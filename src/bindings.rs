@@ -84,7 +84,9 @@ fn function_option(options: &JsValue, name: &str) -> Option<Function> {
 }
 
 fn rows(rows: Vec<engine::StoredRow>) -> Vec<Row> {
-    rows.into_iter().map(|r| r.row).collect()
+    rows.into_iter()
+        .map(engine::StoredRow::into_app_row)
+        .collect()
 }
 
 fn snapshot_rows(snapshots: Vec<engine::StoredSnapshot>) -> Vec<Row> {

@@ -26,14 +26,17 @@ type Row = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Row => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The `.row` of a `{key, version, row, dashboardId?}` record (`RowRecordIn`). */
+/**
+ * The `.row` of a `{key, version, row, dashboardId?}` record (`RowRecordIn`), with the
+ * record's `version` (what the wasm reads hand out too: `StoredRow::into_app_row`).
+ */
 function widgetRow(record: unknown): Widget {
   if (!isObject(record)) throw corruptRecord("Widget", "not an object");
   if (typeof record.key !== "string") throw corruptRecord("Widget", "missing field `key`");
   const v = record.version;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw corruptRecord("Widget", "bad field `version`");
   if (!isObject(record.row)) throw corruptRecord("Widget", "bad field `row`");
-  return record.row as unknown as Widget;
+  return { ...record.row, version: v } as unknown as Widget;
 }
 
 /** The `.row` of a `{widgetId, generatedAt, paramsHash, rowsDigest, row}` record. */

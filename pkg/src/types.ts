@@ -1,6 +1,8 @@
 /**
  * Shapes of what the package hands to the app. Rows mirror the wire contract (PROTOCOL §2):
- * fields beyond the listed ones are kept, so every row type allows extra keys. The reports,
+ * fields beyond the listed ones are kept, so every row type allows extra keys. `version` is
+ * the version of the item the row came in (what `If-Match` takes), except on
+ * MetricDefinition, whose row has a `version` of its own (the published metric). The reports,
  * the outbox and freshness are generated from the engine's Rust types (`engine-types.ts`).
  */
 

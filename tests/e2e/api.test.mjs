@@ -153,6 +153,13 @@ test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters
   assertSyncError(await call(page, "renameQuery", "qry_missing", { default: "x" }), "not_found");
   assertSyncError(await call(page, "renameQuery", q.id, { default: "" }), "invalid_name");
   const [d] = await must(page, "dashboards");
+  // Rows carry the version of the item they came in (PROTOCOL §2), for If-Match.
+  const heldDashboard = await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=Dashboard&key=${d.id}`);
+  assert.equal(d.version, heldDashboard.version);
+  const [w] = await must(page, "widgets", d.id);
+  const heldWidget = await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=Widget&key=${w.id}`);
+  assert.equal(w.version, heldWidget.version);
+  assert.equal(renamed.version, (await admin(`/admin/rows?tenantId=${tenant.tenantId}&kind=Query&key=${q.id}`)).version);
   assertSyncError(await call(page, "edit", "Dashboard", d.id, { name_i18n: { default: "x" } }), "not_editable");
   const pushed = await must(page, "push");
   assert.equal(pushed.opsApplied, 1);
@@ -173,8 +180,8 @@ test("edits: renameQuery, edit, pending, push, sync, enqueueCommand, deadLetters
   assert.ok(command.commandId);
   assertSyncError(await call(page, "enqueueCommand", { method: "GET", path: "/etc/passwd" }), "bad_command");
   const replayed = await must(page, "push");
-  // Settled one way or the other: applied, or a 412 conflict (the user settles it).
-  assert.equal(replayed.commandsDone + replayed.conflicts + replayed.deadLetters, 1, JSON.stringify(replayed));
+  // If-Match carried the version the device holds, which is the server's: applied.
+  assert.deepEqual([replayed.commandsDone, replayed.conflicts, replayed.deadLetters], [1, 0, 0], JSON.stringify(replayed));
   assert.equal((await must(page, "pending")).length, 0);
   assert.ok(Array.isArray(await must(page, "deadLetters")));
 });

@@ -132,7 +132,10 @@ async function storedWidgets(page) {
           r.onsuccess = () => {
             db.close();
             const by = {};
-            for (const record of r.result) (by[record.dashboardId] ??= []).push(record.row);
+            // What the read answers: the stored row with its item version (PROTOCOL §2).
+            for (const record of r.result) {
+              (by[record.dashboardId] ??= []).push({ ...record.row, version: record.version });
+            }
             resolve(by);
           };
           r.onerror = () => reject(r.error);
@@ -152,8 +155,9 @@ test("widgets and latestSnapshot answer the stored rows, as the wasm reads did",
     assert.deepEqual(d.widgets, stored[d.dashboardId], d.dashboardId);
     for (const w of d.widgets) {
       assert.equal(w.dashboardId, d.dashboardId);
-      // Keys as serde printed them (sorted): what the wasm read built.
+      // Keys as serde printed them (sorted): what the wasm read built; then the version.
       const keys = Object.keys(w);
+      assert.equal(keys.pop(), "version");
       assert.deepEqual(keys, [...keys].sort(), w.id);
     }
     d.latest.forEach((s, i) => s && assert.equal(s.widgetId, d.widgets[i].id));

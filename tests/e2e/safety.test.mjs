@@ -132,7 +132,7 @@ test("§9.6: a command answered 403 or by a proxy's 405 stays queued in order", 
     method: "PUT",
     path: `/api/v1/analytics/dashboards/${d.id}`,
     body: { name_i18n: { default: "Renamed dashboard" } },
-    ifMatch: String(d.version ?? 1),
+    ifMatch: String(d.version),
   });
   const queued = async () => (await must(page, "pending")).filter((p) => p.type === "command" || p.path).length;
   assert.equal(await queued(), 1);

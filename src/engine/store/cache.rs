@@ -32,6 +32,20 @@ pub struct StoredRow<P = Row> {
     pub row: P,
 }
 
+impl StoredRow {
+    /// The row as the package hands it to the app: with its item version as `version`
+    /// (PROTOCOL §2: the version travels on the item, not in the row), which an app needs
+    /// for `If-Match`. A MetricDefinition row keeps its own `version`, the published version
+    /// of the metric (PROTOCOL §2 row shapes); its item version is not editable anyway.
+    pub fn into_app_row(self) -> Row {
+        let mut row = self.row;
+        if self.kind != Kind::MetricDefinition {
+            row.insert("version".into(), self.version.into());
+        }
+        row
+    }
+}
+
 /// A stored widget snapshot. Keyed by (`widget_id`, `generated_at`). `P` as for
 /// [`StoredRow`].
 #[derive(Debug, Clone, PartialEq)]
@@ -323,5 +337,28 @@ pub trait Store {
     /// default, which reads them all.
     async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
         Ok(!self.rows(kind).await?.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored(kind: Kind, row: serde_json::Value) -> StoredRow {
+        StoredRow {
+            kind,
+            key: "k".into(),
+            version: 7,
+            row: row.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn app_rows_carry_their_item_version_except_metric_definitions() {
+        let dashboard = stored(Kind::Dashboard, json!({"id": "dsh_1"})).into_app_row();
+        assert_eq!(dashboard.get("version"), Some(&json!(7)));
+        let metric = stored(Kind::MetricDefinition, json!({"key": "adr", "version": 3}));
+        assert_eq!(metric.into_app_row().get("version"), Some(&json!(3)));
     }
 }
