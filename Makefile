@@ -39,6 +39,7 @@ help:
 	@echo "make bench         benchmarks in headless Chromium against a raw IndexedDB floor and Dexie 4; results in bench/results, see BENCHMARKS.md"
 	@echo "make bench-native  the engine alone, natively (examples/apply_bench.rs): parse, privacy, plan per page"
 	@echo "make bench-quick   the same harness on smaller figures, 1 trial (no timing asserted; part of make test)"
+	@echo "make bench-server  load on sync-server from simulated devices: SQLite, PostgreSQL 1 and 2 replicas (bench/results/server.md)"
 
 deps:
 	@scripts/install-deps.sh
@@ -113,7 +114,7 @@ test-pkg:
 # Dexie 4 implementation in headless Chromium, plus first render, rename latency, memory and
 # bundle size; writes bench/results/{full,quick}.{md,json} (BENCHMARKS.md quotes a full run).
 # Targets are reported, never asserted. `bench-quick` runs a few trials so the harness never rots.
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-server
 bench: pkg
 	@bench/run.sh
 
@@ -127,6 +128,11 @@ $(PKG_TGZ): $(PKG_INPUTS)
 
 bench-quick: $(PKG_TGZ)
 	@bench/run.sh --quick
+
+# Load on the reference server (issue 15): simulated devices on loopback against SQLite and
+# PostgreSQL with 1 and 2 replicas (a throwaway cluster); reported, never asserted.
+bench-server:
+	@node bench/server-load.mjs $(BENCH_SERVER_ARGS)
 
 # Client decoders under a long fuzz budget: pull pages, push answers, command answers
 # (tests/engine/{pull,push}/fuzz.rs, proptest over arbitrary bytes and JSON). `make test` runs the same

@@ -215,20 +215,30 @@ pub fn prune_snapshots(
 }
 
 /// Tombstones open alerts that became older than 7 days, so devices drop them.
+/// Runs before every page, so the common case (nothing expired) is one read outside any
+/// transaction; only when there is something to expire does it take the tenant's write lock
+/// (and reads again under it: another writer may have expired them meanwhile).
 pub fn expire_alerts(conn: &dyn Sql, tenant: &str, now_ms: i64) -> Result<usize, ApiError> {
-    let keys = conn
-        .query(
+    let expired = |conn: &dyn Sql| {
+        conn.query(
             "SELECT key FROM rows WHERE tenant_id = ?1 AND kind = 'DqAlertOpen' AND parent_id IS NULL
                AND deleted = 0 AND ts_ms < ?2",
             args![tenant, now_ms - ALERT_MAX_AGE_MS],
         )?
         .iter()
         .map(|r| r.string(0))
-        .collect::<Result<Vec<_>, _>>()?;
-    for key in &keys {
-        tombstone(conn, tenant, Kind::DqAlertOpen, key)?;
+        .collect::<Result<Vec<_>, ApiError>>()
+    };
+    if expired(conn)?.is_empty() {
+        return Ok(0);
     }
-    Ok(keys.len())
+    write_transaction(conn, tenant, |tx| {
+        let keys = expired(tx)?;
+        for key in &keys {
+            tombstone(tx, tenant, Kind::DqAlertOpen, key)?;
+        }
+        Ok(keys.len())
+    })
 }
 
 /// Writes the rows of a freshly created tenant (seed): version 1 and no epoch

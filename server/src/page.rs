@@ -55,9 +55,7 @@ pub fn build_page(
     req: &PageRequest,
 ) -> Result<String, ApiError> {
     let tenant = req.identity.tenant_id.as_str();
-    transaction(conn, TxMode::Write, |tx| {
-        log::expire_alerts(tx, tenant, req.now_ms)
-    })?;
+    log::expire_alerts(conn, tenant, req.now_ms)?;
     transaction(conn, TxMode::Read, |tx| read_page(tx, codec, req))
 }
 

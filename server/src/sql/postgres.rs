@@ -145,7 +145,10 @@ impl PgPool {
             config,
             NoTls,
             ManagerConfig {
-                recycling_method: RecyclingMethod::Verified,
+                // A connection the server closed is seen as closed (`is_closed`) and replaced;
+                // one that died silently fails its next statement with a retryable 503.
+                // Verifying every checkout would cost a round trip per request.
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
