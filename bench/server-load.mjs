@@ -31,7 +31,7 @@ const RENAMES = Number(arg("renames", 3));
 const CONFIGS = arg("configs", "sqlite,pg1,pg2").split(",");
 const OUT = arg("out", join(ROOT, "bench/results/server.md"));
 const CURSOR_KEY = "bench-server-cursor-key-0123456789abcdef";
-const BIN = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "release", "sync-server");
+const BIN = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "server", "sync-server");
 const CLUSTER = join(ROOT, "scripts/pg-cluster.sh");
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: DEVICES });
@@ -203,7 +203,7 @@ async function runConfig(config, users) {
 }
 
 async function main() {
-  execFileSync("cargo", ["build", "--release", "--quiet", "-p", "sync-server"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync("cargo", ["build", "--profile", "server", "--quiet", "-p", "sync-server"], { cwd: ROOT, stdio: "inherit" });
   const scratch = join(tmpdir(), `sync-bench-server-${process.pid}`);
   mkdirSync(scratch, { recursive: true });
   const cluster = join(tmpdir(), `sync-bench-pg-${process.pid}`);
@@ -240,7 +240,7 @@ async function main() {
     `## Server load (${new Date().toISOString()})`,
     "",
     `${DEVICES} devices over ${USERS} users of the demo tenant, pageSize 500; delta phase ${DELTA_SECONDS} s; ${RENAMES} renames per device. ` +
-      `Release build, generator on, load generator (Node, keep-alive) on the same ${cpus().length} cores; load average before ${load}.`,
+      `\`--profile server\` build (opt-level 3), generator on, load generator (Node, keep-alive) on the same ${cpus().length} cores; load average before ${load}.`,
     "",
     "| configuration | phase | requests | requests/s | p50 ms | p99 ms | errors |",
     "|---|---|---:|---:|---:|---:|---:|",

