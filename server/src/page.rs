@@ -109,7 +109,7 @@ fn read_page(tx: &dyn Sql, codec: &CursorCodec, req: &PageRequest) -> Result<Str
             };
             scanned_to = tail.u64(4)?;
             let complete = chunk.len() < SCAN_CHUNK;
-            for r in &chunk {
+            for mut r in chunk {
                 let Ok(kind) = r.str(0)?.parse::<Kind>() else {
                     continue;
                 };
@@ -132,19 +132,21 @@ fn read_page(tx: &dyn Sql, codec: &CursorCodec, req: &PageRequest) -> Result<Str
                 items.push(if deleted {
                     WireItem::Tombstone(kind, key.to_string())
                 } else {
-                    let stored = r.str(7)?;
+                    let version = r.u64(2)?;
+                    // The stored body moves into the page (no copy) unless privacy rewrites it.
+                    let stored = r.take_string(7)?;
                     let row_json = if needs_stripping(kind) {
-                        let mut row: Row = serde_json::from_str(stored)?;
+                        let mut row: Row = serde_json::from_str(&stored)?;
                         privacy::strip(kind, &mut row, &req.user.id);
                         serde_json::to_string(&row)?
                     } else {
-                        stored.to_string()
+                        stored
                     };
                     if kind.is_versioned() {
                         WireItem::Upsert {
                             kind,
                             row_json,
-                            version: r.u64(2)?,
+                            version,
                         }
                     } else {
                         WireItem::Append { kind, row_json }

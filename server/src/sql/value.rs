@@ -146,6 +146,16 @@ impl SqlRow {
         self.str(i).map(str::to_string)
     }
 
+    /// Moves a text column out of the row (it reads as empty text afterwards): a page's bodies go
+    /// into the page without a copy.
+    pub fn take_string(&mut self, i: usize) -> Result<String, ApiError> {
+        match self.0.get_mut(i) {
+            Some(SqlValue::Text(s)) => Ok(std::mem::take(s)),
+            Some(other) => Err(wrong(i, "text", other)),
+            None => Err(ApiError::Internal(format!("no column {i}"))),
+        }
+    }
+
     pub fn opt_string(&self, i: usize) -> Result<Option<String>, ApiError> {
         Ok(self.opt_str(i)?.map(str::to_string))
     }
