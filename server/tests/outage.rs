@@ -115,6 +115,44 @@ async fn postgres_connections_killed_then_recovered(url: &str) {
     assert!(back, "the server recovers when the database returns");
 }
 
+/// PostgreSQL: a pool with no free connection for longer than its wait (5 s) answers 503,
+/// and serves again once a connection is returned.
+#[tokio::test]
+async fn a_full_pool_answers_503_then_serves_again() {
+    let Some(url) = postgres_url() else {
+        // SQLite has no pool: one connection, waited for (its busy case is tested above).
+        return;
+    };
+    let s = server_with(
+        Db::open_with_pool(&fresh_postgres_database(&url), 1).unwrap(),
+        ServerOptions::for_tests(),
+    );
+    let t = s.tenant(small_spec("tnt_pool")).await;
+    let alice = TestServer::device(&t, 0, "dev_a");
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = s.state.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.with(move |_| {
+            held_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        })
+    });
+    held_rx.recv().unwrap();
+    let started = std::time::Instant::now();
+    let r = s.pull(&alice, None, 50).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert!(check_outage_answer(&r));
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "it waited for a connection first"
+    );
+    release_tx.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    assert_eq!(s.pull(&alice, None, 50).await.status, StatusCode::OK);
+}
+
 /// SQLite: another connection holds the write lock for longer than the busy timeout (5 s).
 async fn sqlite_locked_then_released() {
     let dir = std::env::temp_dir().join(format!("sync-outage-{}", std::process::id()));

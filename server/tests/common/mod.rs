@@ -59,7 +59,7 @@ pub fn replica_dbs(dir: &std::path::Path) -> (Db, Db) {
 }
 
 /// Creates a database of its own on the server of `url`; its URL.
-fn fresh_postgres_database(url: &str) -> String {
+pub fn fresh_postgres_database(url: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
