@@ -131,6 +131,7 @@ bench-quick: $(PKG_TGZ)
 
 # Load on the reference server (issue 15): simulated devices on loopback against SQLite and
 # PostgreSQL with 1 and 2 replicas (a throwaway cluster); reported, never asserted.
+# `make bench-server BENCH_SERVER_ARGS=--outage` also stops PostgreSQL for 3 s mid-load.
 bench-server:
 	@node bench/server-load.mjs $(BENCH_SERVER_ARGS)
 

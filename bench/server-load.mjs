@@ -9,8 +9,12 @@
 // op inside a 200 is an answer, not an error). The generator runs (the default of `serve`), on
 // the same cores as the devices. Nothing is asserted: see BENCHMARKS.md for the goals.
 //
+// With --outage, the PostgreSQL cluster is stopped for OUTAGE_SECONDS in the middle of each
+// PostgreSQL delta phase (a restart or failover): its answers meanwhile must be 503s, which are
+// counted apart from errors, and the phase must end with the server serving again.
+//
 //   node bench/server-load.mjs [--devices 200] [--users 50] [--delta-seconds 10] [--renames 3]
-//                              [--configs sqlite,pg1,pg2] [--out bench/results/server.md]
+//                              [--configs sqlite,pg1,pg2] [--outage] [--out bench/results/server.md]
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +33,8 @@ const USERS = Number(arg("users", 50));
 const DELTA_SECONDS = Number(arg("delta-seconds", 10));
 const RENAMES = Number(arg("renames", 3));
 const CONFIGS = arg("configs", "sqlite,pg1,pg2").split(",");
+const OUTAGE = process.argv.includes("--outage");
+const OUTAGE_SECONDS = 3;
 const OUT = arg("out", join(ROOT, "bench/results/server.md"));
 const CURSOR_KEY = "bench-server-cursor-key-0123456789abcdef";
 const BIN = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "server", "sync-server");
@@ -97,10 +103,13 @@ const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length
 async function phase(name, devices, work) {
   const times = [];
   let errors = 0;
+  let unavailable = 0;
   const firstErrors = [];
   const record = (r) => {
     times.push(r.ms);
-    if (r.status < 200 || r.status >= 300) {
+    if (r.status === 503) {
+      unavailable += 1;
+    } else if (r.status < 200 || r.status >= 300) {
       errors += 1;
       if (firstErrors.length < 3) firstErrors.push(`${r.status} ${r.body.toString().slice(0, 120)}`);
     }
@@ -116,6 +125,7 @@ async function phase(name, devices, work) {
     p50: percentile(times, 50),
     p99: percentile(times, 99),
     errors,
+    unavailable,
     firstErrors,
     seconds,
   };
@@ -145,6 +155,14 @@ async function pull(d, record) {
   return page;
 }
 
+/** Stops the cluster OUTAGE_SECONDS into `afterSeconds`, and starts it again. */
+async function outage(cluster, afterSeconds) {
+  await new Promise((resolve) => setTimeout(resolve, afterSeconds * 1000));
+  execFileSync(CLUSTER, ["pause", cluster]);
+  await new Promise((resolve) => setTimeout(resolve, OUTAGE_SECONDS * 1000));
+  execFileSync(CLUSTER, ["resume", cluster]);
+}
+
 async function runConfig(config, users) {
   const replicas = await startReplicas(config.db, config.replicas);
   const devices = Array.from({ length: DEVICES }, (_, i) => ({
@@ -165,11 +183,13 @@ async function runConfig(config, users) {
       }),
     );
     const until = performance.now() + DELTA_SECONDS * 1000;
+    const down = config.cluster && OUTAGE ? outage(config.cluster, Math.max(1, (DELTA_SECONDS - OUTAGE_SECONDS) / 2)) : null;
     results.push(
-      await phase("delta", devices, async (d, record) => {
+      await phase(down ? "delta + outage" : "delta", devices, async (d, record) => {
         while (performance.now() < until) await pull(d, record);
       }),
     );
+    await down;
     let op = 0;
     results.push(
       await phase("rename", devices, async (d, record) => {
@@ -222,12 +242,12 @@ async function main() {
         db = `${pgUrl.slice(0, pgUrl.lastIndexOf("/"))}/${database}`;
       }
       const users = seed(db);
-      const config = { name, db, replicas: name === "pg2" ? 2 : 1 };
+      const config = { name, db, replicas: name === "pg2" ? 2 : 1, cluster: name === "sqlite" ? null : cluster };
       process.stderr.write(`[bench-server] ${name}: ${DEVICES} devices over ${users.length} users, ${config.replicas} replica(s)\n`);
       for (const r of await runConfig(config, users)) {
         all.push({ config: name, ...r });
         process.stderr.write(
-          `  ${r.phase.padEnd(6)} ${String(r.requests).padStart(7)} requests ${r.perSecond.toFixed(0).padStart(6)}/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms errors ${r.errors} ${r.firstErrors.join(" | ")}\n`,
+          `  ${r.phase.padEnd(6)} ${String(r.requests).padStart(7)} requests ${r.perSecond.toFixed(0).padStart(6)}/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms errors ${r.errors} 503 ${r.unavailable} ${r.firstErrors.join(" | ")}\n`,
         );
       }
     }
@@ -241,12 +261,15 @@ async function main() {
     "",
     `${DEVICES} devices over ${USERS} users of the demo tenant, pageSize 500; delta phase ${DELTA_SECONDS} s; ${RENAMES} renames per device. ` +
       `\`--profile server\` build (opt-level 3), generator on, load generator (Node, keep-alive) on the same ${cpus().length} cores; load average before ${load}.`,
+    ...(OUTAGE
+      ? ["", `--outage: PostgreSQL stopped for ${OUTAGE_SECONDS} s in the middle of each delta phase; devices retry at once (no backoff), so the 503 count is a rate, not a number of devices.`]
+      : []),
     "",
-    "| configuration | phase | requests | requests/s | p50 ms | p99 ms | errors |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| configuration | phase | requests | requests/s | p50 ms | p99 ms | errors | 503 |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
     ...all.map(
       (r) =>
-        `| ${label[r.config] ?? r.config} | ${r.phase} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
+        `| ${label[r.config] ?? r.config} | ${r.phase} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.unavailable} |`,
     ),
     "",
   ];
