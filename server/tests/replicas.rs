@@ -1,8 +1,9 @@
 //! Two server processes on one database behave as one server (stateless replicas): each
 //! replica here has its own pool (or SQLite connection), cursor codec, generator lock and
 //! in-memory state, as two `sync-server serve` processes would, and requests alternate
-//! between them. On PostgreSQL (`make test-server`'s second run) this is the deployment the
-//! reference server supports; on SQLite, two processes on one file.
+//! between them (pages, pushes, the `fresh=true` limit, the generator). On PostgreSQL
+//! (`make test-server`'s second run) this is the deployment the reference server supports;
+//! on SQLite, two processes on one file.
 
 mod common;
 
@@ -130,6 +131,27 @@ async fn the_same_op_pushed_to_both_replicas_at_once_is_applied_once() {
             "one version per op"
         );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_fresh_limit_holds_across_replicas() {
+    let (a, b, dir) = replicas("fresh");
+    let t = a.tenant(small_spec("tnt_rep4")).await;
+    let alice = TestServer::device(&t, 0, "dev_a");
+    assert_eq!(
+        a.pull_query(&alice, "?fresh=true").await.status,
+        StatusCode::OK
+    );
+    let r = b.pull_query(&alice, "?fresh=true").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.headers.contains_key("retry-after"));
+    // Another device of the same user is not limited, on either replica.
+    let other = alice.other_device("dev_b");
+    assert_eq!(
+        b.pull_query(&other, "?fresh=true").await.status,
+        StatusCode::OK
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
