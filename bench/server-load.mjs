@@ -15,13 +15,14 @@
 //
 //   node bench/server-load.mjs [--devices 200] [--users 50] [--delta-seconds 10] [--renames 3]
 //                              [--configs sqlite,pg1,pg2] [--outage] [--out bench/results/server.md]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cluster as pgCluster, createDatabase, serverBinary, startCluster, startReplicas } from "../scripts/sync-replicas.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const arg = (name, fallback) => {
@@ -37,8 +38,7 @@ const OUTAGE = process.argv.includes("--outage");
 const OUTAGE_SECONDS = 3;
 const OUT = arg("out", join(ROOT, "bench/results/server.md"));
 const CURSOR_KEY = "bench-server-cursor-key-0123456789abcdef";
-const BIN = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "server", "sync-server");
-const CLUSTER = join(ROOT, "scripts/pg-cluster.sh");
+const BIN = serverBinary("server");
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: DEVICES });
 
@@ -58,43 +58,10 @@ function request(base, method, path, headers, body) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function healthy(url) {
-  for (let i = 0; i < 300; i += 1) {
-    const r = await request(url, "GET", "/healthz", {});
-    if (r.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never became healthy`);
-}
-
 /** Seeds one tenant with USERS users; returns `[{userId, token}]`. */
 function seed(db) {
   const out = execFileSync(BIN, ["seed", "--db", db, "--users", String(USERS)], { encoding: "utf8" });
   return [...out.matchAll(/^\s+(usr_\S+)\s+\S+\s+token (\S+)$/gm)].map((m) => ({ userId: m[1], token: m[2] }));
-}
-
-async function startReplicas(db, count) {
-  const urls = [];
-  const procs = [];
-  for (let i = 0; i < count; i += 1) {
-    const port = await freePort();
-    const p = spawn(BIN, ["serve", "--db", db, "--port", String(port), "--cursor-key", CURSOR_KEY], {
-      stdio: ["ignore", "ignore", "ignore"],
-    });
-    procs.push(p);
-    urls.push(`http://127.0.0.1:${port}`);
-  }
-  await Promise.all(urls.map(healthy));
-  return { urls, stop: () => procs.forEach((p) => p.kill()) };
 }
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
@@ -158,13 +125,13 @@ async function pull(d, record) {
 /** Stops the cluster OUTAGE_SECONDS into `afterSeconds`, and starts it again. */
 async function outage(cluster, afterSeconds) {
   await new Promise((resolve) => setTimeout(resolve, afterSeconds * 1000));
-  execFileSync(CLUSTER, ["pause", cluster]);
+  pgCluster("pause", cluster);
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_SECONDS * 1000));
-  execFileSync(CLUSTER, ["resume", cluster]);
+  pgCluster("resume", cluster);
 }
 
 async function runConfig(config, users) {
-  const replicas = await startReplicas(config.db, config.replicas);
+  const replicas = await startReplicas({ bin: BIN, db: config.db, count: config.replicas, cursorKey: CURSOR_KEY });
   const devices = Array.from({ length: DEVICES }, (_, i) => ({
     ...users[i % users.length],
     deviceId: `dev_load_${i}`,
@@ -236,10 +203,8 @@ async function main() {
       if (name === "sqlite") {
         db = join(scratch, "bench.db");
       } else {
-        pgUrl ??= execFileSync(CLUSTER, ["start", cluster], { encoding: "utf8" }).trim();
-        const database = `bench_${name}`;
-        execFileSync("psql", [pgUrl, "-qc", `DROP DATABASE IF EXISTS ${database}`, "-c", `CREATE DATABASE ${database}`]);
-        db = `${pgUrl.slice(0, pgUrl.lastIndexOf("/"))}/${database}`;
+        pgUrl ??= startCluster(cluster);
+        db = createDatabase(pgUrl, `bench_${name}`);
       }
       const users = seed(db);
       const config = { name, db, replicas: name === "pg2" ? 2 : 1, cluster: name === "sqlite" ? null : cluster };
@@ -252,7 +217,7 @@ async function main() {
       }
     }
   } finally {
-    if (pgUrl) execFileSync(CLUSTER, ["stop", cluster]);
+    if (pgUrl) pgCluster("stop", cluster);
     rmSync(scratch, { recursive: true, force: true });
   }
   const label = { sqlite: "SQLite, 1 process", pg1: "PostgreSQL, 1 replica", pg2: "PostgreSQL, 2 replicas" };

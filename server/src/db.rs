@@ -54,6 +54,23 @@ impl Drop for DbRuntime {
     }
 }
 
+impl Backend {
+    /// Runs `f` with this backend's connection on the current thread: the SQLite connection
+    /// (waiting for its lock), or a pooled PostgreSQL one (waiting for a free one; call from a
+    /// thread that runs no async tasks).
+    fn run<R>(&self, f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>) -> Result<R, ApiError> {
+        match self {
+            Backend::Sqlite(conn) => {
+                // A panic while holding the lock cannot leave SQLite half-written (statements
+                // are atomic and transactions roll back), so a poisoned lock is still usable.
+                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&*guard)
+            }
+            Backend::Postgres { pool, .. } => f(&pool.connection()?),
+        }
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self.backend {
@@ -126,16 +143,11 @@ impl Db {
         f: impl FnOnce(&dyn Sql) -> Result<R, ApiError> + Send,
     ) -> Result<R, ApiError> {
         match &self.backend {
-            Backend::Sqlite(conn) => {
-                // A panic while holding the lock cannot leave SQLite half-written (statements
-                // are atomic and transactions roll back), so a poisoned lock is still usable.
-                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-                f(&*guard)
-            }
+            Backend::Sqlite(_) => self.backend.run(f),
             // On a thread of its own: waiting for PostgreSQL must not happen on a thread
             // that runs async tasks.
-            Backend::Postgres { pool, .. } => std::thread::scope(|s| {
-                s.spawn(|| f(&pool.connection()?))
+            Backend::Postgres { .. } => std::thread::scope(|s| {
+                s.spawn(|| self.backend.run(f))
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }),
@@ -185,14 +197,8 @@ impl Db {
         f: impl FnOnce(&dyn Sql) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
         let backend = self.backend.clone();
-        tokio::task::spawn_blocking(move || match &backend {
-            Backend::Sqlite(conn) => {
-                let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-                f(&*guard)
-            }
-            Backend::Postgres { pool, .. } => f(&pool.connection()?),
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+        tokio::task::spawn_blocking(move || backend.run(f))
+            .await
+            .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
     }
 }

@@ -20,15 +20,21 @@ pub fn write_transaction<R>(
     f: impl FnOnce(&dyn Sql) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     transaction(conn, TxMode::Write, |tx| {
-        let locked = tx.execute(
-            "UPDATE tenants SET last_position = last_position WHERE id = ?1",
-            args![tenant],
-        )?;
-        if locked == 0 {
-            return Err(ApiError::NotFound(format!("tenant {tenant}")));
-        }
+        lock_tenant(tx, tenant)?.ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?;
         f(tx)
     })
+}
+
+/// Takes the tenant's row lock (an update that changes nothing; PostgreSQL holds it until the
+/// transaction ends, SQLite's write transaction is exclusive anyway) and returns its last
+/// position; `None` for an unknown tenant. Call inside a write transaction.
+pub fn lock_tenant(conn: &dyn Sql, tenant: &str) -> Result<Option<u64>, ApiError> {
+    conn.query_opt(
+        "UPDATE tenants SET last_position = last_position WHERE id = ?1 RETURNING last_position",
+        args![tenant],
+    )?
+    .map(|r| r.u64(0))
+    .transpose()
 }
 
 /// What a write produced.
@@ -250,15 +256,9 @@ pub fn insert_fresh<'a>(
     rows: impl IntoIterator<Item = (Kind, &'a Row)>,
     now_ms: i64,
 ) -> Result<u64, ApiError> {
-    // Taken with the tenant's row lock (an update that changes nothing), as next_position
-    // does, so no other writer of this tenant interleaves.
-    let mut position = conn
-        .query_opt(
-            "UPDATE tenants SET last_position = last_position WHERE id = ?1 RETURNING last_position",
-            args![tenant],
-        )?
-        .ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?
-        .u64(0)?;
+    // Under the tenant's row lock, so no other writer of this tenant interleaves.
+    let mut position =
+        lock_tenant(conn, tenant)?.ok_or_else(|| ApiError::NotFound(format!("tenant {tenant}")))?;
     for (kind, row) in rows {
         let meta = row_meta(kind, row)?;
         let deleted = kind == Kind::DqAlertOpen && alert_closed(row, meta.ts_ms, now_ms);

@@ -5,52 +5,25 @@
 // database on SYNC_TEST_DATABASE_URL when that names one.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cluster, createDatabase, serverBinary, startCluster, startReplicas } from "../../scripts/sync-replicas.mjs";
 import { launch, openPage, serveConsumer } from "./harness.mjs";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SERVER_BIN = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "sync-server");
-const CLUSTER = join(ROOT, "scripts", "pg-cluster.sh");
+const SERVER_BIN = serverBinary("debug");
 const CURSOR_KEY = "replicas-e2e-cursor-key-shared-by-both";
 
-const env = { replicas: [], served: [0, 0] };
-
-/** A free loopback port. */
-async function freePort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function healthy(url) {
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never became healthy`);
-}
+const env = { served: [0, 0] };
 
 /** The database URL: a fresh database on SYNC_TEST_DATABASE_URL, or a cluster of our own. */
 function database() {
   const given = process.env.SYNC_TEST_DATABASE_URL;
-  if (given) {
-    const name = `e2e_replicas_${process.pid}_${Date.now()}`;
-    execFileSync("psql", [given, "-qc", `CREATE DATABASE ${name}`]);
-    return `${given.slice(0, given.lastIndexOf("/"))}/${name}`;
-  }
+  if (given) return createDatabase(given, `e2e_replicas_${process.pid}_${Date.now()}`);
   // Not created here: pg-cluster.sh makes it, owned by the user PostgreSQL runs as.
   env.cluster = join(tmpdir(), `sync-e2e-pg-${process.pid}-${Date.now()}`);
-  return execFileSync(CLUSTER, ["start", env.cluster], { encoding: "utf8" }).trim();
+  return startCluster(env.cluster);
 }
 
 /** Sends each request to the next replica in turn, counting what each one served. */
@@ -80,20 +53,14 @@ function roundRobin(targets) {
 before(async () => {
   const url = database();
   execFileSync(SERVER_BIN, ["seed", "--db", url], { stdio: "ignore" });
-  const urls = [];
-  for (let i = 0; i < 2; i += 1) {
-    const port = await freePort();
-    const replica = spawn(
-      SERVER_BIN,
-      ["serve", "--db", url, "--host", "127.0.0.1", "--port", String(port), "--cursor-key", CURSOR_KEY, "--db-pool-size", "4"],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    replica.stderr.on("data", () => {});
-    env.replicas.push(replica);
-    urls.push(`http://127.0.0.1:${port}`);
-  }
-  await Promise.all(urls.map(healthy));
-  env.proxy = roundRobin(urls);
+  env.replicas = await startReplicas({
+    bin: SERVER_BIN,
+    db: url,
+    count: 2,
+    cursorKey: CURSOR_KEY,
+    args: ["--db-pool-size", "4"],
+  });
+  env.proxy = roundRobin(env.replicas.urls);
   await new Promise((resolve) => env.proxy.listen(0, "127.0.0.1", resolve));
   env.proxyUrl = `http://127.0.0.1:${env.proxy.address().port}`;
   env.app = await serveConsumer();
@@ -104,8 +71,8 @@ after(async () => {
   await env.browser?.close();
   await env.app?.close();
   await new Promise((resolve) => (env.proxy ? env.proxy.close(resolve) : resolve()));
-  for (const replica of env.replicas) replica.kill();
-  if (env.cluster) execFileSync(CLUSTER, ["stop", env.cluster]);
+  env.replicas?.stop();
+  if (env.cluster) cluster("stop", env.cluster);
 });
 
 /** The consumer page of the seeded demo's alice on `device`, through the proxy. */

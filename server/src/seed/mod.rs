@@ -76,12 +76,8 @@ pub fn reseed_tenant(
 ) -> Result<TenantSummary, ApiError> {
     spec.validate()?;
     transaction(conn, TxMode::Write, |tx| {
-        let existed = tenant_exists(tx, &spec.tenant_id)?;
         // The tenant's row lock first, so no other writer interleaves with the reseed.
-        tx.execute(
-            "UPDATE tenants SET last_position = last_position WHERE id = ?1",
-            args![spec.tenant_id],
-        )?;
+        let existed = log::lock_tenant(tx, &spec.tenant_id)?.is_some();
         // The write history belongs to the data it changed: a re-seeded tenant starts clean.
         for table in [
             "rows",
