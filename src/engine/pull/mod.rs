@@ -7,6 +7,7 @@ pub mod config;
 pub mod decoded_page;
 pub mod error;
 pub mod fetch;
+pub mod held_index;
 pub mod integrity;
 pub mod item_meta;
 pub mod page_loop;

@@ -31,13 +31,14 @@ use crate::engine::pull::cached_reads::CachedReads;
 use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::error::PullError;
 use crate::engine::pull::fetch::{prefetch, Refusal};
+use crate::engine::pull::held_index;
 use crate::engine::pull::integrity::{check_integrity_with, IntegrityScope};
 use crate::engine::pull::item_meta::metas_request;
 use crate::engine::pull::read_ahead;
 use crate::engine::pull::report::{PullProgress, PullReport};
 use crate::engine::pull::run::{overlap, InFlight, Run, Settled, NOTHING_BESIDE};
 use crate::engine::pull::state_cache::StateCache;
-use crate::engine::store::cache::Store;
+use crate::engine::store::cache::{Store, SyncMeta};
 
 /// Pulls until the server says `drained` (or `max_pages` pages were fetched), committing
 /// each page with its cursor, then runs the integrity gate over what the pull touched.
@@ -64,14 +65,36 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
 ) -> Result<PullReport, PullError> {
     config.validate()?;
     let started = clock.now_ms();
+    let meta = store.meta().await?;
+    // What this call knows of local state: from the held index, or nothing to know (a cold
+    // start into an empty store); left behind for the next call whatever the outcome.
+    let mut cache = held_index::load(store, &meta).await?;
+    let pulled = pull_pages(
+        store, transport, clock, random, config, progress, started, meta, &mut cache,
+    )
+    .await;
+    held_index::persist(store, &mut cache).await;
+    pulled
+}
+
+/// [`pull`] from the stored `meta`, with the call's `cache`.
+#[allow(clippy::too_many_arguments)]
+async fn pull_pages<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    progress: &mut dyn FnMut(&PullProgress),
+    started: u64,
+    mut meta: SyncMeta,
+    cache: &mut StateCache,
+) -> Result<PullReport, PullError> {
     let mut run = Run {
         report: PullReport::default(),
         scope: IntegrityScope::default(),
         fresh: config.fresh,
     };
-    let mut meta = store.meta().await?;
-    // What this call knows of local state: a cold start into an empty store reads none.
-    let mut cache = StateCache::for_store(store, &meta).await?;
     let mut cold_restarted = false;
     let mut fetched = 0u32;
     // The last page planned was `drained`: nothing more is fetched once it commits.
@@ -87,7 +110,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             run.settle(
                 store,
                 &mut meta,
-                &mut cache,
+                cache,
                 &mut in_flight,
                 NOTHING_BESIDE,
                 NOTHING_BESIDE,
@@ -159,7 +182,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                         store.wipe(&[], true).await?;
                         run.report.cold_restarts += 1;
                         meta = store.meta().await?;
-                        cache = StateCache::for_store(store, &meta).await?;
+                        *cache = held_index::load(store, &meta).await?;
                         continue;
                     }
                     Refusal::CursorInvalid => return Err(PullError::CursorInvalid),
@@ -187,13 +210,13 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
         });
         // A read issued ahead for this page (below, one page earlier) is used if it was
         // issued for the cursor the page was fetched with.
-        let early = read_ahead::take_for(&mut read_ahead, sent.as_deref(), &cache);
+        let early = read_ahead::take_for(&mut read_ahead, sent.as_deref(), cache);
         let plan = async {
             let early = match early {
                 Some(ahead) => Some(ahead.finish().await),
                 None => None,
             };
-            plan_fetched(store, page, sent.as_deref(), config, &mut cache, early).await
+            plan_fetched(store, page, sent.as_deref(), config, cache, early).await
         };
         let planned =
             match overlap(in_flight.as_mut(), next_page.as_mut(), plan, Result::is_err).await {
@@ -224,7 +247,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
                 }
                 if let Background::Done((Ok(page), _)) = fetching {
                     let request = metas_request(&page.metas);
-                    read_ahead = read_ahead::start(store, &mut cache, &next, &request);
+                    read_ahead = read_ahead::start(store, cache, &next, &request);
                 }
             }
         }
@@ -245,7 +268,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
             .settle(
                 store,
                 &mut meta,
-                &mut cache,
+                cache,
                 &mut in_flight,
                 Some(&mut commit),
                 next_page.as_mut(),
@@ -281,7 +304,7 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     if run.report.drained && !run.scope.is_empty() {
         // What the cache knows is not read again (after a cold start: nothing is read).
         let reads = CachedReads {
-            cache: &cache,
+            cache: &*cache,
             store,
         };
         run.report.integrity = check_integrity_with(&reads, &run.scope).await?;

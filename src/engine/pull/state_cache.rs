@@ -17,15 +17,16 @@
 //! (`idb_version_guard.rs`, `MemoryStore::commit_page`) skips such a put — the same outcome
 //! as a state read taken just before that rename settled.
 //!
-//! Kept per call rather than across calls: a new leader, another tab's pulls and pushes
-//! between calls would each need their own invalidation, and the first page of a warm call
-//! is read anyway. A cold start (the expensive case) is one call.
+//! Across calls it lives on as the store's held index (`store/held_index.rs`): a call starts
+//! from the index when it is exact at the stored cursor, and leaves it behind when it ends
+//! (`pull/held_index.rs`), writing only the kinds it changed (`dirty`).
 
 use crate::engine::pull::integrity::WidgetRef;
 use crate::engine::pull::replacement::Swept;
 use crate::engine::pull::snapshot_retention::generated_at_order;
 use crate::engine::store::cache::{
-    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta,
+    ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
+    SyncMeta,
 };
 use crate::protocol::Kind;
 use std::collections::{BTreeSet, HashMap};
@@ -46,12 +47,20 @@ pub struct StateCache {
     /// How many times the cache dropped what it knew: a read planned against an earlier
     /// generation (`pull/read_ahead.rs`) may not be exact any more.
     generation: u64,
+    /// The kinds whose stored index part may differ from what the cache knows: none when the
+    /// cache was loaded from the index, every kind otherwise.
+    dirty: BTreeSet<Kind>,
+    /// The cursor the stored index was loaded at or last saved at, if any.
+    indexed_at: Option<String>,
 }
 
 impl StateCache {
     /// A cache that knows nothing yet: every key is read once.
     pub fn unknown() -> StateCache {
-        StateCache::default()
+        StateCache {
+            dirty: Kind::ALL.iter().copied().collect(),
+            ..StateCache::default()
+        }
     }
 
     /// The cache of a store holding no row of any kind at `cursor`: nothing needs reading.
@@ -59,8 +68,90 @@ impl StateCache {
         StateCache {
             at: Some(cursor),
             complete: Kind::ALL.iter().copied().collect(),
+            dirty: Kind::ALL.iter().copied().collect(),
             ..StateCache::default()
         }
+    }
+
+    /// The cache a whole held index exact at `index.at` describes: it knows everything and
+    /// nothing of it needs saving.
+    pub fn of_index(index: HeldIndex) -> StateCache {
+        let mut cache = StateCache {
+            at: Some(Some(index.at.clone())),
+            complete: Kind::ALL.iter().copied().collect(),
+            indexed_at: Some(index.at),
+            ..StateCache::default()
+        };
+        for part in index.parts {
+            for (key, version) in part.versions {
+                cache.versions.insert((part.kind, key), Some(version));
+            }
+            for widget in part.widgets {
+                cache.widget_refs.insert(widget.key.clone(), widget);
+            }
+            for (widget, meta) in part.snapshots {
+                cache.snapshots.entry(widget).or_default().push(meta);
+            }
+        }
+        for (id, version) in index.raised {
+            if let Some(Some(held)) = cache.versions.get_mut(&(Kind::Query, id)) {
+                *held = (*held).max(version);
+            }
+        }
+        for held in cache.snapshots.values_mut() {
+            held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+        }
+        cache
+    }
+
+    /// What the stored index lacks of what the cache knows, to be saved exact at the cursor
+    /// it returns; `None` when the cache does not know everything, is not anchored at a
+    /// cursor, or the stored index is already exact (nothing to save).
+    pub fn unsaved(&self) -> Option<(&str, Vec<HeldPart>)> {
+        let at = self.at.as_ref()?.as_deref()?;
+        if !self.knows_everything()
+            || (self.dirty.is_empty() && self.indexed_at.as_deref() == Some(at))
+        {
+            return None;
+        }
+        let mut parts: Vec<HeldPart> = self
+            .dirty
+            .iter()
+            .map(|kind| HeldPart::empty(*kind))
+            .collect();
+        for ((kind, key), version) in &self.versions {
+            let (Some(version), Some(part)) = (version, parts.iter_mut().find(|p| p.kind == *kind))
+            else {
+                continue;
+            };
+            part.versions.push((key.clone(), *version));
+            if *kind == Kind::Widget {
+                let refs = self
+                    .widget_refs
+                    .get(key)
+                    .cloned()
+                    .unwrap_or_else(|| WidgetRef {
+                        key: key.clone(),
+                        dashboard_id: None,
+                        metric_key: None,
+                    });
+                part.widgets.push(refs);
+            }
+        }
+        if let Some(part) = parts.iter_mut().find(|p| p.kind == Kind::WidgetSnapshot) {
+            for (widget, held) in &self.snapshots {
+                part.snapshots
+                    .extend(held.iter().map(|meta| (widget.clone(), meta.clone())));
+            }
+        }
+        Some((at, parts))
+    }
+
+    /// The stored index is now exact at `at` (after [`unsaved`](Self::unsaved)'s parts were
+    /// saved there).
+    pub fn saved(&mut self, at: &str) {
+        self.dirty.clear();
+        self.indexed_at = Some(at.to_string());
     }
 
     /// Whether the cache may answer for a page fetched with `cursor`. A cache not yet
@@ -72,6 +163,7 @@ impl StateCache {
                 *self = StateCache {
                     at: Some(cursor.map(str::to_string)),
                     generation: self.generation + 1,
+                    dirty: Kind::ALL.iter().copied().collect(),
                     ..StateCache::default()
                 }
             }
@@ -83,6 +175,7 @@ impl StateCache {
     pub fn forget(&mut self) {
         *self = StateCache {
             generation: self.generation + 1,
+            dirty: Kind::ALL.iter().copied().collect(),
             ..StateCache::default()
         };
     }
@@ -183,6 +276,13 @@ impl StateCache {
     /// here).
     pub fn planned<P>(&mut self, plan: &ApplyPlan<P>, widgets: &[&WidgetRef], cursor: &str) {
         self.at = Some(Some(cursor.to_string()));
+        self.dirty.extend(plan.clear_kinds.iter().copied());
+        self.dirty
+            .extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
+        self.dirty.extend(plan.row_puts.iter().map(|row| row.kind));
+        if !plan.snapshot_puts.is_empty() || !plan.snapshot_deletes.is_empty() {
+            self.dirty.insert(Kind::WidgetSnapshot);
+        }
         for &kind in &plan.clear_kinds {
             self.versions.retain(|(k, _), _| *k != kind);
             match kind {
@@ -231,6 +331,10 @@ impl StateCache {
 
     /// Takes in what a committed page's replacement sweep removed.
     pub fn swept(&mut self, swept: &Swept) {
+        self.dirty.extend(swept.rows.iter().map(|(kind, _)| *kind));
+        if !swept.snapshots.is_empty() {
+            self.dirty.insert(Kind::WidgetSnapshot);
+        }
         for key in &swept.rows {
             self.forget_row(key);
         }

@@ -17,6 +17,7 @@ use crate::engine::pull::config::PullConfig;
 pub use crate::engine::pull::decoded_page::DecodedPage;
 pub use crate::engine::pull::replacement::{ReplacementStep, Swept};
 pub use crate::engine::store::error::StoreError;
+pub use crate::engine::store::held_index::{HeldIndex, HeldPart};
 use crate::protocol::{Kind, PageError, Row};
 use std::collections::BTreeMap;
 
@@ -288,7 +289,8 @@ pub trait Store {
         expected_cursor: Option<&str>,
         next_cursor: &str,
     ) -> Result<Swept, StoreError>;
-    /// Drops every row of `kinds` and, when `drop_cursor`, the cursor, in one transaction.
+    /// Drops every row of `kinds`, the held index and, when `drop_cursor`, the cursor, in one
+    /// transaction.
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError>;
 
     /// One versioned row by key.
@@ -337,6 +339,25 @@ pub trait Store {
     /// default, which reads them all.
     async fn holds_any(&self, kind: Kind) -> Result<bool, StoreError> {
         Ok(!self.rows(kind).await?.is_empty())
+    }
+
+    /// The held index as stored (`store/held_index.rs`), `None` when there is none. The pull
+    /// loop uses it only when its `at` is the stored cursor and it is whole. A store that
+    /// keeps no index answers `None` (this default), and every warm call reads per page.
+    async fn held_index(&self) -> Result<Option<HeldIndex>, StoreError> {
+        Ok(None)
+    }
+    /// Writes `parts` (replacing those kinds' parts) and `at` in one transaction that writes
+    /// nothing unless the stored cursor is `at`; returns whether it wrote. [`wipe`](Store::wipe)
+    /// drops the whole index. This default keeps none.
+    async fn save_held_index(&self, _at: &str, _parts: &[HeldPart]) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    /// Every kind's part read from the rows themselves and the cursor they are at, in one
+    /// consistent read (rebuilding a missing or stale index); `None` from a store that cannot
+    /// (this default).
+    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+        Ok(None)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod cache_reads;
 pub mod error;
 pub mod freshness;
+pub mod held_index;
 pub mod outbox;
 pub mod outbox_plan;
 pub mod outbox_reads;

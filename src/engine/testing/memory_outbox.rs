@@ -7,6 +7,7 @@
 //! never touches ops, the in-flight batch, commands, conflicts or dead letters.
 
 use crate::engine::store::error::StoreError;
+use crate::engine::store::held_index::raised_version_key;
 use crate::engine::store::outbox::{
     CommandSettlement, Conflict, DeadLetter, DeferredCommand, OpSettlement, OutboxOp, OutboxStore,
     PushBatch, RenameIntent, Requeue, Resolution,
@@ -125,6 +126,10 @@ impl OutboxStore for MemoryStore {
             for update in &plan.row_updates {
                 if let Some(row) = c.rows.get_mut(&(Kind::Query, update.query_id.clone())) {
                     apply_rename(row, update.version, &update.name_i18n);
+                    self.held_index_records().insert(
+                        raised_version_key(&update.query_id),
+                        update.version.to_string(),
+                    );
                 }
             }
             for recorded in plan.recorded {

@@ -12,9 +12,10 @@ use crate::engine::pull::decoded_page::{decode_json_page, DecodedPage};
 use crate::engine::pull::replacement::{plan_sweep, ReplacementStep, Swept};
 use crate::engine::pull::snapshot_retention::generated_at_order;
 use crate::engine::store::cache::{
-    ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, StoredRow,
-    StoredSnapshot, SyncMeta,
+    ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
+    StoredRow, StoredSnapshot, SyncMeta, WidgetRef,
 };
+use crate::engine::store::held_index::raised_version_id;
 use crate::engine::testing::outbox_contents::OutboxContents;
 use crate::protocol::{Kind, PageError, Row};
 use std::cell::{Cell, RefCell};
@@ -127,7 +128,14 @@ pub struct MemoryStore {
     row_writes: Cell<u64>,
     state_reads: Cell<u64>,
     row_reads: Cell<u64>,
+    /// The held index as the IndexedDB store keeps it: `at` under [`HELD_AT`], each kind's
+    /// part as its JSON text under the kind's name (`store/held_index.rs`).
+    held_index: RefCell<BTreeMap<String, String>>,
+    index_scans: Cell<u64>,
 }
+
+/// The key of the held index's cursor.
+const HELD_AT: &str = "at";
 
 impl MemoryStore {
     pub fn new() -> Self {
@@ -175,6 +183,17 @@ impl MemoryStore {
 
     fn count_read(&self) {
         self.row_reads.set(self.row_reads.get() + 1);
+    }
+
+    /// `scan_held` calls so far: index rebuilds from the rows.
+    pub fn index_scans(&self) -> u64 {
+        self.index_scans.get()
+    }
+
+    /// The stored held index's records (`at` and one JSON text per kind), for tests to read
+    /// or damage.
+    pub fn held_index_records(&self) -> std::cell::RefMut<'_, BTreeMap<String, String>> {
+        self.held_index.borrow_mut()
     }
 
     /// Row and snapshot writes (puts, deletes, kind clears) done by committed pages; the
@@ -261,7 +280,72 @@ impl Store for MemoryStore {
         if drop_cursor {
             c.meta.cursor = None;
         }
+        self.held_index.borrow_mut().clear();
         Ok(())
+    }
+
+    async fn held_index(&self) -> Result<Option<HeldIndex>, StoreError> {
+        let records = self.held_index.borrow();
+        let Some(at) = records.get(HELD_AT) else {
+            return Ok(None);
+        };
+        let mut parts = Vec::new();
+        for kind in Kind::ALL {
+            if let Some(text) = records.get(kind.as_str()) {
+                let part =
+                    HeldPart::from_json(kind, text).map_err(|e| StoreError::Unavailable(e.0))?;
+                parts.push(part);
+            }
+        }
+        let mut raised = Vec::new();
+        for (key, version) in records.iter() {
+            if let (Some(id), Ok(version)) = (raised_version_id(key), version.parse()) {
+                raised.push((id.to_string(), version));
+            }
+        }
+        Ok(Some(HeldIndex {
+            at: at.clone(),
+            parts,
+            raised,
+        }))
+    }
+
+    async fn save_held_index(&self, at: &str, parts: &[HeldPart]) -> Result<bool, StoreError> {
+        if self.contents.borrow().meta.cursor.as_deref() != Some(at) {
+            return Ok(false);
+        }
+        let mut records = self.held_index.borrow_mut();
+        for part in parts {
+            records.insert(part.kind.as_str().to_string(), part.to_json());
+        }
+        records.insert(HELD_AT.to_string(), at.to_string());
+        Ok(true)
+    }
+
+    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+        self.index_scans.set(self.index_scans.get() + 1);
+        let c = self.contents.borrow();
+        let mut parts: Vec<HeldPart> = Kind::ALL.iter().map(|k| HeldPart::empty(*k)).collect();
+        for ((kind, key), row) in &c.rows {
+            let part = parts
+                .iter_mut()
+                .find(|p| p.kind == *kind)
+                .expect("every kind");
+            part.versions.push((key.clone(), row.version));
+            if *kind == Kind::Widget {
+                part.widgets.push(WidgetRef::of(row));
+            }
+        }
+        let snapshots = parts
+            .iter_mut()
+            .find(|p| p.kind == Kind::WidgetSnapshot)
+            .expect("every kind");
+        for ((widget, _), s) in &c.snapshots {
+            snapshots
+                .snapshots
+                .push((widget.clone(), SnapshotMeta::from(s)));
+        }
+        Ok(Some((c.meta.cursor.clone(), parts)))
     }
 
     async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {

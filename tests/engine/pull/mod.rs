@@ -4,6 +4,7 @@
 mod apply;
 mod error_table;
 mod fuzz;
+mod held_index;
 mod page_loop;
 mod pipeline;
 mod pipeline_rig;

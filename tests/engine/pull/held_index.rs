@@ -1,0 +1,244 @@
+//! The held index (`store/held_index.rs`, `pull/held_index.rs`; issue 13 design item 2): a
+//! call that starts from an index exact at the stored cursor reads no local state; an index
+//! that is not exact (another context's page, a crash before the save, damage, a wipe) is
+//! never used and is rebuilt by a scan; and whatever happens between calls, the index
+//! changes nothing: the store ends as planning each page against a fresh read leaves it.
+
+use crate::support::log_gen::{op, realise};
+use crate::support::*;
+use proptest::prelude::*;
+use sync_core::engine::{
+    apply_page, pull, ManualClock, MemoryStore, PullConfig, PullError, PullReport,
+    ScriptedTransport, SeededRandom, ServerLog, Store,
+};
+use sync_core::protocol::{Kind, PullItem};
+
+fn config(page_size: usize, retention: usize) -> PullConfig {
+    PullConfig {
+        page_size: page_size as u32,
+        retention,
+        ..PullConfig::new(USER)
+    }
+}
+
+fn pull_from(
+    store: &MemoryStore,
+    log: &[PullItem],
+    config: &PullConfig,
+) -> Result<PullReport, PullError> {
+    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
+    block_on(pull(
+        store,
+        &transport,
+        &ManualClock::new(T0),
+        &SeededRandom::new(1),
+        config,
+        &mut |_| {},
+    ))
+}
+
+/// Another context (a tab before this one, an older leader) applies the next page itself.
+fn other_context_applies_next_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) {
+    let log = ServerLog::new(log.to_vec());
+    let cursor = block_on(store.meta()).unwrap().cursor;
+    let page = log
+        .page(cursor.as_deref(), config.page_size as usize)
+        .unwrap();
+    block_on(apply_page(store, page, cursor.as_deref(), config)).unwrap();
+}
+
+fn log() -> Vec<PullItem> {
+    vec![
+        dashboard("dsh_1", 1, &["t"]),
+        widget("wdg_1", 1, "dsh_1", "mtr_1"),
+        metric("mtr_1", 1),
+        snapshot("wdg_1", 1, "p", serde_json::json!(1)),
+        snapshot("wdg_1", 2, "p", serde_json::json!(1)),
+        dashboard("dsh_1", 1, &["t"]),
+        snapshot("wdg_1", 3, "p", serde_json::json!(2)),
+        widget("wdg_1", 2, "dsh_1", "mtr_1"),
+        tombstone(Kind::MetricDefinition, "mtr_1"),
+        snapshot("wdg_1", 4, "q", serde_json::json!(3)),
+        metric("mtr_1", 3),
+        dashboard("dsh_1", 2, &["t"]),
+    ]
+}
+
+/// The index the store holds, exact at its cursor: every part as a scan of the rows reads
+/// it (raised query versions applied), sorted.
+fn assert_index_is_exact(store: &MemoryStore) {
+    let mut index = block_on(store.held_index())
+        .unwrap()
+        .expect("an index is left");
+    assert_eq!(
+        Some(index.at.clone()),
+        block_on(store.meta()).unwrap().cursor
+    );
+    let (at, mut scanned) = block_on(store.scan_held()).unwrap().unwrap();
+    assert_eq!(at, Some(index.at.clone()));
+    for (id, version) in &index.raised {
+        for part in index.parts.iter_mut().filter(|p| p.kind == Kind::Query) {
+            for (key, held) in part.versions.iter_mut() {
+                if key == id {
+                    *held = (*held).max(*version);
+                }
+            }
+        }
+    }
+    for parts in [&mut index.parts, &mut scanned] {
+        parts.sort_by_key(|p| p.kind);
+        for part in parts.iter_mut() {
+            part.versions.sort();
+            part.widgets.sort_by(|a, b| a.key.cmp(&b.key));
+            part.snapshots
+                .sort_by(|a, b| (&a.0, &a.1.generated_at).cmp(&(&b.0, &b.1.generated_at)));
+        }
+    }
+    assert_eq!(index.parts, scanned);
+}
+
+/// The store a single uninterrupted pull of `log` leaves.
+fn reference(log: &[PullItem], config: &PullConfig) -> MemoryStore {
+    let store = MemoryStore::new();
+    pull_from(&store, log, config).unwrap();
+    store
+}
+
+#[test]
+fn a_warm_call_from_the_held_index_reads_no_local_state() {
+    let (log, config) = (log(), config(2, 2));
+    let store = MemoryStore::new();
+    pull_from(
+        &store,
+        &log,
+        &PullConfig {
+            max_pages: 2,
+            ..config.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store.held_index_records().get("at").cloned(),
+        block_on(store.meta()).unwrap().cursor
+    );
+    pull_from(&store, &log, &config).unwrap();
+    assert_eq!(
+        store.state_reads(),
+        0,
+        "every page is planned from the index"
+    );
+    assert_eq!(store.index_scans(), 0);
+    assert_eq!(store.contents(), reference(&log, &config).contents());
+    assert_index_is_exact(&store);
+}
+
+#[test]
+fn an_index_behind_the_stored_cursor_is_not_used_and_is_rebuilt() {
+    let (log, config) = (log(), config(2, 2));
+    let store = MemoryStore::new();
+    pull_from(
+        &store,
+        &log,
+        &PullConfig {
+            max_pages: 1,
+            ..config.clone()
+        },
+    )
+    .unwrap();
+    // Page 2 lands without the index taking it in: the index is exact at page 1's cursor.
+    other_context_applies_next_page(&store, &log, &config);
+    pull_from(
+        &store,
+        &log,
+        &PullConfig {
+            max_pages: 2,
+            ..config.clone()
+        },
+    )
+    .unwrap();
+    assert!(store.state_reads() > 0, "a stale index is not trusted");
+    assert_eq!(store.index_scans(), 1, "and the call leaves a rebuilt one");
+    let reads = store.state_reads();
+    pull_from(&store, &log, &config).unwrap();
+    assert_eq!(
+        store.state_reads(),
+        reads,
+        "the next call starts from the rebuilt index"
+    );
+    assert_eq!(store.contents(), reference(&log, &config).contents());
+}
+
+#[test]
+fn a_damaged_or_partial_index_is_not_used() {
+    let (log, config) = (log(), config(2, 2));
+    for damage in ["[[1,2]]", ""] {
+        let store = MemoryStore::new();
+        pull_from(
+            &store,
+            &log,
+            &PullConfig {
+                max_pages: 3,
+                ..config.clone()
+            },
+        )
+        .unwrap();
+        if damage.is_empty() {
+            store.held_index_records().remove("Widget");
+        } else {
+            store
+                .held_index_records()
+                .insert("Dashboard".into(), damage.into());
+        }
+        pull_from(&store, &log, &config).unwrap();
+        assert!(store.state_reads() > 0);
+        assert_eq!(store.contents(), reference(&log, &config).contents());
+    }
+}
+
+#[test]
+fn a_403_wipe_drops_the_index() {
+    let store = MemoryStore::new();
+    pull_from(&store, &log(), &config(2, 2)).unwrap();
+    assert!(!store.held_index_records().is_empty());
+    block_on(store.wipe(&[Kind::Dashboard], true)).unwrap();
+    assert!(store.held_index_records().is_empty());
+}
+
+proptest! {
+    #![proptest_config(proptest_config(64))]
+
+    /// Calls of a few pages each, and between them any of: nothing, the index lost, one part
+    /// lost, another context applying a page, the held cursor damaged — the store ends
+    /// exactly as one uninterrupted pull leaves it.
+    #[test]
+    fn the_index_changes_nothing_across_calls(
+        ops in proptest::collection::vec(op(), 0..40),
+        page_size in 1usize..6,
+        retention in 1usize..4,
+        steps in proptest::collection::vec((1u32..3, 0u8..5), 1..12),
+    ) {
+        let config = config(page_size, retention);
+        let log = realise(&ops);
+        let store = MemoryStore::new();
+        let mut drained = false;
+        for (pages, between) in steps.iter().cycle().take(64) {
+            let report = pull_from(&store, &log, &PullConfig { max_pages: *pages, ..config.clone() }).unwrap();
+            if report.drained {
+                drained = true;
+                break;
+            }
+            match between {
+                1 => store.held_index_records().clear(),
+                2 => { store.held_index_records().remove(Kind::Query.as_str()); }
+                3 => other_context_applies_next_page(&store, &log, &config),
+                4 => { store.held_index_records().insert("at".into(), "old".into()); }
+                _ => {}
+            }
+        }
+        if !drained {
+            pull_from(&store, &log, &config).unwrap();
+        }
+        prop_assert_eq!(store.contents(), reference(&log, &config).contents());
+        assert_index_is_exact(&store);
+    }
+}
