@@ -26,9 +26,10 @@ export async function openClient(tenantId: string, scenario: string): Promise<Sy
 }
 
 /**
- * Writes the warm preload into a sync-core database (schema v4 must exist): every record as
- * src/web/idb/records.rs writes it, and for each snapshot its `snapshot_meta` record (key fields
- * only), which the engine writes in the same transaction as the snapshot.
+ * Writes the warm preload into a sync-core database (schema v6 must exist): every record as
+ * src/web/idb/records.rs writes it, for each snapshot its `snapshot_meta` record (key fields
+ * only), which the engine writes in the same transaction as the snapshot, and the held index
+ * exact at the preload's cursor, which the pull that left these rows would have left.
  */
 export async function preloadSyncCore(
   dbName: string,
@@ -36,6 +37,13 @@ export async function preloadSyncCore(
 ): Promise<void> {
   const db = await openDb(dbName);
   const records: { store: string; value: unknown; key?: IDBValidKey }[] = [];
+  // The held index a sync that left these rows leaves beside them (src/engine/store/held_index.rs).
+  const held = new Map<string, unknown[]>();
+  const hold = (kind: string, entry: unknown) => {
+    if (!held.has(kind)) held.set(kind, []);
+    held.get(kind)!.push(entry);
+  };
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
   let j = 0;
   for (const it of preloadItems()) {
     if (it.kind === "WidgetSnapshot") {
@@ -44,12 +52,18 @@ export async function preloadSyncCore(
       j += 1;
       records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r } });
       records.push({ store: "snapshot_meta", value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest } });
+      hold(it.kind, [r.widgetId, r.generatedAt, r.paramsHash, digest]);
     } else {
       const value: Record<string, unknown> = { key: it.key, version: 1, row: it.row };
       if (it.kind === "Widget") value.dashboardId = it.row.dashboardId;
       records.push({ store: it.kind, value });
+      hold(it.kind, it.kind === "Widget" ? [it.key, 1, str(it.row.dashboardId), str(it.row.metricKey)] : [it.key, 1]);
     }
   }
+  for (const kind of ["Dashboard", "Widget", "MetricDefinition", "WidgetSnapshot", "Query", "Projection", "DqAlertOpen"]) {
+    records.push({ store: "held_index", value: JSON.stringify(held.get(kind) ?? []), key: kind });
+  }
+  records.push({ store: "held_index", value: "warm.0", key: "at" });
   // A warm database has synced before: it holds a cursor (the bench server reads "x.N" as log
   // page N, so this one is the start of the scenario's pages). Without it the pull would be a
   // cold start, i.e. a full replacement (PROTOCOL §9.1) that ends by sweeping every preloaded

@@ -76,6 +76,7 @@ pub use store::cache::{
 };
 pub use store::cache_reads::{latest_snapshot, latest_snapshots, open_alerts, snapshots};
 pub use store::freshness::{compute_freshness, freshness, Freshness};
+pub use store::held_index::{raised_version_id, raised_version_key};
 pub use store::outbox::{
     CommandSettlement, Conflict, ConflictSource, DeadLetter, DeadLetterRequeue, DeferredCommand,
     OpSettlement, OutboxOp, OutboxStore, Pending, PushBatch, RenameIntent, Requeue, RequeueOutcome,

@@ -7,6 +7,7 @@
 pub mod idb_atomicity;
 pub mod idb_connection;
 pub mod idb_fixtures;
+pub mod idb_held_index;
 pub mod idb_latest_batch;
 pub mod idb_replacement;
 pub mod idb_snapshot_reads;

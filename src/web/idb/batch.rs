@@ -82,7 +82,7 @@ fn js_error(error: JsValue) -> IdbError {
     IdbError::from_js(&error)
 }
 
-async fn settle(promise: Result<Promise, JsValue>) -> Result<JsValue, IdbError> {
+pub(super) async fn settle(promise: Result<Promise, JsValue>) -> Result<JsValue, IdbError> {
     JsFuture::from(promise.map_err(js_error)?)
         .await
         .map_err(js_error)

@@ -26,6 +26,9 @@ pub fn upgrade(db: &Database, tx: &Transaction, from: u32, to: u32) -> Result<()
             3 => create_outbox_stores(db)?,
             4 => create_snapshot_meta_store(db, tx)?,
             5 => drop_redundant_snapshot_index(tx)?,
+            6 => {
+                db.create_object_store(HELD_INDEX_STORE, ObjectStoreParams::new())?;
+            }
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }

@@ -1,11 +1,12 @@
 //! IndexedDB: the connection and its schema, the page commit, the outbox, the reads, and the
-//! JS snippets (`batch.js`, `page_decode.js`) that issue requests and decode pages without a
+//! JS snippets (`batch.js`, `page_decode.js`, `held_index.js`) that issue requests and decode pages without a
 //! round trip through wasm.
 
 pub(crate) mod batch;
 pub(crate) mod connection;
 pub mod error;
 pub(crate) mod handle;
+pub(crate) mod held_index;
 pub(crate) mod migration;
 pub(crate) mod outbox;
 pub(crate) mod outbox_dead;

@@ -9,8 +9,8 @@
 //! issued.
 
 use crate::engine::{
-    apply_rename, batch_in_flight, plan_settlement, CommandSettlement, OpSettlement, OutboxOp,
-    PushBatch, Recorded, SettlementPlan, StoreError, StoredRow,
+    apply_rename, batch_in_flight, plan_settlement, raised_version_key, CommandSettlement,
+    OpSettlement, OutboxOp, PushBatch, Recorded, SettlementPlan, StoreError, StoredRow,
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
@@ -23,10 +23,11 @@ use crate::web::idb::outbox_records::{
 use crate::web::idb::outbox_tx::{seq_key, OutboxTx, OutboxWrite};
 use crate::web::idb::records::{decode_row, encode_row};
 use crate::web::idb::schema::{
-    store_name, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, IN_FLIGHT_BATCH_KEY,
-    LAST_ORDER_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
+    store_name, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, HELD_INDEX_STORE,
+    IN_FLIGHT_BATCH_KEY, LAST_ORDER_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
 };
 use std::collections::BTreeMap;
+use wasm_bindgen::JsValue;
 
 fn aborted(why: String) -> StoreError {
     StoreError::Aborted(why)
@@ -39,6 +40,7 @@ fn settlement_writes(
     plan: &SettlementPlan,
     rows: &mut [(String, Option<StoredRow>)],
     order_before: u64,
+    held_index: bool,
 ) -> Result<Vec<OutboxWrite>, IdbError> {
     let mut writes = Vec::new();
     for seq in &plan.removed_ops {
@@ -56,6 +58,14 @@ fn settlement_writes(
                 encode_row(row)?,
                 None,
             ));
+            if held_index {
+                // The held index learns the raised version (`engine/store/held_index.rs`).
+                writes.push(OutboxWrite::Put(
+                    HELD_INDEX_STORE,
+                    JsValue::from_f64(update.version as f64),
+                    Some(raised_version_key(&update.query_id).into()),
+                ));
+            }
         }
     }
     let mut last_order = order_before;
@@ -91,16 +101,18 @@ impl Handle {
         settled: &[OpSettlement],
     ) -> Result<(), StoreError> {
         let query_store = store_name(Kind::Query);
-        let tx = OutboxTx::begin(
-            self,
-            &[
-                query_store,
-                OUTBOX_STORE,
-                OUTBOX_META_STORE,
-                CONFLICTS_STORE,
-                DEAD_LETTERS_STORE,
-            ],
-        )?;
+        let held_index = self.has_held_index()?;
+        let mut stores = vec![
+            query_store,
+            OUTBOX_STORE,
+            OUTBOX_META_STORE,
+            CONFLICTS_STORE,
+            DEAD_LETTERS_STORE,
+        ];
+        if held_index {
+            stores.push(HELD_INDEX_STORE);
+        }
+        let tx = OutboxTx::begin(self, &stores)?;
         let batch = tx.get(OUTBOX_META_STORE, IN_FLIGHT_BATCH_KEY.into())?;
         let last_order = tx.get(OUTBOX_META_STORE, LAST_ORDER_KEY.into())?;
         let (batch, last_order) = (batch.await, last_order.await);
@@ -161,7 +173,7 @@ impl Handle {
             .map(|(id, row)| (id.clone(), row.as_ref().map(|r| r.version)))
             .collect();
         let plan = plan_settlement(&batch, settled, ops, held)?;
-        let writes = settlement_writes(&plan, &mut rows, last_order)?;
+        let writes = settlement_writes(&plan, &mut rows, last_order, held_index)?;
         Ok(tx.finish(writes).await?)
     }
 

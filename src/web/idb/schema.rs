@@ -42,11 +42,17 @@
 //!    headless Chromium, 200 widgets × 12 snapshots of ≈ 1.9 KB: `getAll` of the snapshots
 //!    270 ms, a key cursor on an index carrying the metadata 529 ms, `getAllKeys` here 80 ms).
 //!    The upgrade step backfills a record for every snapshot already on disk.
+//! 5. Drops `WidgetSnapshot.by_widget_generated` (its key path is the primary key's).
+//! 6. `held_index`: the held index (`engine/store/held_index.rs`, `idb/held_index.rs`),
+//!    out-of-line keys: [`HELD_AT_KEY`] (the cursor it is exact at), one JSON text per kind
+//!    under the kind's name, a number per query whose version a settled rename raised. Cleared
+//!    by `Store::wipe`. The upgrade only creates it: the first pull after it rebuilds the index
+//!    from the rows once (a scan), rows, snapshots and the outbox are untouched.
 
 use crate::protocol::Kind;
 
 /// The schema version this code writes and expects.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Object store of sync bookkeeping (cursor, flags).
 pub const META_STORE: &str = "meta";
@@ -71,6 +77,11 @@ pub const SNAPSHOT_META_STORE: &str = "snapshot_meta";
 /// Key path of [`SNAPSHOT_META_STORE`]: a snapshot's key, then what dedupe needs.
 pub const SNAPSHOT_META_KEY_PATH: [&str; 4] =
     ["widgetId", "generatedAt", "paramsHash", "rowsDigest"];
+
+/// The held index (v6), out-of-line keys.
+pub const HELD_INDEX_STORE: &str = "held_index";
+/// [`HELD_INDEX_STORE`] key of the cursor the index is exact at.
+pub const HELD_AT_KEY: &str = "at";
 
 /// Queued rename ops (v3), key path [`SEQ_KEY_PATH`].
 pub const OUTBOX_STORE: &str = "outbox";

@@ -7,8 +7,8 @@
 //! and never import `IdbStore`: the store calls into them, nothing calls back.
 
 use crate::engine::{
-    ApplyPlan, DecodedPage, LocalState, PullConfig, StateRequest, Store, StoreError, StoredRow,
-    StoredSnapshot, Swept, SyncMeta, WidgetRef,
+    ApplyPlan, DecodedPage, HeldIndex, HeldPart, LocalState, PullConfig, StateRequest, Store,
+    StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta, WidgetRef,
 };
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, PageError};
@@ -17,7 +17,7 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::{self, JsRow};
 use crate::web::idb::replacement::{self, decode_flag};
-use crate::web::idb::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, META_STORE};
+use crate::web::idb::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, HELD_INDEX_STORE, META_STORE};
 use crate::web::idb::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::web::idb::write_sets::stores_of_kinds;
 use idb::Query;
@@ -156,9 +156,16 @@ impl IdbStore {
         let kind_stores = stores_of_kinds(kinds, self.handle.has_snapshot_meta()?);
         let mut stores = kind_stores.clone();
         stores.push(META_STORE);
+        let held_index = self.handle.has_held_index()?;
+        if held_index {
+            stores.push(HELD_INDEX_STORE);
+        }
         let mut tx = self.begin_write(&stores, Durability::Default)?;
         for store in kind_stores {
             tx.clear(store)?;
+        }
+        if held_index {
+            tx.clear(HELD_INDEX_STORE)?;
         }
         if drop_cursor {
             tx.delete(META_STORE, &CURSOR_KEY.into())?;
@@ -252,5 +259,20 @@ impl Store for IdbStore {
 
     async fn existing_keys(&self, kind: Kind, keys: &[String]) -> Result<Vec<String>, StoreError> {
         Ok(self.handle.read_existing_keys(kind, keys).await?)
+    }
+
+    async fn held_index(&self) -> Result<Option<HeldIndex>, StoreError> {
+        Ok(self.handle.read_held_index().await?)
+    }
+
+    async fn save_held_index(&self, at: &str, parts: &[HeldPart]) -> Result<bool, StoreError> {
+        self.handle.write_held_index(at, parts).await
+    }
+
+    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+        if !self.handle.has_held_index()? {
+            return Ok(None);
+        }
+        Ok(Some(self.handle.scan_held_index().await?))
     }
 }

@@ -1,0 +1,147 @@
+//! The held index on IndexedDB (`engine/store/held_index.rs` says what it is): the
+//! `held_index` store (schema 6), out-of-line keys — `at` (the cursor the parts are exact at),
+//! one JSON text per kind under the kind's name, and the raised query versions a settled
+//! rename records (`outbox_settle.rs`).
+
+use crate::engine::StoreError;
+use crate::engine::{raised_version_id, HeldIndex, HeldPart};
+use crate::protocol::Kind;
+use crate::web::idb::batch::{check_cursor, settle, CursorCheck};
+use crate::web::idb::error::IdbError;
+use crate::web::idb::handle::Handle;
+use crate::web::idb::schema::{
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SNAPSHOT_META_STORE,
+};
+use crate::web::idb::transaction::{read_transaction_raw, Durability};
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::IdbTransaction;
+
+#[wasm_bindgen(module = "/src/web/idb/held_index.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = readHeldIndex)]
+    fn read_held_index_js(tx: &IdbTransaction, store: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = scanHeld)]
+    fn scan_held_js(
+        tx: &IdbTransaction,
+        row_stores: &Array,
+        widget_store: &str,
+        snapshot_kind: &str,
+        snapshot_meta_store: &str,
+        meta_store: &str,
+        cursor_key: &str,
+    ) -> Result<Promise, JsValue>;
+}
+
+fn kind_named(name: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
+}
+
+fn part(kind: Kind, text: &JsValue) -> Result<HeldPart, IdbError> {
+    let text = text.as_string().ok_or_else(|| {
+        IdbError::Decode(format!("held index part {} is not text", kind.as_str()))
+    })?;
+    HeldPart::from_json(kind, &text).map_err(|e| IdbError::Decode(format!("held index {}", e.0)))
+}
+
+impl Handle {
+    /// Whether the database has the held index store (schema 6 and later).
+    pub(super) fn has_held_index(&self) -> Result<bool, IdbError> {
+        Ok(self.db()?.object_store_names().contains(HELD_INDEX_STORE))
+    }
+
+    pub(super) async fn read_held_index(&self) -> Result<Option<HeldIndex>, IdbError> {
+        if !self.has_held_index()? {
+            return Ok(None);
+        }
+        let tx = read_transaction_raw(self.db()?, &[HELD_INDEX_STORE])?;
+        let read = settle(read_held_index_js(&tx, HELD_INDEX_STORE)).await?;
+        let read: Array = read.unchecked_into();
+        let (keys, values): (Array, Array) =
+            (read.get(0).unchecked_into(), read.get(1).unchecked_into());
+        let mut at = None;
+        let mut parts = Vec::new();
+        let mut raised = Vec::new();
+        for (key, value) in keys.iter().zip(values.iter()) {
+            let Some(key) = key.as_string() else { continue };
+            if key == HELD_AT_KEY {
+                at = value.as_string();
+            } else if let Some(kind) = kind_named(&key) {
+                parts.push(part(kind, &value)?);
+            } else if let (Some(id), Some(version)) = (raised_version_id(&key), value.as_f64()) {
+                raised.push((id.to_string(), version as u64));
+            }
+        }
+        Ok(at.map(|at| HeldIndex { at, parts, raised }))
+    }
+
+    /// Writes `parts` and `at` if the stored cursor is `at` (the compare-and-set is the
+    /// transaction's first request; the writes are issued right behind it and the
+    /// transaction aborts on a mismatch, as a page commit's do).
+    pub(super) async fn write_held_index(
+        &self,
+        at: &str,
+        parts: &[HeldPart],
+    ) -> Result<bool, StoreError> {
+        if !self.has_held_index()? {
+            return Ok(false);
+        }
+        let texts: Vec<String> = parts.iter().map(HeldPart::to_json).collect();
+        let mut tx = self.begin_write(&[HELD_INDEX_STORE, META_STORE], Durability::Relaxed)?;
+        let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[]);
+        for (part, text) in parts.iter().zip(&texts) {
+            tx.put(
+                HELD_INDEX_STORE,
+                &JsValue::from_str(text),
+                Some(&part.kind.as_str().into()),
+            )?;
+        }
+        tx.put(
+            HELD_INDEX_STORE,
+            &JsValue::from_str(at),
+            Some(&HELD_AT_KEY.into()),
+        )?;
+        let matched = matches!(check.await?, CursorCheck::Matched(_));
+        let committed = tx.commit().await;
+        if matched {
+            committed?;
+        }
+        Ok(matched)
+    }
+
+    /// Every kind's part read from the rows, with the cursor, in one readonly transaction.
+    pub(super) async fn scan_held_index(
+        &self,
+    ) -> Result<(Option<String>, Vec<HeldPart>), IdbError> {
+        let row_kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_versioned()).collect();
+        let mut stores: Vec<&str> = row_kinds.iter().map(|k| store_name(*k)).collect();
+        let row_stores: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        stores.extend([SNAPSHOT_META_STORE, META_STORE]);
+        let tx = read_transaction_raw(self.db()?, &stores)?;
+        let scanned = settle(scan_held_js(
+            &tx,
+            &row_stores,
+            store_name(Kind::Widget),
+            Kind::WidgetSnapshot.as_str(),
+            SNAPSHOT_META_STORE,
+            META_STORE,
+            CURSOR_KEY,
+        ))
+        .await?;
+        let get = |name: &str| Reflect::get(&scanned, &JsValue::from_str(name)).unwrap_or_default();
+        let at = get("at").as_string();
+        let mut parts = Vec::new();
+        for entry in get("parts").unchecked_into::<Array>().iter() {
+            let entry: Array = entry.unchecked_into();
+            let kind = entry
+                .get(0)
+                .as_string()
+                .and_then(|name| kind_named(&name))
+                .ok_or_else(|| IdbError::Decode("scanHeld named no kind".into()))?;
+            parts.push(part(kind, &entry.get(1))?);
+        }
+        Ok((at, parts))
+    }
+}

@@ -1,0 +1,201 @@
+//! The held index on IndexedDB (schema 6, `web/idb/held_index.rs`): a scan reads every kind's
+//! part from the rows as `MemoryStore` does; a save lands only at the stored cursor; a wipe
+//! drops it; a settled rename records the version it raised; a pull leaves an index exact at
+//! the cursor; and a schema 5 database with a filled cache and a queued rename upgrades
+//! without losing either, then gets its index from the first pull.
+
+use super::idb_fixtures::{discard, fresh_identity, open_fresh, seed_plan};
+use super::push_idb_fixtures::{intent, store_with_queries};
+use sync_core::engine::{
+    build_batch, pull, ApplyPlan, HeldPart, MemoryStore, OpSettlement, OutboxStore, PullConfig,
+    ScriptedTransport, ServerLog, Store,
+};
+use sync_core::protocol::{Kind, PullItem, Row};
+use sync_core::web::{IdbStore, WebClock, WebRandom};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// Parts in a comparable order.
+fn sorted(mut parts: Vec<HeldPart>) -> Vec<HeldPart> {
+    parts.sort_by_key(|p| p.kind);
+    for part in parts.iter_mut() {
+        part.versions.sort();
+        part.widgets.sort_by(|a, b| a.key.cmp(&b.key));
+        part.snapshots
+            .sort_by(|a, b| (&a.0, &a.1.generated_at).cmp(&(&b.0, &b.1.generated_at)));
+    }
+    parts
+}
+
+#[wasm_bindgen_test]
+async fn a_scan_reads_what_memory_store_reads_and_a_save_lands_only_at_the_stored_cursor() {
+    let (identity, store) = open_fresh().await;
+    let memory = MemoryStore::new();
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    assert_eq!(store.held_index().await.unwrap(), None, "nothing saved yet");
+    let (at, parts) = store.scan_held().await.unwrap().unwrap();
+    let (memory_at, memory_parts) = memory.scan_held().await.unwrap().unwrap();
+    assert_eq!(at.as_deref(), Some("c1"));
+    assert_eq!(at, memory_at);
+    assert_eq!(sorted(parts.clone()), sorted(memory_parts));
+    assert_eq!(parts.len(), Kind::ALL.len());
+
+    assert!(
+        !store.save_held_index("c0", &parts).await.unwrap(),
+        "not the stored cursor"
+    );
+    assert_eq!(
+        store.held_index().await.unwrap(),
+        None,
+        "a refused save writes nothing"
+    );
+    assert!(store.save_held_index("c1", &parts).await.unwrap());
+    let index = store.held_index().await.unwrap().unwrap();
+    assert_eq!(index.at, "c1");
+    assert!(index.is_whole());
+    assert_eq!(sorted(index.parts), sorted(parts));
+
+    // A later page leaves it behind (the engine then does not use it); a wipe drops it.
+    store
+        .commit_page(&ApplyPlan::<Row>::default(), Some("c1"), "c2")
+        .await
+        .unwrap();
+    assert_eq!(store.held_index().await.unwrap().unwrap().at, "c1");
+    store.wipe(&[Kind::Dashboard], true).await.unwrap();
+    assert_eq!(store.held_index().await.unwrap(), None);
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_settled_rename_records_the_version_it_raised() {
+    let (identity, store) = store_with_queries().await;
+    let (_, parts) = store.scan_held().await.unwrap().unwrap();
+    assert!(store.save_held_index("c1", &parts).await.unwrap());
+    let op = store
+        .enqueue_rename(&intent("qry_1", "Renamed", "op_1", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = build_batch(&store.outbox().await.unwrap(), 2).unwrap();
+    store.begin_batch(&batch).await.unwrap();
+    let applied = OpSettlement::Applied {
+        seq: op.seq,
+        query_id: "qry_1".into(),
+        applied_on: 1,
+        new_version: 2,
+        name_i18n: op.name_i18n.clone(),
+    };
+    store.settle_batch(&batch.key, &[applied]).await.unwrap();
+    let index = store.held_index().await.unwrap().unwrap();
+    assert_eq!(index.raised, vec![("qry_1".to_string(), 2)]);
+    discard(&identity, store).await;
+}
+
+fn item(kind: Kind, id: &str, version: u64, extra: serde_json::Value) -> PullItem {
+    let mut row: Row = extra.as_object().cloned().unwrap_or_default();
+    row.insert(kind.key_field().unwrap_or("id").into(), id.into());
+    PullItem::Upsert { kind, row, version }
+}
+
+fn log() -> Vec<PullItem> {
+    let mut items = Vec::new();
+    for i in 0..6 {
+        items.push(item(
+            Kind::Dashboard,
+            &format!("dsh_{i}"),
+            1,
+            serde_json::json!({"name_i18n": {"default": "D"}}),
+        ));
+        items.push(item(
+            Kind::Widget,
+            &format!("wdg_{i}"),
+            1,
+            serde_json::json!({"dashboardId": format!("dsh_{i}"), "metricKey": "adr"}),
+        ));
+    }
+    items.push(item(
+        Kind::Dashboard,
+        "dsh_1",
+        2,
+        serde_json::json!({"name_i18n": {"default": "E"}}),
+    ));
+    items.push(PullItem::Tombstone {
+        kind: Kind::Widget,
+        id: "wdg_2".into(),
+    });
+    items
+}
+
+async fn pull_pages(store: &IdbStore, max_pages: u32) {
+    let transport = ScriptedTransport::with_log(ServerLog::new(log()));
+    let config = PullConfig {
+        page_size: 3,
+        max_pages,
+        ..PullConfig::new("usr_1")
+    };
+    pull(
+        store,
+        &transport,
+        &WebClock,
+        &WebRandom,
+        &config,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_pull_leaves_an_index_exact_at_the_cursor() {
+    let (identity, store) = open_fresh().await;
+    for max_pages in [2, 1, 100] {
+        pull_pages(&store, max_pages).await;
+        let index = store.held_index().await.unwrap().unwrap();
+        let cursor = store.meta().await.unwrap().cursor.unwrap();
+        assert_eq!(index.at, cursor);
+        let (_, scanned) = store.scan_held().await.unwrap().unwrap();
+        assert_eq!(sorted(index.parts), sorted(scanned));
+    }
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_5_keeps_the_cache_and_the_queued_rename_and_builds_the_index() {
+    let identity = fresh_identity();
+    let old = IdbStore::open_at_version(&identity, 5).await.unwrap();
+    let cursor = ServerLog::cursor_at(0);
+    old.commit_page(&seed_plan(), None, &cursor).await.unwrap();
+    let op = old
+        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 7))
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = old.rows(Kind::Widget).await.unwrap();
+    let snapshots = old.snapshots_of("wid_1").await.unwrap();
+    old.close();
+    drop(old);
+
+    let store = IdbStore::open(&identity).await.unwrap();
+    assert_eq!(store.rows(Kind::Widget).await.unwrap(), rows);
+    assert_eq!(store.snapshots_of("wid_1").await.unwrap(), snapshots);
+    assert_eq!(store.outbox().await.unwrap(), vec![op]);
+    assert_eq!(store.held_index().await.unwrap(), None);
+    // The first pull after the upgrade (nothing new on the server) rebuilds the index.
+    let transport = ScriptedTransport::with_log(ServerLog::new(Vec::new()));
+    pull(
+        &store,
+        &transport,
+        &WebClock,
+        &WebRandom,
+        &PullConfig::new("usr_web"),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let index = store.held_index().await.unwrap().unwrap();
+    assert_eq!(index.at, cursor);
+    assert_eq!(store.meta().await.unwrap().cursor, Some(cursor));
+    let (_, scanned) = store.scan_held().await.unwrap().unwrap();
+    assert_eq!(sorted(index.parts), sorted(scanned));
+    discard(&identity, store).await;
+}
