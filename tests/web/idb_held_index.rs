@@ -1,7 +1,7 @@
 //! The held index on IndexedDB (schema 6, `web/idb/held_index.rs`): a scan reads every kind's
 //! part from the rows as `MemoryStore` does; a save lands only at the stored cursor; a wipe
 //! drops it; a settled rename records the version it raised; a pull leaves an index exact at
-//! the cursor; and a schema 5 database with a filled cache and a queued rename upgrades
+//! the cursor; and a schema-5 database with a filled cache and a queued rename upgrades
 //! without losing either, then gets its index from the first pull.
 
 use super::idb_fixtures::{discard, fresh_identity, open_fresh, seed_plan};
