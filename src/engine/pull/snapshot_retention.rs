@@ -53,10 +53,16 @@ pub struct Retained {
     pub trimmed: u64,
 }
 
+/// Sorts a widget's held snapshots oldest first (one sort instance for every caller: each
+/// closure type would compile its own copy of the stable sort into the wasm).
+pub fn sort_oldest_first(held: &mut [SnapshotMeta]) {
+    held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+}
+
 impl SnapshotRetention {
     /// From whatever the store returned, in any order; duplicate keys are collapsed.
     pub fn new(mut held: Vec<SnapshotMeta>) -> Self {
-        held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+        sort_oldest_first(&mut held);
         held.dedup_by(|a, b| a.generated_at == b.generated_at);
         SnapshotRetention {
             held,

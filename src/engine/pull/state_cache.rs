@@ -23,7 +23,7 @@
 
 use crate::engine::pull::integrity::WidgetRef;
 use crate::engine::pull::replacement::Swept;
-use crate::engine::pull::snapshot_retention::generated_at_order;
+use crate::engine::pull::snapshot_retention::sort_oldest_first;
 use crate::engine::store::cache::{
     ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
     SyncMeta,
@@ -99,7 +99,7 @@ impl StateCache {
             }
         }
         for held in cache.snapshots.values_mut() {
-            held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+            sort_oldest_first(held);
         }
         cache
     }
@@ -323,7 +323,7 @@ impl StateCache {
                 Some(same) => *same = meta,
                 None => {
                     held.push(meta);
-                    held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+                    sort_oldest_first(held);
                 }
             }
         }
