@@ -261,8 +261,10 @@ test("rule 10: a pulled page never lowers a version another context wrote after 
   await admin("/admin/queries/rename", { tenantId: tenant.tenantId, queryId: q.id, name_i18n: { default: "Server v2" } });
   // Another context (a tab whose Web Lock was lost) settles a pushed rename between that
   // state read and the page's commit: the next readwrite transaction over Query and meta
-  // (the page commit) is preceded by a raw write of version 5. IndexedDB runs overlapping
-  // readwrite transactions in creation order, so the page commit sees it.
+  // (the page commit) is preceded by what a settlement writes (src/web/idb/outbox_settle.rs):
+  // version 5, the raised version beside the held index and the settle epoch moved on.
+  // IndexedDB runs overlapping readwrite transactions in creation order, so the page commit
+  // sees it: its plan, exact at the old epoch, is refused and planned again.
   await page.evaluate((id) => {
     const original = IDBDatabase.prototype.transaction;
     let armed = true;
@@ -270,12 +272,16 @@ test("rule 10: a pulled page never lowers a version another context wrote after 
       const names = Array.isArray(stores) ? stores : [stores];
       if (armed && mode === "readwrite" && names.includes("meta") && names.includes("Query")) {
         armed = false;
-        const other = original.call(this, ["Query"], "readwrite");
+        const other = original.call(this, ["Query", "meta", "held_index"], "readwrite");
         other.objectStore("Query").put({
           key: id,
           version: 5,
           row: { id, ownerId: "usr_alice", name_i18n: { default: "Settled by another tab" } },
         });
+        other.objectStore("held_index").put(5, `Query\u0000${id}`);
+        const meta = other.objectStore("meta");
+        const epoch = meta.get("settledEpoch");
+        epoch.onsuccess = () => meta.put((epoch.result ?? 0) + 1, "settledEpoch");
         window.injected = true;
       }
       return original.call(this, stores, mode, options);

@@ -35,6 +35,7 @@ fn big_page() -> ApplyPlan {
             })
             .collect(),
         replacement: Default::default(),
+        settled_epoch: None,
     }
 }
 

@@ -107,6 +107,7 @@ async fn commit_page_writes_rows_and_cursor_and_every_read_sees_them() {
             // Committed with no expected cursor: a full replacement began and has not drained.
             replacing: true,
             orphan_sweep: false,
+            settled_epoch: 0,
         }
     );
     discard(&identity, store).await;
@@ -124,6 +125,7 @@ async fn a_page_applies_clears_then_deletes_then_puts() {
         row_puts: vec![widget("wid_7", "dsh_1", 5), dashboard("dsh_1", 2)],
         snapshot_puts: vec![snapshot("wid_7", "2024-05-02T00:00:00Z", 1.5)],
         replacement: Default::default(),
+        settled_epoch: None,
     };
     store.commit_page(&page, Some("c1"), "c2").await.unwrap();
 
@@ -209,6 +211,7 @@ async fn wipe_drops_only_the_named_kinds_and_optionally_the_cursor() {
             access_revoked: true,
             replacing: true,
             orphan_sweep: false,
+            settled_epoch: 0,
         },
         "a wipe keeps the flag; only a successful pull clears it"
     );

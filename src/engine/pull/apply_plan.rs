@@ -162,6 +162,8 @@ fn plan_with_rows<P>(
         row_puts,
         snapshot_puts,
         replacement: plan.replacement,
+        // Set by `plan_fetched` from the cache the plan was decided on.
+        settled_epoch: None,
     }
 }
 
@@ -248,6 +250,7 @@ pub async fn plan_fetched<S: Store>(
         summary,
     };
     planned.plan.replacement.drains = page.drained;
+    planned.plan.settled_epoch = cache.settled_epoch();
     cache.planned(&planned.plan, &widgets, &page.next_cursor);
     Ok(PlannedPage {
         planned,

@@ -2,7 +2,9 @@
 //! (`store/held_index.rs` says what it is and why it is exact).
 //!
 //! - At the start: a whole index exact at the stored cursor becomes the call's
-//!   [`StateCache`], which then knows everything — no page reads local state. Otherwise the
+//!   [`StateCache`], which then knows everything — no page reads local state — exactly at
+//!   the settle epoch `meta` was read at (before the index: a settlement in between makes
+//!   the first commit refuse, never lowers a version). Otherwise the
 //!   cache is what [`StateCache::for_store`] makes (a cold start knows everything too; a warm
 //!   store without an index reads per page, as before the index existed).
 //! - At the end, whatever the call's outcome: a cache that knows everything saves the kinds it
@@ -23,11 +25,12 @@ pub(super) async fn load<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCa
         // scan replaces it at the end.
         if let Ok(Some(index)) = store.held_index().await {
             if index.at == *cursor && index.is_whole() {
-                return Ok(StateCache::of_index(index));
+                return Ok(StateCache::of_index(index).at_settle_epoch(meta.settled_epoch));
             }
         }
     }
-    StateCache::for_store(store, meta).await
+    let cache = StateCache::for_store(store, meta).await?;
+    Ok(cache.at_settle_epoch(meta.settled_epoch))
 }
 
 /// Leaves the index exact at the stored cursor for the next call, from `cache` when it knows

@@ -52,6 +52,10 @@ pub struct StateCache {
     dirty: BTreeSet<Kind>,
     /// The cursor the stored index was loaded at or last saved at, if any.
     indexed_at: Option<String>,
+    /// The settle epoch at which every version the cache knows was exact, when the cache
+    /// knew everything from its start (the held index, an empty store) and read nothing
+    /// since: its plans then need no in-commit version check (`ApplyPlan::settled_epoch`).
+    settled_epoch: Option<u64>,
 }
 
 impl StateCache {
@@ -67,6 +71,7 @@ impl StateCache {
     pub fn of_empty_store(cursor: Option<String>) -> StateCache {
         StateCache {
             at: Some(cursor),
+            settled_epoch: None,
             complete: Kind::ALL.iter().copied().collect(),
             dirty: Kind::ALL.iter().copied().collect(),
             ..StateCache::default()
@@ -78,6 +83,7 @@ impl StateCache {
     pub fn of_index(index: HeldIndex) -> StateCache {
         let mut cache = StateCache {
             at: Some(Some(index.at.clone())),
+            settled_epoch: None,
             complete: Kind::ALL.iter().copied().collect(),
             indexed_at: Some(index.at),
             ..StateCache::default()
@@ -145,6 +151,21 @@ impl StateCache {
             }
         }
         Some((at, parts))
+    }
+
+    /// Anchors what the cache knows at settle epoch `epoch`, read before anything the cache
+    /// knows (a settlement after that read only makes the commits refuse and the cache be
+    /// forgotten). Only a cache that knows everything and read nothing may be anchored.
+    pub fn at_settle_epoch(mut self, epoch: u64) -> StateCache {
+        if self.knows_everything() {
+            self.settled_epoch = Some(epoch);
+        }
+        self
+    }
+
+    /// See [`at_settle_epoch`](Self::at_settle_epoch); `None` when versions were read.
+    pub fn settled_epoch(&self) -> Option<u64> {
+        self.settled_epoch
     }
 
     /// The stored index is now exact at `at` (after [`unsaved`](Self::unsaved)'s parts were
@@ -252,6 +273,8 @@ impl StateCache {
     /// Takes in the store's answer to `missing` (as [`answer`](Self::answer) returned it),
     /// and adds it to `known`, which then answers the whole request.
     pub fn learn(&mut self, missing: &StateRequest, read: LocalState, known: &mut LocalState) {
+        // Read at an epoch nobody recorded: plans are checked in their commits again.
+        self.settled_epoch = None;
         for key in &missing.keys {
             let version = read.versions.get(key).copied();
             self.versions.insert(key.clone(), version);

@@ -6,9 +6,11 @@
 //!   all, and only if the stored cursor still equals `expected_cursor` (the cursor the page
 //!   was fetched with). That compare-and-set is the cursor rule: a stale, replayed or
 //!   re-ordered page can never move the cursor backwards or re-apply old data.
-//! - `commit_page` never lowers a stored version: a put whose row is already held at that
-//!   version or a newer one is skipped, checked inside the commit (a push settling a rename
-//!   writes Query rows without the cursor, so the compare-and-set alone cannot see it).
+//! - `commit_page` never lowers a stored version. A push settling a rename writes Query rows
+//!   without the cursor, so the compare-and-set alone cannot see it: either the plan names the
+//!   settle epoch its versions are exact at and the commit is refused if a settlement has
+//!   landed since, or a Query put whose row is already held at that version or a newer one is
+//!   skipped, checked inside the commit.
 //! - No implementation awaits anything but its own storage requests inside a transaction;
 //!   the plan arrives fully computed.
 //! - Commits land in the order they were issued (first polled), see `commit_page`.
@@ -174,6 +176,13 @@ pub struct ApplyPlan<P = Row> {
     /// What the page means for a full replacement (PROTOCOL §9.1); the store decides
     /// whether one is in progress. See `pull/replacement.rs`.
     pub replacement: ReplacementStep,
+    /// `Some(e)`: every version the plan was decided against was known exactly at settle
+    /// epoch `e` ([`SyncMeta::settled_epoch`]) and nothing was read since — the store refuses
+    /// the commit with [`StoreError::CursorMoved`] when the stored epoch differs, and need not
+    /// re-read the held Query versions in the commit. `None`: the versions came from reads
+    /// taken at unknown epochs; the store re-checks every Query put in the commit (a settled
+    /// rename may have raised it since).
+    pub settled_epoch: Option<u64>,
 }
 
 impl<P> Default for ApplyPlan<P> {
@@ -185,6 +194,7 @@ impl<P> Default for ApplyPlan<P> {
             row_puts: Vec::new(),
             snapshot_puts: Vec::new(),
             replacement: ReplacementStep::default(),
+            settled_epoch: None,
         }
     }
 }
@@ -206,6 +216,7 @@ impl<P: Clone> ApplyPlan<P> {
                 .map(StoredSnapshot::to_payload)
                 .collect(),
             replacement: self.replacement.clone(),
+            settled_epoch: self.settled_epoch,
         }
     }
 }
@@ -234,6 +245,10 @@ pub struct SyncMeta {
     /// A page reset the Widget kind: at the next drained page, snapshots whose widget is not
     /// held any more are dropped (they would be orphans forever otherwise).
     pub orphan_sweep: bool,
+    /// How many settled push batches raised a held Query's version: the one write of rows
+    /// that does not move the cursor. A plan decided on versions known at one epoch is
+    /// refused at another ([`ApplyPlan::settled_epoch`]).
+    pub settled_epoch: u64,
 }
 
 /// The engine's view of local storage. Async, single-threaded (`?Send`): in the browser
@@ -266,7 +281,8 @@ pub trait Store {
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError>;
     /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
     /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
-    /// not `expected_cursor`.
+    /// not `expected_cursor`, or the plan names a settle epoch that is not the stored one
+    /// ([`ApplyPlan::settled_epoch`]).
     ///
     /// In the same transaction, full replacement (`pull/replacement.rs`, PROTOCOL §9.1): with no
     /// expected cursor a replacement starts (earlier marks dropped, `replacing` set); while

@@ -123,14 +123,19 @@ impl OutboxStore for MemoryStore {
                 o.ops.remove(seq);
             }
             o.ops.extend(plan.changed_ops);
+            let mut raised = false;
             for update in &plan.row_updates {
                 if let Some(row) = c.rows.get_mut(&(Kind::Query, update.query_id.clone())) {
                     apply_rename(row, update.version, &update.name_i18n);
+                    raised = true;
                     self.held_index_records().insert(
                         raised_version_key(&update.query_id),
                         update.version.to_string(),
                     );
                 }
+            }
+            if raised {
+                c.meta.settled_epoch += 1;
             }
             for recorded in plan.recorded {
                 match recorded {

@@ -254,7 +254,11 @@ impl Store for MemoryStore {
         if let Some(error) = self.fail_next_commit.borrow_mut().take() {
             return Err(error);
         }
-        if c.meta.cursor.as_deref() != expected_cursor {
+        if c.meta.cursor.as_deref() != expected_cursor
+            || plan
+                .settled_epoch
+                .is_some_and(|e| e != c.meta.settled_epoch)
+        {
             return Err(StoreError::CursorMoved);
         }
         c.apply(plan);

@@ -222,33 +222,48 @@ export function issueWrites(tx, writes, rows, limit) {
  * page's writes can be issued right behind it without awaiting anything: reads
  * `metaStore[cursorKey]` and, from that read's success handler — before any request issued
  * after it has run — aborts `tx` unless the stored cursor is `expected` (`undefined`: none is
- * stored). Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}` (the
- * flags' stored values, in order), or `{matched: false, corrupt}` as soon as it aborted
+ * stored). With an `epochKey`, likewise aborts unless `metaStore[epochKey]` (absent: 0) is
+ * `expectedEpoch`. Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}`
+ * (the flags' stored values, in order), or `{matched: false, corrupt}` as soon as it aborted
  * (`corrupt`: the stored cursor is not a string).
  * @returns {Promise<{matched: boolean, corrupt?: boolean, flags?: unknown[]}>}
  */
-export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys) {
+export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, epochKey, expectedEpoch) {
   const store = tx.objectStore(metaStore);
   return new Promise((resolve, reject) => {
     const flags = new Array(flagKeys.length);
-    let left = flagKeys.length + 1;
+    let left = flagKeys.length + (epochKey === undefined ? 1 : 2);
     let refused = false;
     const done = () => {
       left -= 1;
       if (left === 0) resolve({ matched: true, flags });
     };
+    const refuse = (corrupt) => {
+      if (refused) return;
+      refused = true;
+      tx.abort();
+      resolve({ matched: false, corrupt });
+    };
     const check = store.get(cursorKey);
     check.onsuccess = () => {
       const stored = check.result;
       if (stored !== expected) {
-        refused = true;
-        tx.abort();
-        resolve({ matched: false, corrupt: stored !== undefined && typeof stored !== "string" });
+        refuse(stored !== undefined && typeof stored !== "string");
         return;
       }
       done();
     };
     check.onerror = () => reject(check.error);
+    if (epochKey !== undefined) {
+      const epoch = store.get(epochKey);
+      epoch.onsuccess = () => {
+        if ((epoch.result ?? 0) !== expectedEpoch) refuse(false);
+        else done();
+      };
+      epoch.onerror = () => {
+        if (!refused) reject(epoch.error);
+      };
+    }
     flagKeys.forEach((key, i) => {
       const request = store.get(key);
       request.onsuccess = () => {

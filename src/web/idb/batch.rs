@@ -66,6 +66,8 @@ extern "C" {
         cursor_key: &str,
         expected: &JsValue,
         flag_keys: &Array,
+        epoch_key: &JsValue,
+        expected_epoch: &JsValue,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = issueWrites)]
@@ -312,18 +314,33 @@ pub enum CursorCheck {
 }
 
 /// Issues, as the first requests of `tx`, the read of `meta_store[cursor_key]` that aborts
-/// `tx` unless it holds `expected`, and the reads of `flag_keys`. The page's writes are then
-/// issued at once behind it; await the returned future after issuing them.
+/// `tx` unless it holds `expected`, the read that aborts it unless `meta_store[key]` holds
+/// the number of `epoch` (`Some((key, n))`; absent counts as 0), and the reads of
+/// `flag_keys`. The page's writes are then issued at once behind it; await the returned
+/// future after issuing them.
 pub fn check_cursor(
     tx: &IdbTransaction,
     meta_store: &str,
     cursor_key: &str,
     expected: Option<&str>,
     flag_keys: &[&str],
+    epoch: Option<(&str, u64)>,
 ) -> impl std::future::Future<Output = Result<CursorCheck, IdbError>> {
     let expected = expected.map_or(JsValue::UNDEFINED, JsValue::from_str);
     let keys: Array = flag_keys.iter().map(|k| JsValue::from_str(k)).collect();
-    let promise = check_cursor_js(tx, meta_store, cursor_key, &expected, &keys);
+    let (epoch_key, expected_epoch) = match epoch {
+        Some((key, n)) => (JsValue::from_str(key), JsValue::from_f64(n as f64)),
+        None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
+    };
+    let promise = check_cursor_js(
+        tx,
+        meta_store,
+        cursor_key,
+        &expected,
+        &keys,
+        &epoch_key,
+        &expected_epoch,
+    );
     async move {
         let result = settle(promise).await?;
         let get = |name: &str| Reflect::get(&result, &JsValue::from_str(name)).unwrap_or_default();

@@ -90,7 +90,7 @@ impl Handle {
         }
         let texts: Vec<String> = parts.iter().map(HeldPart::to_json).collect();
         let mut tx = self.begin_write(&[HELD_INDEX_STORE, META_STORE], Durability::Relaxed)?;
-        let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[]);
+        let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[], None);
         for (part, text) in parts.iter().zip(&texts) {
             tx.put(
                 HELD_INDEX_STORE,

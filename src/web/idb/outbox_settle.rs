@@ -24,8 +24,10 @@ use crate::web::idb::outbox_tx::{seq_key, OutboxTx, OutboxWrite};
 use crate::web::idb::records::{decode_row, encode_row};
 use crate::web::idb::schema::{
     store_name, COMMANDS_STORE, CONFLICTS_STORE, DEAD_LETTERS_STORE, HELD_INDEX_STORE,
-    IN_FLIGHT_BATCH_KEY, LAST_ORDER_KEY, OPS_BY_ENTITY, OUTBOX_META_STORE, OUTBOX_STORE,
+    IN_FLIGHT_BATCH_KEY, LAST_ORDER_KEY, META_STORE, OPS_BY_ENTITY, OUTBOX_META_STORE,
+    OUTBOX_STORE, SETTLED_EPOCH_KEY,
 };
+use crate::web::idb::store::decode_epoch;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
@@ -36,11 +38,13 @@ fn aborted(why: String) -> StoreError {
 /// Every write of a settlement plan, encoded: op deletes and updates, the Query rows that
 /// take an applied name, conflicts and dead letters with their order, the batch dropped and
 /// the order counter.
+/// `epoch`: the stored settle epoch (schema 6; `None` before), bumped when a held Query's
+/// version is raised.
 fn settlement_writes(
     plan: &SettlementPlan,
     rows: &mut [(String, Option<StoredRow>)],
     order_before: u64,
-    held_index: bool,
+    epoch: Option<u64>,
 ) -> Result<Vec<OutboxWrite>, IdbError> {
     let mut writes = Vec::new();
     for seq in &plan.removed_ops {
@@ -49,6 +53,7 @@ fn settlement_writes(
     for op in plan.changed_ops.values() {
         writes.push(put_op(op)?);
     }
+    let mut raised = false;
     for update in &plan.row_updates {
         let held = rows.iter_mut().find(|(id, _)| *id == update.query_id);
         if let Some((_, Some(row))) = held {
@@ -58,7 +63,8 @@ fn settlement_writes(
                 encode_row(row)?,
                 None,
             ));
-            if held_index {
+            raised = true;
+            if epoch.is_some() {
                 // The held index learns the raised version (`engine/store/held_index.rs`).
                 writes.push(OutboxWrite::Put(
                     HELD_INDEX_STORE,
@@ -67,6 +73,13 @@ fn settlement_writes(
                 ));
             }
         }
+    }
+    if let (true, Some(epoch)) = (raised, epoch) {
+        writes.push(OutboxWrite::Put(
+            META_STORE,
+            JsValue::from_f64((epoch + 1) as f64),
+            Some(SETTLED_EPOCH_KEY.into()),
+        ));
     }
     let mut last_order = order_before;
     for recorded in &plan.recorded {
@@ -110,12 +123,22 @@ impl Handle {
             DEAD_LETTERS_STORE,
         ];
         if held_index {
-            stores.push(HELD_INDEX_STORE);
+            // Schema 6: the raised versions and the settle epoch (`SyncMeta::settled_epoch`).
+            stores.extend([HELD_INDEX_STORE, META_STORE]);
         }
         let tx = OutboxTx::begin(self, &stores)?;
         let batch = tx.get(OUTBOX_META_STORE, IN_FLIGHT_BATCH_KEY.into())?;
         let last_order = tx.get(OUTBOX_META_STORE, LAST_ORDER_KEY.into())?;
+        let epoch = if held_index {
+            Some(tx.get(META_STORE, SETTLED_EPOCH_KEY.into())?)
+        } else {
+            None
+        };
         let (batch, last_order) = (batch.await, last_order.await);
+        let epoch = match epoch {
+            Some(read) => Some(decode_epoch(read.await?)?),
+            None => None,
+        };
         let batch = batch?
             .map(|value| decode::<BatchRecord>(&value, IN_FLIGHT_BATCH_KEY))
             .transpose()?
@@ -173,7 +196,7 @@ impl Handle {
             .map(|(id, row)| (id.clone(), row.as_ref().map(|r| r.version)))
             .collect();
         let plan = plan_settlement(&batch, settled, ops, held)?;
-        let writes = settlement_writes(&plan, &mut rows, last_order, held_index)?;
+        let writes = settlement_writes(&plan, &mut rows, last_order, epoch)?;
         Ok(tx.finish(writes).await?)
     }
 

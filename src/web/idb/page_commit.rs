@@ -17,7 +17,9 @@ use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
-use crate::web::idb::schema::{store_name, CURSOR_KEY, META_STORE, SNAPSHOT_META_STORE};
+use crate::web::idb::schema::{
+    store_name, CURSOR_KEY, META_STORE, SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
+};
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::{is_guarded, GuardedPuts};
 use crate::web::idb::write_sets::{delete_writes, hold, stores_of_kinds};
@@ -35,8 +37,11 @@ impl Handle {
         let meta = self.has_snapshot_meta()?;
         let clears = clear_stores(plan, meta);
         let rows = Array::new();
-        let writes = encode_page(plan, meta, &rows)?;
-        let guarded = GuardedPuts::encode(plan, &rows)?;
+        // A plan exact at a settle epoch is refused if a settlement landed since, so its
+        // Query puts need no in-commit version read (`ApplyPlan::settled_epoch`).
+        let guard = plan.settled_epoch.is_none();
+        let writes = encode_page(plan, meta, guard, &rows)?;
+        let guarded = GuardedPuts::encode(plan, guard, &rows)?;
         let mut stores = page_stores(plan, meta);
         stores.extend(replacement::sweep_stores(&plan.replacement, meta));
         stores.sort_unstable();
@@ -54,6 +59,7 @@ impl Handle {
             CURSOR_KEY,
             expected_cursor,
             &flag_keys,
+            plan.settled_epoch.map(|e| (SETTLED_EPOCH_KEY, e)),
         );
 
         // The test hook: issue only the first `fail_after` writes, then abort.
@@ -145,6 +151,7 @@ fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
 fn encode_page<P: Clone + Into<JsRow>>(
     plan: &ApplyPlan<P>,
     meta: bool,
+    guard: bool,
     rows: &Array,
 ) -> Result<Array, IdbError> {
     let snapshots = store_name(Kind::WidgetSnapshot);
@@ -161,7 +168,11 @@ fn encode_page<P: Clone + Into<JsRow>>(
     ));
     // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
     // transaction.
-    for row in plan.row_puts.iter().filter(|r| !is_guarded(r.kind)) {
+    for row in plan
+        .row_puts
+        .iter()
+        .filter(|r| !(guard && is_guarded(r.kind)))
+    {
         let index = hold(rows, &row.row);
         let record = RecordRef::held_row(row)?;
         let widget = row.kind == Kind::Widget;

@@ -47,7 +47,8 @@
 //!    out-of-line keys: [`HELD_AT_KEY`] (the cursor it is exact at), one JSON text per kind
 //!    under the kind's name, a number per query whose version a settled rename raised. Cleared
 //!    by `Store::wipe`. The upgrade only creates it: the first pull after it rebuilds the index
-//!    from the rows once (a scan), rows, snapshots and the outbox are untouched.
+//!    from the rows once (a scan), rows, snapshots and the outbox are untouched. `meta` gains
+//!    [`SETTLED_EPOCH_KEY`], which every settlement raising a Query version bumps.
 
 use crate::protocol::Kind;
 
@@ -60,6 +61,9 @@ pub const META_STORE: &str = "meta";
 pub const CURSOR_KEY: &str = "cursor";
 /// `meta` key of the access-revoked flag (a boolean).
 pub const ACCESS_REVOKED_KEY: &str = "accessRevoked";
+/// `meta` key of the settle epoch (a number, absent = 0): bumped by every settlement that
+/// raised a held Query's version (`SyncMeta::settled_epoch`; schema 6).
+pub const SETTLED_EPOCH_KEY: &str = "settledEpoch";
 
 /// Key path of versioned-kind records.
 pub const ROW_KEY_PATH: &str = "key";

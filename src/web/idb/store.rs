@@ -17,7 +17,9 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::{self, JsRow};
 use crate::web::idb::replacement::{self, decode_flag};
-use crate::web::idb::schema::{self, ACCESS_REVOKED_KEY, CURSOR_KEY, HELD_INDEX_STORE, META_STORE};
+use crate::web::idb::schema::{
+    self, ACCESS_REVOKED_KEY, CURSOR_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
+};
 use crate::web::idb::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::web::idb::write_sets::stores_of_kinds;
 use idb::Query;
@@ -133,12 +135,16 @@ impl IdbStore {
         let orphan_sweep = store
             .get(Query::Key(replacement::ORPHAN_SWEEP_KEY.into()))?
             .into_future();
+        let settled_epoch = store
+            .get(Query::Key(SETTLED_EPOCH_KEY.into()))?
+            .into_future();
         let cursor = decode_cursor(cursor.await?)?;
         Ok(SyncMeta {
             cursor,
             access_revoked: decode_flag(revoked.await?, ACCESS_REVOKED_KEY)?,
             replacing: decode_flag(replacing.await?, replacement::REPLACING_KEY)?,
             orphan_sweep: decode_flag(orphan_sweep.await?, replacement::ORPHAN_SWEEP_KEY)?,
+            settled_epoch: decode_epoch(settled_epoch.await?)?,
         })
     }
 
@@ -171,6 +177,18 @@ impl IdbStore {
             tx.delete(META_STORE, &CURSOR_KEY.into())?;
         }
         tx.commit().await
+    }
+}
+
+/// The stored settle epoch (absent: 0).
+pub(super) fn decode_epoch(value: Option<JsValue>) -> Result<u64, IdbError> {
+    match value.filter(|v| !v.is_undefined()) {
+        None => Ok(0),
+        Some(value) => value
+            .as_f64()
+            .filter(|n| *n >= 0.0 && n.fract() == 0.0)
+            .map(|n| n as u64)
+            .ok_or_else(|| IdbError::Decode("the stored settle epoch is not a count".into())),
     }
 }
 

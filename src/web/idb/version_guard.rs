@@ -5,8 +5,9 @@
 //! compare-and-set refuses a page whose state read another page overtook. Query rows are
 //! also written by a push settling a rename (`idb/outbox_settle.rs`), which does not move
 //! the cursor; so a page's Query puts re-read the stored versions in the commit itself and
-//! only the newer ones are issued (two tabs syncing at once without Web Locks, or a lock
-//! lost, cannot lower a version).
+//! only the newer ones are issued — unless the plan is exact at a settle epoch
+//! (`ApplyPlan::settled_epoch`): its commit is then refused if a settlement landed since,
+//! and its Query puts go with the others.
 
 use crate::engine::{ApplyPlan, StoredRow};
 use crate::protocol::Kind;
@@ -34,13 +35,17 @@ pub struct GuardedPuts<'a, P> {
 }
 
 impl<'a, P: Clone + Into<JsRow>> GuardedPuts<'a, P> {
-    /// Encodes the guarded puts of `plan`, appending their row objects to `rows` (the
-    /// page's, shared with its other puts).
-    pub fn encode(plan: &'a ApplyPlan<P>, rows: &Array) -> Result<GuardedPuts<'a, P>, IdbError> {
+    /// Encodes the guarded puts of `plan` (none unless `guard`), appending their row objects
+    /// to `rows` (the page's, shared with its other puts).
+    pub fn encode(
+        plan: &'a ApplyPlan<P>,
+        guard: bool,
+        rows: &Array,
+    ) -> Result<GuardedPuts<'a, P>, IdbError> {
         let puts: Vec<&StoredRow<P>> = plan
             .row_puts
             .iter()
-            .filter(|r| is_guarded(r.kind))
+            .filter(|r| guard && is_guarded(r.kind))
             .collect();
         let mut ops = Vec::with_capacity(puts.len());
         for row in &puts {

@@ -53,3 +53,54 @@ fn a_row_written_after_the_state_read_is_not_lowered_by_the_commit() {
         "the page itself committed"
     );
 }
+
+/// A call that starts from the held index knows every version at the stored settle epoch,
+/// so its plans carry that epoch instead of re-checking Query versions in the commit.
+#[test]
+fn a_settlement_during_a_call_from_the_index_refuses_the_commit_and_the_call_replans() {
+    let mut h = Harness::with_log(vec![query(1, "v1")]);
+    h.pull().unwrap();
+    // The server moves on; meanwhile (after this call read the index) a pushed rename
+    // settles: version 5, and the settle epoch moves.
+    h.transport.log().unwrap().extend([query(2, "v2")]);
+    h.store.before_next_commit(|c| {
+        let row = c.rows.get_mut(&(Kind::Query, "qry_1".to_string())).unwrap();
+        row.version = 5;
+        row.row
+            .insert("name_i18n".into(), json!({"default": "renamed"}));
+        c.meta.settled_epoch += 1;
+    });
+    let report = h.pull().unwrap();
+    let held = block_on(h.store.row(Kind::Query, "qry_1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.version, 5, "the settled version is not lowered");
+    assert_eq!(held.row["name_i18n"]["default"], "renamed");
+    assert_eq!(
+        report.duplicates_skipped, 1,
+        "replanned on the row as it is now"
+    );
+    assert_eq!(report.applied.get(&Kind::Query), None);
+    assert!(report.drained);
+}
+
+#[test]
+fn without_the_index_a_commit_still_checks_query_versions_itself() {
+    let mut h = Harness::with_log(vec![query(1, "v1")]);
+    h.pull().unwrap();
+    h.transport.log().unwrap().extend([query(3, "v3")]);
+    // A database without the index: the call reads versions per page, at no known epoch.
+    h.store.held_index_records().clear();
+    h.store.before_next_commit(|c| {
+        // Written after the read and recorded nowhere else: the in-commit check alone keeps it.
+        c.rows
+            .get_mut(&(Kind::Query, "qry_1".to_string()))
+            .unwrap()
+            .version = 9;
+    });
+    h.pull().unwrap();
+    let held = block_on(h.store.row(Kind::Query, "qry_1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.version, 9);
+}
