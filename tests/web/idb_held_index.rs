@@ -33,15 +33,15 @@ async fn a_scan_reads_what_memory_store_reads_and_a_save_lands_only_at_the_store
     store.commit_page(&seed_plan(), None, "c1").await.unwrap();
     memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
     assert_eq!(store.held_index().await.unwrap(), None, "nothing saved yet");
-    let (at, parts) = store.scan_held().await.unwrap().unwrap();
-    let (memory_at, memory_parts) = memory.scan_held().await.unwrap().unwrap();
+    let (at, epoch, parts) = store.scan_held().await.unwrap().unwrap();
+    let (memory_at, memory_epoch, memory_parts) = memory.scan_held().await.unwrap().unwrap();
     assert_eq!(at.as_deref(), Some("c1"));
-    assert_eq!(at, memory_at);
+    assert_eq!((at.clone(), epoch), (memory_at, memory_epoch));
     assert_eq!(sorted(parts.clone()), sorted(memory_parts));
     assert_eq!(parts.len(), Kind::ALL.len());
 
     assert!(
-        !store.save_held_index("c0", &parts).await.unwrap(),
+        !store.save_held_index("c0", None, &parts).await.unwrap(),
         "not the stored cursor"
     );
     assert_eq!(
@@ -49,7 +49,7 @@ async fn a_scan_reads_what_memory_store_reads_and_a_save_lands_only_at_the_store
         None,
         "a refused save writes nothing"
     );
-    assert!(store.save_held_index("c1", &parts).await.unwrap());
+    assert!(store.save_held_index("c1", None, &parts).await.unwrap());
     let index = store.held_index().await.unwrap().unwrap();
     assert_eq!(index.at, "c1");
     assert!(index.is_whole());
@@ -69,8 +69,8 @@ async fn a_scan_reads_what_memory_store_reads_and_a_save_lands_only_at_the_store
 #[wasm_bindgen_test]
 async fn a_settled_rename_records_the_version_it_raised() {
     let (identity, store) = store_with_queries().await;
-    let (_, parts) = store.scan_held().await.unwrap().unwrap();
-    assert!(store.save_held_index("c1", &parts).await.unwrap());
+    let (_, _, parts) = store.scan_held().await.unwrap().unwrap();
+    assert!(store.save_held_index("c1", None, &parts).await.unwrap());
     let op = store
         .enqueue_rename(&intent("qry_1", "Renamed", "op_1", 1))
         .await
@@ -88,6 +88,15 @@ async fn a_settled_rename_records_the_version_it_raised() {
     store.settle_batch(&batch.key, &[applied]).await.unwrap();
     let index = store.held_index().await.unwrap().unwrap();
     assert_eq!(index.raised, vec![("qry_1".to_string(), 2)]);
+    assert_eq!(store.meta().await.unwrap().settled_epoch, 1);
+    // A save at the epoch before the settlement is refused; at the stored one it drops the
+    // raised records (its parts hold them).
+    let (_, epoch, parts) = store.scan_held().await.unwrap().unwrap();
+    assert_eq!(epoch, 1);
+    assert!(!store.save_held_index("c1", Some(0), &parts).await.unwrap());
+    assert_eq!(store.held_index().await.unwrap().unwrap().raised.len(), 1);
+    assert!(store.save_held_index("c1", Some(1), &parts).await.unwrap());
+    assert!(store.held_index().await.unwrap().unwrap().raised.is_empty());
     discard(&identity, store).await;
 }
 
@@ -153,7 +162,7 @@ async fn a_pull_leaves_an_index_exact_at_the_cursor() {
         let index = store.held_index().await.unwrap().unwrap();
         let cursor = store.meta().await.unwrap().cursor.unwrap();
         assert_eq!(index.at, cursor);
-        let (_, scanned) = store.scan_held().await.unwrap().unwrap();
+        let (_, _, scanned) = store.scan_held().await.unwrap().unwrap();
         assert_eq!(sorted(index.parts), sorted(scanned));
     }
     discard(&identity, store).await;
@@ -195,7 +204,7 @@ async fn upgrading_from_schema_5_keeps_the_cache_and_the_queued_rename_and_build
     let index = store.held_index().await.unwrap().unwrap();
     assert_eq!(index.at, cursor);
     assert_eq!(store.meta().await.unwrap().cursor, Some(cursor));
-    let (_, scanned) = store.scan_held().await.unwrap().unwrap();
+    let (_, _, scanned) = store.scan_held().await.unwrap().unwrap();
     assert_eq!(sorted(index.parts), sorted(scanned));
     discard(&identity, store).await;
 }

@@ -7,9 +7,12 @@
 //!   the first commit refuse, never lowers a version). Otherwise the
 //!   cache is what [`StateCache::for_store`] makes (a cold start knows everything too; a warm
 //!   store without an index reads per page, as before the index existed).
-//! - At the end, whatever the call's outcome: a cache that knows everything saves the kinds it
+//! - At the end of a call that succeeded: a cache that knows everything saves the kinds it
 //!   changed, exact at the cursor it is anchored at (the save writes nothing if that is not
-//!   the stored cursor: a commit did not land, another context moved on). A cache that does
+//!   the stored cursor: a commit did not land, another context moved on). A call that failed
+//!   saves nothing: a commit it issued may still land after it returned, unseen by the cache
+//!   (its sweep, say), and the index it would save could then pass the cursor check; the
+//!   next call finds the index stale if anything landed, and rebuilds it. A cache that does
 //!   not (no index at the start: an upgraded database, a crash between a call's last commit
 //!   and its save) is replaced once by a scan of the whole store, so the next call starts
 //!   from an index. Failures here are not the call's: without an index the next call reads
@@ -37,15 +40,15 @@ pub(super) async fn load<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCa
 /// everything, else from a scan of the store.
 pub(super) async fn persist<S: Store>(store: &S, cache: &mut StateCache) {
     if cache.knows_everything() {
-        if let Some((at, parts)) = cache.unsaved() {
+        if let Some((at, epoch, parts)) = cache.unsaved() {
             let at = at.to_string();
-            if let Ok(true) = store.save_held_index(&at, &parts).await {
+            if let Ok(true) = store.save_held_index(&at, epoch, &parts).await {
                 cache.saved(&at);
             }
         }
         return;
     }
-    if let Ok(Some((Some(at), parts))) = store.scan_held().await {
-        let _ = store.save_held_index(&at, &parts).await;
+    if let Ok(Some((Some(at), epoch, parts))) = store.scan_held().await {
+        let _ = store.save_held_index(&at, Some(epoch), &parts).await;
     }
 }

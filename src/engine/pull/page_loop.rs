@@ -67,13 +67,15 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     let started = clock.now_ms();
     let meta = store.meta().await?;
     // What this call knows of local state: from the held index, or nothing to know (a cold
-    // start into an empty store); left behind for the next call whatever the outcome.
+    // start into an empty store); left behind for the next call when the call succeeds.
     let mut cache = held_index::load(store, &meta).await?;
     let pulled = pull_pages(
         store, transport, clock, random, config, progress, started, meta, &mut cache,
     )
     .await;
-    held_index::persist(store, &mut cache).await;
+    if pulled.is_ok() {
+        held_index::persist(store, &mut cache).await;
+    }
     pulled
 }
 

@@ -99,6 +99,10 @@ impl StateCache {
                 cache.snapshots.entry(widget).or_default().push(meta);
             }
         }
+        if !index.raised.is_empty() {
+            // Folded in below; the next save rewrites the part and drops the records.
+            cache.dirty.insert(Kind::Query);
+        }
         for (id, version) in index.raised {
             if let Some(Some(held)) = cache.versions.get_mut(&(Kind::Query, id)) {
                 *held = (*held).max(version);
@@ -111,9 +115,9 @@ impl StateCache {
     }
 
     /// What the stored index lacks of what the cache knows, to be saved exact at the cursor
-    /// it returns; `None` when the cache does not know everything, is not anchored at a
-    /// cursor, or the stored index is already exact (nothing to save).
-    pub fn unsaved(&self) -> Option<(&str, Vec<HeldPart>)> {
+    /// (and settle epoch, when known) it returns; `None` when the cache does not know
+    /// everything, is not anchored at a cursor, or the stored index is already exact.
+    pub fn unsaved(&self) -> Option<(&str, Option<u64>, Vec<HeldPart>)> {
         let at = self.at.as_ref()?.as_deref()?;
         if !self.knows_everything()
             || (self.dirty.is_empty() && self.indexed_at.as_deref() == Some(at))
@@ -150,7 +154,7 @@ impl StateCache {
                     .extend(held.iter().map(|meta| (widget.clone(), meta.clone())));
             }
         }
-        Some((at, parts))
+        Some((at, self.settled_epoch, parts))
     }
 
     /// Anchors what the cache knows at settle epoch `epoch`, read before anything the cache

@@ -364,15 +364,22 @@ pub trait Store {
         Ok(None)
     }
     /// Writes `parts` (replacing those kinds' parts) and `at` in one transaction that writes
-    /// nothing unless the stored cursor is `at`; returns whether it wrote. [`wipe`](Store::wipe)
+    /// nothing unless the stored cursor is `at` — and, with `epoch`, unless the stored settle
+    /// epoch is `epoch`, in which case the raised Query versions are dropped too (the parts
+    /// hold them: `store/held_index.rs`). Returns whether it wrote. [`wipe`](Store::wipe)
     /// drops the whole index. This default keeps none.
-    async fn save_held_index(&self, _at: &str, _parts: &[HeldPart]) -> Result<bool, StoreError> {
+    async fn save_held_index(
+        &self,
+        _at: &str,
+        _epoch: Option<u64>,
+        _parts: &[HeldPart],
+    ) -> Result<bool, StoreError> {
         Ok(false)
     }
-    /// Every kind's part read from the rows themselves and the cursor they are at, in one
-    /// consistent read (rebuilding a missing or stale index); `None` from a store that cannot
-    /// (this default).
-    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+    /// Every kind's part read from the rows themselves, with the cursor and the settle epoch
+    /// they are at, in one consistent read (rebuilding a missing or stale index); `None` from
+    /// a store that cannot (this default).
+    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
         Ok(None)
     }
 }

@@ -15,9 +15,12 @@
 //! page, a 410 or 403 wipe (which also drops it). The one writer of rows that does not move
 //! the cursor is a settled rename: it raises a held Query's version and never creates a row
 //! (`OutboxStore::settle_batch` updates held rows only). In the same transaction it records
-//! the raised version under [`raised_version_key`], and loading takes the higher of that and
-//! the part's version for a key the part holds (a key it does not hold was deleted by a later
-//! page: the raise is moot). Without it, the next pull would plan to re-apply the pushed
+//! the raised version under [`raised_version_key`] (and bumps the settle epoch), and loading
+//! takes the higher of that and the part's version for a key the part holds (a key it does not
+//! hold was deleted by a later page: the raise is moot). A save made at a known settle epoch
+//! rewrites the Query part with every raise folded in and drops the raised records in the same
+//! transaction, refused if the epoch moved since: a raise never outlives a later reset or
+//! tombstone that took its row back to a lower version. Without it, the next pull would plan to re-apply the pushed
 //! versions it brings back (the in-commit version check would skip the writes, but the call
 //! would report them applied).
 //!

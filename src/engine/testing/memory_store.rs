@@ -314,11 +314,20 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn save_held_index(&self, at: &str, parts: &[HeldPart]) -> Result<bool, StoreError> {
-        if self.contents.borrow().meta.cursor.as_deref() != Some(at) {
+    async fn save_held_index(
+        &self,
+        at: &str,
+        epoch: Option<u64>,
+        parts: &[HeldPart],
+    ) -> Result<bool, StoreError> {
+        let meta = self.contents.borrow().meta.clone();
+        if meta.cursor.as_deref() != Some(at) || epoch.is_some_and(|e| e != meta.settled_epoch) {
             return Ok(false);
         }
         let mut records = self.held_index.borrow_mut();
+        if epoch.is_some() {
+            records.retain(|key, _| raised_version_id(key).is_none());
+        }
         for part in parts {
             records.insert(part.kind.as_str().to_string(), part.to_json());
         }
@@ -326,7 +335,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
         self.index_scans.set(self.index_scans.get() + 1);
         let c = self.contents.borrow();
         let mut parts: Vec<HeldPart> = Kind::ALL.iter().map(|k| HeldPart::empty(*k)).collect();
@@ -349,7 +358,7 @@ impl Store for MemoryStore {
                 .snapshots
                 .push((widget.clone(), SnapshotMeta::from(s)));
         }
-        Ok(Some((c.meta.cursor.clone(), parts)))
+        Ok(Some((c.meta.cursor.clone(), c.meta.settled_epoch, parts)))
     }
 
     async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {

@@ -21,18 +21,19 @@ export function readHeldIndex(tx, storeName) {
  * Rebuilds the index from the rows, in one readonly transaction: each versioned store's
  * records `{key, version, row}` as `[[key, version], …]` (Widget: `[key, version, dashboardId,
  * metricKey]`, references as strings or null), the snapshot metadata store's keys as they are
- * (`[widgetId, generatedAt, paramsHash, rowsDigest]`), and the stored cursor.
- * @returns {Promise<{at: unknown, parts: [string, string][]}>} parts as [kind, JSON text]
+ * (`[widgetId, generatedAt, paramsHash, rowsDigest]`), the stored cursor and settle epoch.
+ * @returns {Promise<{at: unknown, epoch: unknown, parts: [string, string][]}>} parts as [kind, JSON text]
  */
-export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaStore, metaStore, cursorKey) {
+export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaStore, metaStore, cursorKey, epochKey) {
   const str = (v) => (typeof v === "string" ? v : null);
   return new Promise((resolve, reject) => {
     const parts = [];
-    let left = rowStores.length + 2;
+    let left = rowStores.length + 3;
     let at;
+    let epoch;
     const done = () => {
       left -= 1;
-      if (left === 0) resolve({ at, parts });
+      if (left === 0) resolve({ at, epoch, parts });
     };
     for (const name of rowStores) {
       const request = tx.objectStore(name).getAll();
@@ -58,5 +59,11 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaS
       done();
     };
     cursor.onerror = () => reject(cursor.error);
+    const settled = tx.objectStore(metaStore).get(epochKey);
+    settled.onsuccess = () => {
+      epoch = settled.result;
+      done();
+    };
+    settled.onerror = () => reject(settled.error);
   });
 }

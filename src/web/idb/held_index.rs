@@ -4,14 +4,16 @@
 //! rename records (`outbox_settle.rs`).
 
 use crate::engine::StoreError;
-use crate::engine::{raised_version_id, HeldIndex, HeldPart};
+use crate::engine::{raised_version_id, raised_version_key, HeldIndex, HeldPart};
 use crate::protocol::Kind;
 use crate::web::idb::batch::{check_cursor, settle, CursorCheck};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SNAPSHOT_META_STORE,
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
+    SNAPSHOT_META_STORE,
 };
+use crate::web::idb::store::decode_epoch;
 use crate::web::idb::transaction::{read_transaction_raw, Durability};
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -32,6 +34,7 @@ extern "C" {
         snapshot_meta_store: &str,
         meta_store: &str,
         cursor_key: &str,
+        epoch_key: &str,
     ) -> Result<Promise, JsValue>;
 }
 
@@ -77,12 +80,14 @@ impl Handle {
         Ok(at.map(|at| HeldIndex { at, parts, raised }))
     }
 
-    /// Writes `parts` and `at` if the stored cursor is `at` (the compare-and-set is the
-    /// transaction's first request; the writes are issued right behind it and the
-    /// transaction aborts on a mismatch, as a page commit's do).
+    /// Writes `parts` and `at` if the stored cursor is `at` and, with `epoch`, the stored
+    /// settle epoch is `epoch` — then dropping the raised query versions the parts hold (the
+    /// compare-and-set is the transaction's first requests; the writes are issued right behind
+    /// them and the transaction aborts on a mismatch, as a page commit's do).
     pub(super) async fn write_held_index(
         &self,
         at: &str,
+        epoch: Option<u64>,
         parts: &[HeldPart],
     ) -> Result<bool, StoreError> {
         if !self.has_held_index()? {
@@ -90,7 +95,25 @@ impl Handle {
         }
         let texts: Vec<String> = parts.iter().map(HeldPart::to_json).collect();
         let mut tx = self.begin_write(&[HELD_INDEX_STORE, META_STORE], Durability::Relaxed)?;
-        let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[], None);
+        let check = check_cursor(
+            tx.raw(),
+            META_STORE,
+            CURSOR_KEY,
+            Some(at),
+            &[],
+            epoch.map(|e| (SETTLED_EPOCH_KEY, e)),
+        );
+        if epoch.is_some() {
+            // Every raised query version: the keys from `Query\0` up to `Query\u{1}`.
+            let raised = web_sys::IdbKeyRange::bound_with_lower_open_and_upper_open(
+                &JsValue::from_str(&raised_version_key("")),
+                &JsValue::from_str(&format!("{}\u{1}", Kind::Query.as_str())),
+                false,
+                true,
+            )
+            .map_err(|e| IdbError::from_js(&e))?;
+            tx.delete(HELD_INDEX_STORE, &raised)?;
+        }
         for (part, text) in parts.iter().zip(&texts) {
             tx.put(
                 HELD_INDEX_STORE,
@@ -114,7 +137,7 @@ impl Handle {
     /// Every kind's part read from the rows, with the cursor, in one readonly transaction.
     pub(super) async fn scan_held_index(
         &self,
-    ) -> Result<(Option<String>, Vec<HeldPart>), IdbError> {
+    ) -> Result<(Option<String>, u64, Vec<HeldPart>), IdbError> {
         let row_kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_versioned()).collect();
         let mut stores: Vec<&str> = row_kinds.iter().map(|k| store_name(*k)).collect();
         let row_stores: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
@@ -128,10 +151,12 @@ impl Handle {
             SNAPSHOT_META_STORE,
             META_STORE,
             CURSOR_KEY,
+            SETTLED_EPOCH_KEY,
         ))
         .await?;
         let get = |name: &str| Reflect::get(&scanned, &JsValue::from_str(name)).unwrap_or_default();
         let at = get("at").as_string();
+        let epoch = decode_epoch(Some(get("epoch")))?;
         let mut parts = Vec::new();
         for entry in get("parts").unchecked_into::<Array>().iter() {
             let entry: Array = entry.unchecked_into();
@@ -142,6 +167,6 @@ impl Handle {
                 .ok_or_else(|| IdbError::Decode("scanHeld named no kind".into()))?;
             parts.push(part(kind, &entry.get(1))?);
         }
-        Ok((at, parts))
+        Ok((at, epoch, parts))
     }
 }

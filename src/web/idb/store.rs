@@ -283,11 +283,16 @@ impl Store for IdbStore {
         Ok(self.handle.read_held_index().await?)
     }
 
-    async fn save_held_index(&self, at: &str, parts: &[HeldPart]) -> Result<bool, StoreError> {
-        self.handle.write_held_index(at, parts).await
+    async fn save_held_index(
+        &self,
+        at: &str,
+        epoch: Option<u64>,
+        parts: &[HeldPart],
+    ) -> Result<bool, StoreError> {
+        self.handle.write_held_index(at, epoch, parts).await
     }
 
-    async fn scan_held(&self) -> Result<Option<(Option<String>, Vec<HeldPart>)>, StoreError> {
+    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
         if !self.handle.has_held_index()? {
             return Ok(None);
         }

@@ -74,7 +74,7 @@ fn assert_index_is_exact(store: &MemoryStore) {
         Some(index.at.clone()),
         block_on(store.meta()).unwrap().cursor
     );
-    let (at, mut scanned) = block_on(store.scan_held()).unwrap().unwrap();
+    let (at, _, mut scanned) = block_on(store.scan_held()).unwrap().unwrap();
     assert_eq!(at, Some(index.at.clone()));
     for (id, version) in &index.raised {
         for part in index.parts.iter_mut().filter(|p| p.kind == Kind::Query) {
@@ -241,4 +241,62 @@ proptest! {
         prop_assert_eq!(store.contents(), reference(&log, &config).contents());
         assert_index_is_exact(&store);
     }
+}
+
+/// A settled rename's raised version must not outlive a later reset that refills the row at
+/// a lower version: the index would then believe the old raise and skip every upsert below it.
+#[test]
+fn a_raise_recorded_by_a_settlement_does_not_outlive_a_reset_to_lower_versions() {
+    let query = |version: u64, name: &str| {
+        upsert(
+            Kind::Query,
+            version,
+            serde_json::json!({"id": "qry_1", "ownerId": USER, "name_i18n": {"default": name}}),
+        )
+    };
+    let mut h = Harness::with_log(vec![query(1, "v1")]);
+    h.pull().unwrap();
+    // A pushed rename settles at version 5 (row, raised record, epoch), as
+    // `OutboxStore::settle_batch` does.
+    let cursor = block_on(h.store.meta()).unwrap().cursor;
+    h.store.before_next_commit(|c| {
+        c.rows
+            .get_mut(&(Kind::Query, "qry_1".to_string()))
+            .unwrap()
+            .version = 5;
+        c.meta.settled_epoch += 1;
+    });
+    let empty = sync_core::engine::ApplyPlan::<sync_core::protocol::Row>::default();
+    block_on(
+        h.store
+            .commit_page(&empty, cursor.as_deref(), cursor.as_deref().unwrap()),
+    )
+    .unwrap();
+    h.store
+        .held_index_records()
+        .insert(sync_core::engine::raised_version_key("qry_1"), "5".into());
+    // The server is restored: Query is reset and refilled at version 2, then moves to 3.
+    h.transport
+        .log()
+        .unwrap()
+        .extend([PullItem::Reset { kind: Kind::Query }, query(2, "restored")]);
+    h.pull().unwrap();
+    assert_eq!(
+        block_on(h.store.row(Kind::Query, "qry_1"))
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    h.transport.log().unwrap().extend([query(3, "next")]);
+    h.pull().unwrap();
+    assert_eq!(
+        block_on(h.store.row(Kind::Query, "qry_1"))
+            .unwrap()
+            .unwrap()
+            .version,
+        3,
+        "version 3 is applied over the held 2"
+    );
+    assert_index_is_exact(&h.store);
 }
