@@ -7,35 +7,8 @@
 use crate::support::log_gen::{op, realise};
 use crate::support::*;
 use proptest::prelude::*;
-use sync_core::engine::{
-    apply_page, pull, ManualClock, MemoryStore, PullConfig, PullError, PullReport,
-    ScriptedTransport, SeededRandom, ServerLog, Store,
-};
+use sync_core::engine::{apply_page, MemoryStore, PullConfig, ServerLog, Store};
 use sync_core::protocol::{Kind, PullItem};
-
-fn config(page_size: usize, retention: usize) -> PullConfig {
-    PullConfig {
-        page_size: page_size as u32,
-        retention,
-        ..PullConfig::new(USER)
-    }
-}
-
-fn pull_from(
-    store: &MemoryStore,
-    log: &[PullItem],
-    config: &PullConfig,
-) -> Result<PullReport, PullError> {
-    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
-    block_on(pull(
-        store,
-        &transport,
-        &ManualClock::new(T0),
-        &SeededRandom::new(1),
-        config,
-        &mut |_| {},
-    ))
-}
 
 /// Another context (a tab before this one, an older leader) applies the next page itself.
 fn other_context_applies_next_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) {
@@ -45,23 +18,6 @@ fn other_context_applies_next_page(store: &MemoryStore, log: &[PullItem], config
         .page(cursor.as_deref(), config.page_size as usize)
         .unwrap();
     block_on(apply_page(store, page, cursor.as_deref(), config)).unwrap();
-}
-
-fn log() -> Vec<PullItem> {
-    vec![
-        dashboard("dsh_1", 1, &["t"]),
-        widget("wdg_1", 1, "dsh_1", "mtr_1"),
-        metric("mtr_1", 1),
-        snapshot("wdg_1", 1, "p", serde_json::json!(1)),
-        snapshot("wdg_1", 2, "p", serde_json::json!(1)),
-        dashboard("dsh_1", 1, &["t"]),
-        snapshot("wdg_1", 3, "p", serde_json::json!(2)),
-        widget("wdg_1", 2, "dsh_1", "mtr_1"),
-        tombstone(Kind::MetricDefinition, "mtr_1"),
-        snapshot("wdg_1", 4, "q", serde_json::json!(3)),
-        metric("mtr_1", 3),
-        dashboard("dsh_1", 2, &["t"]),
-    ]
 }
 
 /// The index the store holds, exact at its cursor: every part as a scan of the rows reads
@@ -100,15 +56,15 @@ fn assert_index_is_exact(store: &MemoryStore) {
 /// The store a single uninterrupted pull of `log` leaves.
 fn reference(log: &[PullItem], config: &PullConfig) -> MemoryStore {
     let store = MemoryStore::new();
-    pull_from(&store, log, config).unwrap();
+    pull_log(&store, log, config).unwrap();
     store
 }
 
 #[test]
 fn a_warm_call_from_the_held_index_reads_no_local_state() {
-    let (log, config) = (log(), config(2, 2));
+    let (log, config) = (busy_log(), paged_config(2, 2));
     let store = MemoryStore::new();
-    pull_from(
+    pull_log(
         &store,
         &log,
         &PullConfig {
@@ -121,7 +77,7 @@ fn a_warm_call_from_the_held_index_reads_no_local_state() {
         store.held_index_records().get("at").cloned(),
         block_on(store.meta()).unwrap().cursor
     );
-    pull_from(&store, &log, &config).unwrap();
+    pull_log(&store, &log, &config).unwrap();
     assert_eq!(
         store.state_reads(),
         0,
@@ -134,9 +90,9 @@ fn a_warm_call_from_the_held_index_reads_no_local_state() {
 
 #[test]
 fn an_index_behind_the_stored_cursor_is_not_used_and_is_rebuilt() {
-    let (log, config) = (log(), config(2, 2));
+    let (log, config) = (busy_log(), paged_config(2, 2));
     let store = MemoryStore::new();
-    pull_from(
+    pull_log(
         &store,
         &log,
         &PullConfig {
@@ -147,7 +103,7 @@ fn an_index_behind_the_stored_cursor_is_not_used_and_is_rebuilt() {
     .unwrap();
     // Page 2 lands without the index taking it in: the index is exact at page 1's cursor.
     other_context_applies_next_page(&store, &log, &config);
-    pull_from(
+    pull_log(
         &store,
         &log,
         &PullConfig {
@@ -159,7 +115,7 @@ fn an_index_behind_the_stored_cursor_is_not_used_and_is_rebuilt() {
     assert!(store.state_reads() > 0, "a stale index is not trusted");
     assert_eq!(store.index_scans(), 1, "and the call leaves a rebuilt one");
     let reads = store.state_reads();
-    pull_from(&store, &log, &config).unwrap();
+    pull_log(&store, &log, &config).unwrap();
     assert_eq!(
         store.state_reads(),
         reads,
@@ -170,10 +126,10 @@ fn an_index_behind_the_stored_cursor_is_not_used_and_is_rebuilt() {
 
 #[test]
 fn a_damaged_or_partial_index_is_not_used() {
-    let (log, config) = (log(), config(2, 2));
+    let (log, config) = (busy_log(), paged_config(2, 2));
     for damage in ["[[1,2]]", ""] {
         let store = MemoryStore::new();
-        pull_from(
+        pull_log(
             &store,
             &log,
             &PullConfig {
@@ -189,7 +145,7 @@ fn a_damaged_or_partial_index_is_not_used() {
                 .held_index_records()
                 .insert("Dashboard".into(), damage.into());
         }
-        pull_from(&store, &log, &config).unwrap();
+        pull_log(&store, &log, &config).unwrap();
         assert!(store.state_reads() > 0);
         assert_eq!(store.contents(), reference(&log, &config).contents());
     }
@@ -198,7 +154,7 @@ fn a_damaged_or_partial_index_is_not_used() {
 #[test]
 fn a_403_wipe_drops_the_index() {
     let store = MemoryStore::new();
-    pull_from(&store, &log(), &config(2, 2)).unwrap();
+    pull_log(&store, &busy_log(), &paged_config(2, 2)).unwrap();
     assert!(!store.held_index_records().is_empty());
     block_on(store.wipe(&[Kind::Dashboard], true)).unwrap();
     assert!(store.held_index_records().is_empty());
@@ -217,12 +173,12 @@ proptest! {
         retention in 1usize..4,
         steps in proptest::collection::vec((1u32..3, 0u8..5), 1..12),
     ) {
-        let config = config(page_size, retention);
+        let config = paged_config(page_size, retention);
         let log = realise(&ops);
         let store = MemoryStore::new();
         let mut drained = false;
         for (pages, between) in steps.iter().cycle().take(64) {
-            let report = pull_from(&store, &log, &PullConfig { max_pages: *pages, ..config.clone() }).unwrap();
+            let report = pull_log(&store, &log, &PullConfig { max_pages: *pages, ..config.clone() }).unwrap();
             if report.drained {
                 drained = true;
                 break;
@@ -236,7 +192,7 @@ proptest! {
             }
         }
         if !drained {
-            pull_from(&store, &log, &config).unwrap();
+            pull_log(&store, &log, &config).unwrap();
         }
         prop_assert_eq!(store.contents(), reference(&log, &config).contents());
         assert_index_is_exact(&store);

@@ -8,30 +8,12 @@ use crate::support::log_gen::{op, realise};
 use crate::support::*;
 use proptest::prelude::*;
 use sync_core::engine::{
-    apply_page, check_integrity, pull, IntegrityScope, ManualClock, MemoryStore, PullConfig,
-    PullReport, ScriptedTransport, SeededRandom, ServerLog,
+    apply_page, check_integrity, IntegrityScope, MemoryStore, PullConfig, PullReport, ServerLog,
 };
-use sync_core::protocol::{Kind, PullItem};
-
-fn config(page_size: usize, retention: usize) -> PullConfig {
-    PullConfig {
-        page_size: page_size as u32,
-        retention,
-        ..PullConfig::new(USER)
-    }
-}
+use sync_core::protocol::PullItem;
 
 fn pull_with(store: &MemoryStore, log: &[PullItem], config: &PullConfig) -> PullReport {
-    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
-    block_on(pull(
-        store,
-        &transport,
-        &ManualClock::new(T0),
-        &SeededRandom::new(1),
-        config,
-        &mut |_| {},
-    ))
-    .unwrap()
+    pull_log(store, log, config).unwrap()
 }
 
 /// The reference: from the stored cursor to `drained`, every page planned against a fresh
@@ -78,27 +60,10 @@ fn decided(r: &PullReport) -> impl PartialEq + std::fmt::Debug {
     )
 }
 
-fn busy_log() -> Vec<PullItem> {
-    vec![
-        dashboard("dsh_1", 1, &["t"]),
-        widget("wdg_1", 1, "dsh_1", "mtr_1"),
-        metric("mtr_1", 1),
-        snapshot("wdg_1", 1, "p", serde_json::json!(1)),
-        snapshot("wdg_1", 2, "p", serde_json::json!(1)),
-        dashboard("dsh_1", 1, &["t"]),
-        snapshot("wdg_1", 3, "p", serde_json::json!(2)),
-        widget("wdg_1", 2, "dsh_1", "mtr_1"),
-        tombstone(Kind::MetricDefinition, "mtr_1"),
-        snapshot("wdg_1", 4, "q", serde_json::json!(3)),
-        metric("mtr_1", 3),
-        dashboard("dsh_1", 2, &["t"]),
-    ]
-}
-
 #[test]
 fn a_cold_start_into_an_empty_store_reads_no_local_state() {
     let log = busy_log();
-    let config = config(2, 2);
+    let config = paged_config(2, 2);
     let cached = MemoryStore::new();
     let report = pull_with(&cached, &log, &config);
     assert_eq!(report.pages, 6);
@@ -122,7 +87,7 @@ fn a_cold_start_into_an_empty_store_reads_no_local_state() {
 #[test]
 fn a_warm_call_reads_each_key_once_then_knows_what_it_committed() {
     let log = busy_log();
-    let config = config(2, 2);
+    let config = paged_config(2, 2);
     let store = MemoryStore::new();
     // A first call stops after one page: the next call starts warm (a cursor, rows held).
     pull_with(
@@ -151,12 +116,12 @@ fn a_cold_start_into_a_store_holding_rows_still_reads_them() {
         &store,
         page(vec![dashboard("dsh_1", 5, &["t"])], "old", true),
         None,
-        &config(2, 2),
+        &paged_config(2, 2),
     ))
     .unwrap();
     block_on(sync_core::engine::Store::wipe(&store, &[], true)).unwrap();
     let log = vec![dashboard("dsh_1", 4, &["t"])];
-    let report = pull_with(&store, &log, &config(2, 2));
+    let report = pull_with(&store, &log, &paged_config(2, 2));
     assert_eq!(
         report.duplicates_skipped, 1,
         "version 4 is older than the held 5"
@@ -179,7 +144,7 @@ proptest! {
         start in 0u8..3,
         first_pages in 1u32..4,
     ) {
-        let config = config(page_size, retention);
+        let config = paged_config(page_size, retention);
         let log = realise(&ops);
         let (cached, reference) = (MemoryStore::new(), MemoryStore::new());
         for store in [&cached, &reference] {

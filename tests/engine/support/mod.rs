@@ -109,6 +109,51 @@ pub fn body(items: Vec<PullItem>, next: &str, drained: bool) -> Vec<u8> {
     page(items, next, drained).to_json_string().into_bytes()
 }
 
+/// A pull config with this page size and snapshot retention.
+pub fn paged_config(page_size: usize, retention: usize) -> PullConfig {
+    PullConfig {
+        page_size: page_size as u32,
+        retention,
+        ..PullConfig::new(USER)
+    }
+}
+
+/// One `pull` call of `store` against a server holding `log`.
+pub fn pull_log(
+    store: &MemoryStore,
+    log: &[PullItem],
+    config: &PullConfig,
+) -> Result<PullReport, PullError> {
+    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
+    block_on(pull(
+        store,
+        &transport,
+        &ManualClock::new(T0),
+        &SeededRandom::new(1),
+        config,
+        &mut |_| {},
+    ))
+}
+
+/// A log that names the same dashboard, widget and metric again and again, with snapshots,
+/// a tombstone and a widget update: most pages repeat keys an earlier page named.
+pub fn busy_log() -> Vec<PullItem> {
+    vec![
+        dashboard("dsh_1", 1, &["t"]),
+        widget("wdg_1", 1, "dsh_1", "mtr_1"),
+        metric("mtr_1", 1),
+        snapshot("wdg_1", 1, "p", json!(1)),
+        snapshot("wdg_1", 2, "p", json!(1)),
+        dashboard("dsh_1", 1, &["t"]),
+        snapshot("wdg_1", 3, "p", json!(2)),
+        widget("wdg_1", 2, "dsh_1", "mtr_1"),
+        tombstone(Kind::MetricDefinition, "mtr_1"),
+        snapshot("wdg_1", 4, "q", json!(3)),
+        metric("mtr_1", 3),
+        dashboard("dsh_1", 2, &["t"]),
+    ]
+}
+
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
 }
