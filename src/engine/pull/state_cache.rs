@@ -303,6 +303,9 @@ impl StateCache {
     /// here).
     pub fn planned<P>(&mut self, plan: &ApplyPlan<P>, widgets: &[&WidgetRef], cursor: &str) {
         self.at = Some(Some(cursor.to_string()));
+        // The plan's commit drops the stored index's anchor (`Store::commit_page`): the next
+        // save writes it again, even if no part changed.
+        self.indexed_at = None;
         self.dirty.extend(plan.clear_kinds.iter().copied());
         self.dirty
             .extend(plan.row_deletes.iter().map(|(kind, _)| *kind));

@@ -288,7 +288,9 @@ pub trait Store {
     /// expected cursor a replacement starts (earlier marks dropped, `replacing` set); while
     /// replacing, the plan's sent keys are marked; a draining page then sweeps with
     /// [`plan_sweep`](crate::engine::pull::replacement::plan_sweep) and returns what it removed. A draining
-    /// page after a Widget reset (`orphan_sweep`) sweeps orphan snapshots the same way.
+    /// page after a Widget reset (`orphan_sweep`) sweeps orphan snapshots the same way. Also
+    /// in it, the held index's anchor is dropped: an index is exact only until the next page
+    /// commit (`store/held_index.rs`).
     ///
     /// Commits land in the order their futures were first polled, even while an earlier one
     /// is still running (IndexedDB: readwrite transactions over overlapping stores run in

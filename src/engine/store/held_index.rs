@@ -9,10 +9,14 @@
 //! nothing per page, like a cold start.
 //!
 //! Why it is exact: the index is saved with the cursor it is exact at (`at`), in a transaction
-//! that checks the stored cursor is that one (`Store::save_held_index`). Every page commit
-//! moves the cursor, so any commit the index has not taken in makes it stale, and a stale
-//! index is never used: a crash between a call's last commit and its save, another context's
-//! page, a 410 or 403 wipe (which also drops it). The one writer of rows that does not move
+//! that checks the stored cursor is that one (`Store::save_held_index`), and every page
+//! commit deletes `at` in its own transaction (`Store::commit_page`). So an index exists only
+//! while no page has landed since its save: a crash between a call's last commit and its
+//! save, another context's page, a 410 or 403 wipe (which drops it all) leave none, and the
+//! next call reads per page and rebuilds it. Deleting rather than relying on the cursor
+//! moving matters: PROTOCOL §3 does not forbid a page that changes rows from returning the
+//! cursor it was fetched with (or an earlier one), and an index checked only against the
+//! cursor would then be trusted without that page's writes. The one writer of rows that does not move
 //! the cursor is a settled rename: it raises a held Query's version and never creates a row
 //! (`OutboxStore::settle_batch` updates held rows only). In the same transaction it records
 //! the raised version under [`raised_version_key`] (and bumps the settle epoch), and loading

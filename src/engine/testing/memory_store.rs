@@ -264,6 +264,7 @@ impl Store for MemoryStore {
         c.apply(plan);
         let swept = c.replace(&plan.replacement, expected_cursor);
         c.meta.cursor = Some(next_cursor.to_string());
+        self.held_index.borrow_mut().remove(HELD_AT);
         let writes = plan.clear_kinds.len()
             + plan.row_deletes.len()
             + plan.snapshot_deletes.len()

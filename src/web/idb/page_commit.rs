@@ -18,7 +18,8 @@ use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
 use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, META_STORE, SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
+    SNAPSHOT_META_STORE,
 };
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::{is_guarded, GuardedPuts};
@@ -44,6 +45,10 @@ impl Handle {
         let guarded = GuardedPuts::encode(plan, guard, &rows)?;
         let mut stores = page_stores(plan, meta);
         stores.extend(replacement::sweep_stores(&plan.replacement, meta));
+        let held_index = self.has_held_index()?;
+        if held_index {
+            stores.push(HELD_INDEX_STORE);
+        }
         stores.sort_unstable();
         stores.dedup();
         let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
@@ -97,6 +102,11 @@ impl Handle {
         .await?;
         if budget(&tx) > 0 {
             tx.put(META_STORE, &next_cursor.into(), Some(&CURSOR_KEY.into()))?;
+            if held_index {
+                // The held index is exact only until the next page commit
+                // (`engine/store/held_index.rs`).
+                tx.delete(HELD_INDEX_STORE, &HELD_AT_KEY.into())?;
+            }
         }
         if fail_after.is_some() {
             tx.abort();

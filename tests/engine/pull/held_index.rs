@@ -7,7 +7,7 @@
 use crate::support::log_gen::{op, realise};
 use crate::support::*;
 use proptest::prelude::*;
-use sync_core::engine::{apply_page, MemoryStore, PullConfig, ServerLog, Store};
+use sync_core::engine::{apply_page, MemoryStore, PullConfig, ScriptedTransport, ServerLog, Store};
 use sync_core::protocol::{Kind, PullItem};
 
 /// Another context (a tab before this one, an older leader) applies the next page itself.
@@ -253,6 +253,36 @@ fn a_raise_recorded_by_a_settlement_does_not_outlive_a_reset_to_lower_versions()
             .version,
         3,
         "version 3 is applied over the held 2"
+    );
+    assert_index_is_exact(&h.store);
+}
+
+/// PROTOCOL §3 lets a page that changes rows come back with the very cursor it was fetched
+/// with (it only says a stored cursor is replaced by the `nextCursor` of a page applied after
+/// it; a server not ours may not advance an opaque cursor on every write). If the call then
+/// fails before it saves the index, the index still names the stored cursor but misses that
+/// page's writes: it must not be trusted by the next call.
+#[test]
+fn a_page_that_keeps_the_cursor_leaves_no_index_that_misses_its_writes() {
+    let transport = ScriptedTransport::new();
+    transport
+        .respond(200, body(vec![dashboard("dsh_1", 1, &["t"])], "c1", true))
+        .respond(200, body(vec![dashboard("dsh_1", 2, &["t"])], "c1", false))
+        .respond(400, r#"{"error":"bad_page_size"}"#)
+        .respond(200, body(vec![dashboard("dsh_1", 2, &["t"])], "c1", true));
+    let mut h = Harness::new(transport);
+    h.pull().unwrap();
+    assert_eq!(
+        h.store.held_index_records().get("at").map(String::as_str),
+        Some("c1")
+    );
+    // Page 1 lands (version 2, cursor still c1), then the call fails before any save.
+    assert!(h.pull().is_err());
+    let report = h.pull().unwrap();
+    assert_eq!(
+        (report.items_applied(), report.duplicates_skipped),
+        (0, 1),
+        "version 2 is held: the page repeats it"
     );
     assert_index_is_exact(&h.store);
 }
