@@ -199,6 +199,18 @@ impl<P> Default for ApplyPlan<P> {
     }
 }
 
+impl<P> ApplyPlan<P> {
+    /// Whether the commit must check each put of `kind` against the version held at commit
+    /// time (and skip it unless newer). Query rows are also written outside page commits — a
+    /// pushed rename settling raises the held version without moving the cursor — so a plan
+    /// decided against versions read at unknown settle epochs may be behind for them. Every
+    /// other kind is written only by page commits, which the cursor compare-and-set orders;
+    /// and a plan exact at a settle epoch is refused outright if a settlement landed since.
+    pub fn checks_in_commit(&self, kind: Kind) -> bool {
+        kind == Kind::Query && self.settled_epoch.is_none()
+    }
+}
+
 impl<P: Clone> ApplyPlan<P> {
     /// A copy with every row converted to the payload `Q`.
     pub fn to_payload<Q>(&self) -> ApplyPlan<Q>

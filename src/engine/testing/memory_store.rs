@@ -45,12 +45,15 @@ impl MemoryContents {
         }
         for row in &plan.row_puts {
             let key = (row.kind, row.key.clone());
-            // Decided against the state read before the commit; a row another context
-            // wrote since (a settled push) must not be lowered.
-            if self
-                .rows
-                .get(&key)
-                .is_some_and(|held| held.version >= row.version)
+            // Decided against the state read before the commit; a Query a settled push
+            // raised since must not be lowered. Checked only where IndexedDB checks it
+            // (`ApplyPlan::checks_in_commit`): a plan that would lower another kind is a bug
+            // these tests must see.
+            if plan.checks_in_commit(row.kind)
+                && self
+                    .rows
+                    .get(&key)
+                    .is_some_and(|held| held.version >= row.version)
             {
                 continue;
             }

@@ -22,7 +22,7 @@ use crate::web::idb::schema::{
     SNAPSHOT_META_STORE,
 };
 use crate::web::idb::transaction::{Durability, WriteTransaction};
-use crate::web::idb::version_guard::{is_guarded, GuardedPuts};
+use crate::web::idb::version_guard::GuardedPuts;
 use crate::web::idb::write_sets::{delete_writes, hold, stores_of_kinds};
 use js_sys::Array;
 use std::collections::BTreeSet;
@@ -38,11 +38,10 @@ impl Handle {
         let meta = self.has_snapshot_meta()?;
         let clears = clear_stores(plan, meta);
         let rows = Array::new();
-        // A plan exact at a settle epoch is refused if a settlement landed since, so its
-        // Query puts need no in-commit version read (`ApplyPlan::settled_epoch`).
-        let guard = plan.settled_epoch.is_none();
-        let writes = encode_page(plan, meta, guard, &rows)?;
-        let guarded = GuardedPuts::encode(plan, guard, &rows)?;
+        // The puts that need an in-commit version read (`ApplyPlan::checks_in_commit`) are
+        // `guarded`; the others go with the page's writes.
+        let writes = encode_page(plan, meta, &rows)?;
+        let guarded = GuardedPuts::encode(plan, &rows)?;
         let mut stores = page_stores(plan, meta);
         stores.extend(replacement::sweep_stores(&plan.replacement, meta));
         let held_index = self.has_held_index()?;
@@ -161,7 +160,6 @@ fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
 fn encode_page<P: Clone + Into<JsRow>>(
     plan: &ApplyPlan<P>,
     meta: bool,
-    guard: bool,
     rows: &Array,
 ) -> Result<Array, IdbError> {
     let snapshots = store_name(Kind::WidgetSnapshot);
@@ -176,12 +174,11 @@ fn encode_page<P: Clone + Into<JsRow>>(
         &plan.snapshot_deletes,
         meta,
     ));
-    // Puts of guarded kinds are issued by `GuardedPuts`, after a version check in the
-    // transaction.
+    // Puts checked in the commit are issued by `GuardedPuts`, after their version read.
     for row in plan
         .row_puts
         .iter()
-        .filter(|r| !(guard && is_guarded(r.kind)))
+        .filter(|r| !plan.checks_in_commit(r.kind))
     {
         let index = hold(rows, &row.row);
         let record = RecordRef::held_row(row)?;

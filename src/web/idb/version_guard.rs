@@ -20,12 +20,6 @@ use crate::web::idb::transaction::WriteTransaction;
 use crate::web::idb::write_sets::hold;
 use js_sys::Array;
 
-/// Whether rows of `kind` are written outside page commits, so a page's puts of them must
-/// be checked in its transaction.
-pub fn is_guarded(kind: Kind) -> bool {
-    kind == Kind::Query
-}
-
 /// A page's guarded puts, encoded before the transaction opens.
 pub struct GuardedPuts<'a, P> {
     puts: Vec<&'a StoredRow<P>>,
@@ -35,17 +29,13 @@ pub struct GuardedPuts<'a, P> {
 }
 
 impl<'a, P: Clone + Into<JsRow>> GuardedPuts<'a, P> {
-    /// Encodes the guarded puts of `plan` (none unless `guard`), appending their row objects
-    /// to `rows` (the page's, shared with its other puts).
-    pub fn encode(
-        plan: &'a ApplyPlan<P>,
-        guard: bool,
-        rows: &Array,
-    ) -> Result<GuardedPuts<'a, P>, IdbError> {
+    /// Encodes the puts of `plan` its commit checks (`ApplyPlan::checks_in_commit`),
+    /// appending their row objects to `rows` (the page's, shared with its other puts).
+    pub fn encode(plan: &'a ApplyPlan<P>, rows: &Array) -> Result<GuardedPuts<'a, P>, IdbError> {
         let puts: Vec<&StoredRow<P>> = plan
             .row_puts
             .iter()
-            .filter(|r| guard && is_guarded(r.kind))
+            .filter(|r| plan.checks_in_commit(r.kind))
             .collect();
         let mut ops = Vec::with_capacity(puts.len());
         for row in &puts {
