@@ -203,6 +203,8 @@ try {
     await cdp.send("Profiler.start");
     profiled = await call("run", "sync-core", process.env.PROFILE_SCENARIO ?? "cold");
     const { profile } = await cdp.send("Profiler.stop");
+    // The raw profile (with per-line ticks), for a closer look in devtools or a script.
+    if (process.env.PROFILE_OUT) await writeFile(process.env.PROFILE_OUT, JSON.stringify(profile));
     await call("cleanup", "sync-core");
     await call("settle");
     checkApplied("sync-core", process.env.PROFILE_SCENARIO ?? "cold", profiled.result);

@@ -50,13 +50,14 @@ export async function preloadSyncCore(
       const r = it.row;
       const digest = await digestOf(Number(r.widgetId.slice(4)), j % 12, r.rows);
       j += 1;
-      records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r } });
-      records.push({ store: "snapshot_meta", value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest } });
+      // Schema 7: out-of-line keys, the same as the key paths of earlier versions.
+      records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r }, key: [r.widgetId, r.generatedAt] });
+      records.push({ store: "snapshot_meta", value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest }, key: [r.widgetId, r.generatedAt, r.paramsHash, digest] });
       hold(it.kind, [r.widgetId, r.generatedAt, r.paramsHash, digest]);
     } else {
       const value: Record<string, unknown> = { key: it.key, version: 1, row: it.row };
       if (it.kind === "Widget") value.dashboardId = it.row.dashboardId;
-      records.push({ store: it.kind, value });
+      records.push({ store: it.kind, value, key: it.key });
       hold(it.kind, it.kind === "Widget" ? [it.key, 1, str(it.row.dashboardId), str(it.row.metricKey)] : [it.key, 1]);
     }
   }

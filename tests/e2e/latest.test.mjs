@@ -178,10 +178,10 @@ test("a stored record sync-core never wrote fails the read as corrupt, as its de
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     });
-    const put = (store, value) =>
+    const put = (store, value, key) =>
       new Promise((resolve, reject) => {
         const tx = db.transaction(store, "readwrite");
-        tx.objectStore(store).put(value);
+        tx.objectStore(store).put(value, key);
         tx.oncomplete = resolve;
         tx.onabort = () => reject(tx.error);
       });
@@ -198,8 +198,8 @@ test("a stored record sync-core never wrote fails the read as corrupt, as its de
         return { ok: false, code: e.code, retryable: e.retryable, message: e.message, isSyncError: e instanceof window.syncCore.SyncError };
       }
     };
-    await put("WidgetSnapshot", { widgetId: "wid_corrupt", generatedAt: "2026-01-01T00:00:00Z", paramsHash: "p", rowsDigest: "d" });
-    await put("Widget", { key: "wid_corrupt", version: 1, dashboardId: "dsh_corrupt", row: "not an object" });
+    await put("WidgetSnapshot", { widgetId: "wid_corrupt", generatedAt: "2026-01-01T00:00:00Z", paramsHash: "p", rowsDigest: "d" }, ["wid_corrupt", "2026-01-01T00:00:00Z"]);
+    await put("Widget", { key: "wid_corrupt", version: 1, dashboardId: "dsh_corrupt", row: "not an object" }, "wid_corrupt");
     const snapshot = await Promise.all([settle(window.client.latestSnapshot("wid_corrupt")), settle(window.client.latestSnapshot(good))]);
     const widgets = await settle(window.client.widgets("dsh_corrupt"));
     await remove("WidgetSnapshot", ["wid_corrupt", "2026-01-01T00:00:00Z"]);

@@ -273,11 +273,14 @@ test("rule 10: a pulled page never lowers a version another context wrote after 
       if (armed && mode === "readwrite" && names.includes("meta") && names.includes("Query")) {
         armed = false;
         const other = original.call(this, ["Query", "meta", "held_index"], "readwrite");
-        other.objectStore("Query").put({
-          key: id,
-          version: 5,
-          row: { id, ownerId: "usr_alice", name_i18n: { default: "Settled by another tab" } },
-        });
+        other.objectStore("Query").put(
+          {
+            key: id,
+            version: 5,
+            row: { id, ownerId: "usr_alice", name_i18n: { default: "Settled by another tab" } },
+          },
+          id,
+        );
         other.objectStore("held_index").put(5, `Query\u0000${id}`);
         const meta = other.objectStore("meta");
         const epoch = meta.get("settledEpoch");

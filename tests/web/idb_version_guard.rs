@@ -37,8 +37,12 @@ async fn a_page_planned_before_a_settled_rename_does_not_lower_its_version() {
     // another tab settles a pushed rename: version 5, written without the cursor.
     let planned = puts(vec![query(2, "v2"), dashboard("dsh_1", 1)]);
     let mut tx = store.begin_write(&["Query"], Durability::Strict).unwrap();
-    tx.put("Query", &encode_row(&query(5, "renamed")).unwrap(), None)
-        .unwrap();
+    tx.put(
+        "Query",
+        &encode_row(&query(5, "renamed")).unwrap(),
+        Some(&"qry_1".into()),
+    )
+    .unwrap();
     tx.commit().await.unwrap();
 
     store.commit_page(&planned, Some("c1"), "c2").await.unwrap();
@@ -77,7 +81,7 @@ async fn settle_elsewhere(store: &sync_core::web::IdbStore, version: u64) {
     tx.put(
         "Query",
         &encode_row(&query(version, "renamed")).unwrap(),
-        None,
+        Some(&"qry_1".into()),
     )
     .unwrap();
     tx.put(

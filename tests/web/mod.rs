@@ -9,6 +9,7 @@ pub mod idb_connection;
 pub mod idb_fixtures;
 pub mod idb_held_index;
 pub mod idb_latest_batch;
+pub mod idb_out_of_line_keys;
 pub mod idb_replacement;
 pub mod idb_snapshot_reads;
 pub mod idb_store;

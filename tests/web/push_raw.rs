@@ -26,7 +26,7 @@ fn to_json(value: &JsValue) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-async fn open(name: &str) -> IdbDatabase {
+pub async fn open(name: &str) -> IdbDatabase {
     let open = idb_factory().unwrap().open(name).unwrap();
     request_done(&open).await.unwrap().unchecked_into()
 }

@@ -79,10 +79,13 @@ fn js(value: &Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap()
 }
 
-/// Puts `record` (with the key fields `store` needs) into `store`, or under `key` for a store
-/// with out-of-line keys. A record the browser refuses (say, a bad key) is simply skipped.
+/// Puts `record` (with the key fields `store` needs, and under the key they make for the
+/// replicated stores, whose keys are out of line since schema 7) into `store`, or under `key`
+/// for a store with out-of-line keys. A record the browser refuses (say, a bad key) is simply
+/// skipped.
 async fn plant(idb: &IdbStore, store: &str, mut record: Value, key: Option<&str>) {
-    if let (Some(o), None) = (record.as_object_mut(), key) {
+    let mut key = key.map(|k| json!(k));
+    if let (Some(o), None) = (record.as_object_mut(), &key) {
         match store {
             s if s == OUTBOX_STORE || s == "commands" => {
                 o.insert("seq".into(), json!(1));
@@ -93,21 +96,24 @@ async fn plant(idb: &IdbStore, store: &str, mut record: Value, key: Option<&str>
             "WidgetSnapshot" => {
                 o.insert("widgetId".into(), json!("wid_1"));
                 o.insert("generatedAt".into(), json!("2026-01-01T00:00:00Z"));
+                key = Some(json!(["wid_1", "2026-01-01T00:00:00Z"]));
             }
             s if s == SNAPSHOT_META_STORE => {
                 for f in ["widgetId", "generatedAt", "paramsHash", "rowsDigest"] {
                     o.insert(f.into(), json!("wid_1"));
                 }
+                key = Some(json!(["wid_1", "wid_1", "wid_1", "wid_1"]));
             }
             _ => {
                 o.insert("key".into(), json!("qry_1"));
+                key = Some(json!("qry_1"));
             }
         }
     }
     let Ok(mut tx) = idb.begin_write(&[store], Durability::Default) else {
         return;
     };
-    let key = key.map(JsValue::from_str);
+    let key = key.map(|k| js(&k));
     if tx.put(store, &js(&record), key.as_ref()).is_ok() {
         let _ = tx.commit().await;
     }

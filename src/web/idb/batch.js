@@ -109,6 +109,41 @@ export function backfillSnapshotMeta(snapshotStore, metaStore) {
 }
 
 /**
+ * Schema 7, run inside the upgrade transaction `tx` of `db`: every store of `rowStores` and
+ * `snapshotStore` becomes a store with out-of-line keys holding the same records under the
+ * same keys (copied by one cursor each into a new store, which then takes the old one's name;
+ * `widgetStore` gets its index `indexName` on `indexField` back), and `metaStore` is rebuilt,
+ * out-of-line too, with a record per copied snapshot. Not awaited: the upgrade transaction stays
+ * open until every cursor is done, and a failure aborts it (the open fails, the database keeps
+ * its old version and every record).
+ */
+export function rekeyStores(db, tx, rowStores, snapshotStore, metaStore, widgetStore, indexName, indexField) {
+  if (db.objectStoreNames.contains(metaStore)) db.deleteObjectStore(metaStore);
+  const metas = db.createObjectStore(metaStore);
+  const copy = (name, each) => {
+    const from = tx.objectStore(name);
+    const to = db.createObjectStore(`${name}~7`);
+    const request = from.openCursor();
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (cursor) {
+        to.put(cursor.value, cursor.primaryKey);
+        if (each) each(cursor.value);
+        cursor.continue();
+        return;
+      }
+      db.deleteObjectStore(name);
+      to.name = name;
+      if (name === widgetStore) to.createIndex(indexName, indexField);
+    };
+  };
+  for (const name of rowStores) copy(name);
+  copy(snapshotStore, ({ widgetId, generatedAt, paramsHash, rowsDigest }) => {
+    metas.put({ widgetId, generatedAt, paramsHash, rowsDigest }, [widgetId, generatedAt, paramsHash, rowsDigest]);
+  });
+}
+
+/**
  * For each key prefix of `prefixesJson` (a JSON array of arrays), the record of `storeName`
  * with the greatest primary key starting with that prefix, as JSON text, or `undefined` when
  * none is held: one reverse cursor per prefix, all issued before any answers, each reading
@@ -172,13 +207,23 @@ export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLo
 }
 
 /**
+ * The key of `record` in the replicated store `name`: schema 7 keeps these stores' keys out of
+ * line (`idb/schema.rs`), but the same as the key paths of earlier versions named.
+ */
+export function recordKey(name, record) {
+  if (name === "WidgetSnapshot") return [record.widgetId, record.generatedAt];
+  if (name === "snapshot_meta") return [record.widgetId, record.generatedAt, record.paramsHash, record.rowsDigest];
+  return record.key;
+}
+
+/**
  * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
  * record]`, `["putHeld", storeName, record, i]` (the record with `row` set to `rows[i]`),
  * `["putHeldWidget", storeName, record, i]` (the same, and the row's string `dashboardId`
  * copied onto the record for the `by_dashboard` index), `["delete", storeName, key]`,
  * `["deletePrefix", storeName, keyPrefix]` (every array key starting with the elements of
  * `keyPrefix`) and `["deleteRange", storeName, [lower, upper]]` — stopping after `limit`
- * writes. Returns how many were issued. A write that fails later aborts the transaction,
+ * writes. Puts go to the replicated stores, each under its `recordKey`. Returns how many were issued. A write that fails later aborts the transaction,
  * which its commit reports.
  * @returns {number}
  */
@@ -187,6 +232,9 @@ export function issueWrites(tx, writes, rows, limit) {
   const stores = new Map();
   let name = null;
   let store = null;
+  // A database opened at an earlier schema (tests seed those) still has inline keys.
+  let inline = false;
+  const put = (record, key) => (inline ? store.put(record) : store.put(record, key));
   for (let i = 0; i < end; i += 1) {
     const write = writes[i];
     const op = write[0];
@@ -199,16 +247,17 @@ export function issueWrites(tx, writes, rows, limit) {
         store = tx.objectStore(name);
         stores.set(name, store);
       }
+      inline = store.keyPath !== null;
     }
     if (op === "putHeld") {
       arg.row = rows[write[3]];
-      store.put(arg);
-    } else if (op === "put") store.put(arg);
+      put(arg, recordKey(name, arg));
+    } else if (op === "put") put(arg, recordKey(name, arg));
     else if (op === "putHeldWidget") {
       const row = rows[write[3]];
       arg.row = row;
       if (typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
-      store.put(arg);
+      put(arg, arg.key);
     } else if (op === "delete") store.delete(arg);
     else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
     else if (op === "deleteRange") store.delete(IDBKeyRange.bound(arg[0], arg[1], false, true));

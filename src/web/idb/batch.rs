@@ -8,11 +8,14 @@
 
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
+use crate::web::idb::schema::{
+    store_name, DASHBOARD_ID_FIELD, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD,
+};
 use js_sys::{Array, Float64Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbObjectStore, IdbTransaction};
+use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction};
 
 #[wasm_bindgen(module = "/src/web/idb/batch.js")]
 extern "C" {
@@ -37,6 +40,19 @@ extern "C" {
     fn backfill_snapshot_meta_js(
         snapshots: &IdbObjectStore,
         metas: &IdbObjectStore,
+    ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(catch, js_name = rekeyStores)]
+    #[allow(clippy::too_many_arguments)]
+    fn rekey_stores_js(
+        db: &IdbDatabase,
+        tx: &IdbTransaction,
+        row_stores: Vec<String>,
+        snapshot_store: &str,
+        meta_store: &str,
+        widget_store: &str,
+        index_name: &str,
+        index_field: &str,
     ) -> Result<(), JsValue>;
 
     #[wasm_bindgen(catch, js_name = readLastOfEach)]
@@ -215,6 +231,29 @@ pub fn backfill_snapshot_meta(
     metas: &IdbObjectStore,
 ) -> Result<(), IdbError> {
     backfill_snapshot_meta_js(snapshots, metas).map_err(js_error)
+}
+
+/// Starts schema 7's re-keying inside the upgrade transaction `tx` (`rekeyStores` in
+/// `idb/batch.js`): the replicated stores move to out-of-line keys, records and keys kept,
+/// and the snapshot metadata store is rebuilt from the snapshots. The transaction waits for
+/// it; a failure aborts it.
+pub fn rekey_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbError> {
+    let rows: Vec<String> = Kind::ALL
+        .iter()
+        .filter(|k| k.is_versioned())
+        .map(|k| store_name(*k).to_string())
+        .collect();
+    rekey_stores_js(
+        db,
+        tx,
+        rows,
+        store_name(Kind::WidgetSnapshot),
+        SNAPSHOT_META_STORE,
+        store_name(Kind::Widget),
+        WIDGETS_BY_DASHBOARD,
+        DASHBOARD_ID_FIELD,
+    )
+    .map_err(js_error)
 }
 
 /// For each of `prefixes` (array-key prefixes, e.g. `[widgetId]`), the JSON text of the

@@ -190,9 +190,10 @@ async fn open_once(name: &str, version: u32) -> Result<IdbDatabase, IdbError> {
 
 fn run_upgrade(event: &idb::event::VersionChangeEvent, version: u32) -> Result<(), IdbError> {
     let from = event.old_version()?;
-    let db = idb::DatabaseEvent::database(event)?;
-    let tx = idb::Event::target(event)?
+    let db: IdbDatabase = idb::DatabaseEvent::database(event)?.into();
+    let tx: web_sys::IdbTransaction = idb::Event::target(event)?
         .transaction()
-        .ok_or_else(|| IdbError::Upgrade("upgradeneeded without a transaction".into()))?;
+        .ok_or_else(|| IdbError::Upgrade("upgradeneeded without a transaction".into()))?
+        .into();
     migration::upgrade(&db, &tx, from, version)
 }

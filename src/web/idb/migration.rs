@@ -9,11 +9,18 @@ use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
 use crate::web::idb::schema::*;
 use idb::{Database, IndexParams, KeyPath, ObjectStoreParams, Transaction};
-use web_sys::IdbObjectStore;
+use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction};
 
 /// Runs every schema step after `from` up to and including `to`, inside the `versionchange`
 /// transaction `tx`. Returns an error instead of panicking; the caller aborts the upgrade.
-pub fn upgrade(db: &Database, tx: &Transaction, from: u32, to: u32) -> Result<(), IdbError> {
+pub fn upgrade(
+    raw_db: &IdbDatabase,
+    raw_tx: &IdbTransaction,
+    from: u32,
+    to: u32,
+) -> Result<(), IdbError> {
+    let db = &Database::from(raw_db.clone());
+    let tx = &Transaction::from(raw_tx.clone());
     if to > SCHEMA_VERSION {
         return Err(IdbError::Upgrade(format!(
             "version {to} is newer than this code's schema ({SCHEMA_VERSION})"
@@ -24,11 +31,14 @@ pub fn upgrade(db: &Database, tx: &Transaction, from: u32, to: u32) -> Result<()
             1 => create_stores(db)?,
             2 => create_read_indexes(tx)?,
             3 => create_outbox_stores(db)?,
-            4 => create_snapshot_meta_store(db, tx)?,
+            // Schema 7 rebuilds the metadata from the snapshots: a backfill here would still
+            // be writing into the store that step deletes.
+            4 => create_snapshot_meta_store(db, tx, to < 7)?,
             5 => drop_redundant_snapshot_index(tx)?,
             6 => {
                 db.create_object_store(HELD_INDEX_STORE, ObjectStoreParams::new())?;
             }
+            7 => crate::web::idb::batch::rekey_stores(raw_db, raw_tx)?,
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }
@@ -102,11 +112,19 @@ fn drop_redundant_snapshot_index(tx: &Transaction) -> Result<(), IdbError> {
     Ok(())
 }
 
-/// Version 4: the snapshot metadata store, backfilled from the snapshots already held.
-fn create_snapshot_meta_store(db: &Database, tx: &Transaction) -> Result<(), IdbError> {
+/// Version 4: the snapshot metadata store, backfilled (when `backfill`) from the snapshots
+/// already held.
+fn create_snapshot_meta_store(
+    db: &Database,
+    tx: &Transaction,
+    backfill: bool,
+) -> Result<(), IdbError> {
     let mut params = ObjectStoreParams::new();
     params.key_path(Some(KeyPath::new_array(SNAPSHOT_META_KEY_PATH)));
     let metas: IdbObjectStore = db.create_object_store(SNAPSHOT_META_STORE, params)?.into();
+    if !backfill {
+        return Ok(());
+    }
     let snapshots: IdbObjectStore = tx.object_store(store_name(Kind::WidgetSnapshot))?.into();
     crate::web::idb::batch::backfill_snapshot_meta(&snapshots, &metas)
 }

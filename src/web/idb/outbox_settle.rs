@@ -61,7 +61,7 @@ fn settlement_writes(
             writes.push(OutboxWrite::Put(
                 store_name(Kind::Query),
                 encode_row(row)?,
-                None,
+                Some(row.key.as_str().into()),
             ));
             raised = true;
             if epoch.is_some() {
