@@ -139,12 +139,13 @@ const bench = {
     client.close();
     await preloadSyncCore(renderDbName, digestOf);
     const dashboard = renderDashboard();
-    const records: { store: string; value: unknown }[] = [
-      { store: "Dashboard", value: { key: dashboard, version: 1, row: { ...versionedRow("Dashboard", 0, 1), id: dashboard } } },
+    // Schema 7: the replicated stores take their keys out of line.
+    const records: { store: string; value: unknown; key: string }[] = [
+      { store: "Dashboard", value: { key: dashboard, version: 1, row: { ...versionedRow("Dashboard", 0, 1), id: dashboard } }, key: dashboard },
     ];
     for (let w = 0; w < RENDER_WIDGETS; w += 1) {
       const row = { ...versionedRow("Widget", w, 2), dashboardId: dashboard };
-      records.push({ store: "Widget", value: { key: row.id, version: 2, row, dashboardId: dashboard } });
+      records.push({ store: "Widget", value: { key: row.id, version: 2, row, dashboardId: dashboard }, key: row.id as string });
     }
     const db = await openDb(renderDbName);
     await bulkWrite(db, records);

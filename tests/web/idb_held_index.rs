@@ -15,7 +15,7 @@ use sync_core::web::{IdbStore, WebClock, WebRandom};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// Parts in a comparable order.
-fn sorted(mut parts: Vec<HeldPart>) -> Vec<HeldPart> {
+pub fn sorted(mut parts: Vec<HeldPart>) -> Vec<HeldPart> {
     parts.sort_by_key(|p| p.kind);
     for part in parts.iter_mut() {
         part.versions.sort();

@@ -5,11 +5,12 @@
 //! upgraded store then pulls, renders and settles as before.
 
 use super::idb_fixtures::{discard, dump, fresh_identity, seed_plan, snapshot, widget};
+use super::idb_held_index::sorted;
 use super::push_idb_fixtures::intent;
 use super::push_raw::open;
 use super::support::request_done;
 use js_sys::Array;
-use sync_core::engine::{ApplyPlan, HeldPart, OutboxStore, Store};
+use sync_core::engine::{ApplyPlan, OutboxStore, Store};
 use sync_core::protocol::Kind;
 use sync_core::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
 use sync_core::web::IdbStore;
@@ -43,17 +44,6 @@ async fn raw_keys(name: &str) -> Vec<(&'static str, Option<String>, String)> {
     }
     db.close();
     out
-}
-
-fn sorted(mut parts: Vec<HeldPart>) -> Vec<HeldPart> {
-    parts.sort_by_key(|p| p.kind);
-    for part in parts.iter_mut() {
-        part.versions.sort();
-        part.widgets.sort_by(|a, b| a.key.cmp(&b.key));
-        part.snapshots
-            .sort_by(|a, b| (&a.0, &a.1.generated_at).cmp(&(&b.0, &b.1.generated_at)));
-    }
-    parts
 }
 
 #[wasm_bindgen_test]

@@ -223,8 +223,8 @@ export function recordKey(name, record) {
  * copied onto the record for the `by_dashboard` index), `["delete", storeName, key]`,
  * `["deletePrefix", storeName, keyPrefix]` (every array key starting with the elements of
  * `keyPrefix`) and `["deleteRange", storeName, [lower, upper]]` — stopping after `limit`
- * writes. Puts go to the replicated stores, each under its `recordKey`. Returns how many were issued. A write that fails later aborts the transaction,
- * which its commit reports.
+ * writes. Puts go to the replicated stores, each under its `recordKey`. Returns how many were
+ * issued. A write that fails later aborts the transaction, which its commit reports.
  * @returns {number}
  */
 export function issueWrites(tx, writes, rows, limit) {
