@@ -38,7 +38,7 @@ use crate::engine::pull::state_cache::StateCache;
 use crate::engine::store::cache::{
     ApplyPlan, LocalState, StateRequest, Store, StoreError, StoredRow, StoredSnapshot,
 };
-use crate::protocol::{PageError, PullItem, PullPage, Row};
+use crate::protocol::{Kind, PageError, PullItem, PullPage, Row};
 
 /// A page's writes and what they mean.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -250,7 +250,11 @@ pub async fn plan_fetched<S: Store>(
         summary,
     };
     planned.plan.replacement.drains = page.drained;
-    planned.plan.settled_epoch = cache.settled_epoch();
+    // Only a Query put can lower a version a settlement raised since: a plan without one
+    // need not be refused when a settlement lands (`ApplyPlan::settled_epoch`).
+    if planned.plan.row_puts.iter().any(|r| r.kind == Kind::Query) {
+        planned.plan.settled_epoch = cache.settled_epoch();
+    }
     cache.planned(&planned.plan, &widgets, &page.next_cursor);
     Ok(PlannedPage {
         planned,

@@ -181,7 +181,8 @@ pub struct ApplyPlan<P = Row> {
     /// the commit with [`StoreError::CursorMoved`] when the stored epoch differs, and need not
     /// re-read the held Query versions in the commit. `None`: the versions came from reads
     /// taken at unknown epochs; the store re-checks every Query put in the commit (a settled
-    /// rename may have raised it since).
+    /// rename may have raised it since). A plan without Query puts carries none: nothing in it
+    /// can lower a raised version.
     pub settled_epoch: Option<u64>,
 }
 
