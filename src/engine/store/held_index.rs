@@ -8,25 +8,24 @@
 //! most of a warm pull's time. With it, a warm call reads one record per kind at its start and
 //! nothing per page, like a cold start.
 //!
-//! Why it is exact: the index is saved with the cursor it is exact at (`at`), in a transaction
-//! that checks the stored cursor is that one (`Store::save_held_index`), and every page
-//! commit deletes `at` in its own transaction (`Store::commit_page`). So an index exists only
-//! while no page has landed since its save: a crash between a call's last commit and its
-//! save, another context's page, a 410 or 403 wipe (which drops it all) leave none, and the
-//! next call reads per page and rebuilds it. Deleting rather than relying on the cursor
-//! moving matters: PROTOCOL §3 does not forbid a page that changes rows from returning the
-//! cursor it was fetched with (or an earlier one), and an index checked only against the
-//! cursor would then be trusted without that page's writes. The one writer of rows that does not move
-//! the cursor is a settled rename: it raises a held Query's version and never creates a row
-//! (`OutboxStore::settle_batch` updates held rows only). In the same transaction it records
-//! the raised version under [`raised_version_key`] (and bumps the settle epoch), and loading
-//! takes the higher of that and the part's version for a key the part holds (a key it does not
-//! hold was deleted by a later page: the raise is moot). A save made at a known settle epoch
-//! rewrites the Query part with every raise folded in and drops the raised records in the same
-//! transaction, refused if the epoch moved since: a raise never outlives a later reset or
-//! tombstone that took its row back to a lower version. Without it, the next pull would plan to re-apply the pushed
-//! versions it brings back (the in-commit version check would skip the writes, but the call
-//! would report them applied).
+//! Why it is exact: the index is saved with the cursor it is exact at (`at`), in a transaction that
+//! checks the stored cursor is that one (`Store::save_held_index`), and every page commit deletes
+//! `at` in its own transaction (`Store::commit_page`). So an index exists only while no page has
+//! landed since its save: a crash between a call's last commit and its save, another context's
+//! page, a 410 or 403 wipe (which drops it all) leave none, and the next call reads per page and
+//! rebuilds it. Deleting rather than relying on the cursor moving matters: PROTOCOL §3 does not
+//! forbid a page that changes rows from returning the cursor it was fetched with (or an earlier
+//! one), and an index checked only against the cursor would then be trusted without that page's
+//! writes. The one writer of rows that does not move the cursor is a settled rename: it raises a
+//! held Query's version and never creates a row (`OutboxStore::settle_batch` updates held rows
+//! only). In the same transaction it records the raised version under [`raised_version_key`] (and
+//! bumps the settle epoch), and loading takes the higher of that and the part's version for a key
+//! the part holds (a key it does not hold was deleted by a later page: the raise is moot). A save
+//! made at a known settle epoch rewrites the Query part with every raise folded in and drops the
+//! raised records in the same transaction, refused if the epoch moved since: a raise never outlives
+//! a later reset or tombstone that took its row back to a lower version. Without it, the next pull
+//! would plan to re-apply the pushed versions it brings back (the in-commit version check would
+//! skip the writes, but the call would report them applied).
 //!
 //! Stored as one record per kind (so a call rewrites only the kinds it changed) plus `at`.
 //! Each kind's record is JSON text — one string to structured-clone, one `serde_json` parse:
