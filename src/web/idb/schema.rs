@@ -50,8 +50,8 @@
 //!    from the rows once (a scan), rows, snapshots and the outbox are untouched. `meta` gains
 //!    [`SETTLED_EPOCH_KEY`], which every settlement raising a Query version bumps.
 //! 7. The replicated stores — the six versioned kinds, `WidgetSnapshot` and `snapshot_meta` —
-//!    move to out-of-line keys: same records, same keys ([`record_key`]), now passed with each
-//!    put. Why: Chromium evaluates an inline key path on a structured clone of the value,
+//!    move to out-of-line keys: same records, same keys (`recordKey` in `batch.js`), now passed
+//!    with each put. Why: Chromium evaluates an inline key path on a structured clone of the value,
 //!    deserialized on the page's thread right after serializing it, so every put paid for its
 //!    record twice (measured in headless Chromium, 10 × 2 000 puts of ≈ 300-byte rows: ≈ 40 %
 //!    less main-thread time per put out of line). The Widget store keeps `by_dashboard` (an

@@ -107,31 +107,40 @@ fn without_the_index_a_commit_still_checks_query_versions_itself() {
 
 /// A plan without Query puts cannot lower a version a settlement raised, so it carries no
 /// epoch: a settlement during the call does not refuse it (a refusal costs the call its cache —
-/// per-page reads for the rest of it).
+/// per-page reads for the rest of it). Its Query deletes and resets take the rows whatever
+/// their versions, as a refused-and-replanned page would.
 #[test]
 fn a_settlement_does_not_refuse_a_page_without_query_puts() {
-    let mut h = Harness::with_log(vec![query(1, "v1")]);
-    h.pull().unwrap();
-    h.transport.log().unwrap().extend([
-        dashboard("dsh_1", 1, &["t"]),
-        tombstone(Kind::Query, "qry_2"),
-    ]);
-    h.store.before_next_commit(|c| {
-        c.rows
-            .get_mut(&(Kind::Query, "qry_1".to_string()))
+    let other = |version: u64| {
+        upsert(
+            Kind::Query,
+            version,
+            json!({"id": "qry_2", "ownerId": USER, "name_i18n": {"default": "other"}}),
+        )
+    };
+    for last in [tombstone(Kind::Query, "qry_2"), reset(Kind::Query)] {
+        let mut h = Harness::with_log(vec![query(1, "v1"), other(1)]);
+        h.pull().unwrap();
+        h.transport
+            .log()
             .unwrap()
-            .version = 5;
-        c.meta.settled_epoch += 1;
-    });
-    let report = h.pull().unwrap();
-    assert_eq!(report.applied.get(&Kind::Dashboard), Some(&1));
-    assert_eq!(
-        h.store.state_reads(),
-        0,
-        "the page was not refused and re-read"
-    );
-    let held = block_on(h.store.row(Kind::Query, "qry_1"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(held.version, 5);
+            .extend([dashboard("dsh_1", 1, &["t"]), last.clone()]);
+        h.store.before_next_commit(|c| {
+            c.rows
+                .get_mut(&(Kind::Query, "qry_2".to_string()))
+                .unwrap()
+                .version = 5;
+            c.meta.settled_epoch += 1;
+        });
+        let report = h.pull().unwrap();
+        assert_eq!(report.applied.get(&Kind::Dashboard), Some(&1));
+        assert_eq!(
+            h.store.state_reads(),
+            0,
+            "the page was not refused and re-read ({last:?})"
+        );
+        assert!(block_on(h.store.row(Kind::Query, "qry_2"))
+            .unwrap()
+            .is_none());
+    }
 }
