@@ -141,6 +141,30 @@ async fn a_cold_pull_replaces_what_it_did_not_send_in_its_last_transaction() {
     discard(&identity, idb).await;
 }
 
+/// PROTOCOL §3 lets a page come back with the cursor it was fetched with. Two pages of one
+/// replacement under the same `nextCursor` must both count as sent: the sweep that ends it
+/// keeps the rows of each.
+#[wasm_bindgen_test]
+async fn replacement_pages_that_share_a_cursor_keep_every_row_they_sent() {
+    let (identity, idb) = open_fresh().await;
+    let memory = MemoryStore::new();
+    commit_both(&idb, &memory, &first_sync(), None, "c1").await;
+    idb.wipe(&[], true).await.unwrap();
+    memory.wipe(&[], true).await.unwrap();
+    let page1 = resend(&[key(Kind::Dashboard, "dsh_keep")], false);
+    commit_both(&idb, &memory, &page1, None, "r1").await;
+    let page2 = resend(&[key(Kind::Widget, "wid_keep")], false);
+    commit_both(&idb, &memory, &page2, Some("r1"), "r1").await;
+    let page3 = resend(&[key(Kind::Dashboard, "dsh_gone")], true);
+    let swept = commit_both(&idb, &memory, &page3, Some("r1"), "r1").await;
+    assert_eq!(swept.rows, vec![key(Kind::Widget, "wid_gone")]);
+    let after = held(&idb).await;
+    assert_eq!(after, held(&memory).await);
+    assert_eq!(after.0, vec!["dsh_gone", "dsh_keep"]);
+    assert_eq!(after.1, vec!["wid_keep"]);
+    discard(&identity, idb).await;
+}
+
 #[wasm_bindgen_test]
 async fn a_failed_commit_leaves_the_replacement_as_it_was() {
     let (identity, idb) = open_fresh().await;

@@ -6,8 +6,10 @@
 //! `meta` records:
 //! - `"replacing"` (`true` while a replacement has committed pages but not drained),
 //! - `"orphanSweep"` (`true` after a Widget reset, until the pull drains),
-//! - `"sent:" + nextCursor`: one record per replacement page, the JSON text of its marks
-//!   (`replacement::encode_mark`), so a page adds one write however many rows it carries.
+//! - `"sent:" + nextCursor + "\0" + a random number`: one record per replacement page, the
+//!   JSON text of its marks (`replacement::encode_mark`), so a page adds one write however many
+//!   rows it carries. The random part keeps two pages that share a `nextCursor` (PROTOCOL §3
+//!   allows a page to return the cursor it was fetched with) from overwriting each other.
 
 use crate::engine::{decode_mark, encode_mark, plan_sweep};
 use crate::engine::{ReplacementStep, Swept};
@@ -95,7 +97,10 @@ pub async fn issue_replacement(
             .map(|(k, key)| encode_mark(*k, key))
             .collect();
         let text = serde_json::to_string(&marks).map_err(|e| IdbError::Encode(e.to_string()))?;
-        let key = format!("{MARKS_LOWER}{next_cursor}");
+        // Unique per page, not just per cursor: a page may come back with the cursor it was
+        // fetched with (PROTOCOL §3), and its marks must not replace the earlier page's.
+        let unique = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let key = format!("{MARKS_LOWER}{next_cursor}\u{0}{unique:x}");
         tx.put(META_STORE, &text.into(), Some(&key.into()))?;
     }
     if step.resets_widgets && !flags.orphan_sweep {
