@@ -199,6 +199,14 @@ proptest! {
     }
 }
 
+/// The held version of `qry_1`.
+fn query_version(store: &MemoryStore) -> u64 {
+    block_on(store.row(Kind::Query, "qry_1"))
+        .unwrap()
+        .unwrap()
+        .version
+}
+
 /// A settled rename's raised version must not outlive a later reset that refills the row at
 /// a lower version: the index would then believe the old raise and skip every upsert below it.
 #[test]
@@ -237,20 +245,11 @@ fn a_raise_recorded_by_a_settlement_does_not_outlive_a_reset_to_lower_versions()
         .unwrap()
         .extend([PullItem::Reset { kind: Kind::Query }, query(2, "restored")]);
     h.pull().unwrap();
-    assert_eq!(
-        block_on(h.store.row(Kind::Query, "qry_1"))
-            .unwrap()
-            .unwrap()
-            .version,
-        2
-    );
+    assert_eq!(query_version(&h.store), 2);
     h.transport.log().unwrap().extend([query(3, "next")]);
     h.pull().unwrap();
     assert_eq!(
-        block_on(h.store.row(Kind::Query, "qry_1"))
-            .unwrap()
-            .unwrap()
-            .version,
+        query_version(&h.store),
         3,
         "version 3 is applied over the held 2"
     );
