@@ -71,8 +71,8 @@ pub use push::rename::{edit, rename_query, validate_name, MAX_NAME_BYTES};
 pub use push::report::{PushProgress, PushReport};
 
 pub use store::cache::{
-    ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
-    StoredRow, StoredSnapshot, SyncMeta,
+    ApplyPlan, HeldIndex, HeldPart, HeldScan, LocalState, SnapshotMeta, StateRequest, Store,
+    StoreError, StoredRow, StoredSnapshot, SyncMeta,
 };
 pub use store::cache_reads::{latest_snapshot, latest_snapshots, open_alerts, snapshots};
 pub use store::freshness::{compute_freshness, freshness, Freshness};

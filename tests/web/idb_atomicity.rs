@@ -36,6 +36,7 @@ fn big_page() -> ApplyPlan {
             .collect(),
         replacement: Default::default(),
         settled_epoch: None,
+        page_serial: None,
     }
 }
 

@@ -51,9 +51,14 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     let identity = fresh_identity();
     let old = IdbStore::open_at_version(&identity, 6).await.unwrap();
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    let (_, epoch, parts) = old.scan_held().await.unwrap().unwrap();
+    let scan = old.scan_held().await.unwrap().unwrap();
     assert!(old
-        .save_held_index("c1", Some(epoch), &parts)
+        .save_held_index(
+            "c1",
+            scan.page_serial,
+            Some(scan.settled_epoch),
+            &scan.parts
+        )
         .await
         .unwrap());
     let op = old
@@ -80,9 +85,9 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     // The held index is untouched, and still what a scan of the rows reads.
     let index = store.held_index().await.unwrap().unwrap();
     assert_eq!(index.at, "c1");
-    let (_, _, scanned) = store.scan_held().await.unwrap().unwrap();
+    let scanned = store.scan_held().await.unwrap().unwrap().parts;
     assert_eq!(sorted(index.parts), sorted(scanned.clone()));
-    assert_eq!(sorted(parts), sorted(scanned));
+    assert_eq!(sorted(scan.parts), sorted(scanned));
 
     // The upgraded store takes pages as before: a new widget on dsh_1, a snapshot, a delete.
     let page = ApplyPlan {
@@ -130,7 +135,7 @@ async fn upgrading_from_schema_3_builds_the_snapshot_metadata_once() {
 
     let store = IdbStore::open(&identity).await.unwrap();
     assert_eq!(dump(&store, &WIDGETS).await, before);
-    let (_, _, scanned) = store.scan_held().await.unwrap().unwrap();
+    let scanned = store.scan_held().await.unwrap().unwrap().parts;
     let metas = scanned
         .iter()
         .find(|p| p.kind == Kind::WidgetSnapshot)

@@ -108,6 +108,7 @@ async fn commit_page_writes_rows_and_cursor_and_every_read_sees_them() {
             replacing: true,
             orphan_sweep: false,
             settled_epoch: 0,
+            page_serial: 1,
         }
     );
     discard(&identity, store).await;
@@ -126,6 +127,7 @@ async fn a_page_applies_clears_then_deletes_then_puts() {
         snapshot_puts: vec![snapshot("wid_7", "2024-05-02T00:00:00Z", 1.5)],
         replacement: Default::default(),
         settled_epoch: None,
+        page_serial: Some(1),
     };
     store.commit_page(&page, Some("c1"), "c2").await.unwrap();
 
@@ -212,6 +214,7 @@ async fn wipe_drops_only_the_named_kinds_and_optionally_the_cursor() {
             replacing: true,
             orphan_sweep: false,
             settled_epoch: 0,
+            page_serial: 3, // one commit, two wipes
         },
         "a wipe keeps the flag; only a successful pull clears it"
     );

@@ -164,6 +164,7 @@ fn plan_with_rows<P>(
         replacement: plan.replacement,
         // Set by `plan_fetched` from the cache the plan was decided on.
         settled_epoch: None,
+        page_serial: None,
     }
 }
 
@@ -208,13 +209,14 @@ where
             detail: e.to_string(),
         })?
         .map_rows(Into::into);
-    let page = plan_fetched(store, page, sent_cursor, config, cache, None).await?;
+    let page = plan_fetched(store, page, sent_cursor, None, config, cache, None).await?;
     let committed = commit_planned(store, page, sent_cursor).await;
     settle_cache(cache, committed)
 }
 
 /// Local state (what `cache` does not know is read from the store) and the plan of one
-/// decoded page (privacy already stripped, `pull/decoded_page.rs`) fetched with `sent_cursor`.
+/// decoded page (privacy already stripped, `pull/decoded_page.rs`) fetched with `sent_cursor`,
+/// to be committed at page serial `serial` (`ApplyPlan::page_serial`; `None`: unchecked).
 /// `cache` is then told the plan as if committed (the next page may be planned before this
 /// commit ends); [`settle_cache`] corrects it.
 /// `read_ahead` is a read issued earlier for this page (`pull/read_ahead.rs`): used when it asked
@@ -223,12 +225,13 @@ pub async fn plan_fetched<S: Store>(
     store: &S,
     page: DecodedPage<S::Payload>,
     sent_cursor: Option<&str>,
+    serial: Option<u64>,
     config: &PullConfig,
     cache: &mut StateCache,
     read_ahead: Option<StateRead>,
 ) -> Result<PlannedPage<S::Payload>, PullError> {
     let metas = page.metas;
-    let (mut state, missing) = cache.answer(sent_cursor, &metas_request(&metas));
+    let (mut state, missing) = cache.answer(sent_cursor, serial, &metas_request(&metas));
     if !missing.is_empty() {
         let read = match read_ahead {
             Some((asked, read)) if asked == missing => read?,
@@ -250,6 +253,7 @@ pub async fn plan_fetched<S: Store>(
         summary,
     };
     planned.plan.replacement.drains = page.drained;
+    planned.plan.page_serial = serial;
     // Only a Query put can lower a version a settlement raised since: a plan without one
     // need not be refused when a settlement lands (`ApplyPlan::settled_epoch`).
     if planned.plan.row_puts.iter().any(|r| r.kind == Kind::Query) {

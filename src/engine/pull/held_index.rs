@@ -8,8 +8,9 @@
 //!   cache is what [`StateCache::for_store`] makes (a cold start knows everything too; a warm
 //!   store without an index reads per page, as before the index existed).
 //! - At the end of a call that succeeded: a cache that knows everything saves the kinds it
-//!   changed, exact at the cursor it is anchored at (the save writes nothing if that is not
-//!   the stored cursor: a commit did not land, another context moved on). A call that failed
+//!   changed, exact at the cursor and page serial it is anchored at (the save writes nothing
+//!   if either is not the stored one: a commit did not land, another context's page landed,
+//!   even one that left the cursor as it was). A call that failed
 //!   saves nothing: a commit it issued may still land after it returned, unseen by the cache
 //!   (its sweep, say), and the index it would save could then pass the cursor check; the
 //!   next call finds the index stale if anything landed, and rebuilds it. A cache that does
@@ -28,7 +29,8 @@ pub(super) async fn load<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCa
         // scan replaces it at the end.
         if let Ok(Some(index)) = store.held_index().await {
             if index.at == *cursor && index.is_whole() {
-                return Ok(StateCache::of_index(index).at_settle_epoch(meta.settled_epoch));
+                return Ok(StateCache::of_index(index, meta.page_serial)
+                    .at_settle_epoch(meta.settled_epoch));
             }
         }
     }
@@ -40,15 +42,20 @@ pub(super) async fn load<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCa
 /// everything, else from a scan of the store.
 pub(super) async fn persist<S: Store>(store: &S, cache: &mut StateCache) {
     if cache.knows_everything() {
-        if let Some((at, epoch, parts)) = cache.unsaved() {
+        if let Some((at, serial, epoch, parts)) = cache.unsaved() {
             let at = at.to_string();
-            if let Ok(true) = store.save_held_index(&at, epoch, &parts).await {
+            if let Ok(true) = store.save_held_index(&at, serial, epoch, &parts).await {
                 cache.saved(&at);
             }
         }
         return;
     }
-    if let Ok(Some((Some(at), epoch, parts))) = store.scan_held().await {
-        let _ = store.save_held_index(&at, Some(epoch), &parts).await;
+    if let Ok(Some(scan)) = store.scan_held().await {
+        if let Some(at) = &scan.cursor {
+            let epoch = Some(scan.settled_epoch);
+            let _ = store
+                .save_held_index(at, scan.page_serial, epoch, &scan.parts)
+                .await;
+        }
     }
 }

@@ -20,8 +20,8 @@
 //! - 410: drop the cursor and cold-start in the same call (once); the rows stay readable
 //!   until that cold pull drains and replaces them (§9.1);
 //! - other 4xx: `bad_request`, not retried (a programming error);
-//! - `CursorMoved` on commit (another tab applied this page first): re-read the cursor and
-//!   go on from there.
+//! - `CursorMoved` on commit (another tab applied this page first, or any page since this
+//!   call last read the store's page serial): re-read the cursor and go on from there.
 
 use crate::engine::clock::{Clock, Random};
 use crate::engine::net::transport::Transport;
@@ -138,6 +138,7 @@ async fn pull_pages<S: Store, T: Transport, C: Clock, R: Random>(
         fetched += 1;
         // `meta.cursor` is where the last planned page leads (its commit may be in flight).
         let sent = meta.cursor.clone();
+        let serial = meta.page_serial;
         let fresh = run.fresh;
         let mut fetching = Background::new(async {
             match ahead.take() {
@@ -218,7 +219,16 @@ async fn pull_pages<S: Store, T: Transport, C: Clock, R: Random>(
                 Some(ahead) => Some(ahead.finish().await),
                 None => None,
             };
-            plan_fetched(store, page, sent.as_deref(), config, cache, early).await
+            plan_fetched(
+                store,
+                page,
+                sent.as_deref(),
+                Some(serial),
+                config,
+                cache,
+                early,
+            )
+            .await
         };
         let planned =
             match overlap(in_flight.as_mut(), next_page.as_mut(), plan, Result::is_err).await {
@@ -249,7 +259,7 @@ async fn pull_pages<S: Store, T: Transport, C: Clock, R: Random>(
                 }
                 if let Background::Done((Ok(page), _)) = fetching {
                     let request = metas_request(&page.metas);
-                    read_ahead = read_ahead::start(store, cache, &next, &request);
+                    read_ahead = read_ahead::start(store, cache, &next, Some(serial + 1), &request);
                 }
             }
         }
@@ -302,6 +312,7 @@ async fn pull_pages<S: Store, T: Transport, C: Clock, R: Random>(
         planned_drained = drained;
         ahead = next_page.map(|bg| (next.clone(), bg));
         meta.cursor = Some(next);
+        meta.page_serial = serial + 1;
     }
     if run.report.drained && !run.scope.is_empty() {
         // What the cache knows is not read again (after a cold start: nothing is read).

@@ -58,15 +58,16 @@ async fn read_state<S: Store>(store: &S, missing: StateRequest) -> StateRead {
 }
 
 /// Starts the read of what `cache` does not know about `request`, the needs of the page
-/// fetched with `cursor` (which the cache must be anchored at: the page before is planned);
-/// `None` when the cache knows it all.
+/// fetched with `cursor`, to be committed at page serial `serial` (where the cache must be
+/// anchored: the page before is planned); `None` when the cache knows it all.
 pub(super) fn start<'a, S: Store>(
     store: &'a S,
     cache: &mut StateCache,
     cursor: &str,
+    serial: Option<u64>,
     request: &StateRequest,
 ) -> Option<ReadAhead<impl Future<Output = StateRead> + 'a>> {
-    let (_, missing) = cache.answer(Some(cursor), request);
+    let (_, missing) = cache.answer(Some(cursor), serial, request);
     if missing.is_empty() {
         return None;
     }
@@ -96,17 +97,17 @@ mod tests {
     fn a_read_is_used_only_for_its_cursor_and_while_the_cache_kept_what_it_knew() {
         let store = MemoryStore::new();
         let mut cache = StateCache::unknown();
-        let mut slot = start(&store, &mut cache, "c1", &request());
+        let mut slot = start(&store, &mut cache, "c1", None, &request());
         assert!(
             take_for(&mut slot, Some("c2"), &cache).is_none(),
             "another cursor"
         );
         assert!(slot.is_none(), "taken and dropped");
 
-        slot = start(&store, &mut cache, "c1", &request());
+        slot = start(&store, &mut cache, "c1", None, &request());
         assert!(take_for(&mut slot, Some("c1"), &cache).is_some());
 
-        slot = start(&store, &mut cache, "c1", &request());
+        slot = start(&store, &mut cache, "c1", None, &request());
         // A commit failed meanwhile: the page before may have been written by someone else.
         cache.forget();
         assert!(take_for(&mut slot, Some("c1"), &cache).is_none());

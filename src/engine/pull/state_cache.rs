@@ -9,9 +9,11 @@
 //! empty database reads nothing at all, since every answer is "not held".
 //!
 //! Why it is exact: within one pull call the only writer of rows is the call itself, checked
-//! by the cursor compare-and-set of every commit (`Store::commit_page`). The cache is used
-//! only for a page fetched with the cursor it was last updated at; any other cursor
-//! (`CursorMoved`, a 410 restart) drops it. The one writer the compare-and-set cannot see is
+//! by the compare-and-set of every commit on the cursor and the page serial
+//! (`Store::commit_page`, `ApplyPlan::page_serial`: another context's page may leave the
+//! cursor as it found it, never the serial). The cache is used only for a page fetched with
+//! the cursor and serial it was last updated at; any other (`CursorMoved`, a 410 restart)
+//! drops it. The one writer the compare-and-set cannot see is
 //! a pushed rename settling in another context: it raises a Query's version, so the cache
 //! can only be behind (never ahead), and the store's in-commit version check
 //! (`idb_version_guard.rs`, `MemoryStore::commit_page`) skips such a put — the same outcome
@@ -37,6 +39,10 @@ use std::collections::{BTreeSet, HashMap};
 pub struct StateCache {
     /// The cursor the store held when the cache was last exact; `None` = not yet anchored.
     at: Option<Option<String>>,
+    /// The store's page serial at `at` (`SyncMeta::page_serial`); `None` when not known (a
+    /// tool planning single pages unchecked). Another context's page may leave the cursor as
+    /// it found it (PROTOCOL §3), never the serial.
+    serial: Option<u64>,
     /// Kinds whose every row is known: keys missing from `versions` are not held.
     complete: BTreeSet<Kind>,
     versions: HashMap<(Kind, String), Option<u64>>,
@@ -67,10 +73,12 @@ impl StateCache {
         }
     }
 
-    /// The cache of a store holding no row of any kind at `cursor`: nothing needs reading.
-    pub fn of_empty_store(cursor: Option<String>) -> StateCache {
+    /// The cache of a store holding no row of any kind at `cursor` and page serial `serial`:
+    /// nothing needs reading.
+    pub fn of_empty_store(cursor: Option<String>, serial: u64) -> StateCache {
         StateCache {
             at: Some(cursor),
+            serial: Some(serial),
             settled_epoch: None,
             complete: Kind::ALL.iter().copied().collect(),
             dirty: Kind::ALL.iter().copied().collect(),
@@ -78,11 +86,12 @@ impl StateCache {
         }
     }
 
-    /// The cache a whole held index exact at `index.at` describes: it knows everything and
-    /// nothing of it needs saving.
-    pub fn of_index(index: HeldIndex) -> StateCache {
+    /// The cache a whole held index exact at `index.at` and page serial `serial` describes: it
+    /// knows everything and nothing of it needs saving.
+    pub fn of_index(index: HeldIndex, serial: u64) -> StateCache {
         let mut cache = StateCache {
             at: Some(Some(index.at.clone())),
+            serial: Some(serial),
             settled_epoch: None,
             complete: Kind::ALL.iter().copied().collect(),
             indexed_at: Some(index.at),
@@ -115,10 +124,12 @@ impl StateCache {
     }
 
     /// What the stored index lacks of what the cache knows, to be saved exact at the cursor
-    /// (and settle epoch, when known) it returns; `None` when the cache does not know
-    /// everything, is not anchored at a cursor, or the stored index is already exact.
-    pub fn unsaved(&self) -> Option<(&str, Option<u64>, Vec<HeldPart>)> {
+    /// and page serial (and settle epoch, when known) it returns; `None` when the cache does
+    /// not know everything, is not anchored at a cursor and serial, or the stored index is
+    /// already exact.
+    pub fn unsaved(&self) -> Option<(&str, u64, Option<u64>, Vec<HeldPart>)> {
         let at = self.at.as_ref()?.as_deref()?;
+        let serial = self.serial?;
         if !self.knows_everything()
             || (self.dirty.is_empty() && self.indexed_at.as_deref() == Some(at))
         {
@@ -154,7 +165,7 @@ impl StateCache {
                     .extend(held.iter().map(|meta| (widget.clone(), meta.clone())));
             }
         }
-        Some((at, self.settled_epoch, parts))
+        Some((at, serial, self.settled_epoch, parts))
     }
 
     /// Anchors what the cache knows at settle epoch `epoch`, read before anything the cache
@@ -179,20 +190,24 @@ impl StateCache {
         self.indexed_at = Some(at.to_string());
     }
 
-    /// Whether the cache may answer for a page fetched with `cursor`. A cache not yet
-    /// anchored anchors there (it holds nothing it could be wrong about).
-    fn anchor(&mut self, cursor: Option<&str>) {
+    /// Whether the cache may answer for a page fetched with `cursor` at page serial `serial`.
+    /// A cache not yet anchored anchors there (it holds nothing it could be wrong about).
+    fn anchor(&mut self, cursor: Option<&str>, serial: Option<u64>) {
         match &self.at {
-            Some(at) if at.as_deref() == cursor => {}
+            Some(at) if at.as_deref() == cursor && self.serial == serial => {}
             Some(_) => {
                 *self = StateCache {
                     at: Some(cursor.map(str::to_string)),
+                    serial,
                     generation: self.generation + 1,
                     dirty: Kind::ALL.iter().copied().collect(),
                     ..StateCache::default()
                 }
             }
-            None => self.at = Some(cursor.map(str::to_string)),
+            None => {
+                self.at = Some(cursor.map(str::to_string));
+                self.serial = serial;
+            }
         }
     }
 
@@ -243,14 +258,16 @@ impl StateCache {
         }
     }
 
-    /// Splits `request` for a page fetched with `cursor` into what the cache answers and
-    /// what must still be read from the store (possibly nothing).
+    /// Splits `request` for a page fetched with `cursor`, to be committed at page serial
+    /// `serial`, into what the cache answers and what must still be read from the store
+    /// (possibly nothing).
     pub fn answer(
         &mut self,
         cursor: Option<&str>,
+        serial: Option<u64>,
         request: &StateRequest,
     ) -> (LocalState, StateRequest) {
-        self.anchor(cursor);
+        self.anchor(cursor, serial);
         let mut known = LocalState::default();
         let mut missing = StateRequest::default();
         for key in &request.keys {
@@ -295,7 +312,8 @@ impl StateCache {
         }
     }
 
-    /// Takes in a planned page as if it were committed, leaving the store at `cursor`: the
+    /// Takes in a planned page as if it were committed, leaving the store at `cursor` (and
+    /// the page serial after the plan's): the
     /// next page may be planned while this one's commit runs (a failed commit makes the
     /// caller [`forget`](Self::forget) everything). What the commit's own sweep removes comes
     /// after, through [`swept`](Self::swept). `widgets` are the references of the plan's
@@ -303,6 +321,7 @@ impl StateCache {
     /// here).
     pub fn planned<P>(&mut self, plan: &ApplyPlan<P>, widgets: &[&WidgetRef], cursor: &str) {
         self.at = Some(Some(cursor.to_string()));
+        self.serial = plan.page_serial.map(|n| n + 1);
         // The plan's commit drops the stored index's anchor (`Store::commit_page`): the next
         // save writes it again, even if no part changed.
         self.indexed_at = None;
@@ -390,7 +409,9 @@ impl StateCache {
 
 impl StateCache {
     /// The cache a pull call starts with: knowing that nothing is held when the store is at
-    /// a cold start and holds no row of any kind (one `count` per kind), else nothing.
+    /// a cold start and holds no row of any kind (one `count` per kind), else nothing. The
+    /// counts come after `meta` was read: a page landing in between moves the page serial, and
+    /// the call's first commit is refused.
     pub async fn for_store<S: Store>(store: &S, meta: &SyncMeta) -> Result<StateCache, StoreError> {
         if meta.cursor.is_some() {
             return Ok(StateCache::unknown());
@@ -400,6 +421,6 @@ impl StateCache {
                 return Ok(StateCache::unknown());
             }
         }
-        Ok(StateCache::of_empty_store(None))
+        Ok(StateCache::of_empty_store(None, meta.page_serial))
     }
 }

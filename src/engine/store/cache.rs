@@ -19,7 +19,7 @@ use crate::engine::pull::config::PullConfig;
 pub use crate::engine::pull::decoded_page::DecodedPage;
 pub use crate::engine::pull::replacement::{ReplacementStep, Swept};
 pub use crate::engine::store::error::StoreError;
-pub use crate::engine::store::held_index::{HeldIndex, HeldPart};
+pub use crate::engine::store::held_index::{HeldIndex, HeldPart, HeldScan};
 use crate::protocol::{Kind, PageError, Row};
 use std::collections::BTreeMap;
 
@@ -184,6 +184,13 @@ pub struct ApplyPlan<P = Row> {
     /// rename may have raised it since). A plan without Query puts carries none: nothing in it
     /// can lower a raised version.
     pub settled_epoch: Option<u64>,
+    /// `Some(n)`: the local state the plan was decided on was known with the store's page
+    /// serial at `n` ([`SyncMeta::page_serial`]) — the store refuses the commit with
+    /// [`StoreError::CursorMoved`] when it is not. The cursor compare-and-set alone cannot
+    /// see another context's page that came back with the cursor it was fetched with
+    /// (PROTOCOL §3 allows it). `None` (tools and tests applying single pages): not checked.
+    /// Every commit bumps the serial, checked or not.
+    pub page_serial: Option<u64>,
 }
 
 impl<P> Default for ApplyPlan<P> {
@@ -196,6 +203,7 @@ impl<P> Default for ApplyPlan<P> {
             snapshot_puts: Vec::new(),
             replacement: ReplacementStep::default(),
             settled_epoch: None,
+            page_serial: None,
         }
     }
 }
@@ -230,6 +238,7 @@ impl<P: Clone> ApplyPlan<P> {
                 .collect(),
             replacement: self.replacement.clone(),
             settled_epoch: self.settled_epoch,
+            page_serial: self.page_serial,
         }
     }
 }
@@ -262,6 +271,10 @@ pub struct SyncMeta {
     /// that does not move the cursor. A plan decided on versions known at one epoch is
     /// refused at another ([`ApplyPlan::settled_epoch`]).
     pub settled_epoch: u64,
+    /// How many page commits and wipes the store has seen: unlike the cursor, it never comes
+    /// back to a value it had, so a plan or a held index known at one serial is refused at
+    /// any other ([`ApplyPlan::page_serial`], [`Store::save_held_index`]).
+    pub page_serial: u64,
 }
 
 /// The engine's view of local storage. Async, single-threaded (`?Send`): in the browser
@@ -294,8 +307,9 @@ pub trait Store {
     async fn local_state(&self, request: &StateRequest) -> Result<LocalState, StoreError>;
     /// Atomically applies `plan` and replaces the cursor `expected_cursor` with `next_cursor`.
     /// Fails with [`StoreError::CursorMoved`] (and writes nothing) when the stored cursor is
-    /// not `expected_cursor`, or the plan names a settle epoch that is not the stored one
-    /// ([`ApplyPlan::settled_epoch`]).
+    /// not `expected_cursor`, or the plan names a settle epoch or a page serial that is not
+    /// the stored one ([`ApplyPlan::settled_epoch`], [`ApplyPlan::page_serial`]); else bumps
+    /// the page serial with the cursor.
     ///
     /// In the same transaction, full replacement (`pull/replacement.rs`, PROTOCOL §9.1): with no
     /// expected cursor a replacement starts (earlier marks dropped, `replacing` set); while
@@ -321,7 +335,8 @@ pub trait Store {
         next_cursor: &str,
     ) -> Result<Swept, StoreError>;
     /// Drops every row of `kinds`, the held index and, when `drop_cursor`, the cursor, in one
-    /// transaction.
+    /// transaction that bumps the page serial (never resets it: a serial seen before a wipe
+    /// must not come back after it).
     async fn wipe(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), StoreError>;
 
     /// One versioned row by key.
@@ -379,22 +394,24 @@ pub trait Store {
         Ok(None)
     }
     /// Writes `parts` (replacing those kinds' parts) and `at` in one transaction that writes
-    /// nothing unless the stored cursor is `at` — and, with `epoch`, unless the stored settle
+    /// nothing unless the stored cursor is `at` and the stored page serial is `serial` (a page
+    /// of another context may have left the cursor as it was) — and, with `epoch`, unless the stored settle
     /// epoch is `epoch`, in which case the raised Query versions are dropped too (the parts
     /// hold them: `store/held_index.rs`). Returns whether it wrote. [`wipe`](Store::wipe)
     /// drops the whole index. This default keeps none.
     async fn save_held_index(
         &self,
         _at: &str,
+        _serial: u64,
         _epoch: Option<u64>,
         _parts: &[HeldPart],
     ) -> Result<bool, StoreError> {
         Ok(false)
     }
-    /// Every kind's part read from the rows themselves, with the cursor and the settle epoch
-    /// they are at, in one consistent read (rebuilding a missing or stale index); `None` from
-    /// a store that cannot (this default).
-    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
+    /// Every kind's part read from the rows themselves, with the cursor, settle epoch and page
+    /// serial they are at, in one consistent read (rebuilding a missing or stale index); `None`
+    /// from a store that cannot (this default).
+    async fn scan_held(&self) -> Result<Option<HeldScan>, StoreError> {
         Ok(None)
     }
 }

@@ -9,8 +9,10 @@
 //! nothing per page, like a cold start.
 //!
 //! Why it is exact: the index is saved with the cursor it is exact at (`at`), in a transaction that
-//! checks the stored cursor is that one (`Store::save_held_index`), and every page commit deletes
-//! `at` in its own transaction (`Store::commit_page`). So an index exists only while no page has
+//! checks the stored cursor and page serial are the ones the saving call knew
+//! (`Store::save_held_index`; the serial catches another context's page that came back with the
+//! cursor it was fetched with), and every page commit deletes `at` in its own transaction
+//! (`Store::commit_page`). So an index exists only while no page has
 //! landed since its save: a crash between a call's last commit and its save, another context's
 //! page, a 410 or 403 wipe (which drops it all) leave none, and the next call reads per page and
 //! rebuilds it. Deleting rather than relying on the cursor moving matters: PROTOCOL §3 does not
@@ -146,6 +148,18 @@ pub struct HeldIndex {
     /// Query versions raised by settled renames since the parts were saved (see the module
     /// doc), by query id.
     pub raised: Vec<(String, u64)>,
+}
+
+/// Every kind's part read from the rows themselves ([`Store::scan_held`]), with where the
+/// store stood when they were read: the index they make may be saved exact there.
+///
+/// [`Store::scan_held`]: crate::engine::Store::scan_held
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldScan {
+    pub cursor: Option<String>,
+    pub settled_epoch: u64,
+    pub page_serial: u64,
+    pub parts: Vec<HeldPart>,
 }
 
 /// The index record under which a settled rename records the version it gave query `id`

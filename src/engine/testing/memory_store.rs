@@ -12,8 +12,8 @@ use crate::engine::pull::decoded_page::{decode_json_page, DecodedPage};
 use crate::engine::pull::replacement::{plan_sweep, ReplacementStep, Swept};
 use crate::engine::pull::snapshot_retention::generated_at_order;
 use crate::engine::store::cache::{
-    ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
-    StoredRow, StoredSnapshot, SyncMeta, WidgetRef,
+    ApplyPlan, HeldIndex, HeldPart, HeldScan, LocalState, SnapshotMeta, StateRequest, Store,
+    StoreError, StoredRow, StoredSnapshot, SyncMeta, WidgetRef,
 };
 use crate::engine::store::held_index::raised_version_id;
 use crate::engine::testing::outbox_contents::OutboxContents;
@@ -261,12 +261,14 @@ impl Store for MemoryStore {
             || plan
                 .settled_epoch
                 .is_some_and(|e| e != c.meta.settled_epoch)
+            || plan.page_serial.is_some_and(|n| n != c.meta.page_serial)
         {
             return Err(StoreError::CursorMoved);
         }
         c.apply(plan);
         let swept = c.replace(&plan.replacement, expected_cursor);
         c.meta.cursor = Some(next_cursor.to_string());
+        c.meta.page_serial += 1;
         self.held_index.borrow_mut().remove(HELD_AT);
         let writes = plan.clear_kinds.len()
             + plan.row_deletes.len()
@@ -288,6 +290,7 @@ impl Store for MemoryStore {
         if drop_cursor {
             c.meta.cursor = None;
         }
+        c.meta.page_serial += 1;
         self.held_index.borrow_mut().clear();
         Ok(())
     }
@@ -321,11 +324,15 @@ impl Store for MemoryStore {
     async fn save_held_index(
         &self,
         at: &str,
+        serial: u64,
         epoch: Option<u64>,
         parts: &[HeldPart],
     ) -> Result<bool, StoreError> {
         let meta = self.contents.borrow().meta.clone();
-        if meta.cursor.as_deref() != Some(at) || epoch.is_some_and(|e| e != meta.settled_epoch) {
+        if meta.cursor.as_deref() != Some(at)
+            || meta.page_serial != serial
+            || epoch.is_some_and(|e| e != meta.settled_epoch)
+        {
             return Ok(false);
         }
         let mut records = self.held_index.borrow_mut();
@@ -339,7 +346,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
+    async fn scan_held(&self) -> Result<Option<HeldScan>, StoreError> {
         self.index_scans.set(self.index_scans.get() + 1);
         let c = self.contents.borrow();
         let mut parts: Vec<HeldPart> = Kind::ALL.iter().map(|k| HeldPart::empty(*k)).collect();
@@ -362,7 +369,12 @@ impl Store for MemoryStore {
                 .snapshots
                 .push((widget.clone(), SnapshotMeta::from(s)));
         }
-        Ok(Some((c.meta.cursor.clone(), c.meta.settled_epoch, parts)))
+        Ok(Some(HeldScan {
+            cursor: c.meta.cursor.clone(),
+            settled_epoch: c.meta.settled_epoch,
+            page_serial: c.meta.page_serial,
+            parts,
+        }))
     }
 
     async fn row(&self, kind: Kind, key: &str) -> Result<Option<StoredRow>, StoreError> {

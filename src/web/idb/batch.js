@@ -271,17 +271,18 @@ export function issueWrites(tx, writes, rows, limit) {
  * page's writes can be issued right behind it without awaiting anything: reads
  * `metaStore[cursorKey]` and, from that read's success handler — before any request issued
  * after it has run — aborts `tx` unless the stored cursor is `expected` (`undefined`: none is
- * stored). With an `epochKey`, likewise aborts unless `metaStore[epochKey]` (absent: 0) is
- * `expectedEpoch`. Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}`
+ * stored). Each of `counts`, `[key, expected, bump]`, reads `metaStore[key]` (absent: 0) and
+ * likewise aborts unless it is `expected` (`undefined`: any count); with `bump` it writes the
+ * count plus one. Also reads the `flagKeys` of `metaStore`. Resolves `{matched: true, flags}`
  * (the flags' stored values, in order), or `{matched: false, corrupt}` as soon as it aborted
- * (`corrupt`: the stored cursor is not a string).
+ * (`corrupt`: the stored cursor is not a string, or a count not a count).
  * @returns {Promise<{matched: boolean, corrupt?: boolean, flags?: unknown[]}>}
  */
-export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, epochKey, expectedEpoch) {
+export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, counts) {
   const store = tx.objectStore(metaStore);
   return new Promise((resolve, reject) => {
     const flags = new Array(flagKeys.length);
-    let left = flagKeys.length + (epochKey === undefined ? 1 : 2);
+    let left = flagKeys.length + counts.length + 1;
     let refused = false;
     const done = () => {
       left -= 1;
@@ -293,6 +294,10 @@ export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, epochK
       tx.abort();
       resolve({ matched: false, corrupt });
     };
+    // After a refusal the abort fails the other reads; the promise has settled already.
+    const failed = (request) => () => {
+      if (!refused) reject(request.error);
+    };
     const check = store.get(cursorKey);
     check.onsuccess = () => {
       const stored = check.result;
@@ -302,16 +307,19 @@ export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, epochK
       }
       done();
     };
-    check.onerror = () => reject(check.error);
-    if (epochKey !== undefined) {
-      const epoch = store.get(epochKey);
-      epoch.onsuccess = () => {
-        if ((epoch.result ?? 0) !== expectedEpoch) refuse(false);
-        else done();
+    check.onerror = failed(check);
+    for (const [key, expectedCount, bump] of counts) {
+      const request = store.get(key);
+      request.onsuccess = () => {
+        const count = request.result ?? 0;
+        if (!Number.isSafeInteger(count) || count < 0) refuse(true);
+        else if (expectedCount !== undefined && count !== expectedCount) refuse(false);
+        else {
+          if (bump) store.put(count + 1, key);
+          done();
+        }
       };
-      epoch.onerror = () => {
-        if (!refused) reject(epoch.error);
-      };
+      request.onerror = failed(request);
     }
     flagKeys.forEach((key, i) => {
       const request = store.get(key);
@@ -319,11 +327,26 @@ export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, epochK
         flags[i] = request.result;
         done();
       };
-      // After a refusal the abort fails these reads; the promise has settled already.
-      request.onerror = () => {
-        if (!refused) reject(request.error);
-      };
+      request.onerror = failed(request);
     });
+  });
+}
+
+/**
+ * Adds one to the count `metaStore[key]` (absent: 0) in `tx`. Resolves once the write is
+ * issued: `tx` must not be committed before (no request can be issued after `commit()`).
+ * @returns {Promise<void>}
+ */
+export function bumpCount(tx, metaStore, key) {
+  const store = tx.objectStore(metaStore);
+  return new Promise((resolve, reject) => {
+    const request = store.get(key);
+    request.onsuccess = () => {
+      const count = request.result;
+      store.put((Number.isSafeInteger(count) && count >= 0 ? count : 0) + 1, key);
+      resolve();
+    };
+    request.onerror = () => reject(request.error);
   });
 }
 

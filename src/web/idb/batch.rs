@@ -82,9 +82,11 @@ extern "C" {
         cursor_key: &str,
         expected: &JsValue,
         flag_keys: &Array,
-        epoch_key: &JsValue,
-        expected_epoch: &JsValue,
+        counts: &Array,
     ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = bumpCount)]
+    fn bump_count_js(tx: &IdbTransaction, meta_store: &str, key: &str) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = issueWrites)]
     fn issue_writes_js(
@@ -348,38 +350,45 @@ pub enum CursorCheck {
     Matched(Vec<JsValue>),
     /// It is not: the transaction was aborted before any write issued after the check ran.
     Moved,
-    /// The stored cursor is not a string (the transaction was aborted).
+    /// The stored cursor is not a string, or a count not a count (the transaction was
+    /// aborted).
     Corrupt,
 }
 
+/// A count of `meta` a compare-and-set reads (`checkCursor`): the settle epoch, the page
+/// serial.
+pub struct CountCheck<'a> {
+    pub key: &'a str,
+    /// Aborts the transaction unless the stored count (absent: 0) is this one.
+    pub expected: Option<u64>,
+    /// Writes the stored count plus one.
+    pub bump: bool,
+}
+
 /// Issues, as the first requests of `tx`, the read of `meta_store[cursor_key]` that aborts
-/// `tx` unless it holds `expected`, the read that aborts it unless `meta_store[key]` holds
-/// the number of `epoch` (`Some((key, n))`; absent counts as 0), and the reads of
-/// `flag_keys`. The page's writes are then issued at once behind it; await the returned
-/// future after issuing them.
+/// `tx` unless it holds `expected`, the reads of `counts` (each aborting `tx` unless its
+/// count is the expected one, and bumping it if asked), and the reads of `flag_keys`. The
+/// page's writes are then issued at once behind it; await the returned future after issuing
+/// them.
 pub fn check_cursor(
     tx: &IdbTransaction,
     meta_store: &str,
     cursor_key: &str,
     expected: Option<&str>,
     flag_keys: &[&str],
-    epoch: Option<(&str, u64)>,
+    counts: &[CountCheck],
 ) -> impl std::future::Future<Output = Result<CursorCheck, IdbError>> {
     let expected = expected.map_or(JsValue::UNDEFINED, JsValue::from_str);
     let keys: Array = flag_keys.iter().map(|k| JsValue::from_str(k)).collect();
-    let (epoch_key, expected_epoch) = match epoch {
-        Some((key, n)) => (JsValue::from_str(key), JsValue::from_f64(n as f64)),
-        None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
-    };
-    let promise = check_cursor_js(
-        tx,
-        meta_store,
-        cursor_key,
-        &expected,
-        &keys,
-        &epoch_key,
-        &expected_epoch,
-    );
+    let counts: Array = counts
+        .iter()
+        .map(|c| {
+            let expected = c.expected.map_or(JsValue::UNDEFINED, |n| (n as f64).into());
+            let row = Array::of3(&c.key.into(), &expected, &c.bump.into());
+            JsValue::from(row)
+        })
+        .collect();
+    let promise = check_cursor_js(tx, meta_store, cursor_key, &expected, &keys, &counts);
     async move {
         let result = settle(promise).await?;
         let get = |name: &str| Reflect::get(&result, &JsValue::from_str(name)).unwrap_or_default();
@@ -394,6 +403,12 @@ pub fn check_cursor(
             Ok(CursorCheck::Moved)
         }
     }
+}
+
+/// Adds one to the count `meta_store[key]` (absent: 0) within `tx`; done once the write is
+/// issued (then `tx` may be committed).
+pub async fn bump_count(tx: &IdbTransaction, meta_store: &str, key: &str) -> Result<(), IdbError> {
+    settle(bump_count_js(tx, meta_store, key)).await.map(drop)
 }
 
 /// `(key, dashboardId, metricKey)` of every record of the Widget store `store`, in key order

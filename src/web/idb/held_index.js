@@ -21,19 +21,19 @@ export function readHeldIndex(tx, storeName) {
  * Rebuilds the index from the rows, in one readonly transaction: each versioned store's
  * records `{key, version, row}` as `[[key, version], …]` (Widget: `[key, version, dashboardId,
  * metricKey]`, references as strings or null), the snapshot metadata store's keys as they are
- * (`[widgetId, generatedAt, paramsHash, rowsDigest]`), the stored cursor and settle epoch.
- * @returns {Promise<{at: unknown, epoch: unknown, parts: [string, string][]}>} parts as [kind, JSON text]
+ * (`[widgetId, generatedAt, paramsHash, rowsDigest]`), and the stored values of `metaKeys`
+ * (the cursor, the settle epoch, the page serial).
+ * @returns {Promise<{meta: unknown[], parts: [string, string][]}>} parts as [kind, JSON text]
  */
-export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaStore, metaStore, cursorKey, epochKey) {
+export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaStore, metaStore, metaKeys) {
   const str = (v) => (typeof v === "string" ? v : null);
   return new Promise((resolve, reject) => {
     const parts = [];
-    let left = rowStores.length + 3;
-    let at;
-    let epoch;
+    let left = rowStores.length + 1 + metaKeys.length;
+    const meta = new Array(metaKeys.length);
     const done = () => {
       left -= 1;
-      if (left === 0) resolve({ at, epoch, parts });
+      if (left === 0) resolve({ meta, parts });
     };
     for (const name of rowStores) {
       const request = tx.objectStore(name).getAll();
@@ -53,17 +53,13 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaS
       done();
     };
     metas.onerror = () => reject(metas.error);
-    const cursor = tx.objectStore(metaStore).get(cursorKey);
-    cursor.onsuccess = () => {
-      at = cursor.result;
-      done();
-    };
-    cursor.onerror = () => reject(cursor.error);
-    const settled = tx.objectStore(metaStore).get(epochKey);
-    settled.onsuccess = () => {
-      epoch = settled.result;
-      done();
-    };
-    settled.onerror = () => reject(settled.error);
+    metaKeys.forEach((key, i) => {
+      const request = tx.objectStore(metaStore).get(key);
+      request.onsuccess = () => {
+        meta[i] = request.result;
+        done();
+      };
+      request.onerror = () => reject(request.error);
+    });
   });
 }

@@ -4,16 +4,16 @@
 //! rename records (`outbox_settle.rs`).
 
 use crate::engine::StoreError;
-use crate::engine::{raised_version_id, raised_version_key, HeldIndex, HeldPart};
+use crate::engine::{raised_version_id, raised_version_key, HeldIndex, HeldPart, HeldScan};
 use crate::protocol::Kind;
-use crate::web::idb::batch::{check_cursor, settle, CursorCheck};
+use crate::web::idb::batch::{check_cursor, settle, CountCheck, CursorCheck};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
-    SNAPSHOT_META_STORE,
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, PAGE_SERIAL_KEY,
+    SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
 };
-use crate::web::idb::store::decode_epoch;
+use crate::web::idb::store::decode_count;
 use crate::web::idb::transaction::{read_transaction_raw, Durability};
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -33,8 +33,7 @@ extern "C" {
         snapshot_kind: &str,
         snapshot_meta_store: &str,
         meta_store: &str,
-        cursor_key: &str,
-        epoch_key: &str,
+        meta_keys: &Array,
     ) -> Result<Promise, JsValue>;
 }
 
@@ -80,13 +79,14 @@ impl Handle {
         Ok(at.map(|at| HeldIndex { at, parts, raised }))
     }
 
-    /// Writes `parts` and `at` if the stored cursor is `at` and, with `epoch`, the stored
-    /// settle epoch is `epoch` — then dropping the raised query versions the parts hold (the
+    /// Writes `parts` and `at` if the stored cursor is `at`, the stored page serial `serial`
+    /// and, with `epoch`, the stored settle epoch is `epoch` — then dropping the raised query versions the parts hold (the
     /// compare-and-set is the transaction's first requests; the writes are issued right behind
     /// them and the transaction aborts on a mismatch, as a page commit's do).
     pub(super) async fn write_held_index(
         &self,
         at: &str,
+        serial: u64,
         epoch: Option<u64>,
         parts: &[HeldPart],
     ) -> Result<bool, StoreError> {
@@ -95,14 +95,18 @@ impl Handle {
         }
         let texts: Vec<String> = parts.iter().map(HeldPart::to_json).collect();
         let mut tx = self.begin_write(&[HELD_INDEX_STORE, META_STORE], Durability::Relaxed)?;
-        let check = check_cursor(
-            tx.raw(),
-            META_STORE,
-            CURSOR_KEY,
-            Some(at),
-            &[],
-            epoch.map(|e| (SETTLED_EPOCH_KEY, e)),
-        );
+        let serial = CountCheck {
+            key: PAGE_SERIAL_KEY,
+            expected: Some(serial),
+            bump: false,
+        };
+        let epoch_check = epoch.map(|e| CountCheck {
+            key: SETTLED_EPOCH_KEY,
+            expected: Some(e),
+            bump: false,
+        });
+        let counts: Vec<CountCheck> = std::iter::once(serial).chain(epoch_check).collect();
+        let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[], &counts);
         if epoch.is_some() {
             // Every raised query version: the keys from `Query\0` up to `Query\u{1}`.
             let raised = web_sys::IdbKeyRange::bound_with_lower_open_and_upper_open(
@@ -134,10 +138,9 @@ impl Handle {
         Ok(matched)
     }
 
-    /// Every kind's part read from the rows, with the cursor, in one readonly transaction.
-    pub(super) async fn scan_held_index(
-        &self,
-    ) -> Result<(Option<String>, u64, Vec<HeldPart>), IdbError> {
+    /// Every kind's part read from the rows, with the cursor, settle epoch and page serial, in
+    /// one readonly transaction.
+    pub(super) async fn scan_held_index(&self) -> Result<HeldScan, IdbError> {
         let row_kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_versioned()).collect();
         let mut stores: Vec<&str> = row_kinds.iter().map(|k| store_name(*k)).collect();
         let row_stores: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
@@ -150,13 +153,18 @@ impl Handle {
             Kind::WidgetSnapshot.as_str(),
             SNAPSHOT_META_STORE,
             META_STORE,
-            CURSOR_KEY,
-            SETTLED_EPOCH_KEY,
+            &Array::of3(
+                &CURSOR_KEY.into(),
+                &SETTLED_EPOCH_KEY.into(),
+                &PAGE_SERIAL_KEY.into(),
+            ),
         ))
         .await?;
         let get = |name: &str| Reflect::get(&scanned, &JsValue::from_str(name)).unwrap_or_default();
-        let at = get("at").as_string();
-        let epoch = decode_epoch(Some(get("epoch")))?;
+        let meta: Array = get("meta").unchecked_into();
+        let cursor = meta.get(0).as_string();
+        let settled_epoch = decode_count(Some(meta.get(1)), SETTLED_EPOCH_KEY)?;
+        let page_serial = decode_count(Some(meta.get(2)), PAGE_SERIAL_KEY)?;
         let mut parts = Vec::new();
         for entry in get("parts").unchecked_into::<Array>().iter() {
             let entry: Array = entry.unchecked_into();
@@ -167,6 +175,11 @@ impl Handle {
                 .ok_or_else(|| IdbError::Decode("scanHeld named no kind".into()))?;
             parts.push(part(kind, &entry.get(1))?);
         }
-        Ok((at, epoch, parts))
+        Ok(HeldScan {
+            cursor,
+            settled_epoch,
+            page_serial,
+            parts,
+        })
     }
 }

@@ -27,7 +27,7 @@ use crate::web::idb::schema::{
     IN_FLIGHT_BATCH_KEY, LAST_ORDER_KEY, META_STORE, OPS_BY_ENTITY, OUTBOX_META_STORE,
     OUTBOX_STORE, SETTLED_EPOCH_KEY,
 };
-use crate::web::idb::store::decode_epoch;
+use crate::web::idb::store::decode_count;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
@@ -136,7 +136,7 @@ impl Handle {
         };
         let (batch, last_order) = (batch.await, last_order.await);
         let epoch = match epoch {
-            Some(read) => Some(decode_epoch(read.await?)?),
+            Some(read) => Some(decode_count(read.await?, SETTLED_EPOCH_KEY)?),
             None => None,
         };
         let batch = batch?

@@ -3,7 +3,7 @@
 //! (PROTOCOL §3 atomicity).
 //!
 //! Every record is encoded before the transaction opens. Inside it the cursor compare-and-set
-//! is the first request (a mismatch aborts the transaction from that request's success
+//! (with the page serial's, which it bumps, and the settle epoch's) is the first request (a mismatch aborts the transaction from that request's success
 //! handler), every clear/delete/put is issued right behind it without awaiting, the Query
 //! puts once their in-commit version check has answered (`idb/version_guard.rs`), then the
 //! replacement bookkeeping (`idb/replacement.rs`) and the cursor; a single commit await
@@ -11,15 +11,15 @@
 
 use crate::engine::{ApplyPlan, StoreError, Swept};
 use crate::protocol::Kind;
-use crate::web::idb::batch::{check_cursor, CursorCheck};
+use crate::web::idb::batch::{check_cursor, CountCheck, CursorCheck};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
 use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
-    SNAPSHOT_META_STORE,
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, PAGE_SERIAL_KEY,
+    SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
 };
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::GuardedPuts;
@@ -57,13 +57,24 @@ impl Handle {
         // page's writes are issued right behind it, without awaiting: the browser clones
         // them while an earlier commit is still being written.
         let flag_keys = [replacement::REPLACING_KEY, replacement::ORPHAN_SWEEP_KEY];
+        let serial = CountCheck {
+            key: PAGE_SERIAL_KEY,
+            expected: plan.page_serial,
+            bump: true,
+        };
+        let epoch = plan.settled_epoch.map(|e| CountCheck {
+            key: SETTLED_EPOCH_KEY,
+            expected: Some(e),
+            bump: false,
+        });
+        let counts: Vec<CountCheck> = std::iter::once(serial).chain(epoch).collect();
         let check = check_cursor(
             tx.raw(),
             META_STORE,
             CURSOR_KEY,
             expected_cursor,
             &flag_keys,
-            plan.settled_epoch.map(|e| (SETTLED_EPOCH_KEY, e)),
+            &counts,
         );
 
         // The test hook: issue only the first `fail_after` writes, then abort.
@@ -84,7 +95,8 @@ impl Handle {
             }
             CursorCheck::Corrupt => {
                 let _ = tx.commit().await;
-                return Err(IdbError::Decode("the stored cursor is not a string".into()).into());
+                let what = "the stored cursor is not a string, or a count of meta not a count";
+                return Err(IdbError::Decode(what.into()).into());
             }
         };
         issued?;

@@ -73,6 +73,10 @@ pub const ACCESS_REVOKED_KEY: &str = "accessRevoked";
 /// `meta` key of the settle epoch (a number, absent = 0): bumped by every settlement that
 /// raised a held Query's version (`SyncMeta::settled_epoch`; schema 6).
 pub const SETTLED_EPOCH_KEY: &str = "settledEpoch";
+/// `meta` key of the page serial (a number, absent = 0): bumped by every page commit and
+/// every wipe (`SyncMeta::page_serial`). Written since schema 7 without a schema change: a
+/// database that never had one counts from 0.
+pub const PAGE_SERIAL_KEY: &str = "pageSerial";
 
 /// Key path of versioned-kind records.
 pub const ROW_KEY_PATH: &str = "key";

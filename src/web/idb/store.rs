@@ -7,18 +7,20 @@
 //! and never import `IdbStore`: the store calls into them, nothing calls back.
 
 use crate::engine::{
-    ApplyPlan, DecodedPage, HeldIndex, HeldPart, LocalState, PullConfig, StateRequest, Store,
-    StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta, WidgetRef,
+    ApplyPlan, DecodedPage, HeldIndex, HeldPart, HeldScan, LocalState, PullConfig, StateRequest,
+    Store, StoreError, StoredRow, StoredSnapshot, Swept, SyncMeta, WidgetRef,
 };
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, PageError};
+use crate::web::idb::batch::bump_count;
 use crate::web::idb::connection::{self, Connection};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::{self, JsRow};
 use crate::web::idb::replacement::{self, decode_flag};
 use crate::web::idb::schema::{
-    self, ACCESS_REVOKED_KEY, CURSOR_KEY, HELD_INDEX_STORE, META_STORE, SETTLED_EPOCH_KEY,
+    self, ACCESS_REVOKED_KEY, CURSOR_KEY, HELD_INDEX_STORE, META_STORE, PAGE_SERIAL_KEY,
+    SETTLED_EPOCH_KEY,
 };
 use crate::web::idb::transaction::{read_transaction, Durability, WriteTransaction};
 use crate::web::idb::write_sets::stores_of_kinds;
@@ -138,13 +140,15 @@ impl IdbStore {
         let settled_epoch = store
             .get(Query::Key(SETTLED_EPOCH_KEY.into()))?
             .into_future();
+        let page_serial = store.get(Query::Key(PAGE_SERIAL_KEY.into()))?.into_future();
         let cursor = decode_cursor(cursor.await?)?;
         Ok(SyncMeta {
             cursor,
             access_revoked: decode_flag(revoked.await?, ACCESS_REVOKED_KEY)?,
             replacing: decode_flag(replacing.await?, replacement::REPLACING_KEY)?,
             orphan_sweep: decode_flag(orphan_sweep.await?, replacement::ORPHAN_SWEEP_KEY)?,
-            settled_epoch: decode_epoch(settled_epoch.await?)?,
+            settled_epoch: decode_count(settled_epoch.await?, SETTLED_EPOCH_KEY)?,
+            page_serial: decode_count(page_serial.await?, PAGE_SERIAL_KEY)?,
         })
     }
 
@@ -176,19 +180,21 @@ impl IdbStore {
         if drop_cursor {
             tx.delete(META_STORE, &CURSOR_KEY.into())?;
         }
+        // A plan or an index known before the wipe must not pass a check after it.
+        bump_count(tx.raw(), META_STORE, PAGE_SERIAL_KEY).await?;
         tx.commit().await
     }
 }
 
-/// The stored settle epoch (absent: 0).
-pub(super) fn decode_epoch(value: Option<JsValue>) -> Result<u64, IdbError> {
+/// A stored count of `meta` (the settle epoch, the page serial; absent: 0).
+pub(super) fn decode_count(value: Option<JsValue>, key: &str) -> Result<u64, IdbError> {
     match value.filter(|v| !v.is_undefined()) {
         None => Ok(0),
         Some(value) => value
             .as_f64()
             .filter(|n| *n >= 0.0 && n.fract() == 0.0)
             .map(|n| n as u64)
-            .ok_or_else(|| IdbError::Decode("the stored settle epoch is not a count".into())),
+            .ok_or_else(|| IdbError::Decode(format!("the stored {key} is not a count"))),
     }
 }
 
@@ -286,13 +292,14 @@ impl Store for IdbStore {
     async fn save_held_index(
         &self,
         at: &str,
+        serial: u64,
         epoch: Option<u64>,
         parts: &[HeldPart],
     ) -> Result<bool, StoreError> {
-        self.handle.write_held_index(at, epoch, parts).await
+        self.handle.write_held_index(at, serial, epoch, parts).await
     }
 
-    async fn scan_held(&self) -> Result<Option<(Option<String>, u64, Vec<HeldPart>)>, StoreError> {
+    async fn scan_held(&self) -> Result<Option<HeldScan>, StoreError> {
         if !self.handle.has_held_index()? {
             return Ok(None);
         }

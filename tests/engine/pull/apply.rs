@@ -358,7 +358,7 @@ fn replanning_an_applied_page_changes_nothing() {
         tombstone(Kind::Dashboard, "dsh_1"),
     ];
     apply(&store, items.clone(), &config);
-    let after = store.contents();
+    let after = data(&store);
     let state = block_on(sync_core::engine::Store::local_state(
         &store,
         &state_request(&items),
@@ -372,6 +372,6 @@ fn replanning_an_applied_page_changes_nothing() {
         "c1",
     ))
     .unwrap();
-    assert_eq!(store.contents(), after);
+    assert_eq!(data(&store), after);
     assert_eq!(again.summary.applied.get(&Kind::WidgetSnapshot), None);
 }

@@ -2,6 +2,7 @@
 //! state cache, the version guard, property tests and the decoder fuzz.
 
 mod apply;
+mod concurrent_pullers;
 mod error_table;
 mod fuzz;
 mod held_index;

@@ -10,8 +10,8 @@ pub mod push;
 
 use serde_json::{json, Value};
 use sync_core::engine::{
-    pull, ManualClock, MemoryStore, PullConfig, PullError, PullProgress, PullReport,
-    ScriptedTransport, SeededRandom, ServerLog,
+    pull, ManualClock, MemoryContents, MemoryStore, PullConfig, PullError, PullProgress,
+    PullReport, ScriptedTransport, SeededRandom, ServerLog,
 };
 use sync_core::protocol::{Kind, PullItem, PullPage, Row};
 
@@ -156,6 +156,15 @@ pub fn busy_log() -> Vec<PullItem> {
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
+}
+
+/// What `store` holds, its page serial set aside: two histories that end with the same rows
+/// and cursor agree on it, though they counted different commits (a replay, another
+/// context's page) — `SyncMeta::page_serial` counts commits, not data.
+pub fn data(store: &MemoryStore) -> MemoryContents {
+    let mut contents = store.contents();
+    contents.meta.page_serial = 0;
+    contents
 }
 
 /// Everything one pull call needs, with fakes for the platform.
