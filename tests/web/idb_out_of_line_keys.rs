@@ -2,7 +2,8 @@
 //! longer makes the browser deserialize a clone of each record to read its key. A schema-6
 //! database with a filled cache, a held index and a queued rename upgrades in place: every
 //! record under its old key, the metadata rebuilt, the index and the outbox untouched; the
-//! upgraded store then pulls, renders and settles as before.
+//! upgraded store then pulls, renders and settles as before. An upgrade whose copy does not fit
+//! in the quota recreates the cache empty and keeps the outbox.
 
 use super::idb_fixtures::{discard, dump, fresh_identity, seed_plan, snapshot, widget};
 use super::idb_held_index::sorted;
@@ -152,5 +153,69 @@ async fn upgrading_from_schema_3_builds_the_snapshot_metadata_once() {
             .iter()
             .any(|s| s.generated_at == meta.generated_at && s.rows_digest == meta.rows_digest));
     }
+    discard(&identity, store).await;
+}
+
+/// Schema 7 copies the cache before it drops the old stores: on a nearly full disk the copy
+/// fails. The open then recreates the cache empty instead (the next pull refills it) and keeps
+/// every queued edit, rather than failing on every start until the user frees space.
+#[wasm_bindgen_test]
+async fn an_upgrade_whose_copy_does_not_fit_recreates_the_cache_and_keeps_the_outbox() {
+    let identity = fresh_identity();
+    let old = IdbStore::open_at_version(&identity, 6).await.unwrap();
+    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let scan = old.scan_held().await.unwrap().unwrap();
+    assert!(old
+        .save_held_index("c1", scan.page_serial, None, &scan.parts)
+        .await
+        .unwrap());
+    old.set_access_revoked(true).await.unwrap();
+    let op = old
+        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let serial = old.meta().await.unwrap().page_serial;
+    old.close();
+    drop(old);
+
+    IdbStore::fail_next_upgrade_copy_with_quota();
+    let store = IdbStore::open(&identity).await.unwrap();
+    assert_eq!(
+        store.outbox().await.unwrap(),
+        vec![op],
+        "the queued rename is kept"
+    );
+    for kind in Kind::ALL {
+        assert!(
+            !store.holds_any(kind).await.unwrap(),
+            "{kind:?} recreated empty"
+        );
+    }
+    let meta = store.meta().await.unwrap();
+    assert_eq!(meta.cursor, None, "the next pull is a cold start");
+    assert!(
+        meta.access_revoked,
+        "the revoked flag stays until a pull clears it"
+    );
+    assert_eq!(meta.page_serial, serial + 1);
+    assert_eq!(store.held_index().await.unwrap(), None);
+    let keys = raw_keys(store.database_name()).await;
+    for (name, path, keys) in &keys {
+        assert_eq!(path, &None, "{name} keeps its keys out of line");
+        assert_eq!(keys, "[]", "{name} is empty");
+    }
+
+    // The recreated cache takes the pull that refills it, the Widget index included.
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let on_dashboard: Vec<String> = store
+        .widgets_of("dsh_1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.key)
+        .collect();
+    assert_eq!(on_dashboard, ["wid_1", "wid_2"]);
+    assert_eq!(store.outbox().await.unwrap().len(), 1);
     discard(&identity, store).await;
 }

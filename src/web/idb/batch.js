@@ -144,6 +144,41 @@ export function rekeyStores(db, tx, rowStores, snapshotStore, metaStore, widgetS
 }
 
 /**
+ * Schema 7 when the copy of `rekeyStores` does not fit in the origin's quota: every store of
+ * `replicated` is dropped and created again empty, out-of-line (`widgetStore` with its index
+ * `indexName` on `indexField`), `heldIndexStore` is cleared, and `metaStore` keeps only the
+ * values of `keepKeys` and the count `serialKey`, plus one (no cursor: the next pull is a cold
+ * start that fills the stores again). Nothing of the outbox side is touched. Not awaited, like
+ * `rekeyStores`.
+ */
+export function recreateReplicatedStores(db, tx, replicated, widgetStore, indexName, indexField, heldIndexStore, metaStore, keepKeys, serialKey) {
+  for (const name of replicated) {
+    if (db.objectStoreNames.contains(name)) db.deleteObjectStore(name);
+    const store = db.createObjectStore(name);
+    if (name === widgetStore) store.createIndex(indexName, indexField);
+  }
+  if (db.objectStoreNames.contains(heldIndexStore)) tx.objectStore(heldIndexStore).clear();
+  const meta = tx.objectStore(metaStore);
+  const keys = [...keepKeys, serialKey];
+  const kept = new Array(keys.length);
+  let left = keys.length;
+  keys.forEach((key, i) => {
+    const request = meta.get(key);
+    request.onsuccess = () => {
+      kept[i] = request.result;
+      left -= 1;
+      if (left > 0) return;
+      meta.clear();
+      keepKeys.forEach((k, j) => {
+        if (kept[j] !== undefined) meta.put(kept[j], k);
+      });
+      const serial = kept[keys.length - 1];
+      meta.put((Number.isSafeInteger(serial) && serial >= 0 ? serial : 0) + 1, serialKey);
+    };
+  });
+}
+
+/**
  * For each key prefix of `prefixesJson` (a JSON array of arrays), the record of `storeName`
  * with the greatest primary key starting with that prefix, as JSON text, or `undefined` when
  * none is held: one reverse cursor per prefix, all issued before any answers, each reading

@@ -9,7 +9,8 @@
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
 use crate::web::idb::schema::{
-    store_name, DASHBOARD_ID_FIELD, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD,
+    store_name, ACCESS_REVOKED_KEY, DASHBOARD_ID_FIELD, HELD_INDEX_STORE, META_STORE,
+    PAGE_SERIAL_KEY, SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD,
 };
 use js_sys::{Array, Float64Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -53,6 +54,21 @@ extern "C" {
         widget_store: &str,
         index_name: &str,
         index_field: &str,
+    ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(catch, js_name = recreateReplicatedStores)]
+    #[allow(clippy::too_many_arguments)]
+    fn recreate_replicated_stores_js(
+        db: &IdbDatabase,
+        tx: &IdbTransaction,
+        replicated: Vec<String>,
+        widget_store: &str,
+        index_name: &str,
+        index_field: &str,
+        held_index_store: &str,
+        meta_store: &str,
+        keep_keys: Vec<String>,
+        serial_key: &str,
     ) -> Result<(), JsValue>;
 
     #[wasm_bindgen(catch, js_name = readLastOfEach)]
@@ -254,6 +270,32 @@ pub fn rekey_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbErro
         store_name(Kind::Widget),
         WIDGETS_BY_DASHBOARD,
         DASHBOARD_ID_FIELD,
+    )
+    .map_err(js_error)
+}
+
+/// Schema 7 without the copy (`recreateReplicatedStores` in `idb/batch.js`): the replicated
+/// stores are created again empty with out-of-line keys, the held index cleared, the cursor
+/// and the replacement bookkeeping dropped (the access-revoked flag and the settle epoch
+/// kept, the page serial bumped). The outbox stores are not touched. For an upgrade whose copy
+/// did not fit in the quota (`connection.rs`): the rows come back with the next pull.
+pub fn recreate_replicated_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbError> {
+    let mut replicated: Vec<String> = Kind::ALL
+        .iter()
+        .map(|k| store_name(*k).to_string())
+        .collect();
+    replicated.push(SNAPSHOT_META_STORE.to_string());
+    recreate_replicated_stores_js(
+        db,
+        tx,
+        replicated,
+        store_name(Kind::Widget),
+        WIDGETS_BY_DASHBOARD,
+        DASHBOARD_ID_FIELD,
+        HELD_INDEX_STORE,
+        META_STORE,
+        vec![ACCESS_REVOKED_KEY.into(), SETTLED_EPOCH_KEY.into()],
+        PAGE_SERIAL_KEY,
     )
     .map_err(js_error)
 }

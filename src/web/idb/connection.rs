@@ -5,6 +5,10 @@
 //!   fails with that step's error.
 //! - Transient open failures (`UnknownError`, `AbortError`, ...) are retried a bounded number
 //!   of times with a short pause; a `VersionError` (the database on disk is newer) is not.
+//! - An upgrade that does not fit in the origin's quota (schema 7 copies the cache before it
+//!   drops the old stores) is run once more without the copy ([`Rekey::Recreate`]): the
+//!   cached rows go, the outbox stays, and the next pull fills the cache again — rather than
+//!   an app that cannot open its database until the user frees disk space.
 //! - On `versionchange` (another tab or worker wants to upgrade or delete the database) the
 //!   connection closes itself so that context is not blocked, and on `close` (the browser
 //!   dropped it, e.g. storage was cleared) it notes that it is gone. Either way every later
@@ -15,7 +19,7 @@
 
 use crate::web::global_scope::sleep_ms;
 use crate::web::idb::error::IdbError;
-use crate::web::idb::migration;
+use crate::web::idb::migration::{self, Rekey};
 use idb::{Factory, Request};
 use js_sys::Function;
 use std::cell::RefCell;
@@ -48,9 +52,13 @@ impl Connection {
     /// Opens `name` at schema `version`, upgrading it if it is older, with bounded retries.
     pub async fn open(name: &str, version: u32) -> Result<Connection, IdbError> {
         let mut attempt = 1;
+        let mut rekey = Rekey::Copy;
         loop {
-            match open_once(name, version).await {
+            match open_once(name, version, rekey).await {
                 Ok(db) => return Ok(Connection::watch(db)),
+                Err(IdbError::QuotaExceeded(_)) if rekey == Rekey::Copy => {
+                    rekey = Rekey::Recreate;
+                }
                 Err(error) if attempt < OPEN_ATTEMPTS && retryable(&error) => {
                     sleep_ms(OPEN_RETRY_DELAY_MS << (attempt - 1)).await;
                     attempt += 1;
@@ -153,20 +161,23 @@ pub async fn delete(name: &str) -> Result<(), IdbError> {
     Ok(())
 }
 
-/// Upgrade failures and a newer on-disk version are deterministic; anything else (an
-/// `UnknownError` from a busy backend, an aborted open) may pass on a second try.
+/// Upgrade failures, a full disk and a newer on-disk version are deterministic; anything else
+/// (an `UnknownError` from a busy backend, an aborted open) may pass on a second try.
 fn retryable(error: &IdbError) -> bool {
-    !matches!(error, IdbError::VersionTooNew(_) | IdbError::Upgrade(_))
+    !matches!(
+        error,
+        IdbError::VersionTooNew(_) | IdbError::Upgrade(_) | IdbError::QuotaExceeded(_)
+    )
 }
 
-async fn open_once(name: &str, version: u32) -> Result<IdbDatabase, IdbError> {
+async fn open_once(name: &str, version: u32, rekey: Rekey) -> Result<IdbDatabase, IdbError> {
     let factory = Factory::new()?;
     let mut request = factory.open(name, Some(version))?;
     let upgrade_error: Rc<RefCell<Option<IdbError>>> = Rc::default();
     {
         let upgrade_error = Rc::clone(&upgrade_error);
         request.on_upgrade_needed(move |event| {
-            if let Err(error) = run_upgrade(&event, version) {
+            if let Err(error) = run_upgrade(&event, version, rekey, &upgrade_error) {
                 // Aborting the versionchange transaction makes the open fail with
                 // AbortError and leaves the database at its old version, data intact.
                 if let Ok(target) = idb::Event::target(&event) {
@@ -188,12 +199,31 @@ async fn open_once(name: &str, version: u32) -> Result<IdbDatabase, IdbError> {
     Ok(result?.into())
 }
 
-fn run_upgrade(event: &idb::event::VersionChangeEvent, version: u32) -> Result<(), IdbError> {
+/// Runs the upgrade steps; a request of theirs that fails later aborts the transaction, and
+/// if the browser says it was for lack of space, `failure` is told (the open itself only
+/// reports `AbortError`).
+fn run_upgrade(
+    event: &idb::event::VersionChangeEvent,
+    version: u32,
+    rekey: Rekey,
+    failure: &Rc<RefCell<Option<IdbError>>>,
+) -> Result<(), IdbError> {
     let from = event.old_version()?;
     let db: IdbDatabase = idb::DatabaseEvent::database(event)?.into();
     let tx: web_sys::IdbTransaction = idb::Event::target(event)?
         .transaction()
         .ok_or_else(|| IdbError::Upgrade("upgradeneeded without a transaction".into()))?
         .into();
-    migration::upgrade(&db, &tx, from, version)
+    let on_abort = {
+        let tx = tx.clone();
+        let failure = Rc::clone(failure);
+        Closure::once_into_js(move || {
+            let error = tx.error().map(|e| IdbError::from_js(e.as_ref()));
+            if let Some(quota @ IdbError::QuotaExceeded(_)) = error {
+                failure.borrow_mut().get_or_insert(quota);
+            }
+        })
+    };
+    tx.set_onabort(Some(on_abort.unchecked_ref()));
+    migration::upgrade(&db, &tx, from, version, rekey)
 }

@@ -6,18 +6,44 @@
 //! adds; [`upgrade`] runs the steps between the version on disk and the one requested.
 
 use crate::protocol::Kind;
+use crate::web::idb::batch::{recreate_replicated_stores, rekey_stores};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::schema::*;
 use idb::{Database, IndexParams, KeyPath, ObjectStoreParams, Transaction};
+use std::cell::Cell;
 use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction};
 
+/// How schema 7 moves the replicated stores to out-of-line keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rekey {
+    /// Every record copied under its key: the cache survives the upgrade.
+    Copy,
+    /// The stores created again empty, the cursor dropped (the next pull refills them): for
+    /// when the copy, which needs room for a second copy of the cache until it commits, did
+    /// not fit in the origin's quota. The outbox side is untouched either way.
+    Recreate,
+}
+
+thread_local! {
+    /// Test hook ([`fail_next_copy_with_quota`]).
+    static COPY_FAULT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the next schema-7 copy fail as a full disk fails it: the upgrade aborts with
+/// `QuotaExceededError` (upgrade tests; no browser lets a test fill its quota on demand).
+pub fn fail_next_copy_with_quota() {
+    COPY_FAULT.with(|f| f.set(true));
+}
+
 /// Runs every schema step after `from` up to and including `to`, inside the `versionchange`
-/// transaction `tx`. Returns an error instead of panicking; the caller aborts the upgrade.
+/// transaction `tx`, schema 7 as `rekey` says. Returns an error instead of panicking; the
+/// caller aborts the upgrade.
 pub fn upgrade(
     raw_db: &IdbDatabase,
     raw_tx: &IdbTransaction,
     from: u32,
     to: u32,
+    rekey: Rekey,
 ) -> Result<(), IdbError> {
     let db = &Database::from(raw_db.clone());
     let tx = &Transaction::from(raw_tx.clone());
@@ -38,7 +64,13 @@ pub fn upgrade(
             6 => {
                 db.create_object_store(HELD_INDEX_STORE, ObjectStoreParams::new())?;
             }
-            7 => crate::web::idb::batch::rekey_stores(raw_db, raw_tx)?,
+            7 if rekey == Rekey::Recreate => recreate_replicated_stores(raw_db, raw_tx)?,
+            7 => {
+                rekey_stores(raw_db, raw_tx)?;
+                if COPY_FAULT.with(|f| f.replace(false)) {
+                    return Err(IdbError::QuotaExceeded("injected by the test hook".into()));
+                }
+            }
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }

@@ -91,6 +91,13 @@ impl IdbStore {
         self.handle.fail_after.set(Some(writes));
     }
 
+    /// **Test hook, not for production use.** Makes the next open that upgrades past schema 6
+    /// in this thread fail its copy of the cache as a full disk does (`QuotaExceededError`),
+    /// so tests can prove the open then recreates the cache empty and keeps the outbox.
+    pub fn fail_next_upgrade_copy_with_quota() {
+        crate::web::idb::migration::fail_next_copy_with_quota();
+    }
+
     /// **Test hook, not for production use.** Makes the next outbox write (any
     /// `OutboxStore` method that writes) `abort()` its transaction after issuing `writes` of
     /// its writes (or just before committing, if it has fewer), so tests can prove every
