@@ -27,6 +27,7 @@ fn first_sync() -> ApplyPlan {
             sent: row_puts.iter().map(|r| (r.kind, r.key.clone())).collect(),
             drains: true,
             resets_widgets: false,
+            into_empty: false,
         },
         row_puts,
         snapshot_puts: vec![
@@ -46,6 +47,7 @@ fn resend(keys: &[(Kind, String)], drains: bool) -> ApplyPlan {
             sent: keys.to_vec(),
             drains,
             resets_widgets: false,
+            into_empty: false,
         },
         ..ApplyPlan::default()
     }
@@ -207,6 +209,7 @@ async fn a_widget_reset_sweeps_orphan_snapshots_when_the_pull_drains() {
             sent: vec![],
             drains: false,
             resets_widgets: true,
+            into_empty: false,
         },
         ..ApplyPlan::default()
     };
@@ -223,6 +226,7 @@ async fn a_widget_reset_sweeps_orphan_snapshots_when_the_pull_drains() {
             sent: vec![key(Kind::Widget, "wid_keep")],
             drains: true,
             resets_widgets: false,
+            into_empty: false,
         },
         ..ApplyPlan::default()
     };
@@ -231,5 +235,42 @@ async fn a_widget_reset_sweeps_orphan_snapshots_when_the_pull_drains() {
     assert_eq!(swept.snapshots.len(), 2);
     assert_eq!(held(&idb).await, held(&memory).await);
     assert_eq!(held(&idb).await.0, vec!["dsh_gone", "dsh_keep"]);
+    discard(&identity, idb).await;
+}
+
+/// A cold pull into a store that holds nothing (`ReplacementStep::into_empty`) starts an
+/// orphan sweep instead of a replacement: no marks, and the page that drains it drops only
+/// the snapshots of widgets that are not held — as `MemoryStore` does.
+#[wasm_bindgen_test]
+async fn a_replacement_into_an_empty_store_only_sweeps_orphan_snapshots() {
+    let (identity, idb) = open_fresh().await;
+    let memory = MemoryStore::new();
+    let mut page1 = first_sync();
+    page1.replacement.drains = false;
+    page1.replacement.into_empty = true;
+    commit_both(&idb, &memory, &page1, None, "c1").await;
+    let meta = idb.meta().await.unwrap();
+    assert!(!meta.replacing && meta.orphan_sweep);
+    assert!(memory.contents().replacement_marks.is_empty());
+
+    let page2 = ApplyPlan {
+        snapshot_puts: vec![snapshot("wid_never_sent", "2024-05-01T07:00:00Z", 0.9)],
+        ..resend(&[], true)
+    };
+    let swept = commit_both(&idb, &memory, &page2, Some("c1"), "c2").await;
+    assert!(swept.rows.is_empty());
+    assert_eq!(
+        swept.snapshots,
+        vec![(
+            "wid_never_sent".to_string(),
+            "2024-05-01T07:00:00Z".to_string()
+        )]
+    );
+    let after = held(&idb).await;
+    assert_eq!(after, held(&memory).await);
+    assert_eq!(after.0, vec!["dsh_gone", "dsh_keep"]);
+    assert_eq!(after.2.len(), 4);
+    let meta = idb.meta().await.unwrap();
+    assert!(!meta.replacing && !meta.orphan_sweep);
     discard(&identity, idb).await;
 }

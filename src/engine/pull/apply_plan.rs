@@ -254,6 +254,8 @@ pub async fn plan_fetched<S: Store>(
     };
     planned.plan.replacement.drains = page.drained;
     planned.plan.page_serial = serial;
+    planned.plan.replacement.into_empty =
+        sent_cursor.is_none() && serial.is_some() && cache.holds_nothing();
     // Only a Query put can lower a version a settlement raised since: a plan without one
     // need not be refused when a settlement lands (`ApplyPlan::settled_epoch`).
     if planned.plan.row_puts.iter().any(|r| r.kind == Kind::Query) {

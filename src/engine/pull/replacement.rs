@@ -7,7 +7,9 @@
 //! How (mark and sweep, decided inside each page's transaction so it sees exactly the state
 //! the cursor compare-and-set vouches for):
 //! - a page committed with no expected cursor starts a replacement: the store drops the marks
-//!   of any earlier, abandoned one and sets `SyncMeta::replacing`;
+//!   of any earlier, abandoned one and sets `SyncMeta::replacing` — unless the store held
+//!   nothing when the pull began ([`ReplacementStep::into_empty`]): then only the orphan
+//!   snapshots can go, and it starts an orphan sweep (below) instead;
 //! - while replacing, every page leaves a mark for each versioned key it *sent* (upserts,
 //!   whether or not they were newer than the held row), persisted with the page, so a
 //!   replacement interrupted by a crash or a closed tab resumes from its stored cursor and
@@ -36,6 +38,14 @@ pub struct ReplacementStep {
     /// The page resets the Widget kind: snapshots of widgets that do not come back go at the
     /// end of the pull.
     pub resets_widgets: bool,
+    /// The page begins a replacement (it is committed with no expected cursor) into a store
+    /// that holds no row of any kind, as the plan's checked page serial vouches
+    /// (`ApplyPlan::page_serial`: nothing landed since the call saw it empty). Every row held
+    /// when it drains was then sent by it, so the only thing its sweep can remove is a
+    /// snapshot whose widget is not held: the store starts an orphan sweep instead
+    /// (`SyncMeta::orphan_sweep`) — no marks per page, and at the end only the widget keys
+    /// are read, not every store's.
+    pub into_empty: bool,
 }
 
 /// What a sweep removed.

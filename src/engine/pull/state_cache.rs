@@ -230,6 +230,14 @@ impl StateCache {
         Kind::ALL.iter().all(|kind| self.complete.contains(kind))
     }
 
+    /// Whether the cache knows that the store holds no row and no snapshot at all (a cold
+    /// start into an empty store, before any page is planned).
+    pub(super) fn holds_nothing(&self) -> bool {
+        self.knows_everything()
+            && self.versions.values().all(Option::is_none)
+            && self.snapshots.values().all(Vec::is_empty)
+    }
+
     /// Whether every held row of `kind` is known.
     pub(super) fn is_complete(&self, kind: Kind) -> bool {
         self.complete.contains(&kind)

@@ -72,7 +72,8 @@ impl MemoryContents {
     fn replace(&mut self, step: &ReplacementStep, expected_cursor: Option<&str>) -> Swept {
         if expected_cursor.is_none() {
             self.replacement_marks.clear();
-            self.meta.replacing = true;
+            self.meta.replacing = !step.into_empty;
+            self.meta.orphan_sweep |= step.into_empty;
         }
         if self.meta.replacing {
             self.replacement_marks.extend(step.sent.iter().cloned());

@@ -84,12 +84,22 @@ pub async fn issue_replacement(
     next_cursor: &str,
     snapshot_meta: bool,
 ) -> Result<Swept, IdbError> {
-    let replacing = flags.replacing || expected_cursor.is_none();
-    if expected_cursor.is_none() {
+    let starts = expected_cursor.is_none();
+    let replacing = if starts {
+        !step.into_empty
+    } else {
+        flags.replacing
+    };
+    if starts {
         let drop_marks = [WriteOp::delete_range(META_STORE, MARKS_LOWER, MARKS_UPPER)];
         tx.issue(&encode_writes(&drop_marks)?, usize::MAX)?;
-        tx.put(META_STORE, &JsValue::TRUE, Some(&REPLACING_KEY.into()))?;
+        if replacing {
+            tx.put(META_STORE, &JsValue::TRUE, Some(&REPLACING_KEY.into()))?;
+        } else if flags.replacing {
+            tx.delete(META_STORE, &REPLACING_KEY.into())?;
+        }
     }
+    let orphans_only = starts && step.into_empty;
     if replacing && !step.sent.is_empty() {
         let marks: Vec<String> = step
             .sent
@@ -103,10 +113,10 @@ pub async fn issue_replacement(
         let key = format!("{MARKS_LOWER}{next_cursor}\u{0}{unique:x}");
         tx.put(META_STORE, &text.into(), Some(&key.into()))?;
     }
-    if step.resets_widgets && !flags.orphan_sweep {
+    if (step.resets_widgets || orphans_only) && !flags.orphan_sweep {
         tx.put(META_STORE, &JsValue::TRUE, Some(&ORPHAN_SWEEP_KEY.into()))?;
     }
-    let orphan_sweep = flags.orphan_sweep || step.resets_widgets;
+    let orphan_sweep = flags.orphan_sweep || step.resets_widgets || orphans_only;
     if !step.drains || !(replacing || orphan_sweep) {
         return Ok(Swept::default());
     }
@@ -120,7 +130,7 @@ pub async fn issue_replacement(
 
 /// Reads what is held now (the page's writes included: requests run in order) and issues
 /// the deletes [`plan_sweep`] decides. `full`: a replacement ends (rows not sent go too);
-/// otherwise only orphan snapshots go.
+/// otherwise only orphan snapshots go, and of the rows only the widgets' keys are read.
 async fn sweep(
     tx: &mut WriteTransaction,
     full: bool,
@@ -128,7 +138,7 @@ async fn sweep(
 ) -> Result<Swept, IdbError> {
     let row_stores: Vec<&str> = Kind::ALL
         .iter()
-        .filter(|k| k.is_versioned())
+        .filter(|k| k.is_versioned() && (full || **k == Kind::Widget))
         .map(|k| store_name(*k))
         .collect();
     let held = read_held_keys(

@@ -185,3 +185,59 @@ fn a_widget_only_reset_leaves_no_orphan_snapshots() {
     );
     assert!(report.integrity.is_empty(), "{:?}", report.integrity);
 }
+
+/// A replacement begun into a store that holds nothing can only sweep orphan snapshots: a
+/// first start leaves no marks and no replacement flag, even cut short, keeps everything it
+/// was sent, and still drops the snapshots of widgets that never came.
+#[test]
+fn a_cold_start_into_an_empty_store_begins_no_replacement() {
+    let mut h = Harness::with_log(two_dashboards());
+    h.config.page_size = 3;
+    h.config.max_pages = 1;
+    assert!(!h.pull().unwrap().drained);
+    let contents = h.store.contents();
+    assert!(!contents.meta.replacing);
+    assert!(contents.replacement_marks.is_empty());
+    h.config.max_pages = 100;
+    h.transport
+        .log()
+        .unwrap()
+        .extend([snapshot("wid_never_sent", 7, "p", json!(0.9))]);
+    assert!(h.pull().unwrap().drained);
+    assert_eq!(h.keys(Kind::Dashboard), vec!["dsh_gone", "dsh_keep"]);
+    assert_eq!(
+        h.snapshot_keys().len(),
+        4,
+        "the orphan went when the pull drained"
+    );
+    let meta = h.store.contents().meta;
+    assert!(!meta.replacing && !meta.orphan_sweep);
+}
+
+/// Emptied by a 403 naming every kind (the cursor dropped with them), the store holds nothing:
+/// the pull after it writes only what it is sent, and an abandoned replacement's flag goes.
+#[test]
+fn a_pull_into_a_store_a_403_emptied_begins_no_replacement_and_drops_an_old_one() {
+    let mut h = synced_harness();
+    // A replacement over the held rows (after a 410) is cut short after one page.
+    block_on(sync_core::engine::Store::wipe(&h.store, &[], true)).unwrap();
+    h.transport = ScriptedTransport::with_log(ServerLog::new(after_unshare()));
+    h.config.page_size = 2;
+    h.config.max_pages = 1;
+    h.pull().unwrap();
+    assert!(h.store.contents().meta.replacing);
+    assert!(!h.store.contents().replacement_marks.is_empty());
+    block_on(sync_core::engine::Store::wipe(&h.store, &Kind::ALL, true)).unwrap();
+    h.pull().unwrap();
+    let contents = h.store.contents();
+    assert!(!contents.meta.replacing);
+    assert!(contents.replacement_marks.is_empty());
+    h.config.max_pages = 100;
+    assert!(h.pull().unwrap().drained);
+    assert_eq!(h.keys(Kind::Dashboard), vec!["dsh_keep"]);
+    assert_eq!(h.keys(Kind::Widget), vec!["wid_keep"]);
+    assert!(h.keys(Kind::Query).is_empty());
+    // The 403 took the history with the snapshots; what the log sent is back.
+    assert_eq!(h.snapshot_keys(), vec![("wid_keep".into(), at(5))]);
+    assert!(!h.store.contents().meta.orphan_sweep);
+}
