@@ -196,20 +196,22 @@ try {
   // ---- where sync-core's cold start spends its time (one sampled CPU profile) ------------------
   let profiled = { ms: NaN };
   let profileTop = [];
+  // PROFILE_CONTENDER=floor (or dexie) profiles another contender the same way, to compare.
+  const profiledContender = process.env.PROFILE_CONTENDER ?? "sync-core";
   try {
-    await call("prepare", "sync-core", process.env.PROFILE_SCENARIO ?? "cold");
+    await call("prepare", profiledContender, process.env.PROFILE_SCENARIO ?? "cold");
     await cdp.send("Profiler.enable");
     await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
     await cdp.send("Profiler.start");
-    profiled = await call("run", "sync-core", process.env.PROFILE_SCENARIO ?? "cold");
+    profiled = await call("run", profiledContender, process.env.PROFILE_SCENARIO ?? "cold");
     const { profile } = await cdp.send("Profiler.stop");
     // The raw profile (with per-line ticks), for a closer look in devtools or a script.
     if (process.env.PROFILE_OUT) await writeFile(process.env.PROFILE_OUT, JSON.stringify(profile));
-    await call("cleanup", "sync-core");
+    await call("cleanup", profiledContender);
     await call("settle");
-    checkApplied("sync-core", process.env.PROFILE_SCENARIO ?? "cold", profiled.result);
+    if (profiledContender === "sync-core") checkApplied("sync-core", process.env.PROFILE_SCENARIO ?? "cold", profiled.result);
     profileTop = summarizeProfile(profile, profiled.ms);
-    log(`profile of one sync-core cold start (${profiled.ms.toFixed(0)} ms): ${profileTop.slice(0, 5).map((p) => `${p.name} ${p.pct.toFixed(1)} %`).join(", ")}`);
+    log(`profile of one ${profiledContender} cold start (${profiled.ms.toFixed(0)} ms): ${profileTop.slice(0, 5).map((p) => `${p.name} ${p.pct.toFixed(1)} %`).join(", ")}`);
   } catch (error) {
     // In a full run the profile is a diagnosis, not a measurement: its failure must not cost the
     // report. The quick run is there to catch a rotting harness, so there it fails.
