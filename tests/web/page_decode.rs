@@ -346,3 +346,40 @@ fn snapshot_digests_agree_on_numbers_keys_and_escapes() {
         "rows": rows}}], "nextCursor": "c", "drained": true});
     assert_eq!(compare(page.to_string().as_bytes(), &config), Ok(true));
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/web/idb/page_decode.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = canonical)]
+    fn canonical_js(value: &wasm_bindgen::JsValue, surrogate_free: bool) -> String;
+}
+
+/// The decoder's canonical JSON (one `JSON.stringify` when every object's keys are already in
+/// order, a sort otherwise) against `engine/canonical.rs`, on values whose keys come in every
+/// order `JSON.parse` can give them: sorted, unsorted, nested, integer-like (listed first by
+/// `Object.keys`), past the BMP (UTF-16 and code point order differ), with escapes and numbers
+/// JavaScript writes its own way.
+#[wasm_bindgen_test]
+fn canonical_json_matches_the_reference_whatever_the_key_order() {
+    let texts = [
+        r#"{"a":1,"b":[{"c":2,"d":"x"}],"e":null}"#,
+        r#"{"b":1,"a":[{"d":2,"c":3}]}"#,
+        r#"{"a":1,"b":{"y":true,"x":false}}"#,
+        r#"[{"date":"2026-01-01","occupancy":0.5},{"occupancy":1.0,"date":"2026-01-02"}]"#,
+        r#"{"b":1,"10":4,"9":5,"a":{"2":0,"10":1}}"#,
+        r#"{"\ud83d\ude00":1,"\uffff":2,"a":3}"#,
+        r#"{"\uffff":2,"\ud83d\ude00":1}"#,
+        r#"{"s":"\u0000\"\\\u2028é\n","n":[1.0,1e21,-0,5e-7,123456789012345680000,0.1]}"#,
+        r#"{"":1,"a":[],"b":{},"c":[[],{}]}"#,
+        r#""just a string""#,
+        r#"[3,"x",null,true]"#,
+    ];
+    for text in texts {
+        let value = JSON::parse(text).unwrap();
+        let reference = canonical_json(&serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(canonical_js(&value, false), reference, "{text}");
+        let surrogate_free = !text.contains("\\ud");
+        if surrogate_free {
+            assert_eq!(canonical_js(&value, true), reference, "{text}");
+        }
+    }
+}

@@ -181,29 +181,55 @@ const byCodePoint = (a, b) => {
 
 /**
  * engine/canonical.rs: keys sorted by code point, no whitespace, numbers as JavaScript writes
- * them (what `JSON.stringify` writes, and what es_number.rs writes).
+ * them (what `JSON.stringify` writes, and what es_number.rs writes). `surrogateFree`: no string
+ * of `value` holds a surrogate (the caller checked the page's text once), so no key needs the
+ * per-key check below.
  */
-export function canonical(value) {
+export function canonical(value, surrogateFree = false) {
+  // Rows usually arrive with every object's keys sorted: then `JSON.stringify` writes exactly
+  // the canonical text, in one native call instead of one per value.
+  return inCanonicalOrder(value, surrogateFree) ? JSON.stringify(value) : canonicalSorted(value);
+}
+
+/**
+ * Whether every object of `value` lists its keys in canonical order. A key holding a
+ * surrogate sends the value to the slow path: UTF-16 order (`<`) and code point order differ
+ * there.
+ */
+function inCanonicalOrder(value, surrogateFree) {
+  if (typeof value !== "object" || value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) if (!inCanonicalOrder(value[i], surrogateFree)) return false;
+    return true;
+  }
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i];
+    if (i > 0 && !(keys[i - 1] < key)) return false;
+    if (!surrogateFree && SURROGATE_CHAR.test(key)) return false;
+    if (!inCanonicalOrder(value[key], surrogateFree)) return false;
+  }
+  return true;
+}
+
+/** `canonical`, sorting each object's keys. */
+function canonicalSorted(value) {
   if (typeof value !== "object" || value === null) return JSON.stringify(value);
   let out;
   if (Array.isArray(value)) {
     out = "[";
     for (let i = 0; i < value.length; i += 1) {
       if (i > 0) out += ",";
-      out += canonical(value[i]);
+      out += canonicalSorted(value[i]);
     }
     return `${out}]`;
   }
-  const keys = Object.keys(value);
-  // Rows usually arrive with their keys sorted: check before sorting.
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i += 1) sorted = keys[i - 1] < keys[i];
-  if (!sorted) keys.sort();
+  const keys = Object.keys(value).sort();
   if (keys.some((k) => SURROGATE_CHAR.test(k))) keys.sort(byCodePoint);
   out = "{";
   for (let i = 0; i < keys.length; i += 1) {
     if (i > 0) out += ",";
-    out += `${JSON.stringify(keys[i])}:${canonical(value[keys[i]])}`;
+    out += `${JSON.stringify(keys[i])}:${canonicalSorted(value[keys[i]])}`;
   }
   return `${out}}`;
 }
@@ -246,7 +272,8 @@ export function decodePage(bytes, userId, maxSnapshotBytes) {
   } catch (e) {
     return { refused: "json", reason: e.message };
   }
-  if (SURROGATE.test(text) && holdsLoneSurrogate(body)) {
+  const surrogateFree = !SURROGATE.test(text);
+  if (!surrogateFree && holdsLoneSurrogate(body)) {
     return { refused: "json", reason: "a string holds a lone surrogate" };
   }
   if (!isObject(body) || !Array.isArray(body.items) || typeof body.nextCursor !== "string" || typeof body.drained !== "boolean") {
@@ -292,7 +319,7 @@ export function decodePage(bytes, userId, maxSnapshotBytes) {
           ops[i] = APPEND;
           rows[i] = row;
           strings.push(row.widgetId, row.generatedAt, row.paramsHash);
-          canon.push(canonical(row.rows));
+          canon.push(canonical(row.rows, surrogateFree));
         }
       } else if (op === "tombstone" && versioned) {
         if (typeof item.id !== "string" || item.id === "" || !has(item, "id")) refuse(i, "tombstone without a string id");
