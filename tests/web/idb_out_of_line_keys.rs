@@ -11,7 +11,8 @@ use super::push_idb_fixtures::intent;
 use super::push_raw::open;
 use super::support::request_done;
 use js_sys::Array;
-use sync_core::engine::{ApplyPlan, OutboxStore, Store};
+use sync_core::engine::{ApplyPlan, HeldPart, OutboxOp, OutboxStore, Store};
+use sync_core::protocol::identity::Identity;
 use sync_core::protocol::Kind;
 use sync_core::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
 use sync_core::web::IdbStore;
@@ -47,19 +48,15 @@ async fn raw_keys(name: &str) -> Vec<(&'static str, Option<String>, String)> {
     out
 }
 
-#[wasm_bindgen_test]
-async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
-    let identity = fresh_identity();
-    let old = IdbStore::open_at_version(&identity, 6).await.unwrap();
+/// A schema-6 database with a filled cache, a held index exact at its cursor (its parts are
+/// returned) and a queued rename.
+async fn filled_schema_6(identity: &Identity) -> (IdbStore, Vec<HeldPart>, OutboxOp) {
+    let old = IdbStore::open_at_version(identity, 6).await.unwrap();
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();
     let scan = old.scan_held().await.unwrap().unwrap();
+    let (serial, epoch) = (scan.page_serial, Some(scan.settled_epoch));
     assert!(old
-        .save_held_index(
-            "c1",
-            scan.page_serial,
-            Some(scan.settled_epoch),
-            &scan.parts
-        )
+        .save_held_index("c1", serial, epoch, &scan.parts)
         .await
         .unwrap());
     let op = old
@@ -67,6 +64,13 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
         .await
         .unwrap()
         .unwrap();
+    (old, scan.parts, op)
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
+    let identity = fresh_identity();
+    let (old, parts, op) = filled_schema_6(&identity).await;
     let before = dump(&old, &WIDGETS).await;
     let widgets = old.widgets_of("dsh_1").await.unwrap();
     let keys_before = raw_keys(old.database_name()).await;
@@ -88,7 +92,7 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     assert_eq!(index.at, "c1");
     let scanned = store.scan_held().await.unwrap().unwrap().parts;
     assert_eq!(sorted(index.parts), sorted(scanned.clone()));
-    assert_eq!(sorted(scan.parts), sorted(scanned));
+    assert_eq!(sorted(parts), sorted(scanned));
 
     // The upgraded store takes pages as before: a new widget on dsh_1, a snapshot, a delete.
     let page = ApplyPlan {
@@ -162,19 +166,8 @@ async fn upgrading_from_schema_3_builds_the_snapshot_metadata_once() {
 #[wasm_bindgen_test]
 async fn an_upgrade_whose_copy_does_not_fit_recreates_the_cache_and_keeps_the_outbox() {
     let identity = fresh_identity();
-    let old = IdbStore::open_at_version(&identity, 6).await.unwrap();
-    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    let scan = old.scan_held().await.unwrap().unwrap();
-    assert!(old
-        .save_held_index("c1", scan.page_serial, None, &scan.parts)
-        .await
-        .unwrap());
+    let (old, _, op) = filled_schema_6(&identity).await;
     old.set_access_revoked(true).await.unwrap();
-    let op = old
-        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 1))
-        .await
-        .unwrap()
-        .unwrap();
     let serial = old.meta().await.unwrap().page_serial;
     old.close();
     drop(old);
