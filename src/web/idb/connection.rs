@@ -214,6 +214,8 @@ fn run_upgrade(
         .transaction()
         .ok_or_else(|| IdbError::Upgrade("upgradeneeded without a transaction".into()))?
         .into();
+    // Freed when it runs; an upgrade that does not abort leaves it behind (once per open that
+    // upgrades).
     let on_abort = {
         let tx = tx.clone();
         let failure = Rc::clone(failure);
