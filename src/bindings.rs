@@ -10,13 +10,14 @@ mod errors;
 mod outbox;
 mod wrapper_meta;
 
-use crate::engine::{self, ErrorCode, GatedTransport, PullConfig, PushConfig, Store};
+use crate::engine::{self, ErrorCode, GatedTransport, PullConfig, PushConfig, StateCache, Store};
 use crate::protocol::identity::Identity;
 use crate::protocol::{Kind, Row};
 use crate::web::{FetchTransport, IdbStore, WebClock, WebRandom};
 use errors::{pull_error, push_error, store_error, sync_error};
 use js_sys::{Function, Promise, Reflect};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -63,6 +64,9 @@ struct Client {
     transport: GatedTransport<FetchTransport, WebClock>,
     config: PullConfig,
     push_config: PushConfig,
+    /// What the last pull left for the next (`engine::pull_keeping`): taken by a pull for
+    /// its run, put back when it ends.
+    kept: RefCell<Option<StateCache>>,
 }
 
 /// One user's sync engine over one IndexedDB database.
@@ -176,6 +180,7 @@ impl SyncCore {
                 transport: GatedTransport::new(transport, WebClock),
                 config,
                 push_config,
+                kept: RefCell::default(),
             }),
         })
     }
@@ -221,16 +226,19 @@ impl SyncCore {
                     let _ = f.call1(&JsValue::UNDEFINED, &v);
                 }
             };
-            engine::pull(
+            let mut kept = c.kept.take();
+            let pulled = engine::pull_keeping(
                 &c.store,
                 &c.transport,
                 &WebClock,
                 &WebRandom,
                 &config,
                 &mut on_progress,
+                &mut kept,
             )
-            .await
-            .map_err(pull_error)
+            .await;
+            c.kept.replace(kept);
+            pulled.map_err(pull_error)
         })
     }
 

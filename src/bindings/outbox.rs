@@ -108,15 +108,18 @@ impl SyncCore {
     /// the push had failed retryably before it.
     pub fn sync(&self) -> Promise {
         run(&self.client, |c| async move {
-            let synced = engine::sync(
+            let mut kept = c.kept.take();
+            let synced = engine::sync_keeping(
                 &c.store,
                 &c.transport,
                 &WebClock,
                 &WebRandom,
                 &c.push_config,
                 &c.config,
+                &mut kept,
             )
             .await;
+            c.kept.replace(kept);
             match synced {
                 Ok(report) => Ok(report),
                 Err(SyncError::Push(e)) => Err(push_error(e)),

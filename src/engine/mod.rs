@@ -34,7 +34,7 @@ pub use canonical::{canonical_json, rows_digest, text_digest};
 pub use clock::{Clock, Random};
 pub use error_code::ErrorCode;
 pub use error_info::ErrorInfo;
-pub use sync::{sync, SyncError, SyncReport};
+pub use sync::{sync, sync_keeping, SyncError, SyncReport};
 
 pub use pull::apply_plan::{
     apply_page, apply_page_cached, metas_of, plan_items, plan_metas, plan_page, state_request,
@@ -49,7 +49,7 @@ pub use pull::integrity::{
     StoreReads, WidgetRef,
 };
 pub use pull::item_meta::{item_meta, metas_request, ItemMeta};
-pub use pull::page_loop::pull;
+pub use pull::page_loop::{pull, pull_keeping};
 pub use pull::privacy::strip_item;
 pub use pull::replacement::{decode_mark, encode_mark, plan_sweep, ReplacementStep, Swept};
 pub use pull::report::{PullProgress, PullReport};

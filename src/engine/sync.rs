@@ -12,8 +12,9 @@ use super::error_info::ErrorInfo;
 use crate::engine::net::transport::Transport;
 use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::error::PullError;
-use crate::engine::pull::page_loop::pull;
+use crate::engine::pull::page_loop::pull_keeping;
 use crate::engine::pull::report::PullReport;
+use crate::engine::pull::state_cache::StateCache;
 use crate::engine::push::batch_loop::push;
 use crate::engine::push::config::PushConfig;
 use crate::engine::push::error::PushError;
@@ -80,6 +81,35 @@ where
     C: Clock,
     R: Random,
 {
+    let mut kept = None;
+    sync_keeping(
+        store,
+        transport,
+        clock,
+        random,
+        push_config,
+        pull_config,
+        &mut kept,
+    )
+    .await
+}
+
+/// [`sync`] whose pull keeps its state for the next call ([`pull_keeping`]).
+pub async fn sync_keeping<S, T, C, R>(
+    store: &S,
+    transport: &T,
+    clock: &C,
+    random: &R,
+    push_config: &PushConfig,
+    pull_config: &PullConfig,
+    kept: &mut Option<StateCache>,
+) -> Result<SyncReport, SyncError>
+where
+    S: Store + OutboxStore,
+    T: Transport,
+    C: Clock,
+    R: Random,
+{
     let (mut pushed, push_error) =
         match push(store, transport, clock, random, push_config, &mut |_| {}).await {
             Ok(report) => (Some(report), None),
@@ -87,12 +117,20 @@ where
             Err(e) if e.retryable() => (None, Some(ErrorInfo::from(&e))),
             Err(e) => return Err(SyncError::Push(e)),
         };
-    let pulled = pull(store, transport, clock, random, pull_config, &mut |_| {})
-        .await
-        .map_err(|error| SyncError::Pull {
-            error,
-            push_error: push_error.clone(),
-        })?;
+    let pulled = pull_keeping(
+        store,
+        transport,
+        clock,
+        random,
+        pull_config,
+        &mut |_| {},
+        kept,
+    )
+    .await
+    .map_err(|error| SyncError::Pull {
+        error,
+        push_error: push_error.clone(),
+    })?;
     if pushed.is_none()
         && push_error.is_none()
         && !store

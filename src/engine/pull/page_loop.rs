@@ -63,18 +63,45 @@ pub async fn pull<S: Store, T: Transport, C: Clock, R: Random>(
     config: &PullConfig,
     progress: &mut dyn FnMut(&PullProgress),
 ) -> Result<PullReport, PullError> {
+    let mut kept = None;
+    pull_keeping(store, transport, clock, random, config, progress, &mut kept).await
+}
+
+/// [`pull`] for a caller that pulls again and again over the same store (the leader's
+/// client): `kept` is what the call before left, used instead of loading the held index when
+/// the store is still exactly where that call left it ([`StateCache::is_exact_at`]: the
+/// stored cursor, page serial and settle epoch are those it knew — no page, wipe or
+/// settlement of any context since); it holds this call's cache when the call returns, if it
+/// succeeded and knows every held key. A warm store's index is a few MB of JSON to read and
+/// parse: a small pull every minute need not pay for it each time.
+pub async fn pull_keeping<S: Store, T: Transport, C: Clock, R: Random>(
+    store: &S,
+    transport: &T,
+    clock: &C,
+    random: &R,
+    config: &PullConfig,
+    progress: &mut dyn FnMut(&PullProgress),
+    kept: &mut Option<StateCache>,
+) -> Result<PullReport, PullError> {
     config.validate()?;
     let started = clock.now_ms();
     let meta = store.meta().await?;
-    // What this call knows of local state: from the held index, or nothing to know (a cold
-    // start into an empty store); left behind for the next call when the call succeeds.
-    let mut cache = held_index::load(store, &meta).await?;
+    // What this call knows of local state: what the call before left, from the held index,
+    // or nothing to know (a cold start into an empty store); left behind for the next call
+    // when the call succeeds.
+    let mut cache = match kept.take() {
+        Some(cache) if cache.is_exact_at(&meta) => cache,
+        _ => held_index::load(store, &meta).await?,
+    };
     let pulled = pull_pages(
         store, transport, clock, random, config, progress, started, meta, &mut cache,
     )
     .await;
     if pulled.is_ok() {
         held_index::persist(store, &mut cache).await;
+        if cache.knows_everything() {
+            *kept = Some(cache);
+        }
     }
     pulled
 }

@@ -230,6 +230,16 @@ impl StateCache {
         Kind::ALL.iter().all(|kind| self.complete.contains(kind))
     }
 
+    /// Whether the cache still describes a store whose meta is `meta`: it knows every held
+    /// key, and the stored cursor, page serial and settle epoch are the ones it is exact at —
+    /// no page or wipe (the serial) and no settlement (the epoch) of any context since.
+    pub fn is_exact_at(&self, meta: &SyncMeta) -> bool {
+        self.knows_everything()
+            && self.at.as_ref() == Some(&meta.cursor)
+            && self.serial == Some(meta.page_serial)
+            && self.settled_epoch == Some(meta.settled_epoch)
+    }
+
     /// Whether the cache knows that the store holds no row and no snapshot at all (a cold
     /// start into an empty store, before any page is planned).
     pub(super) fn holds_nothing(&self) -> bool {

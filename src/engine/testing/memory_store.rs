@@ -136,6 +136,7 @@ pub struct MemoryStore {
     /// part as its JSON text under the kind's name (`store/held_index.rs`).
     held_index: RefCell<BTreeMap<String, String>>,
     index_scans: Cell<u64>,
+    index_reads: Cell<u64>,
 }
 
 /// The key of the held index's cursor.
@@ -192,6 +193,11 @@ impl MemoryStore {
     /// `scan_held` calls so far: index rebuilds from the rows.
     pub fn index_scans(&self) -> u64 {
         self.index_scans.get()
+    }
+
+    /// `held_index` calls so far: index loads.
+    pub fn index_reads(&self) -> u64 {
+        self.index_reads.get()
     }
 
     /// The stored held index's records (`at` and one JSON text per kind), for tests to read
@@ -297,6 +303,7 @@ impl Store for MemoryStore {
     }
 
     async fn held_index(&self) -> Result<Option<HeldIndex>, StoreError> {
+        self.index_reads.set(self.index_reads.get() + 1);
         let records = self.held_index.borrow();
         let Some(at) = records.get(HELD_AT) else {
             return Ok(None);

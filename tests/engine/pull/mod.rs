@@ -6,6 +6,7 @@ mod concurrent_pullers;
 mod error_table;
 mod fuzz;
 mod held_index;
+mod kept_state;
 mod page_loop;
 mod pipeline;
 mod pipeline_rig;
