@@ -50,6 +50,13 @@ export function renderMarkdown(r) {
   }
   out.push("", "### renameQuery → durable commit", "");
   out.push(`${r.renames.n} renames: p50 ${f(r.renames.p50)} ms, p95 ${f(r.renames.p95)} ms, max ${f(r.renames.max)} ms.`);
+  if (r.repeatPulls) {
+    const rp = r.repeatPulls;
+    out.push("", "### A pull on an open client that has pulled before (one empty page, warm database of the first render)", "");
+    out.push("| first pull of a new client (loads the held index) | next pull of the same client | ratio (median of pairs) | 95 % CI |", "|---:|---:|---:|---|");
+    out.push(`| ${f(rp.firstMs)} ms | ${f(rp.nextMs)} ms | ${f(rp.ratio.median, 2)} | [${f(rp.ratio.ci95[0], 2)}, ${f(rp.ratio.ci95[1], 2)}] |`);
+    out.push("", `${rp.n} pairs, each on a client of its own.`);
+  }
   out.push("", `### Memory during a ${r.config.pages * r.config.pageSize}-item cold start`, "");
   out.push("| contender | JS heap before | peak JS heap | wasm memory after | CDP samples |", "|---|---:|---:|---:|---:|");
   for (const [c, m] of Object.entries(r.memory)) {

@@ -30,6 +30,7 @@ const TRIALS = arg("--trials", quick ? 1 : 30);
 const RENDER_TRIALS = arg("--render-trials", quick ? 3 : 50);
 const RENDER_WARMUP = quick ? 1 : 3;
 const RENAMES = arg("--renames", quick ? 10 : 200);
+const REPEAT_PULLS = arg("--repeat-pulls", quick ? 3 : 20);
 const SEED = arg("--seed", 7);
 const WORKLOAD = { pages: arg("--pages", quick ? 3 : 10), scale: arg("--scale", quick ? 0.1 : 1) };
 // A hung page must fail the run (and free `make test`), not wait forever.
@@ -156,6 +157,18 @@ try {
   if (renameMs.length !== RENAMES) throw new Error(`${renameMs.length} of ${RENAMES} renames timed`);
   const renames = { n: renameMs.length, p50: quantile(renameMs, 0.5), p95: quantile(renameMs, 0.95), max: Math.max(...renameMs) };
   log(`renameQuery: p50 ${renames.p50.toFixed(1)} ms, p95 ${renames.p95.toFixed(1)} ms`);
+
+  // ---- a pull on an open client that has pulled before ----------------------------------------
+  const repeated = await call("repeatPulls", REPEAT_PULLS);
+  const repeatRatios = repeated.next.map((ms, i) => ms / repeated.first[i]);
+  const repeatPulls = {
+    n: repeated.first.length,
+    firstMs: median(repeated.first),
+    nextMs: median(repeated.next),
+    ratio: { median: median(repeatRatios), ci95: bootstrapMedianCI(repeatRatios) },
+    samples: repeated,
+  };
+  log(`repeat pull of an open client: first ${repeatPulls.firstMs.toFixed(1)} ms, next ${repeatPulls.nextMs.toFixed(1)} ms, ratio ${repeatPulls.ratio.median.toFixed(2)}`);
   await call("renderCleanup");
 
   // ---- memory during a 20 000-item cold start ----------------------------------------------
@@ -244,6 +257,7 @@ try {
     orders,
     firstRender,
     renames,
+    repeatPulls,
     memory,
     profile: { ms: profiled.ms, top: profileTop },
     size,

@@ -20,7 +20,12 @@ export async function startServer(seed = 7, dir = "dist") {
     if (pull) {
       const cursor = url.searchParams.get("cursor");
       const index = cursor === null ? 0 : Number(cursor.split(".")[1]);
-      const body = bodies[pull[1]][index];
+      // Past the last page the log is drained and has nothing new: an empty page under the
+      // same cursor (the repeated pulls of an open client, bench/run.mjs).
+      const body =
+        index === bodies[pull[1]].length
+          ? Buffer.from(JSON.stringify({ items: [], nextCursor: cursor, drained: true }))
+          : bodies[pull[1]][index];
       if (body === undefined) {
         res.writeHead(410, { "content-type": "application/json" }).end('{"error":"cursor_invalid"}');
         return true;

@@ -225,6 +225,31 @@ const bench = {
     return out;
   },
 
+  /**
+   * A pull on an open client that has pulled before, against the same client's first pull
+   * (a new client loads the held index; the next pull of the same client starts from what
+   * the first one kept). The render database is first synced to the end of the warm pages, so
+   * every timed pull fetches one empty page and commits it. `n` pairs, each on its own client.
+   */
+  async repeatPulls(n: number): Promise<{ first: number[]; next: number[] }> {
+    const synced = await openClient(renderTenant, "warm");
+    await synced.pull();
+    synced.close();
+    const first: number[] = [];
+    const next: number[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const client = await openClient(renderTenant, "warm");
+      let t0 = performance.now();
+      await client.pull();
+      first.push(performance.now() - t0);
+      t0 = performance.now();
+      await client.pull();
+      next.push(performance.now() - t0);
+      client.close();
+    }
+    return { first, next };
+  },
+
   async renderCleanup(): Promise<void> {
     await deleteDb(renderDbName);
   },
