@@ -65,8 +65,19 @@ struct Client {
     config: PullConfig,
     push_config: PushConfig,
     /// What the last pull left for the next (`engine::pull_keeping`): taken by a pull for
-    /// its run, put back when it ends.
+    /// its run, put back when it ends ([`Client::keep`]).
     kept: RefCell<Option<StateCache>>,
+}
+
+impl Client {
+    /// Keeps what a pull left for the next one — unless the client was closed meanwhile:
+    /// nothing would use it, and the wasm object (with every held key of a warm store) lives
+    /// on until the garbage collector frees it.
+    fn keep(&self, kept: Option<StateCache>) {
+        if self.store.is_open() {
+            self.kept.replace(kept);
+        }
+    }
 }
 
 /// One user's sync engine over one IndexedDB database.
@@ -237,7 +248,7 @@ impl SyncCore {
                 &mut kept,
             )
             .await;
-            c.kept.replace(kept);
+            c.keep(kept);
             pulled.map_err(pull_error)
         })
     }
@@ -365,6 +376,9 @@ impl SyncCore {
     /// Closes the database connection; later calls reject with `storage_unavailable`.
     pub fn close(&self) {
         self.client.store.close();
+        // A closed client pulls no more: what the last pull kept is freed now, not when the
+        // garbage collector gets to this object.
+        self.client.kept.take();
     }
 
     /// Deletes one user's database (logout). Close every client of it first.

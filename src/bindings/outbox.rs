@@ -119,7 +119,7 @@ impl SyncCore {
                 &mut kept,
             )
             .await;
-            c.kept.replace(kept);
+            c.keep(kept);
             match synced {
                 Ok(report) => Ok(report),
                 Err(SyncError::Push(e)) => Err(push_error(e)),

@@ -78,6 +78,11 @@ impl IdbStore {
         self.handle.connection.close();
     }
 
+    /// Whether the connection is still usable (not closed by this context, not lost).
+    pub fn is_open(&self) -> bool {
+        self.handle.connection.database().is_ok()
+    }
+
     /// Calls `listener(kind, reason)` when the connection is lost (`"upgrade"`, `"delete"`,
     /// `"close"`), see `idb/connection.rs`; the bindings use it to tell the app at once.
     pub fn on_connection_lost(&self, listener: Option<js_sys::Function>) {
