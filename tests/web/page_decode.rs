@@ -370,6 +370,9 @@ fn canonical_json_matches_the_reference_whatever_the_key_order() {
         r#"{"\uffff":2,"\ud83d\ude00":1}"#,
         r#"{"s":"\u0000\"\\\u2028é\n","n":[1.0,1e21,-0,5e-7,123456789012345680000,0.1]}"#,
         r#"{"":1,"a":[],"b":{},"c":[[],{}]}"#,
+        // One shape after another (the decoder sorts a run of one shape once).
+        r#"[{"b":1,"a":2},{"b":3,"a":4},{"c":5,"a":6},{"b":7,"a":8},{"a":9,"b":0}]"#,
+        r#"[{"z":{"y":1,"x":2},"a":0},{"z":{"y":3,"x":4},"a":1},{"z":{"x":5,"y":6},"a":2}]"#,
         r#""just a string""#,
         r#"[3,"x",null,true]"#,
     ];

@@ -186,8 +186,9 @@ const byCodePoint = (a, b) => {
  * per-key check below.
  */
 export function canonical(value, surrogateFree = false) {
-  // Rows usually arrive with every object's keys sorted: then `JSON.stringify` writes exactly
-  // the canonical text, in one native call instead of one per value.
+  // When every object's keys are already in order, `JSON.stringify` writes exactly the
+  // canonical text in one native call; otherwise each object's keys are sorted, once per run
+  // of objects of one shape (a snapshot's rows, in the order the warehouse returned columns).
   return inCanonicalOrder(value, surrogateFree) ? JSON.stringify(value) : canonicalSorted(value);
 }
 
@@ -214,7 +215,10 @@ function inCanonicalOrder(value, surrogateFree) {
 
 /** `canonical`, sorting each object's keys. */
 function canonicalSorted(value) {
-  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  if (typeof value !== "object" || value === null) {
+    // `String` writes a finite number as `JSON.stringify` does (`JSON.parse` makes no other).
+    return typeof value === "number" ? String(value) : JSON.stringify(value);
+  }
   let out;
   if (Array.isArray(value)) {
     out = "[";
@@ -224,14 +228,30 @@ function canonicalSorted(value) {
     }
     return `${out}]`;
   }
-  const keys = Object.keys(value).sort();
-  if (keys.some((k) => SURROGATE_CHAR.test(k))) keys.sort(byCodePoint);
+  const order = sortedKeys(Object.keys(value));
   out = "{";
-  for (let i = 0; i < keys.length; i += 1) {
+  for (let i = 0; i < order.keys.length; i += 1) {
     if (i > 0) out += ",";
-    out += `${JSON.stringify(keys[i])}:${canonicalSorted(value[keys[i]])}`;
+    out += `${order.quoted[i]}:${canonicalSorted(value[order.keys[i]])}`;
   }
   return `${out}}`;
+}
+
+/** The last object's keys and their canonical order: a snapshot's rows share one shape. */
+let lastKeys = [];
+let lastOrder = { keys: [], quoted: [] };
+
+/** `keys` in canonical order, each also as JSON text; sorted once per run of one shape. */
+function sortedKeys(keys) {
+  let same = keys.length === lastKeys.length;
+  for (let i = 0; same && i < keys.length; i += 1) same = keys[i] === lastKeys[i];
+  if (!same) {
+    const sorted = keys.slice().sort();
+    if (sorted.some((k) => SURROGATE_CHAR.test(k))) sorted.sort(byCodePoint);
+    lastKeys = keys;
+    lastOrder = { keys: sorted, quoted: sorted.map((k) => JSON.stringify(k)) };
+  }
+  return lastOrder;
 }
 
 /** Whether any string of `value` (keys included) holds a lone surrogate. */
