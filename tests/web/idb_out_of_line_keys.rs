@@ -67,6 +67,12 @@ async fn filled_schema_6(identity: &Identity) -> (IdbStore, Vec<HeldPart>, Outbo
     (old, scan.parts, op)
 }
 
+/// The keys of the widgets of `dashboard`, read through the `by_dashboard` index.
+async fn widget_keys_of(store: &IdbStore, dashboard: &str) -> Vec<String> {
+    let widgets = store.widgets_of(dashboard).await.unwrap();
+    widgets.into_iter().map(|w| w.key).collect()
+}
+
 #[wasm_bindgen_test]
 async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     let identity = fresh_identity();
@@ -102,13 +108,7 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
         ..ApplyPlan::default()
     };
     store.commit_page(&page, Some("c1"), "c2").await.unwrap();
-    let on_dashboard: Vec<String> = store
-        .widgets_of("dsh_1")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|w| w.key)
-        .collect();
+    let on_dashboard = widget_keys_of(&store, "dsh_1").await;
     assert_eq!(
         on_dashboard,
         ["wid_1", "wid_2", "wid_4"],
@@ -201,13 +201,7 @@ async fn an_upgrade_whose_copy_does_not_fit_recreates_the_cache_and_keeps_the_ou
 
     // The recreated cache takes the pull that refills it, the Widget index included.
     store.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    let on_dashboard: Vec<String> = store
-        .widgets_of("dsh_1")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|w| w.key)
-        .collect();
+    let on_dashboard = widget_keys_of(&store, "dsh_1").await;
     assert_eq!(on_dashboard, ["wid_1", "wid_2"]);
     assert_eq!(store.outbox().await.unwrap().len(), 1);
     discard(&identity, store).await;

@@ -108,6 +108,12 @@ export function backfillSnapshotMeta(snapshotStore, metaStore) {
   };
 }
 
+/** Whether a stored value is a count of `meta` (the settle epoch, the page serial). */
+const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
+
+/** The count after `value` (absent, or not a count: after 0). */
+const nextCount = (value) => (isCount(value) ? value : 0) + 1;
+
 /**
  * Schema 7, run inside the upgrade transaction `tx` of `db`: every store of `rowStores` and
  * `snapshotStore` becomes a store with out-of-line keys holding the same records under the
@@ -172,8 +178,7 @@ export function recreateReplicatedStores(db, tx, replicated, widgetStore, indexN
       keepKeys.forEach((k, j) => {
         if (kept[j] !== undefined) meta.put(kept[j], k);
       });
-      const serial = kept[keys.length - 1];
-      meta.put((Number.isSafeInteger(serial) && serial >= 0 ? serial : 0) + 1, serialKey);
+      meta.put(nextCount(kept[keys.length - 1]), serialKey);
     };
   });
 }
@@ -347,7 +352,7 @@ export function checkCursor(tx, metaStore, cursorKey, expected, flagKeys, counts
       const request = store.get(key);
       request.onsuccess = () => {
         const count = request.result ?? 0;
-        if (!Number.isSafeInteger(count) || count < 0) refuse(true);
+        if (!isCount(count)) refuse(true);
         else if (expectedCount !== undefined && count !== expectedCount) refuse(false);
         else {
           if (bump) store.put(count + 1, key);
@@ -377,8 +382,7 @@ export function bumpCount(tx, metaStore, key) {
   return new Promise((resolve, reject) => {
     const request = store.get(key);
     request.onsuccess = () => {
-      const count = request.result;
-      store.put((Number.isSafeInteger(count) && count >= 0 ? count : 0) + 1, key);
+      store.put(nextCount(request.result), key);
       resolve();
     };
     request.onerror = () => reject(request.error);

@@ -407,6 +407,24 @@ pub struct CountCheck<'a> {
     pub bump: bool,
 }
 
+impl CountCheck<'static> {
+    /// What a page commit (`bump`: it moves the serial) or an index save checks: the page
+    /// serial, when known, and the settle epoch, when known.
+    pub fn serial_and_epoch(serial: Option<u64>, bump: bool, epoch: Option<u64>) -> Vec<Self> {
+        let serial = CountCheck {
+            key: PAGE_SERIAL_KEY,
+            expected: serial,
+            bump,
+        };
+        let epoch = epoch.map(|e| CountCheck {
+            key: SETTLED_EPOCH_KEY,
+            expected: Some(e),
+            bump: false,
+        });
+        std::iter::once(serial).chain(epoch).collect()
+    }
+}
+
 /// Issues, as the first requests of `tx`, the read of `meta_store[cursor_key]` that aborts
 /// `tx` unless it holds `expected`, the reads of `counts` (each aborting `tx` unless its
 /// count is the expected one, and bumping it if asked), and the reads of `flag_keys`. The

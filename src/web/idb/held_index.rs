@@ -95,17 +95,7 @@ impl Handle {
         }
         let texts: Vec<String> = parts.iter().map(HeldPart::to_json).collect();
         let mut tx = self.begin_write(&[HELD_INDEX_STORE, META_STORE], Durability::Relaxed)?;
-        let serial = CountCheck {
-            key: PAGE_SERIAL_KEY,
-            expected: Some(serial),
-            bump: false,
-        };
-        let epoch_check = epoch.map(|e| CountCheck {
-            key: SETTLED_EPOCH_KEY,
-            expected: Some(e),
-            bump: false,
-        });
-        let counts: Vec<CountCheck> = std::iter::once(serial).chain(epoch_check).collect();
+        let counts = CountCheck::serial_and_epoch(Some(serial), false, epoch);
         let check = check_cursor(tx.raw(), META_STORE, CURSOR_KEY, Some(at), &[], &counts);
         if epoch.is_some() {
             // Every raised query version: the keys from `Query\0` up to `Query\u{1}`.

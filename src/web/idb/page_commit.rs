@@ -18,8 +18,7 @@ use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
 use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, PAGE_SERIAL_KEY,
-    SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
+    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SNAPSHOT_META_STORE,
 };
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::GuardedPuts;
@@ -57,17 +56,7 @@ impl Handle {
         // page's writes are issued right behind it, without awaiting: the browser clones
         // them while an earlier commit is still being written.
         let flag_keys = [replacement::REPLACING_KEY, replacement::ORPHAN_SWEEP_KEY];
-        let serial = CountCheck {
-            key: PAGE_SERIAL_KEY,
-            expected: plan.page_serial,
-            bump: true,
-        };
-        let epoch = plan.settled_epoch.map(|e| CountCheck {
-            key: SETTLED_EPOCH_KEY,
-            expected: Some(e),
-            bump: false,
-        });
-        let counts: Vec<CountCheck> = std::iter::once(serial).chain(epoch).collect();
+        let counts = CountCheck::serial_and_epoch(plan.page_serial, true, plan.settled_epoch);
         let check = check_cursor(
             tx.raw(),
             META_STORE,

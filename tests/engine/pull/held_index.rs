@@ -11,7 +11,11 @@ use sync_core::engine::{apply_page, MemoryStore, PullConfig, ScriptedTransport, 
 use sync_core::protocol::{Kind, PullItem};
 
 /// Another context (a tab before this one, an older leader) applies the next page itself.
-fn other_context_applies_next_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) {
+pub(crate) fn other_context_applies_next_page(
+    store: &MemoryStore,
+    log: &[PullItem],
+    config: &PullConfig,
+) {
     let log = ServerLog::new(log.to_vec());
     let cursor = block_on(store.meta()).unwrap().cursor;
     let page = log
@@ -55,7 +59,7 @@ pub(crate) fn assert_index_is_exact(store: &MemoryStore) {
 }
 
 /// The store a single uninterrupted pull of `log` leaves.
-fn reference(log: &[PullItem], config: &PullConfig) -> MemoryStore {
+pub(crate) fn reference(log: &[PullItem], config: &PullConfig) -> MemoryStore {
     let store = MemoryStore::new();
     pull_log(&store, log, config).unwrap();
     store

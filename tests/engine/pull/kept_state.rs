@@ -3,15 +3,12 @@
 //! the store is exactly where the call left it — no page, wipe or settlement of any context
 //! since. Whatever happens between calls, the store ends as one uninterrupted pull leaves it.
 
-use crate::pull::held_index::assert_index_is_exact;
+use crate::pull::held_index::{assert_index_is_exact, other_context_applies_next_page, reference};
 use crate::support::log_gen::{op, realise};
 use crate::support::*;
 use proptest::prelude::*;
 use serde_json::json;
-use sync_core::engine::{
-    apply_page, pull, pull_keeping, ManualClock, MemoryStore, PullConfig, PullReport,
-    ScriptedTransport, SeededRandom, ServerLog, StateCache, Store,
-};
+use sync_core::engine::{apply_page, MemoryStore, PullConfig, PullReport, StateCache, Store};
 use sync_core::protocol::{Kind, PullItem};
 
 /// One call of `pull_keeping` against a server holding `log`.
@@ -21,17 +18,7 @@ fn pull_kept(
     config: &PullConfig,
     kept: &mut Option<StateCache>,
 ) -> PullReport {
-    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
-    block_on(pull_keeping(
-        store,
-        &transport,
-        &ManualClock::new(T0),
-        &SeededRandom::new(3),
-        config,
-        &mut |_| {},
-        kept,
-    ))
-    .unwrap()
+    pull_log_keeping(store, log, config, kept).unwrap()
 }
 
 fn query(version: u64) -> PullItem {
@@ -120,22 +107,6 @@ fn another_contexts_page_between_calls_makes_the_next_call_load_the_index() {
     assert_eq!(held.version, 5);
 }
 
-/// One uninterrupted pull of `log` into an empty store.
-fn reference(log: &[PullItem], config: &PullConfig) -> MemoryStore {
-    let store = MemoryStore::new();
-    let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
-    block_on(pull(
-        &store,
-        &transport,
-        &ManualClock::new(T0),
-        &SeededRandom::new(3),
-        config,
-        &mut |_| {},
-    ))
-    .unwrap();
-    store
-}
-
 proptest! {
     #![proptest_config(proptest_config(64))]
 
@@ -162,11 +133,7 @@ proptest! {
             }
             match between {
                 1 => store.held_index_records().clear(),
-                2 => {
-                    let cursor = block_on(store.meta()).unwrap().cursor;
-                    let next = ServerLog::new(log.clone()).page(cursor.as_deref(), page_size).unwrap();
-                    block_on(apply_page(&store, next, cursor.as_deref(), &config)).unwrap();
-                }
+                2 => other_context_applies_next_page(&store, &log, &config),
                 3 => {
                     // A settlement that raised nothing still moves the epoch.
                     let cursor = block_on(store.meta()).unwrap().cursor;

@@ -10,8 +10,8 @@ pub mod push;
 
 use serde_json::{json, Value};
 use sync_core::engine::{
-    pull, ManualClock, MemoryContents, MemoryStore, PullConfig, PullError, PullProgress,
-    PullReport, ScriptedTransport, SeededRandom, ServerLog,
+    pull, pull_keeping, ManualClock, MemoryContents, MemoryStore, PullConfig, PullError,
+    PullProgress, PullReport, ScriptedTransport, SeededRandom, ServerLog, StateCache,
 };
 use sync_core::protocol::{Kind, PullItem, PullPage, Row};
 
@@ -124,14 +124,25 @@ pub fn pull_log(
     log: &[PullItem],
     config: &PullConfig,
 ) -> Result<PullReport, PullError> {
+    pull_log_keeping(store, log, config, &mut None)
+}
+
+/// [`pull_log`] by a client that keeps its pull state between calls (`pull_keeping`).
+pub fn pull_log_keeping(
+    store: &MemoryStore,
+    log: &[PullItem],
+    config: &PullConfig,
+    kept: &mut Option<StateCache>,
+) -> Result<PullReport, PullError> {
     let transport = ScriptedTransport::with_log(ServerLog::new(log.to_vec()));
-    block_on(pull(
+    block_on(pull_keeping(
         store,
         &transport,
         &ManualClock::new(T0),
         &SeededRandom::new(1),
         config,
         &mut |_| {},
+        kept,
     ))
 }
 
