@@ -86,6 +86,14 @@ pub struct SyncCore {
     client: Rc<Client>,
 }
 
+/// Not exported to JS: what the binding tests look at.
+impl SyncCore {
+    /// Whether the client holds a pull's state for the next pull (`engine::pull_keeping`).
+    pub fn keeps_pull_state(&self) -> bool {
+        self.client.kept.borrow().is_some()
+    }
+}
+
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())

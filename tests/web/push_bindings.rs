@@ -1,7 +1,8 @@
 //! The push side of the `SyncCore` wasm binding, called the way JS calls it (promises,
 //! plain objects, `SyncError`s), against the real server: an offline rename survives a
 //! reopen and shows in `queries()`; `sync()` reports a retryable push failure without
-//! skipping the pull; refusals carry stable codes; commands queue and replay.
+//! skipping the pull; refusals carry stable codes; commands queue and replay; a closed core
+//! keeps no pull state.
 
 use super::push_support::UNREACHABLE_URL;
 use super::server_admin::{TenantSize, TestTenant};
@@ -186,4 +187,26 @@ async fn sync_core_push_surface_against_the_real_server() {
     )
     .await
     .unwrap();
+}
+
+/// A client keeps its pull's state for the next pull while it is open, and frees it when it
+/// closes — also when a pull still running at `close()` ends after it: the wasm object lives on
+/// until the garbage collector gets to it, with every held key of a warm store.
+#[wasm_bindgen_test]
+async fn a_closed_core_keeps_no_pull_state() {
+    let tenant = TestTenant::create("keep", TenantSize::SMALL).await;
+    let core = open(&tenant, server_url()).await;
+    ok(core.pull(JsValue::UNDEFINED, None)).await;
+    assert!(core.keeps_pull_state(), "an open client keeps it");
+    core.close();
+    assert!(!core.keeps_pull_state(), "close frees it");
+
+    let core = open(&tenant, server_url()).await;
+    let running = core.pull(JsValue::UNDEFINED, None);
+    core.close();
+    let _ = JsFuture::from(running).await;
+    assert!(
+        !core.keeps_pull_state(),
+        "a pull that ended after close kept nothing"
+    );
 }
