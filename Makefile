@@ -99,8 +99,8 @@ www: pkg
 test-demo:
 	@www/test-e2e.sh
 
-# The npm package `sync-core` (pkg/): wasm-pack build (wasm-opt skipped: the Debian binaryen
-# rejects bulk-memory wasm), tsc to pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.
+# The npm package `sync-core` (pkg/): wasm-pack build, wasm-opt (scripts/optimize-wasm.sh), tsc
+# to pkg/dist, `npm pack` to pkg/sync-core-<version>.tgz.
 .PHONY: pkg test-pkg
 pkg:
 	cd pkg && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm pack --silent >/dev/null
