@@ -15,7 +15,11 @@ command -v wasm-opt >/dev/null || {
   echo "optimize-wasm.sh: wasm-opt not found: run \`make deps\` (Debian package binaryen)" >&2
   exit 1
 }
-wasm-opt -Os --one-caller-inline-max-function-size=0 --flexible-inline-max-function-size=0 \
+# A build that keeps its names for profiling (`CARGO_PROFILE_RELEASE_STRIP=none make pkg`, see
+# BENCHMARKS.md) keeps them here too.
+names=()
+[ "${CARGO_PROFILE_RELEASE_STRIP:-}" = none ] && names=(--debuginfo)
+wasm-opt "${names[@]}" -Os --one-caller-inline-max-function-size=0 --flexible-inline-max-function-size=0 \
   --enable-nontrapping-float-to-int --enable-bulk-memory --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$wasm" -o "$wasm.opt"

@@ -1,7 +1,7 @@
 //! Schema 7 (`idb/schema.rs`): the replicated stores keep their keys out of line, so a put no
 //! longer makes the browser deserialize a clone of each record to read its key. A schema-6
 //! database with a filled cache, a held index and a queued rename upgrades in place: every
-//! record under its old key, the metadata rebuilt, the index and the outbox untouched; the
+//! record under its old key, the index and the outbox untouched; the
 //! upgraded store then pulls, renders and settles as before. An upgrade whose copy does not fit
 //! in the quota recreates the cache empty and keeps the outbox.
 
@@ -14,18 +14,17 @@ use js_sys::Array;
 use sync_core::engine::{ApplyPlan, HeldPart, OutboxOp, OutboxStore, Store};
 use sync_core::protocol::identity::Identity;
 use sync_core::protocol::Kind;
-use sync_core::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
+use sync_core::web::idb::schema::{store_name, WIDGETS_BY_DASHBOARD};
 use sync_core::web::IdbStore;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const WIDGETS: [&str; 3] = ["wid_1", "wid_2", "wid_3"];
 
-/// The replicated stores: every versioned kind, the snapshots and their metadata.
+/// The replicated stores: every versioned kind and the snapshots (schema 4's metadata store,
+/// which 7 rebuilt out of line, is gone since 8: `idb_snapshot_meta_gone.rs`).
 fn replicated_stores() -> Vec<&'static str> {
-    let mut stores: Vec<&str> = Kind::ALL.iter().map(|k| store_name(*k)).collect();
-    stores.push(SNAPSHOT_META_STORE);
-    stores
+    Kind::ALL.iter().map(|k| store_name(*k)).collect()
 }
 
 /// Each replicated store's key path (`None`: out of line) and its primary keys, as JSON.
@@ -127,10 +126,11 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     discard(&identity, store).await;
 }
 
-/// A database older than schema 4 has no snapshot metadata: schema 7 builds it from the
-/// snapshots (schema 4's own backfill is skipped, it would write into the store 7 replaces).
+/// A database older than schema 4 never had the snapshot metadata store, and the upgrade to
+/// today's schema builds none (4's backfill and 7's rebuild are skipped: 8 drops the store);
+/// the index's scan reads every snapshot's metadata from the records.
 #[wasm_bindgen_test]
-async fn upgrading_from_schema_3_builds_the_snapshot_metadata_once() {
+async fn upgrading_from_schema_3_scans_the_metadata_of_every_snapshot() {
     let identity = fresh_identity();
     let old = IdbStore::open_at_version(&identity, 3).await.unwrap();
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();

@@ -1,6 +1,6 @@
 //! The snapshot reads of `IdbStore` that the pull path and first render depend on: the
-//! planner's snapshot metadata (schema 4's `by_widget_meta` index, read as keys), including
-//! snapshots that were on disk before the 3 → 4 upgrade, and `latest_snapshot` (one record
+//! planner's snapshot metadata (read from the snapshot records since schema 8), including
+//! snapshots that were on disk before an upgrade from 3, and `latest_snapshot` (one record
 //! through a reverse cursor). Each is checked against `MemoryStore` fed the same pages.
 
 use super::idb_fixtures::{discard, fresh_identity, open_fresh, seed_plan, snapshot};
@@ -57,22 +57,26 @@ async fn memory_after(plans: &[ApplyPlan]) -> MemoryStore {
 }
 
 #[wasm_bindgen_test]
-async fn upgrading_from_schema_3_indexes_the_snapshots_already_held() {
+async fn upgrading_from_schema_3_reads_the_snapshots_already_held() {
     // 4 → 5 has its own upgrade test (push_idb_store.rs).
     let identity = fresh_identity();
     let old = IdbStore::open_at_version(&identity, 3).await.unwrap();
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    // Version 3 has no metadata index: the planner's read cannot run there.
-    assert!(old.local_state(&request()).await.is_err());
+    // The metadata is read from the snapshots themselves: the planner's read needs no store
+    // a later schema added.
+    let memory = memory_after(&[seed_plan()]).await;
+    assert_eq!(
+        old.local_state(&request()).await.unwrap(),
+        memory.local_state(&request()).await.unwrap()
+    );
     let held_v3 = old.snapshots_of("wid_1").await.unwrap();
     old.close();
     drop(old);
 
     let store = IdbStore::open(&identity).await.unwrap();
-    let memory = memory_after(&[seed_plan()]).await;
     let state = store.local_state(&request()).await.unwrap();
     assert_eq!(state, memory.local_state(&request()).await.unwrap());
-    // The snapshots written under v3 are found through the new index, oldest first.
+    // The snapshots written under v3 are found, oldest first.
     let generated: Vec<&str> = state.snapshots["wid_1"]
         .iter()
         .map(|m| m.generated_at.as_str())
@@ -88,7 +92,7 @@ async fn upgrading_from_schema_3_indexes_the_snapshots_already_held() {
     assert_eq!(state.snapshots["wid_1"][2].rows_digest, "digest-0.835");
     assert_eq!(store.snapshots_of("wid_1").await.unwrap(), held_v3);
 
-    // Writes after the upgrade (appends and a trim) keep the index in step with the records.
+    // Writes after the upgrade (appends and a trim) are read back the same way.
     store
         .commit_page(&second_plan(), Some("c1"), "c2")
         .await

@@ -11,6 +11,7 @@ pub mod idb_held_index;
 pub mod idb_latest_batch;
 pub mod idb_out_of_line_keys;
 pub mod idb_replacement;
+pub mod idb_snapshot_meta_gone;
 pub mod idb_snapshot_reads;
 pub mod idb_store;
 pub mod idb_throughput;

@@ -11,7 +11,6 @@ use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
 use sync_core::protocol::{Kind, Row};
 use sync_core::web::idb::schema::{
     CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
-    SNAPSHOT_META_STORE,
 };
 use sync_core::web::{Durability, IdbStore};
 use wasm_bindgen::JsValue;
@@ -98,12 +97,6 @@ async fn plant(idb: &IdbStore, store: &str, mut record: Value, key: Option<&str>
                 o.insert("generatedAt".into(), json!("2026-01-01T00:00:00Z"));
                 key = Some(json!(["wid_1", "2026-01-01T00:00:00Z"]));
             }
-            s if s == SNAPSHOT_META_STORE => {
-                for f in ["widgetId", "generatedAt", "paramsHash", "rowsDigest"] {
-                    o.insert(f.into(), json!("wid_1"));
-                }
-                key = Some(json!(["wid_1", "wid_1", "wid_1", "wid_1"]));
-            }
             _ => {
                 o.insert("key".into(), json!("qry_1"));
                 key = Some(json!("qry_1"));
@@ -136,6 +129,7 @@ async fn read_everything(idb: &IdbStore) {
             widgets: vec!["wid_1".into()],
         })
         .await;
+    let _ = idb.scan_held().await;
     let _ = idb.outbox().await;
     let _ = idb.in_flight_batch().await;
     let _ = idb.commands().await;
@@ -151,7 +145,6 @@ async fn garbage_in_any_store_reads_back_as_a_value_or_a_typed_error() {
         "Widget",
         "Query",
         "WidgetSnapshot",
-        SNAPSHOT_META_STORE,
         OUTBOX_STORE,
         "commands",
         CONFLICTS_STORE,

@@ -66,23 +66,26 @@ export function readKeysHeld(tx, storeName, keysJson) {
 }
 
 /**
- * The snapshot metadata held for each widget of `widgetsJson` (a JSON array of ids), read as
- * the primary keys `[widgetId, generatedAt, paramsHash, rowsDigest]` of `metaStore` (one
- * `getAllKeys` per widget; no value is read). Resolves JSON text: one array per widget, in
- * request order, of `[generatedAt, paramsHash, rowsDigest]`, oldest first.
+ * The snapshot metadata held for each widget of `widgetsJson` (a JSON array of ids), read from
+ * the records of `snapshotStore` (one `getAll` of the widget's key range each). Schema 8 keeps
+ * no copy of it, so this clones the snapshots' rows too: only the planner's fallback (no held
+ * index) and tests read it. Resolves JSON text: one array per widget, in request order, of
+ * `[generatedAt, paramsHash, rowsDigest]`, oldest first.
  * @returns {Promise<string>}
  */
-export function readSnapshotMetas(tx, metaStore, widgetsJson) {
+export function readSnapshotMetas(tx, snapshotStore, widgetsJson) {
   const widgets = JSON.parse(widgetsJson);
   if (widgets.length === 0) return Promise.resolve("[]");
-  const store = tx.objectStore(metaStore);
+  const store = tx.objectStore(snapshotStore);
   const out = new Array(widgets.length);
   return new Promise((resolve, reject) => {
     let left = widgets.length;
     for (let i = 0; i < widgets.length; i += 1) {
-      const request = store.getAllKeys(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
+      const request = store.getAll(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
       request.onsuccess = () => {
-        out[i] = request.result.map((key) => [key[1], key[2], key[3]]);
+        // `?.`: a record that is not an object (another writer's) must fail the decoding in
+        // Rust as a typed error, not throw here (which would abort the transaction unheard).
+        out[i] = request.result.map((s) => [s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
         left -= 1;
         if (left === 0) resolve(JSON.stringify(out));
       };
@@ -118,14 +121,15 @@ const nextCount = (value) => (isCount(value) ? value : 0) + 1;
  * Schema 7, run inside the upgrade transaction `tx` of `db`: every store of `rowStores` and
  * `snapshotStore` becomes a store with out-of-line keys holding the same records under the
  * same keys (copied by one cursor each into a new store, which then takes the old one's name;
- * `widgetStore` gets its index `indexName` on `indexField` back), and `metaStore` is rebuilt,
- * out-of-line too, with a record per copied snapshot. Not awaited: the upgrade transaction stays
+ * `widgetStore` gets its index `indexName` on `indexField` back), and `metaStore` is dropped and,
+ * with `rebuildMeta` (an upgrade that stops at 7), rebuilt out of line with a record per copied
+ * snapshot. Not awaited: the upgrade transaction stays
  * open until every cursor is done, and a failure aborts it (the open fails, the database keeps
  * its old version and every record).
  */
-export function rekeyStores(db, tx, rowStores, snapshotStore, metaStore, widgetStore, indexName, indexField) {
+export function rekeyStores(db, tx, rowStores, snapshotStore, metaStore, widgetStore, indexName, indexField, rebuildMeta) {
   if (db.objectStoreNames.contains(metaStore)) db.deleteObjectStore(metaStore);
-  const metas = db.createObjectStore(metaStore);
+  const metas = rebuildMeta ? db.createObjectStore(metaStore) : null;
   const copy = (name, each) => {
     const from = tx.objectStore(name);
     const to = db.createObjectStore(`${name}~7`);
@@ -144,9 +148,9 @@ export function rekeyStores(db, tx, rowStores, snapshotStore, metaStore, widgetS
     };
   };
   for (const name of rowStores) copy(name);
-  copy(snapshotStore, ({ widgetId, generatedAt, paramsHash, rowsDigest }) => {
+  copy(snapshotStore, metas && (({ widgetId, generatedAt, paramsHash, rowsDigest }) => {
     metas.put({ widgetId, generatedAt, paramsHash, rowsDigest }, [widgetId, generatedAt, paramsHash, rowsDigest]);
-  });
+  }));
 }
 
 /**

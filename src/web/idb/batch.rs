@@ -33,7 +33,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = readSnapshotMetas)]
     fn read_snapshot_metas_js(
         tx: &IdbTransaction,
-        meta_store: &str,
+        snapshot_store: &str,
         widgets_json: &str,
     ) -> Result<Promise, JsValue>;
 
@@ -54,6 +54,7 @@ extern "C" {
         widget_store: &str,
         index_name: &str,
         index_field: &str,
+        rebuild_meta: bool,
     ) -> Result<(), JsValue>;
 
     #[wasm_bindgen(catch, js_name = recreateReplicatedStores)]
@@ -228,16 +229,19 @@ fn decode_version(v: f64) -> Result<Option<u64>, IdbError> {
 /// `[generatedAt, paramsHash, rowsDigest]` of every held snapshot, oldest first.
 pub type MetaTriple = (String, String, String);
 
-/// Issues, in `tx`, a `getAllKeys` of `meta_store` (keys `[widgetId, generatedAt,
-/// paramsHash, rowsDigest]`) for each of `widgets` now; finish with
+/// Issues, in `tx`, a `getAll` of `snapshot_store`'s range for each of `widgets` now (the
+/// metadata is read from the records; schema 8 keeps no copy of it); finish with
 /// [`Pending::snapshot_metas`].
 pub fn start_read_snapshot_metas(
     tx: &IdbTransaction,
-    meta_store: &str,
+    snapshot_store: &str,
     widgets: &[String],
 ) -> Pending {
     match serde_json::to_string(widgets) {
-        Ok(json) => Pending::new(read_snapshot_metas_js(tx, meta_store, &json), widgets.len()),
+        Ok(json) => Pending::new(
+            read_snapshot_metas_js(tx, snapshot_store, &json),
+            widgets.len(),
+        ),
         Err(e) => Pending::failed(IdbError::Encode(e.to_string())),
     }
 }
@@ -253,9 +257,14 @@ pub fn backfill_snapshot_meta(
 
 /// Starts schema 7's re-keying inside the upgrade transaction `tx` (`rekeyStores` in
 /// `idb/batch.js`): the replicated stores move to out-of-line keys, records and keys kept,
-/// and the snapshot metadata store is rebuilt from the snapshots. The transaction waits for
+/// and the snapshot metadata store is dropped, and rebuilt from the snapshots when
+/// `rebuild_meta` (an upgrade that stops at 7: schema 8 drops it). The transaction waits for
 /// it; a failure aborts it.
-pub fn rekey_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbError> {
+pub fn rekey_stores(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    rebuild_meta: bool,
+) -> Result<(), IdbError> {
     let rows: Vec<String> = Kind::ALL
         .iter()
         .filter(|k| k.is_versioned())
@@ -270,6 +279,7 @@ pub fn rekey_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbErro
         store_name(Kind::Widget),
         WIDGETS_BY_DASHBOARD,
         DASHBOARD_ID_FIELD,
+        rebuild_meta,
     )
     .map_err(js_error)
 }
@@ -278,13 +288,20 @@ pub fn rekey_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbErro
 /// stores are created again empty with out-of-line keys, the held index cleared, the cursor
 /// and the replacement bookkeeping dropped (the access-revoked flag and the settle epoch
 /// kept, the page serial bumped). The outbox stores are not touched. For an upgrade whose copy
-/// did not fit in the quota (`connection.rs`): the rows come back with the next pull.
-pub fn recreate_replicated_stores(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), IdbError> {
+/// did not fit in the quota (`connection.rs`): the rows come back with the next pull. With
+/// `with_meta` (an upgrade that stops at 7) the snapshot metadata store is one of them.
+pub fn recreate_replicated_stores(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    with_meta: bool,
+) -> Result<(), IdbError> {
     let mut replicated: Vec<String> = Kind::ALL
         .iter()
         .map(|k| store_name(*k).to_string())
         .collect();
-    replicated.push(SNAPSHOT_META_STORE.to_string());
+    if with_meta {
+        replicated.push(SNAPSHOT_META_STORE.to_string());
+    }
     recreate_replicated_stores_js(
         db,
         tx,

@@ -20,12 +20,13 @@ export function readHeldIndex(tx, storeName) {
 /**
  * Rebuilds the index from the rows, in one readonly transaction: each versioned store's
  * records `{key, version, row}` as `[[key, version], …]` (Widget: `[key, version, dashboardId,
- * metricKey]`, references as strings or null), the snapshot metadata store's keys as they are
- * (`[widgetId, generatedAt, paramsHash, rowsDigest]`), and the stored values of `metaKeys`
- * (the cursor, the settle epoch, the page serial).
+ * metricKey]`, references as strings or null), the metadata of every snapshot of
+ * `snapshotStore` as `[widgetId, generatedAt, paramsHash, rowsDigest]` (read from the records:
+ * schema 8 keeps no copy of it), and the stored values of `metaKeys` (the cursor, the settle
+ * epoch, the page serial).
  * @returns {Promise<{meta: unknown[], parts: [string, string][]}>} parts as [kind, JSON text]
  */
-export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaStore, metaStore, metaKeys) {
+export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotStore, metaStore, metaKeys) {
   const str = (v) => (typeof v === "string" ? v : null);
   return new Promise((resolve, reject) => {
     const parts = [];
@@ -47,12 +48,13 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotMetaS
       };
       request.onerror = () => reject(request.error);
     }
-    const metas = tx.objectStore(snapshotMetaStore).getAllKeys();
-    metas.onsuccess = () => {
-      parts.push([snapshotKind, JSON.stringify(metas.result)]);
+    const snapshots = tx.objectStore(snapshotStore).getAll();
+    snapshots.onsuccess = () => {
+      const metas = snapshots.result.map((s) => [s?.widgetId, s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
+      parts.push([snapshotKind, JSON.stringify(metas)]);
       done();
     };
-    metas.onerror = () => reject(metas.error);
+    snapshots.onerror = () => reject(snapshots.error);
     metaKeys.forEach((key, i) => {
       const request = tx.objectStore(metaStore).get(key);
       request.onsuccess = () => {

@@ -11,7 +11,7 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
 use crate::web::idb::schema::{
     store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, PAGE_SERIAL_KEY,
-    SETTLED_EPOCH_KEY, SNAPSHOT_META_STORE,
+    SETTLED_EPOCH_KEY,
 };
 use crate::web::idb::store::decode_count;
 use crate::web::idb::transaction::{read_transaction_raw, Durability};
@@ -31,7 +31,7 @@ extern "C" {
         row_stores: &Array,
         widget_store: &str,
         snapshot_kind: &str,
-        snapshot_meta_store: &str,
+        snapshot_store: &str,
         meta_store: &str,
         meta_keys: &Array,
     ) -> Result<Promise, JsValue>;
@@ -134,14 +134,14 @@ impl Handle {
         let row_kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_versioned()).collect();
         let mut stores: Vec<&str> = row_kinds.iter().map(|k| store_name(*k)).collect();
         let row_stores: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
-        stores.extend([SNAPSHOT_META_STORE, META_STORE]);
+        stores.extend([store_name(Kind::WidgetSnapshot), META_STORE]);
         let tx = read_transaction_raw(self.db()?, &stores)?;
         let scanned = settle(scan_held_js(
             &tx,
             &row_stores,
             store_name(Kind::Widget),
             Kind::WidgetSnapshot.as_str(),
-            SNAPSHOT_META_STORE,
+            store_name(Kind::WidgetSnapshot),
             META_STORE,
             &Array::of3(
                 &CURSOR_KEY.into(),

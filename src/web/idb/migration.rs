@@ -58,19 +58,21 @@ pub fn upgrade(
             2 => create_read_indexes(tx)?,
             3 => create_outbox_stores(db)?,
             // Schema 7 rebuilds the metadata from the snapshots: a backfill here would still
-            // be writing into the store that step deletes.
-            4 => create_snapshot_meta_store(db, tx, to < 7)?,
+            // be writing into the store that step deletes; schema 8 drops the store.
+            4 if to < 8 => create_snapshot_meta_store(db, tx, to < 7)?,
+            4 => {}
             5 => drop_redundant_snapshot_index(tx)?,
             6 => {
                 db.create_object_store(HELD_INDEX_STORE, ObjectStoreParams::new())?;
             }
-            7 if rekey == Rekey::Recreate => recreate_replicated_stores(raw_db, raw_tx)?,
+            7 if rekey == Rekey::Recreate => recreate_replicated_stores(raw_db, raw_tx, to < 8)?,
             7 => {
-                rekey_stores(raw_db, raw_tx)?;
+                rekey_stores(raw_db, raw_tx, to < 8)?;
                 if COPY_FAULT.with(|f| f.replace(false)) {
                     return Err(IdbError::QuotaExceeded("injected by the test hook".into()));
                 }
             }
+            8 => drop_snapshot_meta_store(db)?,
             other => return Err(IdbError::Upgrade(format!("no step for version {other}"))),
         }
     }
@@ -159,4 +161,18 @@ fn create_snapshot_meta_store(
     }
     let snapshots: IdbObjectStore = tx.object_store(store_name(Kind::WidgetSnapshot))?.into();
     crate::web::idb::batch::backfill_snapshot_meta(&snapshots, &metas)
+}
+
+/// Version 8: schema 4's `snapshot_meta` store goes (its metadata is read from the snapshots
+/// when needed; see `idb/schema.rs`). Rows, snapshots, the held index and the outbox are
+/// untouched.
+fn drop_snapshot_meta_store(db: &Database) -> Result<(), IdbError> {
+    if db
+        .store_names()
+        .iter()
+        .any(|name| name == SNAPSHOT_META_STORE)
+    {
+        db.delete_object_store(SNAPSHOT_META_STORE)?;
+    }
+    Ok(())
 }

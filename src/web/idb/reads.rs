@@ -15,7 +15,7 @@ use crate::web::idb::handle::Handle;
 use crate::web::idb::records::{
     decode_row, decode_snapshot, decode_snapshot_json, snapshot_range_bounds,
 };
-use crate::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
+use crate::web::idb::schema::{store_name, WIDGETS_BY_DASHBOARD};
 use crate::web::idb::transaction::{read_transaction, read_transaction_raw};
 use idb::{KeyRange, Query};
 use std::collections::BTreeSet;
@@ -159,7 +159,8 @@ impl Handle {
 
     /// The planner's reads for one page in one readonly transaction and two batches: the
     /// version of every requested key, and the metadata of every requested widget's
-    /// snapshots, read as the keys of `snapshot_meta` (no snapshot is read).
+    /// snapshots, read from the snapshot records (schema 8 keeps no copy of the metadata: this
+    /// clones the rows too, but only runs when no held index is whole).
     pub(super) async fn read_local_state(
         &self,
         request: &StateRequest,
@@ -173,19 +174,20 @@ impl Handle {
         let kinds: BTreeSet<Kind> = keys.iter().map(|(kind, _)| *kind).collect();
         let mut stores: Vec<&str> = kinds.iter().map(|kind| store_name(*kind)).collect();
         if !request.widgets.is_empty() {
-            stores.push(SNAPSHOT_META_STORE);
+            stores.push(store_name(Kind::WidgetSnapshot));
         }
         let mut state = LocalState::default();
         if stores.is_empty() {
             return Ok(state);
         }
         let tx = read_transaction_raw(self.db()?, &stores)?;
+        let snapshots = store_name(Kind::WidgetSnapshot);
 
         // Both batches are issued before either is awaited, and both are awaited before an
         // error returns (a promise must not settle into a dropped future).
         let versions = batch::start_read_versions(&tx, &keys);
         let metas = (!request.widgets.is_empty())
-            .then(|| batch::start_read_snapshot_metas(&tx, SNAPSHOT_META_STORE, &request.widgets));
+            .then(|| batch::start_read_snapshot_metas(&tx, snapshots, &request.widgets));
         let versions = versions.versions().await;
         let metas = match metas {
             Some(pending) => pending.snapshot_metas().await,

@@ -1,0 +1,114 @@
+//! Schema 8 (`idb/schema.rs`) drops schema 4's `snapshot_meta` store: a pulled snapshot is one
+//! put, not two. The planner's snapshot metadata (read only when no held index is whole) and the
+//! index's scan read it from the snapshot records themselves. A schema-7 database with a filled
+//! cache, a held index and a queued rename upgrades in place: the store is gone, everything
+//! else is kept, and the reads give what `MemoryStore` fed the same pages gives.
+
+use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan, snapshot};
+use super::idb_held_index::sorted;
+use super::push_idb_fixtures::intent;
+use super::push_raw::open;
+use sync_core::engine::{ApplyPlan, MemoryStore, OutboxStore, StateRequest, Store};
+use sync_core::web::idb::schema::SNAPSHOT_META_STORE;
+use sync_core::web::IdbStore;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const WIDGETS: [&str; 3] = ["wid_1", "wid_2", "wid_3"];
+
+/// Whether the database `name` has the object store `store`.
+async fn has_store(name: &str, store: &str) -> bool {
+    let db = open(name).await;
+    let held = db.object_store_names().contains(store);
+    db.close();
+    held
+}
+
+/// The planner's read of every test widget's snapshot metadata (plus one without snapshots).
+fn metadata_request() -> StateRequest {
+    StateRequest {
+        keys: Vec::new(),
+        widgets: WIDGETS
+            .iter()
+            .map(|w| w.to_string())
+            .chain(["wid_none".to_string()])
+            .collect(),
+    }
+}
+
+/// A page after the seed: an append and a retention trim of `wid_1`.
+fn second_plan() -> ApplyPlan {
+    ApplyPlan {
+        snapshot_deletes: vec![("wid_1".into(), "2024-05-01T07:00:00Z".into())],
+        snapshot_puts: vec![snapshot("wid_1", "2024-05-01T07:20:00Z", 0.9)],
+        ..ApplyPlan::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {
+    let identity = fresh_identity();
+    let old = IdbStore::open_at_version(&identity, 7).await.unwrap();
+    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let scan = old.scan_held().await.unwrap().unwrap();
+    let (serial, epoch) = (scan.page_serial, Some(scan.settled_epoch));
+    assert!(old
+        .save_held_index("c1", serial, epoch, &scan.parts)
+        .await
+        .unwrap());
+    let op = old
+        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = dump(&old, &WIDGETS).await;
+    assert!(has_store(old.database_name(), SNAPSHOT_META_STORE).await);
+    old.close();
+    drop(old);
+
+    let store = IdbStore::open(&identity).await.unwrap();
+    assert!(
+        !has_store(store.database_name(), SNAPSHOT_META_STORE).await,
+        "{SNAPSHOT_META_STORE} is dropped"
+    );
+    assert_eq!(dump(&store, &WIDGETS).await, before);
+    assert_eq!(store.outbox().await.unwrap(), vec![op]);
+    let index = store.held_index().await.unwrap().unwrap();
+    assert_eq!(index.at, "c1");
+    let scanned = store.scan_held().await.unwrap().unwrap().parts;
+    assert_eq!(sorted(index.parts), sorted(scanned.clone()));
+    assert_eq!(sorted(scan.parts), sorted(scanned));
+
+    // The planner's metadata, read from the snapshots, before and after a trim.
+    let memory = MemoryStore::new();
+    memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    assert_eq!(
+        store.local_state(&metadata_request()).await.unwrap(),
+        memory.local_state(&metadata_request()).await.unwrap()
+    );
+    store
+        .commit_page(&second_plan(), Some("c1"), "c2")
+        .await
+        .unwrap();
+    memory
+        .commit_page(&second_plan(), Some("c1"), "c2")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.local_state(&metadata_request()).await.unwrap(),
+        memory.local_state(&metadata_request()).await.unwrap()
+    );
+    discard(&identity, store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_new_database_keeps_snapshots_without_a_metadata_twin() {
+    let (identity, store) = open_fresh().await;
+    assert!(!has_store(store.database_name(), SNAPSHOT_META_STORE).await);
+    store.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let scanned = store.scan_held().await.unwrap().unwrap().parts;
+    let memory = MemoryStore::new();
+    memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let expected = memory.scan_held().await.unwrap().unwrap().parts;
+    assert_eq!(sorted(scanned), sorted(expected));
+    discard(&identity, store).await;
+}
