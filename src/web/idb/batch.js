@@ -256,17 +256,15 @@ export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLo
  */
 export function recordKey(name, record) {
   if (name === "WidgetSnapshot") return [record.widgetId, record.generatedAt];
-  if (name === "snapshot_meta") return [record.widgetId, record.generatedAt, record.paramsHash, record.rowsDigest];
   return record.key;
 }
 
 /**
- * Issues (without awaiting) the writes of `writes` in order — an array of `["put", storeName,
- * record]`, `["putHeld", storeName, record, i]` (the record with `row` set to `rows[i]`),
- * `["putHeldWidget", storeName, record, i]` (the same, and the row's string `dashboardId`
- * copied onto the record for the `by_dashboard` index), `["delete", storeName, key]`,
- * `["deletePrefix", storeName, keyPrefix]` (every array key starting with the elements of
- * `keyPrefix`) and `["deleteRange", storeName, [lower, upper]]` — stopping after `limit`
+ * Issues (without awaiting) the writes of `writes` in order — an array of `["putHeld",
+ * storeName, record, i]` (the record with `row` set to `rows[i]`), `["putHeldWidget",
+ * storeName, record, i]` (the same, and the row's string `dashboardId` copied onto the record
+ * for the `by_dashboard` index), `["delete", storeName, key]` and `["deleteRange", storeName,
+ * [lower, upper]]` — stopping after `limit`
  * writes. Puts go to the replicated stores, each under its `recordKey`. Returns how many were
  * issued. A write that fails later aborts the transaction, which its commit reports.
  * @returns {number}
@@ -296,14 +294,12 @@ export function issueWrites(tx, writes, rows, limit) {
     if (op === "putHeld") {
       arg.row = rows[write[3]];
       put(arg, recordKey(name, arg));
-    } else if (op === "put") put(arg, recordKey(name, arg));
-    else if (op === "putHeldWidget") {
+    } else if (op === "putHeldWidget") {
       const row = rows[write[3]];
       arg.row = row;
       if (typeof row.dashboardId === "string") arg.dashboardId = row.dashboardId;
       put(arg, arg.key);
     } else if (op === "delete") store.delete(arg);
-    else if (op === "deletePrefix") store.delete(IDBKeyRange.bound(arg, [...arg, []]));
     else if (op === "deleteRange") store.delete(IDBKeyRange.bound(arg[0], arg[1], false, true));
     else throw new TypeError(`unknown write ${op}`);
   }

@@ -349,8 +349,8 @@ pub async fn read_last_of_each(
         .collect()
 }
 
-/// Issues at most `limit` of `writes` (`["put", store, record]`, `["putHeld", store, record,
-/// i]` taking its row from `rows[i]`, `["delete", store, key]`, …, see [`crate::web::idb::records`])
+/// Issues at most `limit` of `writes` (`["putHeld", store, record, i]` taking its row from
+/// `rows[i]`, `["delete", store, key]`, …, see [`crate::web::idb::records`])
 /// in `tx` without awaiting; returns how many were issued.
 pub fn issue_writes(
     tx: &IdbTransaction,

@@ -6,7 +6,6 @@
 
 use crate::web::idb::connection::Connection;
 use crate::web::idb::error::IdbError;
-use crate::web::idb::schema::SNAPSHOT_META_STORE;
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use std::cell::Cell;
 use web_sys::IdbDatabase;
@@ -30,16 +29,6 @@ impl Handle {
 
     pub(super) fn db(&self) -> Result<&IdbDatabase, IdbError> {
         self.connection.database()
-    }
-
-    /// Whether the database has schema 4's `snapshot_meta` store. Always true once opened at
-    /// the current version; false only for an older version opened by an upgrade test, whose
-    /// pages are then written as the code of that version wrote them.
-    pub(super) fn has_snapshot_meta(&self) -> Result<bool, IdbError> {
-        Ok(self
-            .db()?
-            .object_store_names()
-            .contains(SNAPSHOT_META_STORE))
     }
 
     /// Opens a readwrite transaction over `stores`; see [`WriteTransaction`] for the rules.

@@ -17,9 +17,7 @@ use crate::web::idb::handle::Handle;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::{encode_writes, RecordRef, WriteOp};
 use crate::web::idb::replacement;
-use crate::web::idb::schema::{
-    store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE, SNAPSHOT_META_STORE,
-};
+use crate::web::idb::schema::{store_name, CURSOR_KEY, HELD_AT_KEY, HELD_INDEX_STORE, META_STORE};
 use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::GuardedPuts;
 use crate::web::idb::write_sets::{delete_writes, hold, stores_of_kinds};
@@ -34,15 +32,14 @@ impl Handle {
         next_cursor: &str,
     ) -> Result<Swept, StoreError> {
         // Everything expensive happens before the transaction exists.
-        let meta = self.has_snapshot_meta()?;
-        let clears = clear_stores(plan, meta);
+        let clears = clear_stores(plan);
         let rows = Array::new();
         // The puts that need an in-commit version read (`ApplyPlan::checks_in_commit`) are
         // `guarded`; the others go with the page's writes.
-        let writes = encode_page(plan, meta, &rows)?;
+        let writes = encode_page(plan, &rows)?;
         let guarded = GuardedPuts::encode(plan, &rows)?;
-        let mut stores = page_stores(plan, meta);
-        stores.extend(replacement::sweep_stores(&plan.replacement, meta));
+        let mut stores = page_stores(plan);
+        stores.extend(replacement::sweep_stores(&plan.replacement));
         let held_index = self.has_held_index()?;
         if held_index {
             stores.push(HELD_INDEX_STORE);
@@ -97,7 +94,6 @@ impl Handle {
             flags,
             expected_cursor,
             next_cursor,
-            meta,
         )
         .await?;
         if budget(&tx) > 0 {
@@ -136,7 +132,7 @@ fn issue_page_writes(
 }
 
 /// Every object store a page writes to, plus `meta` for the cursor.
-fn page_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
+fn page_stores<P>(plan: &ApplyPlan<P>) -> Vec<&'static str> {
     let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
     kinds.extend(plan.row_puts.iter().map(|row| row.kind));
@@ -144,37 +140,31 @@ fn page_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
         kinds.insert(Kind::WidgetSnapshot);
     }
     let kinds: Vec<Kind> = kinds.into_iter().collect();
-    let mut stores = stores_of_kinds(&kinds, meta);
+    let mut stores = stores_of_kinds(&kinds);
     stores.push(META_STORE);
     stores
 }
 
 /// The stores the page resets, cleared before anything else is written.
-fn clear_stores<P>(plan: &ApplyPlan<P>, meta: bool) -> Vec<&'static str> {
-    stores_of_kinds(&plan.clear_kinds, meta)
+fn clear_stores<P>(plan: &ApplyPlan<P>) -> Vec<&'static str> {
+    stores_of_kinds(&plan.clear_kinds)
 }
 
 /// The page's deletes and puts in plan order, as one JS array for `issueWrites`; the new
 /// cursor is written after them. Each put's row object is appended to `rows` and the put
 /// names its index (`putHeld`): the objects the page decoder made are stored as they are.
-/// With `meta` (schema 4) every snapshot write has its `snapshot_meta` twin.
 fn encode_page<P: Clone + Into<JsRow>>(
     plan: &ApplyPlan<P>,
-    meta: bool,
     rows: &Array,
 ) -> Result<Array, IdbError> {
     let snapshots = store_name(Kind::WidgetSnapshot);
     let mut writes = Vec::with_capacity(
         plan.row_deletes.len()
-            + 2 * plan.snapshot_deletes.len()
+            + plan.snapshot_deletes.len()
             + plan.row_puts.len()
-            + 2 * plan.snapshot_puts.len(),
+            + plan.snapshot_puts.len(),
     );
-    writes.extend(delete_writes(
-        &plan.row_deletes,
-        &plan.snapshot_deletes,
-        meta,
-    ));
+    writes.extend(delete_writes(&plan.row_deletes, &plan.snapshot_deletes));
     // Puts checked in the commit are issued by `GuardedPuts`, after their version read.
     for row in plan
         .row_puts
@@ -193,12 +183,8 @@ fn encode_page<P: Clone + Into<JsRow>>(
     }
     for snapshot in &plan.snapshot_puts {
         let index = hold(rows, &snapshot.row);
-        let record = RecordRef::snapshot_meta(snapshot);
+        let record = RecordRef::held_snapshot(snapshot);
         writes.push(WriteOp::put_held(snapshots, record, index, false));
-        if meta {
-            let record = RecordRef::snapshot_meta(snapshot);
-            writes.push(WriteOp::put(SNAPSHOT_META_STORE, record));
-        }
     }
     encode_writes(&writes)
 }

@@ -57,10 +57,11 @@ struct SnapshotRecordIn {
     row: Row,
 }
 
-/// Schema 4's `snapshot_meta` record: only its key fields.
+/// A snapshot's record without its row, which `issueWrites` adds from the page's objects
+/// (`putHeld`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SnapshotMetaRecordOut<'a> {
+struct HeldSnapshotRecordOut<'a> {
     widget_id: &'a str,
     generated_at: &'a str,
     params_hash: &'a str,
@@ -80,7 +81,7 @@ struct HeldRowRecordOut<'a> {
 enum RecordOut<'a> {
     Row(RowRecordOut<'a>),
     HeldRow(HeldRowRecordOut<'a>),
-    SnapshotMeta(SnapshotMetaRecordOut<'a>),
+    HeldSnapshot(HeldSnapshotRecordOut<'a>),
 }
 
 /// Something to store, borrowed from the plan; encode many with [`encode_records`].
@@ -124,10 +125,10 @@ impl<'a> RecordRef<'a> {
         })))
     }
 
-    /// The `snapshot_meta` record of a snapshot (schema 4); with the row added (see
-    /// [`WriteOp::put_held`]) it is the snapshot's record.
-    pub fn snapshot_meta<P>(snapshot: &'a StoredSnapshot<P>) -> RecordRef<'a> {
-        RecordRef(RecordOut::SnapshotMeta(SnapshotMetaRecordOut {
+    /// The record of a snapshot held as a JS object, without the row (see
+    /// [`WriteOp::put_held`]).
+    pub fn held_snapshot<P>(snapshot: &'a StoredSnapshot<P>) -> RecordRef<'a> {
+        RecordRef(RecordOut::HeldSnapshot(HeldSnapshotRecordOut {
             widget_id: &snapshot.widget_id,
             generated_at: &snapshot.generated_at,
             params_hash: &snapshot.params_hash,
@@ -160,14 +161,12 @@ enum WriteKey<'a> {
     Range([&'a str; 2]),
 }
 
-/// One write of a page as JS sees it: `["put", store, record]`, `["putHeld" |
-/// "putHeldWidget", store, record, rowIndex]`, `["delete", store, key]`, `["deletePrefix",
-/// store, keyPrefix]` or `["deleteRange", store, [lower, upper]]` (what `issueWrites` in
-/// `idb/batch.js` takes).
+/// One write of a page as JS sees it: `["putHeld" | "putHeldWidget", store, record,
+/// rowIndex]`, `["delete", store, key]` or `["deleteRange", store, [lower, upper]]` (what
+/// `issueWrites` in `idb/batch.js` takes).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum WriteOpOut<'a> {
-    Write(&'static str, &'static str, RecordRef<'a>),
     WriteHeld(&'static str, &'static str, RecordRef<'a>, u32),
     Delete(&'static str, &'static str, WriteKey<'a>),
 }
@@ -178,25 +177,6 @@ enum WriteOpOut<'a> {
 pub struct WriteOp<'a>(WriteOpOut<'a>);
 
 impl<'a> WriteOp<'a> {
-    /// Delete every key of `store` that starts with `[widget_id, generated_at]`: the
-    /// `snapshot_meta` record of that snapshot, whatever its digest.
-    pub fn delete_snapshot_meta(
-        store: &'static str,
-        widget_id: &'a str,
-        generated_at: &'a str,
-    ) -> WriteOp<'a> {
-        WriteOp(WriteOpOut::Delete(
-            "deletePrefix",
-            store,
-            WriteKey::Snapshot([widget_id, generated_at]),
-        ))
-    }
-
-    /// Put `record` into `store`.
-    pub fn put(store: &'static str, record: RecordRef<'a>) -> WriteOp<'a> {
-        WriteOp(WriteOpOut::Write("put", store, record))
-    }
-
     /// Put `record` into `store` with its `row` set to element `row` of the JS array of row
     /// objects issued with the writes (`issueWrites`); with `widget`, the row's string
     /// `dashboardId` is also copied onto the record (the `by_dashboard` index).

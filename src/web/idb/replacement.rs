@@ -17,7 +17,7 @@ use crate::protocol::Kind;
 use crate::web::idb::batch::read_held_keys;
 use crate::web::idb::error::IdbError;
 use crate::web::idb::records::{encode_writes, WriteOp};
-use crate::web::idb::schema::{store_name, META_STORE, SNAPSHOT_META_STORE};
+use crate::web::idb::schema::{store_name, META_STORE};
 use crate::web::idb::transaction::WriteTransaction;
 use crate::web::idb::write_sets::delete_writes;
 use std::collections::BTreeSet;
@@ -62,15 +62,11 @@ impl Flags {
 
 /// The stores a page with `step` may touch beyond its own writes: a draining page may sweep
 /// every row and snapshot store.
-pub fn sweep_stores(step: &ReplacementStep, snapshot_meta: bool) -> Vec<&'static str> {
+pub fn sweep_stores(step: &ReplacementStep) -> Vec<&'static str> {
     if !step.drains {
         return Vec::new();
     }
-    let mut stores: Vec<&'static str> = Kind::ALL.iter().map(|k| store_name(*k)).collect();
-    if snapshot_meta {
-        stores.push(SNAPSHOT_META_STORE);
-    }
-    stores
+    Kind::ALL.iter().map(|k| store_name(*k)).collect()
 }
 
 /// Issues the page's replacement bookkeeping after its writes, and the sweep when the page
@@ -82,7 +78,6 @@ pub async fn issue_replacement(
     flags: Flags,
     expected_cursor: Option<&str>,
     next_cursor: &str,
-    snapshot_meta: bool,
 ) -> Result<Swept, IdbError> {
     let starts = expected_cursor.is_none();
     let replacing = if starts {
@@ -120,7 +115,7 @@ pub async fn issue_replacement(
     if !step.drains || !(replacing || orphan_sweep) {
         return Ok(Swept::default());
     }
-    let swept = sweep(tx, replacing, snapshot_meta).await?;
+    let swept = sweep(tx, replacing).await?;
     let done = [WriteOp::delete_range(META_STORE, MARKS_LOWER, MARKS_UPPER)];
     tx.issue(&encode_writes(&done)?, usize::MAX)?;
     tx.delete(META_STORE, &REPLACING_KEY.into())?;
@@ -131,11 +126,7 @@ pub async fn issue_replacement(
 /// Reads what is held now (the page's writes included: requests run in order) and issues
 /// the deletes [`plan_sweep`] decides. `full`: a replacement ends (rows not sent go too);
 /// otherwise only orphan snapshots go, and of the rows only the widgets' keys are read.
-async fn sweep(
-    tx: &mut WriteTransaction,
-    full: bool,
-    snapshot_meta: bool,
-) -> Result<Swept, IdbError> {
+async fn sweep(tx: &mut WriteTransaction, full: bool) -> Result<Swept, IdbError> {
     let row_stores: Vec<&str> = Kind::ALL
         .iter()
         .filter(|k| k.is_versioned() && (full || **k == Kind::Widget))
@@ -172,7 +163,7 @@ async fn sweep(
         None
     };
     let swept = plan_sweep(&rows, sent.as_ref(), &held.snapshots);
-    let writes = delete_writes(&swept.rows, &swept.snapshots, snapshot_meta);
+    let writes = delete_writes(&swept.rows, &swept.snapshots);
     if !writes.is_empty() {
         tx.issue(&encode_writes(&writes)?, usize::MAX)?;
     }

@@ -175,7 +175,7 @@ impl IdbStore {
     }
 
     async fn clear_kinds(&self, kinds: &[Kind], drop_cursor: bool) -> Result<(), IdbError> {
-        let kind_stores = stores_of_kinds(kinds, self.handle.has_snapshot_meta()?);
+        let kind_stores = stores_of_kinds(kinds);
         let mut stores = kind_stores.clone();
         stores.push(META_STORE);
         let held_index = self.handle.has_held_index()?;

@@ -6,16 +6,12 @@
 use crate::protocol::Kind;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::WriteOp;
-use crate::web::idb::schema::{store_name, SNAPSHOT_META_STORE};
+use crate::web::idb::schema::store_name;
 use js_sys::Array;
 
-/// The object stores holding `kinds`, once each: snapshots come with their `snapshot_meta`
-/// records (schema 4, `meta`), which are cleared, written and deleted with them.
-pub fn stores_of_kinds(kinds: &[Kind], meta: bool) -> Vec<&'static str> {
+/// The object stores holding `kinds`, once each.
+pub fn stores_of_kinds(kinds: &[Kind]) -> Vec<&'static str> {
     let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
-    if meta && kinds.contains(&Kind::WidgetSnapshot) {
-        stores.push(SNAPSHOT_META_STORE);
-    }
     stores.sort_unstable();
     stores.dedup();
     stores
@@ -27,28 +23,22 @@ pub fn hold<P: Clone + Into<JsRow>>(rows: &Array, row: &P) -> u32 {
     rows.push(&object) - 1
 }
 
-/// Deletes of rows and of snapshots (each with its `snapshot_meta` twin when `meta`), in
-/// that order: a page's own deletes, and the sweep that ends a replacement.
+/// Deletes of rows and of snapshots, in that order: a page's own deletes, and the sweep that
+/// ends a replacement.
 pub fn delete_writes<'a>(
     rows: &'a [(Kind, String)],
     snapshots: &'a [(String, String)],
-    meta: bool,
 ) -> Vec<WriteOp<'a>> {
     let snapshot_store = store_name(Kind::WidgetSnapshot);
-    let mut writes = Vec::with_capacity(rows.len() + 2 * snapshots.len());
+    let mut writes = Vec::with_capacity(rows.len() + snapshots.len());
     writes.extend(
         rows.iter()
             .map(|(kind, key)| WriteOp::delete_row(store_name(*kind), key)),
     );
-    for (widget, at) in snapshots {
-        writes.push(WriteOp::delete_snapshot(snapshot_store, widget, at));
-        if meta {
-            writes.push(WriteOp::delete_snapshot_meta(
-                SNAPSHOT_META_STORE,
-                widget,
-                at,
-            ));
-        }
-    }
+    writes.extend(
+        snapshots
+            .iter()
+            .map(|(widget, at)| WriteOp::delete_snapshot(snapshot_store, widget, at)),
+    );
     writes
 }
