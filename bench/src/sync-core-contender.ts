@@ -26,10 +26,9 @@ export async function openClient(tenantId: string, scenario: string): Promise<Sy
 }
 
 /**
- * Writes the warm preload into a sync-core database (schema v6 must exist): every record as
- * src/web/idb/records.rs writes it, for each snapshot its `snapshot_meta` record (key fields
- * only), which the engine writes in the same transaction as the snapshot, and the held index
- * exact at the preload's cursor, which the pull that left these rows would have left.
+ * Writes the warm preload into a sync-core database (opened once by the client, so at the
+ * current schema): every record as src/web/idb/records.rs writes it, and the held index exact
+ * at the preload's cursor, which the pull that left these rows would have left.
  */
 export async function preloadSyncCore(
   dbName: string,
@@ -52,7 +51,6 @@ export async function preloadSyncCore(
       j += 1;
       // Schema 7: out-of-line keys, the same as the key paths of earlier versions.
       records.push({ store: it.kind, value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest, row: r }, key: [r.widgetId, r.generatedAt] });
-      records.push({ store: "snapshot_meta", value: { widgetId: r.widgetId, generatedAt: r.generatedAt, paramsHash: r.paramsHash, rowsDigest: digest }, key: [r.widgetId, r.generatedAt, r.paramsHash, digest] });
       hold(it.kind, [r.widgetId, r.generatedAt, r.paramsHash, digest]);
     } else {
       const value: Record<string, unknown> = { key: it.key, version: 1, row: it.row };

@@ -33,8 +33,8 @@
 //! Each kind's record is JSON text — one string to structured-clone, one `serde_json` parse:
 //! - versioned kinds: `[[key, version], …]`; Widget: `[[key, version, dashboardId|null,
 //!   metricKey|null], …]` (the references the integrity gate checks);
-//! - `WidgetSnapshot`: `[[widgetId, generatedAt, paramsHash, rowsDigest], …]`, the key of
-//!   each `snapshot_meta` record.
+//! - `WidgetSnapshot`: `[[widgetId, generatedAt, paramsHash, rowsDigest], …]`, one per held
+//!   snapshot.
 
 use crate::engine::store::cache::{SnapshotMeta, WidgetRef};
 use crate::protocol::Kind;
