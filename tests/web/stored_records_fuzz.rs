@@ -4,16 +4,18 @@
 //! panic in wasm would fail this test with `unreachable`). Records are random JSON trees
 //! with just the key fields their object store needs to accept them, in every store.
 
-use super::idb_fixtures::{discard, open_fresh};
+use super::idb_fixtures::{discard, open_fresh, within};
 use super::support::Xorshift as Rng;
 use serde_json::{json, Map, Value};
+use std::rc::Rc;
 use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
 use sync_core::protocol::{Kind, Row};
 use sync_core::web::idb::schema::{
-    CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
+    store_name, CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
 };
 use sync_core::web::{Durability, IdbStore};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 impl Rng {
@@ -175,4 +177,62 @@ async fn garbage_in_any_store_reads_back_as_a_value_or_a_typed_error() {
             .await;
     }
     discard(&identity, idb).await;
+}
+
+/// Every read of the pull path, each key of every versioned kind included, the index scan and
+/// a page commit: what a record of `kind` can reach.
+async fn read_pull_path(idb: &IdbStore) {
+    read_everything(idb).await;
+    let keys = Kind::ALL
+        .into_iter()
+        .filter(|k| k.is_versioned())
+        .map(|k| (k, "qry_1".to_string()))
+        .collect();
+    let request = StateRequest {
+        keys,
+        widgets: vec!["wid_1".into()],
+    };
+    let _ = idb.local_state(&request).await;
+    let _ = idb.widget_refs().await;
+    let _ = idb.existing_keys(Kind::Widget, &["qry_1".into()]).await;
+    let _ = idb.held_index().await;
+    let _ = idb.scan_held().await;
+    let _ = idb
+        .commit_page(&ApplyPlan::<Row>::default(), None, "c1")
+        .await;
+}
+
+/// A record that is not an object at all (`null`, a number, a string, an array: another
+/// library's, an extension's) under a key of a replicated store. Every read still answers, `Ok`
+/// or a typed error, within the time limit: a reader in JS that touches a field of such a
+/// record throws inside its request's success handler, which aborts the transaction without
+/// settling the promise the read awaits — the read, and the pull behind it, would wait forever.
+#[wasm_bindgen_test]
+async fn a_record_that_is_not_an_object_is_refused_not_waited_on() {
+    for value in [json!(null), json!(5), json!("text"), json!([1, 2])] {
+        for kind in Kind::ALL {
+            let (identity, idb) = open_fresh().await;
+            let store = store_name(kind);
+            let key = match kind {
+                Kind::WidgetSnapshot => json!(["wid_1", "2026-01-01T00:00:00Z"]),
+                _ => json!("qry_1"),
+            };
+            let mut tx = idb.begin_write(&[store], Durability::Default).unwrap();
+            tx.put(store, &js(&value), Some(&js(&key))).unwrap();
+            tx.commit().await.unwrap();
+
+            let idb = Rc::new(idb);
+            let reads = {
+                let idb = Rc::clone(&idb);
+                future_to_promise(async move {
+                    read_pull_path(&idb).await;
+                    Ok(JsValue::UNDEFINED)
+                })
+            };
+            let answered = within(10_000, reads).await;
+            assert!(answered.is_ok(), "{store} holding {value}: {answered:?}");
+            let idb = Rc::try_unwrap(idb).ok().unwrap();
+            discard(&identity, idb).await;
+        }
+    }
 }

@@ -32,7 +32,10 @@ export function readVersions(tx, requestsJson) {
       const request = store.get(key);
       request.onsuccess = () => {
         const record = request.result;
-        out[i] = record === undefined ? -1 : typeof record.version === "number" ? record.version : NaN;
+        // `?.` here and in the other readers: a stored value that is not an object (another
+        // writer's) must reach Rust as data it refuses with a typed error. A throw in a success
+        // handler would abort the transaction without settling this promise: a read that hangs.
+        out[i] = record === undefined ? -1 : typeof record?.version === "number" ? record.version : NaN;
         left -= 1;
         if (left === 0) resolve(out);
       };
@@ -83,8 +86,7 @@ export function readSnapshotMetas(tx, snapshotStore, widgetsJson) {
     for (let i = 0; i < widgets.length; i += 1) {
       const request = store.getAll(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
       request.onsuccess = () => {
-        // `?.`: a record that is not an object (another writer's) must fail the decoding in
-        // Rust as a typed error, not throw here (which would abort the transaction unheard).
+        // `?.`: see `readVersions`.
         out[i] = request.result.map((s) => [s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
         left -= 1;
         if (left === 0) resolve(JSON.stringify(out));
@@ -400,7 +402,7 @@ export function readWidgetRefs(tx, storeName) {
   return new Promise((resolve, reject) => {
     const request = tx.objectStore(storeName).getAll();
     request.onsuccess = () => {
-      const refs = request.result.map((r) => [r.key, str(r.row?.dashboardId), str(r.row?.metricKey)]);
+      const refs = request.result.map((r) => [r?.key, str(r?.row?.dashboardId), str(r?.row?.metricKey)]);
       resolve(JSON.stringify(refs));
     };
     request.onerror = () => reject(request.error);

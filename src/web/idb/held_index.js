@@ -41,8 +41,8 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotStore
       request.onsuccess = () => {
         const entries =
           name === widgetStore
-            ? request.result.map((r) => [r.key, r.version, str(r.row?.dashboardId), str(r.row?.metricKey)])
-            : request.result.map((r) => [r.key, r.version]);
+            ? request.result.map((r) => [r?.key, r?.version, str(r?.row?.dashboardId), str(r?.row?.metricKey)])
+            : request.result.map((r) => [r?.key, r?.version]);
         parts.push([name, JSON.stringify(entries)]);
         done();
       };
