@@ -202,14 +202,31 @@ async fn read_pull_path(idb: &IdbStore) {
         .await;
 }
 
-/// A record that is not an object at all (`null`, a number, a string, an array: another
-/// library's, an extension's) under a key of a replicated store. Every read still answers, `Ok`
-/// or a typed error, within the time limit: a reader in JS that touches a field of such a
-/// record throws inside its request's success handler, which aborts the transaction without
-/// settling the promise the read awaits — the read, and the pull behind it, would wait forever.
+/// Values JSON cannot hold but IndexedDB stores: a BigInt, and records whose key and version
+/// are BigInts (`JSON.stringify` throws on them).
+fn bigint_values() -> Vec<JsValue> {
+    let bigint = JsValue::from(js_sys::BigInt::from(5));
+    let record = js_sys::Object::new();
+    for field in ["key", "version", "widgetId", "generatedAt"] {
+        js_sys::Reflect::set(&record, &field.into(), &bigint).unwrap();
+    }
+    vec![bigint, record.into()]
+}
+
+/// A record that is not an object at all (`null`, a number, a string, an array, a BigInt:
+/// another library's, an extension's), or one holding what JSON cannot, under a key of a
+/// replicated store. Every read still answers, `Ok` or a typed error, within the time limit: a
+/// reader in JS that throws inside its request's success handler (a field of `null`,
+/// `JSON.stringify` of a BigInt) aborts the transaction without settling the promise the read
+/// awaits — the read, and the pull behind it, would wait forever.
 #[wasm_bindgen_test]
 async fn a_record_that_is_not_an_object_is_refused_not_waited_on() {
-    for value in [json!(null), json!(5), json!("text"), json!([1, 2])] {
+    let values: Vec<JsValue> = [json!(null), json!(5), json!("text"), json!([1, 2])]
+        .iter()
+        .map(js)
+        .chain(bigint_values())
+        .collect();
+    for value in values {
         for kind in Kind::ALL {
             let (identity, idb) = open_fresh().await;
             let store = store_name(kind);
@@ -218,7 +235,7 @@ async fn a_record_that_is_not_an_object_is_refused_not_waited_on() {
                 _ => json!("qry_1"),
             };
             let mut tx = idb.begin_write(&[store], Durability::Default).unwrap();
-            tx.put(store, &js(&value), Some(&js(&key))).unwrap();
+            tx.put(store, &value, Some(&js(&key))).unwrap();
             tx.commit().await.unwrap();
 
             let idb = Rc::new(idb);
@@ -230,7 +247,7 @@ async fn a_record_that_is_not_an_object_is_refused_not_waited_on() {
                 })
             };
             let answered = within(10_000, reads).await;
-            assert!(answered.is_ok(), "{store} holding {value}: {answered:?}");
+            assert!(answered.is_ok(), "{store} holding {value:?}: {answered:?}");
             let idb = Rc::try_unwrap(idb).ok().unwrap();
             discard(&identity, idb).await;
         }

@@ -11,6 +11,20 @@
 // the request's DOMException.
 
 /**
+ * `body` as a request's success handler that rejects with what it throws. A throw escaping a
+ * success handler aborts the transaction without settling the promise the read awaits: a value
+ * another writer stored (`null` where a record belongs, a BigInt `JSON.stringify` refuses)
+ * would make the read, and the pull behind it, wait forever instead of failing.
+ */
+export const guarded = (reject, body) => () => {
+  try {
+    body();
+  } catch (error) {
+    reject(error);
+  }
+};
+
+/**
  * The stored `version` of each `[storeName, key]` of `requests` (JSON text), in order:
  * -1 where no record is held, NaN where the record has no numeric `version`.
  * @returns {Promise<Float64Array>}
@@ -33,8 +47,7 @@ export function readVersions(tx, requestsJson) {
       request.onsuccess = () => {
         const record = request.result;
         // `?.` here and in the other readers: a stored value that is not an object (another
-        // writer's) must reach Rust as data it refuses with a typed error. A throw in a success
-        // handler would abort the transaction without settling this promise: a read that hangs.
+        // writer's) reaches Rust as data its decoding refuses with a typed error.
         out[i] = record === undefined ? -1 : typeof record?.version === "number" ? record.version : NaN;
         left -= 1;
         if (left === 0) resolve(out);
@@ -85,12 +98,12 @@ export function readSnapshotMetas(tx, snapshotStore, widgetsJson) {
     let left = widgets.length;
     for (let i = 0; i < widgets.length; i += 1) {
       const request = store.getAll(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
-      request.onsuccess = () => {
+      request.onsuccess = guarded(reject, () => {
         // `?.`: see `readVersions`.
         out[i] = request.result.map((s) => [s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
         left -= 1;
         if (left === 0) resolve(JSON.stringify(out));
-      };
+      });
       request.onerror = () => reject(request.error);
     }
   });
@@ -206,12 +219,12 @@ export function readLastOfEach(tx, storeName, prefixesJson) {
     for (let i = 0; i < prefixes.length; i += 1) {
       const prefix = prefixes[i];
       const request = store.openCursor(IDBKeyRange.bound(prefix, [...prefix, []]), "prev");
-      request.onsuccess = () => {
+      request.onsuccess = guarded(reject, () => {
         const cursor = request.result;
         out[i] = cursor ? JSON.stringify(cursor.value) : undefined;
         left -= 1;
         if (left === 0) resolve(out);
-      };
+      });
       request.onerror = () => reject(request.error);
     }
   });
@@ -401,10 +414,10 @@ export function readWidgetRefs(tx, storeName) {
   const str = (v) => (typeof v === "string" ? v : null);
   return new Promise((resolve, reject) => {
     const request = tx.objectStore(storeName).getAll();
-    request.onsuccess = () => {
+    request.onsuccess = guarded(reject, () => {
       const refs = request.result.map((r) => [r?.key, str(r?.row?.dashboardId), str(r?.row?.metricKey)]);
       resolve(JSON.stringify(refs));
-    };
+    });
     request.onerror = () => reject(request.error);
   });
 }

@@ -1,6 +1,8 @@
 // The held index's IndexedDB side (src/engine/store/held_index.rs says what it is). Whole
 // stores cross the boundary as one value each, never record by record.
 
+import { guarded } from "./batch.js";
+
 /**
  * Every record of the held index store: `[keys, values]`, in key order (kind parts are JSON
  * text, `at` the cursor, raised query versions numbers).
@@ -38,22 +40,22 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotStore
     };
     for (const name of rowStores) {
       const request = tx.objectStore(name).getAll();
-      request.onsuccess = () => {
+      request.onsuccess = guarded(reject, () => {
         const entries =
           name === widgetStore
             ? request.result.map((r) => [r?.key, r?.version, str(r?.row?.dashboardId), str(r?.row?.metricKey)])
             : request.result.map((r) => [r?.key, r?.version]);
         parts.push([name, JSON.stringify(entries)]);
         done();
-      };
+      });
       request.onerror = () => reject(request.error);
     }
     const snapshots = tx.objectStore(snapshotStore).getAll();
-    snapshots.onsuccess = () => {
+    snapshots.onsuccess = guarded(reject, () => {
       const metas = snapshots.result.map((s) => [s?.widgetId, s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
       parts.push([snapshotKind, JSON.stringify(metas)]);
       done();
-    };
+    });
     snapshots.onerror = () => reject(snapshots.error);
     metaKeys.forEach((key, i) => {
       const request = tx.objectStore(metaStore).get(key);
