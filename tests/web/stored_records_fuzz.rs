@@ -8,7 +8,7 @@ use super::idb_fixtures::{discard, open_fresh, within};
 use super::support::Xorshift as Rng;
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
-use sync_core::engine::{ApplyPlan, OutboxStore, StateRequest, Store};
+use sync_core::engine::{ApplyPlan, OutboxStore, ReplacementStep, StateRequest, Store};
 use sync_core::protocol::{Kind, Row};
 use sync_core::web::idb::schema::{
     store_name, CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
@@ -252,4 +252,40 @@ async fn a_record_that_is_not_an_object_is_refused_not_waited_on() {
             discard(&identity, idb).await;
         }
     }
+}
+
+/// The same for the bookkeeping a replacement's sweep reads (`meta`'s marks of the keys each
+/// page sent): a mark another writer stored as a BigInt. The draining page's commit answers
+/// within the time limit, whatever it answers.
+#[wasm_bindgen_test]
+async fn a_replacement_mark_json_cannot_hold_is_refused_not_waited_on() {
+    let (identity, idb) = open_fresh().await;
+    let mut tx = idb.begin_write(&[META_STORE], Durability::Default).unwrap();
+    tx.put(META_STORE, &"c0".into(), Some(&"cursor".into()))
+        .unwrap();
+    tx.put(META_STORE, &JsValue::TRUE, Some(&"replacing".into()))
+        .unwrap();
+    let mark = JsValue::from(js_sys::BigInt::from(5));
+    tx.put(META_STORE, &mark, Some(&"sent:c0".into())).unwrap();
+    tx.commit().await.unwrap();
+
+    let idb = Rc::new(idb);
+    let commit = {
+        let idb = Rc::clone(&idb);
+        future_to_promise(async move {
+            let plan = ApplyPlan::<Row> {
+                replacement: ReplacementStep {
+                    drains: true,
+                    ..ReplacementStep::default()
+                },
+                ..ApplyPlan::default()
+            };
+            let _ = idb.commit_page(&plan, Some("c0"), "c1").await;
+            Ok(JsValue::UNDEFINED)
+        })
+    };
+    let answered = within(10_000, commit).await;
+    assert!(answered.is_ok(), "the draining commit: {answered:?}");
+    let idb = Rc::try_unwrap(idb).ok().unwrap();
+    discard(&identity, idb).await;
 }

@@ -246,10 +246,10 @@ export function readHeldKeys(tx, rowStoresJson, snapshotStore, metaStore, markLo
       if (left === 0) resolve(JSON.stringify(out));
     };
     const watch = (request, take) => {
-      request.onsuccess = () => {
+      request.onsuccess = guarded(reject, () => {
         take(request.result);
         done();
-      };
+      });
       request.onerror = () => reject(request.error);
     };
     for (const name of rowStores) {
