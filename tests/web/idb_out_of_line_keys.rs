@@ -47,10 +47,13 @@ async fn raw_keys(name: &str) -> Vec<(&'static str, Option<String>, String)> {
     out
 }
 
-/// A schema-6 database with a filled cache, a held index exact at its cursor (its parts are
-/// returned) and a queued rename.
-async fn filled_schema_6(identity: &Identity) -> (IdbStore, Vec<HeldPart>, OutboxOp) {
-    let old = IdbStore::open_at_version(identity, 6).await.unwrap();
+/// A database at schema `version` (6 or later: the held index's) with a filled cache, a held
+/// index exact at its cursor (its parts are returned) and a queued rename.
+pub async fn filled_at_version(
+    identity: &Identity,
+    version: u32,
+) -> (IdbStore, Vec<HeldPart>, OutboxOp) {
+    let old = IdbStore::open_at_version(identity, version).await.unwrap();
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();
     let scan = old.scan_held().await.unwrap().unwrap();
     let (serial, epoch) = (scan.page_serial, Some(scan.settled_epoch));
@@ -75,7 +78,7 @@ async fn widget_keys_of(store: &IdbStore, dashboard: &str) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     let identity = fresh_identity();
-    let (old, parts, op) = filled_schema_6(&identity).await;
+    let (old, parts, op) = filled_at_version(&identity, 6).await;
     let before = dump(&old, &WIDGETS).await;
     let widgets = old.widgets_of("dsh_1").await.unwrap();
     let keys_before = raw_keys(old.database_name()).await;
@@ -166,7 +169,7 @@ async fn upgrading_from_schema_3_scans_the_metadata_of_every_snapshot() {
 #[wasm_bindgen_test]
 async fn an_upgrade_whose_copy_does_not_fit_recreates_the_cache_and_keeps_the_outbox() {
     let identity = fresh_identity();
-    let (old, _, op) = filled_schema_6(&identity).await;
+    let (old, _, op) = filled_at_version(&identity, 6).await;
     old.set_access_revoked(true).await.unwrap();
     let serial = old.meta().await.unwrap().page_serial;
     old.close();

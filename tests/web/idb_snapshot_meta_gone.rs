@@ -4,16 +4,17 @@
 //! cache, a held index and a queued rename upgrades in place: the store is gone, everything
 //! else is kept, and the reads give what `MemoryStore` fed the same pages gives.
 
-use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan, snapshot};
+use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan};
 use super::idb_held_index::sorted;
-use super::push_idb_fixtures::intent;
+use super::idb_out_of_line_keys::filled_at_version;
+use super::idb_snapshot_reads::{request, second_plan};
 use super::push_raw::open;
-use sync_core::engine::{ApplyPlan, MemoryStore, OutboxStore, StateRequest, Store};
+use sync_core::engine::{MemoryStore, OutboxStore, Store};
 use sync_core::web::idb::schema::SNAPSHOT_META_STORE;
 use sync_core::web::IdbStore;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const WIDGETS: [&str; 3] = ["wid_1", "wid_2", "wid_3"];
+const WIDGETS: [&str; 4] = ["wid_1", "wid_10", "wid_1x", "wid_2"];
 
 /// Whether the database `name` has the object store `store`.
 async fn has_store(name: &str, store: &str) -> bool {
@@ -23,43 +24,10 @@ async fn has_store(name: &str, store: &str) -> bool {
     held
 }
 
-/// The planner's read of every test widget's snapshot metadata (plus one without snapshots).
-fn metadata_request() -> StateRequest {
-    StateRequest {
-        keys: Vec::new(),
-        widgets: WIDGETS
-            .iter()
-            .map(|w| w.to_string())
-            .chain(["wid_none".to_string()])
-            .collect(),
-    }
-}
-
-/// A page after the seed: an append and a retention trim of `wid_1`.
-fn second_plan() -> ApplyPlan {
-    ApplyPlan {
-        snapshot_deletes: vec![("wid_1".into(), "2024-05-01T07:00:00Z".into())],
-        snapshot_puts: vec![snapshot("wid_1", "2024-05-01T07:20:00Z", 0.9)],
-        ..ApplyPlan::default()
-    }
-}
-
 #[wasm_bindgen_test]
 async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {
     let identity = fresh_identity();
-    let old = IdbStore::open_at_version(&identity, 7).await.unwrap();
-    old.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    let scan = old.scan_held().await.unwrap().unwrap();
-    let (serial, epoch) = (scan.page_serial, Some(scan.settled_epoch));
-    assert!(old
-        .save_held_index("c1", serial, epoch, &scan.parts)
-        .await
-        .unwrap());
-    let op = old
-        .enqueue_rename(&intent("qry_1", "Queued before the upgrade", "op_1", 1))
-        .await
-        .unwrap()
-        .unwrap();
+    let (old, parts, op) = filled_at_version(&identity, 7).await;
     let before = dump(&old, &WIDGETS).await;
     assert!(has_store(old.database_name(), SNAPSHOT_META_STORE).await);
     old.close();
@@ -76,14 +44,15 @@ async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {
     assert_eq!(index.at, "c1");
     let scanned = store.scan_held().await.unwrap().unwrap().parts;
     assert_eq!(sorted(index.parts), sorted(scanned.clone()));
-    assert_eq!(sorted(scan.parts), sorted(scanned));
+    assert_eq!(sorted(parts), sorted(scanned));
 
-    // The planner's metadata, read from the snapshots, before and after a trim.
+    // The planner's metadata, read from the snapshots, before and after a page with appends
+    // and a trim.
     let memory = MemoryStore::new();
     memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
     assert_eq!(
-        store.local_state(&metadata_request()).await.unwrap(),
-        memory.local_state(&metadata_request()).await.unwrap()
+        store.local_state(&request()).await.unwrap(),
+        memory.local_state(&request()).await.unwrap()
     );
     store
         .commit_page(&second_plan(), Some("c1"), "c2")
@@ -94,8 +63,8 @@ async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {
         .await
         .unwrap();
     assert_eq!(
-        store.local_state(&metadata_request()).await.unwrap(),
-        memory.local_state(&metadata_request()).await.unwrap()
+        store.local_state(&request()).await.unwrap(),
+        memory.local_state(&request()).await.unwrap()
     );
     discard(&identity, store).await;
 }

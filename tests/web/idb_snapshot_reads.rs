@@ -12,7 +12,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 /// Widgets whose ids share prefixes, so a range that leaked into a neighbour would show.
 const WIDGETS: [&str; 4] = ["wid_1", "wid_10", "wid_1x", "wid_2"];
 
-fn request() -> StateRequest {
+pub fn request() -> StateRequest {
     StateRequest {
         keys: vec![
             (Kind::Widget, "wid_1".into()),
@@ -29,7 +29,7 @@ fn request() -> StateRequest {
 
 /// A second page: more snapshots, some of neighbouring widgets, out of time order, and a
 /// retention trim of the oldest `wid_1` snapshot.
-fn second_plan() -> ApplyPlan {
+pub fn second_plan() -> ApplyPlan {
     ApplyPlan {
         snapshot_deletes: vec![("wid_1".into(), "2024-05-01T07:00:00Z".into())],
         snapshot_puts: vec![
