@@ -4,11 +4,14 @@
 //! panic in wasm would fail this test with `unreachable`). Records are random JSON trees
 //! with just the key fields their object store needs to accept them, in every store.
 
-use super::idb_fixtures::{discard, open_fresh, within};
+use super::idb_fixtures::{discard, open_fresh, seed_plan, within};
+use super::idb_held_index::sorted;
 use super::support::Xorshift as Rng;
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
-use sync_core::engine::{ApplyPlan, OutboxStore, ReplacementStep, StateRequest, Store};
+use sync_core::engine::{
+    ApplyPlan, MemoryStore, OutboxStore, ReplacementStep, StateRequest, Store, StoreError,
+};
 use sync_core::protocol::{Kind, Row};
 use sync_core::web::idb::schema::{
     store_name, CONFLICTS_STORE, DEAD_LETTERS_STORE, META_STORE, OUTBOX_META_STORE, OUTBOX_STORE,
@@ -280,12 +283,73 @@ async fn a_replacement_mark_json_cannot_hold_is_refused_not_waited_on() {
                 },
                 ..ApplyPlan::default()
             };
-            let _ = idb.commit_page(&plan, Some("c0"), "c1").await;
-            Ok(JsValue::UNDEFINED)
+            let committed = idb.commit_page(&plan, Some("c0"), "c1").await;
+            Ok(JsValue::from_str(&format!("{committed:?}")))
         })
     };
     let answered = within(10_000, commit).await;
-    assert!(answered.is_ok(), "the draining commit: {answered:?}");
+    let committed = answered.map(|v| v.as_string().unwrap_or_default());
+    // Refused as corrupt (a retry reads the same mark), and nothing of the page written.
+    assert!(
+        committed
+            .as_deref()
+            .is_ok_and(|c| c.starts_with("Err(Corrupt(")),
+        "the draining commit: {committed:?}"
+    );
     let idb = Rc::try_unwrap(idb).ok().unwrap();
+    assert_eq!(idb.meta().await.unwrap().cursor.as_deref(), Some("c0"));
+    discard(&identity, idb).await;
+}
+
+/// A value JSON cannot hold where a record belongs is corrupt data, not a failed transaction: a
+/// retry would read it again, so the read says so (`Corrupt`, not retryable) instead of
+/// `Aborted`, which the pull would retry until its attempts ran out, on every call.
+#[wasm_bindgen_test]
+async fn a_value_json_cannot_hold_is_reported_corrupt() {
+    let (identity, idb) = open_fresh().await;
+    let snapshots = store_name(Kind::WidgetSnapshot);
+    let mut tx = idb.begin_write(&[snapshots], Durability::Default).unwrap();
+    let key = js(&json!(["wid_1", "2026-01-01T00:00:00Z"]));
+    let bigint = JsValue::from(js_sys::BigInt::from(5));
+    tx.put(snapshots, &bigint, Some(&key)).unwrap();
+    tx.commit().await.unwrap();
+    let latest = idb.latest_snapshot("wid_1").await;
+    assert!(matches!(latest, Err(StoreError::Corrupt(_))), "{latest:?}");
+    discard(&identity, idb).await;
+}
+
+/// One snapshot record another writer stored (not the shape sync-core writes) does not stop
+/// the planner or the held index for good: their metadata reads skip it, as they skipped it
+/// before schema 8 (it had no `snapshot_meta` twin), and see the widget's other snapshots.
+#[wasm_bindgen_test]
+async fn a_foreign_snapshot_record_is_skipped_by_the_metadata_reads() {
+    let (identity, idb) = open_fresh().await;
+    idb.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let snapshots = store_name(Kind::WidgetSnapshot);
+    let mut tx = idb.begin_write(&[snapshots], Durability::Default).unwrap();
+    let key = js(&json!(["wid_1", "2000-01-01T00:00:00Z"]));
+    tx.put(snapshots, &JsValue::NULL, Some(&key)).unwrap();
+    let key = js(&json!(["wid_1", "2000-01-02T00:00:00Z"]));
+    tx.put(
+        snapshots,
+        &js(&json!({"widgetId": "wid_1", "generatedAt": 5})),
+        Some(&key),
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let memory = MemoryStore::new();
+    memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
+    let request = StateRequest {
+        keys: Vec::new(),
+        widgets: vec!["wid_1".into(), "wid_2".into()],
+    };
+    assert_eq!(
+        idb.local_state(&request).await.unwrap(),
+        memory.local_state(&request).await.unwrap()
+    );
+    let scanned = idb.scan_held().await.unwrap().unwrap().parts;
+    let expected = memory.scan_held().await.unwrap().unwrap().parts;
+    assert_eq!(sorted(scanned), sorted(expected));
     discard(&identity, idb).await;
 }

@@ -14,15 +14,32 @@
  * `body` as a request's success handler that rejects with what it throws. A throw escaping a
  * success handler aborts the transaction without settling the promise the read awaits: a value
  * another writer stored (`null` where a record belongs, a BigInt `JSON.stringify` refuses)
- * would make the read, and the pull behind it, wait forever instead of failing.
+ * would make the read, and the pull behind it, wait forever instead of failing. The rejection
+ * is a `StoredValueError`, which Rust reads as corrupt data (`IdbError::from_name`): a retry
+ * would read the same value.
  */
 export const guarded = (reject, body) => () => {
   try {
     body();
   } catch (error) {
-    reject(error);
+    const e = new Error(`a stored value could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    e.name = "StoredValueError";
+    reject(e);
   }
 };
+
+/**
+ * `[generatedAt, paramsHash, rowsDigest]` of a snapshot record, or `null` for one sync-core did
+ * not write (a field missing or not a string: another writer's). The metadata reads skip such
+ * records, as they did before schema 8, when only sync-core's own snapshots had a metadata
+ * twin: one foreign record must not stop planning and the held index for its widget.
+ */
+export function snapshotMetaOf(record) {
+  const g = record?.generatedAt;
+  const p = record?.paramsHash;
+  const d = record?.rowsDigest;
+  return typeof g === "string" && typeof p === "string" && typeof d === "string" ? [g, p, d] : null;
+}
 
 /**
  * The stored `version` of each `[storeName, key]` of `requests` (JSON text), in order:
@@ -83,10 +100,11 @@ export function readKeysHeld(tx, storeName, keysJson) {
 
 /**
  * The snapshot metadata held for each widget of `widgetsJson` (a JSON array of ids), read from
- * the records of `snapshotStore` (one `getAll` of the widget's key range each). Schema 8 keeps
- * no copy of it, so this clones the snapshots' rows too: only the planner's fallback (no held
- * index) and tests read it. Resolves JSON text: one array per widget, in request order, of
- * `[generatedAt, paramsHash, rowsDigest]`, oldest first.
+ * the records of `snapshotStore` (one `getAll` of the widget's key range each; records not of
+ * sync-core's shape skipped, `snapshotMetaOf`). Schema 8 keeps no copy of it, so this clones the
+ * snapshots' rows too: only the planner's fallback (no held index) and tests read it. Resolves
+ * JSON text: one array per widget, in request order, of `[generatedAt, paramsHash, rowsDigest]`,
+ * oldest first.
  * @returns {Promise<string>}
  */
 export function readSnapshotMetas(tx, snapshotStore, widgetsJson) {
@@ -99,8 +117,7 @@ export function readSnapshotMetas(tx, snapshotStore, widgetsJson) {
     for (let i = 0; i < widgets.length; i += 1) {
       const request = store.getAll(IDBKeyRange.bound([widgets[i]], [widgets[i], []]));
       request.onsuccess = guarded(reject, () => {
-        // `?.`: see `readVersions`.
-        out[i] = request.result.map((s) => [s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
+        out[i] = request.result.map(snapshotMetaOf).filter((m) => m !== null);
         left -= 1;
         if (left === 0) resolve(JSON.stringify(out));
       });

@@ -77,6 +77,8 @@ impl IdbError {
             "NotFoundError" => IdbError::NotFound(message),
             "VersionError" => IdbError::VersionTooNew(message),
             "UnknownError" => IdbError::Unavailable(format!("UnknownError: {message}")),
+            // `guarded` in idb/batch.js: a stored value a JS reader could not handle.
+            "StoredValueError" => IdbError::Decode(message),
             _ => IdbError::Other {
                 name: name.to_string(),
                 message,

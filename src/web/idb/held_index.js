@@ -1,7 +1,7 @@
 // The held index's IndexedDB side (src/engine/store/held_index.rs says what it is). Whole
 // stores cross the boundary as one value each, never record by record.
 
-import { guarded } from "./batch.js";
+import { guarded, snapshotMetaOf } from "./batch.js";
 
 /**
  * Every record of the held index store: `[keys, values]`, in key order (kind parts are JSON
@@ -23,9 +23,9 @@ export function readHeldIndex(tx, storeName) {
  * Rebuilds the index from the rows, in one readonly transaction: each versioned store's
  * records `{key, version, row}` as `[[key, version], …]` (Widget: `[key, version, dashboardId,
  * metricKey]`, references as strings or null), the metadata of every snapshot of
- * `snapshotStore` as `[widgetId, generatedAt, paramsHash, rowsDigest]` (read from the records:
- * schema 8 keeps no copy of it), and the stored values of `metaKeys` (the cursor, the settle
- * epoch, the page serial).
+ * `snapshotStore` as `[widgetId, generatedAt, paramsHash, rowsDigest]` (read from the records,
+ * schema 8 keeps no copy of it; records not of sync-core's shape skipped, `snapshotMetaOf`),
+ * and the stored values of `metaKeys` (the cursor, the settle epoch, the page serial).
  * @returns {Promise<{meta: unknown[], parts: [string, string][]}>} parts as [kind, JSON text]
  */
 export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotStore, metaStore, metaKeys) {
@@ -52,7 +52,11 @@ export function scanHeld(tx, rowStores, widgetStore, snapshotKind, snapshotStore
     }
     const snapshots = tx.objectStore(snapshotStore).getAll();
     snapshots.onsuccess = guarded(reject, () => {
-      const metas = snapshots.result.map((s) => [s?.widgetId, s?.generatedAt, s?.paramsHash, s?.rowsDigest]);
+      const metas = [];
+      for (const s of snapshots.result) {
+        const meta = snapshotMetaOf(s);
+        if (meta !== null && typeof s.widgetId === "string") metas.push([s.widgetId, ...meta]);
+      }
       parts.push([snapshotKind, JSON.stringify(metas)]);
       done();
     });
