@@ -17,7 +17,7 @@
 import { corruptRecord, idbAbortError, idbReadError } from "./idb-errors.js";
 import type { Widget, WidgetSnapshot } from "./types.js";
 
-/** Object stores and index of schema 7 (src/web/idb/schema.rs). */
+/** Object stores and index of the schema (src/web/idb/schema.rs; unchanged since 7). */
 const WIDGET_STORE = "Widget";
 const WIDGETS_BY_DASHBOARD = "by_dashboard";
 const SNAPSHOT_STORE = "WidgetSnapshot";

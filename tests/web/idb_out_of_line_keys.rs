@@ -8,13 +8,13 @@
 use super::idb_fixtures::{discard, dump, fresh_identity, seed_plan, snapshot, widget};
 use super::idb_held_index::sorted;
 use super::push_idb_fixtures::intent;
-use super::push_raw::open;
+use super::push_raw::{has_store, open};
 use super::support::request_done;
 use js_sys::Array;
 use sync_core::engine::{ApplyPlan, HeldPart, OutboxOp, OutboxStore, Store};
 use sync_core::protocol::identity::Identity;
 use sync_core::protocol::Kind;
-use sync_core::web::idb::schema::{store_name, WIDGETS_BY_DASHBOARD};
+use sync_core::web::idb::schema::{store_name, SNAPSHOT_META_STORE, WIDGETS_BY_DASHBOARD};
 use sync_core::web::IdbStore;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -83,10 +83,12 @@ async fn upgrading_from_schema_6_keeps_every_record_under_its_key() {
     let widgets = old.widgets_of("dsh_1").await.unwrap();
     let keys_before = raw_keys(old.database_name()).await;
     assert!(keys_before.iter().all(|(_, path, _)| path.is_some()));
+    assert!(has_store(old.database_name(), SNAPSHOT_META_STORE).await);
     old.close();
     drop(old);
 
     let store = IdbStore::open(&identity).await.unwrap();
+    assert!(!has_store(store.database_name(), SNAPSHOT_META_STORE).await);
     assert_eq!(dump(&store, &WIDGETS).await, before);
     assert_eq!(store.widgets_of("dsh_1").await.unwrap(), widgets);
     assert_eq!(store.outbox().await.unwrap(), vec![op]);
@@ -177,6 +179,10 @@ async fn an_upgrade_whose_copy_does_not_fit_recreates_the_cache_and_keeps_the_ou
 
     IdbStore::fail_next_upgrade_copy_with_quota();
     let store = IdbStore::open(&identity).await.unwrap();
+    assert!(
+        !has_store(store.database_name(), SNAPSHOT_META_STORE).await,
+        "step 8 drops what the recreation left"
+    );
     assert_eq!(
         store.outbox().await.unwrap(),
         vec![op],

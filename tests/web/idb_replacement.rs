@@ -1,6 +1,7 @@
 //! Full replacement in IndexedDB (PROTOCOL §9.1, engine `replacement.rs`): the marks and
 //! flags live in `meta` and are read and written in the page's transaction; the draining
-//! page sweeps rows not sent and snapshots of widgets no longer held. Every step is checked against `MemoryStore`, the model the native tests run.
+//! page sweeps rows not sent and snapshots of widgets no longer held. Every step is checked
+//! against `MemoryStore`, the model the native tests run.
 
 use super::idb_fixtures::{dashboard, discard, open_fresh, snapshot, widget};
 use sync_core::engine::{

@@ -8,21 +8,13 @@ use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan};
 use super::idb_held_index::sorted;
 use super::idb_out_of_line_keys::filled_at_version;
 use super::idb_snapshot_reads::{request, second_plan};
-use super::push_raw::open;
+use super::push_raw::has_store;
 use sync_core::engine::{MemoryStore, OutboxStore, Store};
 use sync_core::web::idb::schema::SNAPSHOT_META_STORE;
 use sync_core::web::IdbStore;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const WIDGETS: [&str; 4] = ["wid_1", "wid_10", "wid_1x", "wid_2"];
-
-/// Whether the database `name` has the object store `store`.
-async fn has_store(name: &str, store: &str) -> bool {
-    let db = open(name).await;
-    let held = db.object_store_names().contains(store);
-    db.close();
-    held
-}
 
 #[wasm_bindgen_test]
 async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {

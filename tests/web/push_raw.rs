@@ -31,6 +31,14 @@ pub async fn open(name: &str) -> IdbDatabase {
     request_done(&open).await.unwrap().unchecked_into()
 }
 
+/// Whether the database `name` has the object store `store`.
+pub async fn has_store(name: &str, store: &str) -> bool {
+    let db = open(name).await;
+    let held = db.object_store_names().contains(store);
+    db.close();
+    held
+}
+
 /// Every record of every outbox store, as `[key, value]` pairs in key order.
 pub async fn raw_outbox(name: &str) -> BTreeMap<&'static str, Vec<(Value, Value)>> {
     let db = open(name).await;

@@ -3,7 +3,7 @@
 //!
 //! Planning a page needs the held version of every key it names and the held snapshot
 //! metadata of every widget it touches. Reading them costs a readonly transaction per page
-//! (≈ 1 700 `get`s and 200 `getAllKeys` on a 2 000-item page). But the pull loop already
+//! (≈ 1 700 `get`s and ≈ 200 snapshot-metadata reads on a 2 000-item page). But the pull loop already
 //! knows most of it: what it read for earlier pages, and what it committed since. This cache
 //! keeps both, so a page reads only keys never seen in this call — and a cold start into an
 //! empty database reads nothing at all, since every answer is "not held".

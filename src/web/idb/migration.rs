@@ -2,8 +2,10 @@
 //!
 //! The schema is versioned by hand instead of with `idb`'s `DatabaseBuilder`, which deletes
 //! every object store it was not told about: a downgrade-then-upgrade or a half-deployed
-//! release would silently drop user data. Here each version is one explicit step that only
-//! adds; [`upgrade`] runs the steps between the version on disk and the one requested.
+//! release would silently drop user data. Here each version is one explicit step, and a step
+//! drops only what it names (5: a redundant index; 7: stores it copied first; 8: the snapshot
+//! metadata, rebuilt from nothing else); [`upgrade`] runs the steps between the version on disk
+//! and the one requested.
 
 use crate::protocol::Kind;
 use crate::web::idb::batch::{recreate_replicated_stores, rekey_stores};

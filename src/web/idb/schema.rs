@@ -96,7 +96,8 @@ pub const DASHBOARD_ID_FIELD: &str = "dashboardId";
 pub const SNAPSHOTS_BY_WIDGET_GENERATED: &str = "by_widget_generated";
 /// Key path of snapshot records and of [`SNAPSHOTS_BY_WIDGET_GENERATED`].
 pub const SNAPSHOT_KEY_PATH: [&str; 2] = ["widgetId", "generatedAt"];
-/// Snapshot metadata (v4), key path [`SNAPSHOT_META_KEY_PATH`], no other field.
+/// Snapshot metadata (v4 to v7; dropped by v8), key path [`SNAPSHOT_META_KEY_PATH`], no other
+/// field. Only the upgrade steps name it.
 pub const SNAPSHOT_META_STORE: &str = "snapshot_meta";
 /// Key path of [`SNAPSHOT_META_STORE`]: a snapshot's key, then what dedupe needs.
 pub const SNAPSHOT_META_KEY_PATH: [&str; 4] =
