@@ -2,6 +2,7 @@
 //! bakes its URL in as `SYNC_SERVER_URL`). Each test creates its own tenant through the admin
 //! API, so injected faults never hit another test.
 
+use super::idb_fixtures::within;
 use super::support::{admin_token, fetch, server_url};
 use js_sys::Function;
 use serde_json::{json, Value};
@@ -314,4 +315,39 @@ async fn a_path_a_url_parser_would_normalise_elsewhere_is_never_sent_nor_tokened
         0,
         "neither the token callback nor fetch was called"
     );
+}
+
+/// A custom `fetch` that ignores the request's `AbortSignal` (a wrapper that rebuilds the
+/// request from its URL drops it): one that never answers, and one whose response body never
+/// ends. Both are cut by the request timeout, as the browser's own fetch is — else the pull or
+/// push behind them, and every call queued after it, would wait forever.
+#[wasm_bindgen_test]
+async fn a_custom_fetch_that_ignores_the_abort_signal_still_times_out() {
+    let never = Function::new_no_args("return new Promise(() => {});");
+    let endless_body = Function::new_no_args(
+        "return Promise.resolve(new Response(new ReadableStream({ start() {} }), { status: 200 }));",
+    );
+    for (what, fetch) in [("never answers", never), ("endless body", endless_body)] {
+        let identity = Identity::new("tnt_fetch", "usr_fetch", "dev_fetch").unwrap();
+        let started = js_sys::Date::now();
+        let sent = wasm_bindgen_futures::future_to_promise(async move {
+            let result = FetchTransport::new(server_url(), identity)
+                .with_fetch(fetch)
+                .with_timeout_ms(300)
+                .send(HttpRequest::get(PULL))
+                .await;
+            Ok(JsValue::from_str(&format!("{result:?}")))
+        });
+        let answered = within(5_000, sent).await.map(|v| v.as_string());
+        let elapsed = js_sys::Date::now() - started;
+        assert_eq!(
+            answered,
+            Ok(Some(format!("{:?}", Err::<(), _>(TransportError::Timeout)))),
+            "{what}"
+        );
+        assert!(
+            elapsed < 2_000.0,
+            "{what}: the timeout did not cut the wait: {elapsed} ms"
+        );
+    }
 }

@@ -156,14 +156,22 @@ impl FetchTransport {
             .map_err(|e| TransportError::Network(format!("cannot build the request: {e}")))
     }
 
-    /// fetch + full body read, under the caller's abort signal.
-    async fn exchange(&self, request: web_sys::Request) -> Result<HttpResponse, TransportError> {
+    /// fetch + full body read, under the caller's abort signal. A host's `fetch` option may
+    /// ignore the signal (a wrapper that rebuilds the request from its URL drops it), and so
+    /// may the body of the response it returns: both waits are raced against the signal
+    /// itself, so the timeout cuts them as it cuts the browser's own fetch.
+    async fn exchange(
+        &self,
+        request: web_sys::Request,
+        signal: &AbortSignal,
+    ) -> Result<HttpResponse, TransportError> {
+        let aborted = aborted(signal);
         let response = match &self.fetch {
             Some(fetch) => {
                 let returned = fetch
                     .call1(&js_sys::global(), &request)
                     .map_err(|e| TransportError::Network(describe(&e)))?;
-                JsFuture::from(Promise::resolve(&returned))
+                unless_aborted(&Promise::resolve(&returned), &aborted)
                     .await
                     .map_err(|e| TransportError::Network(describe(&e)))?
                     .dyn_into::<web_sys::Response>()
@@ -182,7 +190,7 @@ impl FetchTransport {
         let buffer = response
             .array_buffer()
             .map_err(|e| TransportError::Network(describe(&e)))?;
-        let body = JsFuture::from(buffer)
+        let body = unless_aborted(&buffer, &aborted)
             .await
             .map_err(|e| TransportError::Network(format!("body cut off: {}", describe(&e))))?;
         Ok(HttpResponse {
@@ -211,7 +219,7 @@ impl Transport for FetchTransport {
             .bind0(&controller);
         let timer = set_timeout(&abort, self.timeout_ms)
             .map_err(|e| TransportError::Network(format!("setTimeout: {}", describe(&e))))?;
-        let outcome = self.exchange(request).await;
+        let outcome = self.exchange(request, &signal).await;
         clear_timeout(&timer);
 
         let outcome = match outcome {
@@ -222,6 +230,25 @@ impl Transport for FetchTransport {
         self.report_reachability(&outcome);
         outcome
     }
+}
+
+/// A promise that resolves with the `abort` event when `signal` aborts (pending otherwise). It
+/// resolves rather than rejects: a rejection nobody awaits (the browser's own fetch rejects
+/// first) would reach the page as an unhandled rejection.
+fn aborted(signal: &AbortSignal) -> Promise {
+    Promise::new(&mut |resolve, _reject| {
+        let _ = signal.add_event_listener_with_callback("abort", &resolve);
+    })
+}
+
+/// Awaits `promise`, or `aborted` if that comes first (then an error: `send` reports it as
+/// the timeout, since only its timer aborts the signal).
+async fn unless_aborted(promise: &Promise, aborted: &Promise) -> Result<JsValue, JsValue> {
+    let value = JsFuture::from(Promise::race(&js_sys::Array::of2(promise, aborted))).await?;
+    if value.is_instance_of::<web_sys::Event>() {
+        return Err(JsValue::from_str("aborted"));
+    }
+    Ok(value)
 }
 
 /// Rejects header names and values `Headers.append` would throw on (gloo-net would turn the
