@@ -110,12 +110,16 @@ export class CoreHandle {
     return true;
   }
 
+  /** A new core; raced against a trap like every call (an engine panic while the database
+   * opens or upgrades would otherwise leave `open`, or every call waiting on a reopen, pending). */
   #openCore(): Promise<WasmCore> {
-    return openCore({
-      ...coreOptions(this.#options),
-      onConnectionLost: (kind: LostKind, reason: string) => this.#lost(kind, reason),
-      onReachability: (reachable: boolean, detail: string) => this.#hooks?.reachability(reachable, detail),
-    });
+    return raceTrap(() =>
+      openCore({
+        ...coreOptions(this.#options),
+        onConnectionLost: (kind: LostKind, reason: string) => this.#lost(kind, reason),
+        onReachability: (reachable: boolean, detail: string) => this.#hooks?.reachability(reachable, detail),
+      }),
+    );
   }
 
   #lost(kind: LostKind, reason: string): void {

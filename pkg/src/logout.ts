@@ -6,6 +6,7 @@
  */
 import { SyncError, toSyncError } from "./errors.js";
 import type { SyncClientOptions } from "./options.js";
+import { raceTrap } from "./traps.js";
 import { deleteCoreDatabase } from "./wasm.js";
 
 /** Rejects with `unsynced_changes` when `pending` or `conflicts` holds anything. */
@@ -24,7 +25,8 @@ export async function refuseUnsynced(pending: Promise<unknown[]>, conflicts: Pro
 export async function wipeDatabase(options: SyncClientOptions): Promise<void> {
   const { tenantId, userId, deviceId } = options;
   try {
-    await deleteCoreDatabase(tenantId, userId, deviceId);
+    // Raced against a trap like every call into the module: a panic must not leave logout pending.
+    await raceTrap(() => deleteCoreDatabase(tenantId, userId, deviceId));
   } catch (error) {
     throw toSyncError(error);
   }

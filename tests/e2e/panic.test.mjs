@@ -135,3 +135,28 @@ test("a wasm panic in a dedicated worker: SyncError internal there, the page's c
   page.assertClean();
   await context.close();
 });
+
+test("a wasm panic while SyncClient.open runs rejects the open with internal, not a promise that hangs", async () => {
+  const tenant = await createTenant();
+  const options = clientOptions(tenant, tenant.users[0], SLOW);
+  const context = await env.browser.newContext();
+  const page = await openPage(context, env.app.url);
+  // The module is loaded (and its trap switch installed) by a first client.
+  await openClient(page, options);
+  const r = await page.evaluate(async (o) => {
+    const { token, ...rest } = o;
+    const deadline = new Promise((resolve) => setTimeout(() => resolve({ ok: "hung" }), 5_000));
+    // "async": the trap comes from the microtask polling `SyncCore.open`'s future, where an
+    // engine panic during the schema upgrade or the database open would surface.
+    window.syncCore.armTrap("async");
+    const attempt = window.syncCore.SyncClient.open({ ...rest, autoSync: false, getToken: async () => token }).then(
+      () => ({ ok: true }),
+      (e) => ({ ok: false, code: e.code, message: e.message }),
+    );
+    return Promise.race([attempt, deadline]);
+  }, options);
+  assert.equal(r.ok, false, JSON.stringify(r));
+  assert.equal(r.code, "internal");
+  assert.match(r.message, /reload/);
+  await context.close();
+});
