@@ -28,6 +28,41 @@ export interface LeaderState {
   pushPaused: string | null;
 }
 
+const isStringOrNull = (v: unknown) => v === null || typeof v === "string";
+const isCount = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
+/**
+ * Whether `value` has the shape a leader posts (`SyncState.toLeaderState`). The channel is
+ * shared with every context of the database, including other versions of this code and, by
+ * name, anything else in the origin: a follower takes a leader's state only when it is one, or
+ * its `status()` would report (and a take-over would adopt) whatever arrived.
+ */
+export function isLeaderState(value: unknown): value is LeaderState {
+  if (value === null || typeof value !== "object") return false;
+  const s = value as Record<string, unknown>;
+  const e = s.lastError as Record<string, unknown> | null;
+  const errorOk =
+    e === null ||
+    (typeof e === "object" &&
+      typeof e.code === "string" &&
+      typeof e.message === "string" &&
+      typeof e.retryable === "boolean" &&
+      typeof e.at === "string");
+  return (
+    typeof s.syncing === "boolean" &&
+    typeof s.accessRevoked === "boolean" &&
+    typeof s.reachable === "boolean" &&
+    isStringOrNull(s.lastSyncedAt) &&
+    isStringOrNull(s.paused) &&
+    isStringOrNull(s.retryAt) &&
+    isStringOrNull(s.pushPaused) &&
+    isCount(s.bytesSession) &&
+    isCount(s.bytesLastHour) &&
+    isCount(s.bytesColdStart) &&
+    errorOk
+  );
+}
+
 export type ChannelMessage =
   | { type: "changed"; from: string; kinds: Kind[]; cause: string }
   | { type: "sync-request"; from: string }

@@ -12,7 +12,7 @@
 
 import { AutoSync } from "./autosync.js";
 import { loadBudget, loadLastSyncedAt, saveBudget, saveLastSyncedAt } from "./budget-store.js";
-import { ContextChannel, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
+import { ContextChannel, isLeaderState, type ChannelMessage, type LeaderState, type RpcMethod } from "./channel.js";
 import { CoreHandle } from "./core-handle.js";
 import { internalErrorCount, SyncError, toSyncError } from "./errors.js";
 import { ending, type Ending } from "./endings.js";
@@ -228,7 +228,7 @@ export class Coordination {
         if (this.#leadership.isLeader) this.#auto.editMade();
         return;
       case "leader-status":
-        if (!this.#leadership.isLeader) {
+        if (!this.#leadership.isLeader && isLeaderState(m.state)) {
           this.#remote = m.state;
           this.#emitStatus();
         }
@@ -266,7 +266,12 @@ export class Coordination {
 
   #emitStatus(): void {
     if (this.events.size === 0 || this.core.closedReason) return;
-    void this.status().then((status) => this.events.emit({ type: "status", status }));
+    // A status that cannot be computed now (the client closing) is simply not emitted: no
+    // listener should see an unhandled rejection for it.
+    void this.status().then(
+      (status) => this.events.emit({ type: "status", status }),
+      () => {},
+    );
   }
 
   shutdown(reason: string): void {

@@ -126,3 +126,30 @@ test("bytesPulled: a cold start counts against the cold-start budget only; every
   page.assertClean();
   await context.close();
 });
+
+test("a malformed leader-status message on the tab channel changes nothing a follower reports", async () => {
+  const tenant = await createTenant();
+  const options = clientOptions(tenant, tenant.users[0], { autoSync: false });
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
+  await openClient(a, options);
+  await eventually(async () => (await must(a, "status")).leader, 10_000, "A leads");
+  const b = await openPage(context, env.app.url);
+  await openClient(b, options);
+  const before = await must(b, "status");
+  assert.equal(before.leader, false);
+  // Another sender on the same channel (a buggy tab, another version) posts what no
+  // sync-core leader sends; the follower has a status listener, so it recomputes at once.
+  await a.evaluate(async (name) => {
+    const channel = new BroadcastChannel(`sync-core:${name}`);
+    for (const state of [null, 5, { syncing: "yes" }]) channel.postMessage({ type: "leader-status", from: "x", state });
+    channel.close();
+  }, await b.evaluate(() => window.client.databaseName));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const after = await must(b, "status");
+  assert.equal(after.lastSyncedAt, before.lastSyncedAt);
+  assert.equal(after.syncing, before.syncing);
+  // No status event failed into an unhandled rejection.
+  b.assertClean();
+  await context.close();
+});
