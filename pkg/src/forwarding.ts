@@ -85,7 +85,11 @@ export class LeaderForwarding {
       case "rpc-progress":
         if (m.to === me) {
           this.#seen(m.id);
-          this.#pending.get(m.id)?.onProgress?.(m.progress);
+          try {
+            this.#pending.get(m.id)?.onProgress?.(m.progress);
+          } catch {
+            // A throwing progress callback must not stop the call (as on the leader: runner.ts).
+          }
         }
         return true;
       case "rpc-result": {

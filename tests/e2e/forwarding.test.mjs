@@ -122,3 +122,30 @@ test("leaderTimeoutMs is checked at open", async () => {
   page.assertClean();
   await context.close();
 });
+
+test("a follower's onProgress that throws does not stop its pull nor reach the page as an uncaught error", async () => {
+  const tenant = await createTenant();
+  const options = clientOptions(tenant, tenant.users[0], SLOW);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
+  await openClient(a, options);
+  await eventually(async () => (await must(a, "status")).leader, 10_000, "A leads");
+  const b = await openPage(context, env.app.url);
+  await openClient(b, options);
+  assert.equal((await must(b, "status")).leader, false);
+  const r = await b.evaluate(async () => {
+    let calls = 0;
+    const report = await window.client.pull({
+      fresh: true,
+      onProgress: () => {
+        calls += 1;
+        throw new Error("the app's progress callback failed");
+      },
+    });
+    return { drained: report.drained, calls };
+  });
+  assert.equal(r.drained, true);
+  assert.ok(r.calls > 0, "progress was reported to the follower");
+  b.assertClean();
+  await context.close();
+});
