@@ -149,6 +149,12 @@ test("a malformed leader-status message on the tab channel changes nothing a fol
   const after = await must(b, "status");
   assert.equal(after.lastSyncedAt, before.lastSyncedAt);
   assert.equal(after.syncing, before.syncing);
+  // The leader's own states are still taken: its next sync shows in the follower.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await must(a, "sync");
+  const synced = (await must(a, "status")).lastSyncedAt;
+  assert.notEqual(synced, before.lastSyncedAt);
+  await eventually(async () => (await must(b, "status")).lastSyncedAt === synced, 5_000, "B shows A's sync");
   // No status event failed into an unhandled rejection.
   b.assertClean();
   await context.close();
