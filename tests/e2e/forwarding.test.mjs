@@ -12,6 +12,7 @@ import {
   eventually,
   must,
   openClient,
+  openLeaderAndFollower,
   openPage,
   useAppAndBrowser,
 } from "./harness.mjs";
@@ -127,12 +128,7 @@ test("a follower's onProgress that throws does not stop its pull nor reach the p
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], SLOW);
   const context = await env.browser.newContext();
-  const a = await openPage(context, env.app.url);
-  await openClient(a, options);
-  await eventually(async () => (await must(a, "status")).leader, 10_000, "A leads");
-  const b = await openPage(context, env.app.url);
-  await openClient(b, options);
-  assert.equal((await must(b, "status")).leader, false);
+  const { b } = await openLeaderAndFollower(context, env.app.url, options);
   const r = await b.evaluate(async () => {
     let calls = 0;
     const report = await window.client.pull({

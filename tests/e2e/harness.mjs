@@ -193,6 +193,21 @@ export async function eventually(check, ms = 10_000, what = "condition") {
 }
 
 /**
+ * Two pages of `context` on one database: `a` opened first and waited on until it leads, then
+ * `b`, checked to follow. The set-up of every test of a follower's behaviour.
+ */
+export async function openLeaderAndFollower(context, appUrl, options) {
+  const a = await openPage(context, appUrl);
+  await openClient(a, options);
+  await eventually(async () => (await must(a, "status")).leader, 10_000, "A leads");
+  const b = await openPage(context, appUrl);
+  await openClient(b, options);
+  const followerStatus = await must(b, "status");
+  if (followerStatus.leader) throw new Error("B leads too");
+  return { a, b, followerStatus };
+}
+
+/**
  * Installs a storage-full switch in `page`: while `window.quota.failing` is true, every
  * readwrite transaction that issues a `put`/`add` aborts at commit time with a real
  * `QuotaExceededError` DOMException as its `error` — what Chromium does when a commit does not

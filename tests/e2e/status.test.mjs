@@ -10,6 +10,7 @@ import {
   eventually,
   must,
   openClient,
+  openLeaderAndFollower,
   openPage,
   SERVER_URL,
   useAppAndBrowser,
@@ -131,13 +132,7 @@ test("a malformed leader-status message on the tab channel changes nothing a fol
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], { autoSync: false });
   const context = await env.browser.newContext();
-  const a = await openPage(context, env.app.url);
-  await openClient(a, options);
-  await eventually(async () => (await must(a, "status")).leader, 10_000, "A leads");
-  const b = await openPage(context, env.app.url);
-  await openClient(b, options);
-  const before = await must(b, "status");
-  assert.equal(before.leader, false);
+  const { a, b, followerStatus: before } = await openLeaderAndFollower(context, env.app.url, options);
   // Another sender on the same channel (a buggy tab, another version) posts what no
   // sync-core leader sends; the follower has a status listener, so it recomputes at once.
   await a.evaluate(async (name) => {
