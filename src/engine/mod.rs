@@ -24,6 +24,7 @@ mod ids;
 mod net;
 mod pull;
 mod push;
+mod sorting;
 mod store;
 mod sync;
 #[cfg(any(test, feature = "testing"))]
@@ -34,6 +35,7 @@ pub use canonical::{canonical_json, rows_digest, text_digest};
 pub use clock::{Clock, Random};
 pub use error_code::ErrorCode;
 pub use error_info::ErrorInfo;
+pub use sorting::{sort_by, sort_by_key, sort_dedup};
 pub use sync::{sync, sync_keeping, SyncError, SyncReport};
 
 pub use pull::apply_plan::{

@@ -4,9 +4,11 @@
 pub mod cursor;
 pub mod identity;
 pub mod kind;
+mod kind_set;
 pub mod pull;
 pub mod push;
 mod wire_page;
 
 pub use kind::{Kind, Policy};
+pub use kind_set::{KindCounts, KindSet};
 pub use pull::{parse_pull_page, PageError, PullItem, PullPage, Row};

@@ -5,8 +5,7 @@
 use super::pull_support::{PullEnv, RawDump};
 use super::server_admin::TenantSize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, KindCounts};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// Keys of the held widgets of `dashboard`.
@@ -59,7 +58,7 @@ async fn an_incremental_pull_applies_exactly_the_server_changes() {
 
     let report = env.pull_drained().await;
     assert_eq!(report.pages, 1);
-    let expected = BTreeMap::from([
+    let expected = KindCounts::from([
         (Kind::Dashboard, 1),
         (Kind::Widget, 1 + gone_widgets.len() as u64),
         (Kind::WidgetSnapshot, 1),
@@ -132,7 +131,7 @@ async fn an_epoch_bump_resets_the_kind_and_refills_it_without_deleted_rows() {
     assert_eq!(report.resets, vec![Kind::Widget]);
     assert_eq!(
         report.applied,
-        BTreeMap::from([(Kind::Widget, widgets.len() as u64 - 1)]),
+        KindCounts::from([(Kind::Widget, widgets.len() as u64 - 1)]),
         "the kind is refilled from scratch: {report:?}"
     );
     assert_eq!(report.cold_restarts, 0);

@@ -5,8 +5,7 @@
 use super::pull_support::{PullEnv, RecordingStore};
 use super::server_admin::TenantSize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, KindCounts};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]
@@ -89,7 +88,7 @@ async fn broken_bodies_and_dropped_connections_apply_nothing_and_keep_the_cursor
         .await;
     let report = env.pull_drained().await;
     assert_eq!(report.retries, 1, "{report:?}");
-    assert_eq!(report.applied, BTreeMap::from([(Kind::Widget, 1)]));
+    assert_eq!(report.applied, KindCounts::from([(Kind::Widget, 1)]));
     let after = env.dump().await;
     assert_eq!(after.record(Kind::Widget, &widget).unwrap()["row"], row);
     assert_ne!(after.cursor(), before.cursor());

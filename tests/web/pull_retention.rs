@@ -5,9 +5,8 @@
 use super::pull_support::{PullEnv, RecordingStore};
 use super::server_admin::TenantSize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use sync_core::engine::Store;
-use sync_core::protocol::Kind;
+use sync_core::protocol::{Kind, KindCounts};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const SIZE: TenantSize = TenantSize {
@@ -36,7 +35,10 @@ async fn fifteen_snapshots_leave_the_newest_twelve_and_a_duplicate_writes_nothin
     }
     let report = env.pull_drained().await;
     // 1 held + 15 new = 16 → 12 kept: the 3 oldest new ones and the held one are trimmed.
-    assert_eq!(report.applied, BTreeMap::from([(Kind::WidgetSnapshot, 12)]));
+    assert_eq!(
+        report.applied,
+        KindCounts::from([(Kind::WidgetSnapshot, 12)])
+    );
     assert_eq!(report.snapshots_trimmed, 4);
     assert_eq!(report.duplicates_skipped, 0);
 

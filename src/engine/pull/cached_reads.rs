@@ -5,6 +5,7 @@
 
 use crate::engine::pull::integrity::{IntegrityReads, StoreReads, WidgetRef};
 use crate::engine::pull::state_cache::StateCache;
+use crate::engine::sorting::sort_by;
 use crate::engine::store::cache::{Store, StoreError};
 use crate::protocol::Kind;
 
@@ -26,7 +27,7 @@ impl<S: Store> IntegrityReads for CachedReads<'_, S> {
             return self.store().all_widgets().await;
         }
         let mut all: Vec<WidgetRef> = self.cache.widget_refs().values().cloned().collect();
-        all.sort_by(|a, b| a.key.cmp(&b.key));
+        sort_by(&mut all, |a, b| a.key.cmp(&b.key));
         Ok(all)
     }
 
@@ -53,7 +54,7 @@ impl<S: Store> IntegrityReads for CachedReads<'_, S> {
             .filter(|w| w.dashboard_id.as_deref() == Some(dashboard_id))
             .cloned()
             .collect();
-        of.sort_by(|a, b| a.key.cmp(&b.key));
+        sort_by(&mut of, |a, b| a.key.cmp(&b.key));
         Ok(of)
     }
 

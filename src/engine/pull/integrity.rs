@@ -13,7 +13,7 @@
 
 pub use crate::engine::store::cache::WidgetRef;
 use crate::engine::store::cache::{Store, StoreError};
-use crate::protocol::Kind;
+use crate::protocol::{Kind, KindSet};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,7 +32,7 @@ pub struct IntegrityScope {
     /// Metric definitions tombstoned.
     pub removed_metrics: BTreeSet<String>,
     /// Kinds reset (every row of them may have gone).
-    pub reset_kinds: BTreeSet<Kind>,
+    pub reset_kinds: KindSet,
 }
 
 impl IntegrityScope {

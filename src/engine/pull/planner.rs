@@ -7,14 +7,14 @@ use crate::engine::pull::integrity::IntegrityScope;
 use crate::engine::pull::item_meta::ItemMeta;
 use crate::engine::pull::snapshot_retention::SnapshotRetention;
 use crate::engine::store::cache::{LocalState, ReplacementStep, SnapshotMeta, Swept};
-use crate::protocol::Kind;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::protocol::{Kind, KindCounts, KindSet};
+use std::collections::BTreeMap;
 
 /// The counts behind the pull report, for one page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageSummary {
     /// Items that changed local state, per kind (resets are counted in `resets`).
-    pub applied: BTreeMap<Kind, u64>,
+    pub applied: KindCounts,
     /// Upserts not newer than the held version, and snapshots already held (or offered
     /// earlier in the page) or identical to the snapshot before them.
     pub duplicates_skipped: u64,
@@ -25,7 +25,7 @@ pub struct PageSummary {
     pub snapshots_too_large: Vec<String>,
     pub resets: Vec<Kind>,
     /// Kinds whose stored rows the plan changes.
-    pub changed: BTreeSet<Kind>,
+    pub changed: KindSet,
     /// What the integrity gate must check.
     pub scope: IntegrityScope,
     /// What the store's replacement sweep removed when this page committed.
@@ -35,7 +35,7 @@ pub struct PageSummary {
 impl PageSummary {
     /// Items that changed local state, all kinds together.
     pub fn items_applied(&self) -> u64 {
-        self.applied.values().sum::<u64>() + self.resets.len() as u64
+        self.applied.total() + self.resets.len() as u64
     }
 }
 
@@ -65,7 +65,7 @@ struct WidgetSnapshots {
 /// The local state as the page's items have left it so far.
 struct Overlay<'a> {
     state: &'a LocalState,
-    cleared: BTreeSet<Kind>,
+    cleared: KindSet,
     /// Rows the page decided: `Some((item, version))` = that item's row is written,
     /// `None` = the row is gone.
     rows: BTreeMap<(Kind, String), Option<(usize, u64)>>,
@@ -131,7 +131,7 @@ pub fn plan_metas(
 ) -> (IndexPlan, PageSummary) {
     let mut o = Overlay {
         state,
-        cleared: BTreeSet::new(),
+        cleared: KindSet::new(),
         rows: BTreeMap::new(),
         snapshots: BTreeMap::new(),
     };
@@ -154,7 +154,7 @@ pub fn plan_metas(
                     s.scope.widgets.insert(key.clone());
                 }
                 o.rows.insert((kind, key.clone()), Some((index, version)));
-                *s.applied.entry(kind).or_default() += 1;
+                s.applied.add(kind, 1);
             }
             ItemMeta::Tombstone { kind, id } => {
                 let kind = *kind;
@@ -173,7 +173,7 @@ pub fn plan_metas(
                 }
                 o.rows.insert((kind, id.clone()), None);
                 if changed {
-                    *s.applied.entry(kind).or_default() += 1;
+                    s.applied.add(kind, 1);
                 }
             }
             ItemMeta::TooLarge { widget_id } => {
@@ -210,7 +210,7 @@ pub fn plan_metas(
 /// what snapshot retention decided.
 fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPlan {
     let mut plan = IndexPlan {
-        clear_kinds: o.cleared.iter().copied().collect(),
+        clear_kinds: o.cleared.iter().collect(),
         ..IndexPlan::default()
     };
     let (rows, snapshots) = (
@@ -231,7 +231,8 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
         s.duplicates_skipped += retained.identical;
         s.snapshots_trimmed += retained.trimmed;
         if !retained.admitted.is_empty() {
-            *s.applied.entry(Kind::WidgetSnapshot).or_default() += retained.admitted.len() as u64;
+            s.applied
+                .add(Kind::WidgetSnapshot, retained.admitted.len() as u64);
             s.scope.snapshot_widgets.insert(widget.clone());
         }
         // At most `retention` entries: a vector, not a set type of its own in the wasm.
@@ -256,8 +257,8 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
     plan
 }
 
-fn changed_kinds(plan: &IndexPlan, metas: &[ItemMeta]) -> BTreeSet<Kind> {
-    let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
+fn changed_kinds(plan: &IndexPlan, metas: &[ItemMeta]) -> KindSet {
+    let mut kinds: KindSet = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(k, _)| *k));
     kinds.extend(plan.row_puts.iter().filter_map(|&i| match &metas[i] {
         ItemMeta::Upsert { kind, .. } => Some(*kind),

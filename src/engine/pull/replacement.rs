@@ -24,7 +24,7 @@
 //! [`plan_sweep`] is the one statement of what the sweep removes; `MemoryStore` and the
 //! IndexedDB store both call it on what they hold.
 
-use crate::protocol::Kind;
+use crate::protocol::{Kind, KindSet};
 use std::collections::BTreeSet;
 
 /// What one page tells the store about replacement. Which of it applies (a replacement in
@@ -63,8 +63,8 @@ impl Swept {
     }
 
     /// The kinds the sweep changed.
-    pub fn kinds(&self) -> BTreeSet<Kind> {
-        let mut kinds: BTreeSet<Kind> = self.rows.iter().map(|(k, _)| *k).collect();
+    pub fn kinds(&self) -> KindSet {
+        let mut kinds: KindSet = self.rows.iter().map(|(k, _)| *k).collect();
         if !self.snapshots.is_empty() {
             kinds.insert(Kind::WidgetSnapshot);
         }

@@ -3,9 +3,8 @@
 
 use crate::engine::pull::apply_plan::PageSummary;
 use crate::engine::pull::integrity::IntegrityFinding;
-use crate::protocol::Kind;
+use crate::protocol::{Kind, KindCounts, KindSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The outcome of one successful `pull` call.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -15,7 +14,8 @@ pub struct PullReport {
     /// Pages committed by this call.
     pub pages: u64,
     /// Items that changed local state, per kind (resets are in `resets`).
-    pub applied: BTreeMap<Kind, u64>,
+    #[cfg_attr(feature = "ts", ts(as = "std::collections::BTreeMap<Kind, u64>"))]
+    pub applied: KindCounts,
     /// Upserts not newer than the local version, and snapshots already held or identical
     /// to the newest held one: all skipped without a write.
     pub duplicates_skipped: u64,
@@ -42,7 +42,8 @@ pub struct PullReport {
     pub integrity: Vec<IntegrityFinding>,
     pub duration_ms: u64,
     /// Kinds whose local rows changed, for `changed` events.
-    pub changed_kinds: BTreeSet<Kind>,
+    #[cfg_attr(feature = "ts", ts(as = "Vec<Kind>"))]
+    pub changed_kinds: KindSet,
     /// False when the call stopped at `maxPages` before the server said `drained`.
     pub drained: bool,
 }
@@ -51,8 +52,8 @@ impl PullReport {
     /// Adds one committed page.
     pub fn record_page(&mut self, summary: &PageSummary) {
         self.pages += 1;
-        for (kind, n) in &summary.applied {
-            *self.applied.entry(*kind).or_default() += n;
+        for (kind, n) in summary.applied.iter() {
+            self.applied.add(kind, n);
         }
         self.duplicates_skipped += summary.duplicates_skipped;
         self.snapshots_trimmed += summary.snapshots_trimmed;
@@ -62,14 +63,14 @@ impl PullReport {
             }
         }
         self.resets.extend(summary.resets.iter().copied());
-        self.changed_kinds.extend(summary.changed.iter().copied());
+        self.changed_kinds.extend(summary.changed.iter());
         self.rows_swept += summary.swept.rows.len() as u64;
         self.snapshots_swept += summary.swept.snapshots.len() as u64;
     }
 
     /// Items that changed local state, all kinds together (resets included).
     pub fn items_applied(&self) -> u64 {
-        self.applied.values().sum::<u64>() + self.resets.len() as u64
+        self.applied.total() + self.resets.len() as u64
     }
 }
 

@@ -11,6 +11,7 @@
 //! For snapshots that arrive in chronological order — what the server promises — this is
 //! exactly "skip if identical to the newest held one".
 
+use crate::engine::sorting::sort_by;
 use crate::engine::store::cache::SnapshotMeta;
 use crate::engine::time::parse_rfc3339_ms;
 use std::cmp::Ordering;
@@ -55,8 +56,10 @@ pub struct Retained {
 
 /// Sorts a widget's held snapshots oldest first (one sort instance for every caller: each
 /// closure type would compile its own copy of the stable sort into the wasm).
-pub fn sort_oldest_first(held: &mut [SnapshotMeta]) {
-    held.sort_by(|a, b| generated_at_order(&a.generated_at, &b.generated_at));
+pub fn sort_oldest_first(held: &mut Vec<SnapshotMeta>) {
+    sort_by(held, |a, b| {
+        generated_at_order(&a.generated_at, &b.generated_at)
+    });
 }
 
 impl SnapshotRetention {
@@ -100,7 +103,9 @@ impl SnapshotRetention {
             .map(|m| (m, true))
             .chain(self.offered.iter().map(|m| (m, false)))
             .collect();
-        candidates.sort_by(|a, b| generated_at_order(&a.0.generated_at, &b.0.generated_at));
+        sort_by(&mut candidates, |a, b| {
+            generated_at_order(&a.0.generated_at, &b.0.generated_at)
+        });
         let mut out = Retained::default();
         let mut kept: Vec<(&SnapshotMeta, bool)> = Vec::with_capacity(candidates.len());
         for (meta, held) in candidates {

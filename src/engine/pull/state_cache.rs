@@ -30,8 +30,8 @@ use crate::engine::store::cache::{
     ApplyPlan, HeldIndex, HeldPart, LocalState, SnapshotMeta, StateRequest, Store, StoreError,
     SyncMeta,
 };
-use crate::protocol::Kind;
-use std::collections::{BTreeSet, HashMap};
+use crate::protocol::{Kind, KindSet};
+use std::collections::HashMap;
 
 /// Known local state: held versions (`None` = known absent) and held snapshot metadata per
 /// widget (oldest first), plus the kinds of which every key is known.
@@ -44,7 +44,7 @@ pub struct StateCache {
     /// it found it (PROTOCOL §3), never the serial.
     serial: Option<u64>,
     /// Kinds whose every row is known: keys missing from `versions` are not held.
-    complete: BTreeSet<Kind>,
+    complete: KindSet,
     versions: HashMap<(Kind, String), Option<u64>>,
     snapshots: HashMap<String, Vec<SnapshotMeta>>,
     /// The references of the widgets this call wrote (all held ones once Widget is
@@ -55,7 +55,7 @@ pub struct StateCache {
     generation: u64,
     /// The kinds whose stored index part may differ from what the cache knows: none when the
     /// cache was loaded from the index, every kind otherwise.
-    dirty: BTreeSet<Kind>,
+    dirty: KindSet,
     /// The cursor the stored index was loaded at or last saved at, if any.
     indexed_at: Option<String>,
     /// The settle epoch at which every version the cache knows was exact, when the cache
@@ -68,7 +68,7 @@ impl StateCache {
     /// A cache that knows nothing yet: every key is read once.
     pub fn unknown() -> StateCache {
         StateCache {
-            dirty: Kind::ALL.iter().copied().collect(),
+            dirty: KindSet::all(),
             ..StateCache::default()
         }
     }
@@ -80,8 +80,8 @@ impl StateCache {
             at: Some(cursor),
             serial: Some(serial),
             settled_epoch: None,
-            complete: Kind::ALL.iter().copied().collect(),
-            dirty: Kind::ALL.iter().copied().collect(),
+            complete: KindSet::all(),
+            dirty: KindSet::all(),
             ..StateCache::default()
         }
     }
@@ -93,7 +93,7 @@ impl StateCache {
             at: Some(Some(index.at.clone())),
             serial: Some(serial),
             settled_epoch: None,
-            complete: Kind::ALL.iter().copied().collect(),
+            complete: KindSet::all(),
             indexed_at: Some(index.at),
             ..StateCache::default()
         };
@@ -135,11 +135,7 @@ impl StateCache {
         {
             return None;
         }
-        let mut parts: Vec<HeldPart> = self
-            .dirty
-            .iter()
-            .map(|kind| HeldPart::empty(*kind))
-            .collect();
+        let mut parts: Vec<HeldPart> = self.dirty.iter().map(HeldPart::empty).collect();
         for ((kind, key), version) in &self.versions {
             let (Some(version), Some(part)) = (version, parts.iter_mut().find(|p| p.kind == *kind))
             else {
@@ -200,7 +196,7 @@ impl StateCache {
                     at: Some(cursor.map(str::to_string)),
                     serial,
                     generation: self.generation + 1,
-                    dirty: Kind::ALL.iter().copied().collect(),
+                    dirty: KindSet::all(),
                     ..StateCache::default()
                 }
             }
@@ -215,7 +211,7 @@ impl StateCache {
     pub fn forget(&mut self) {
         *self = StateCache {
             generation: self.generation + 1,
-            dirty: Kind::ALL.iter().copied().collect(),
+            dirty: KindSet::all(),
             ..StateCache::default()
         };
     }

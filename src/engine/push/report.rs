@@ -1,9 +1,10 @@
 //! What a push call did, for `status()`, events and the host app. Serialized camelCase so
 //! the bindings hand it to JS as is.
 
+#[cfg(feature = "ts")]
 use crate::protocol::Kind;
+use crate::protocol::KindSet;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// The outcome of one successful `push` call.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -33,7 +34,8 @@ pub struct PushReport {
     pub duration_ms: u64,
     /// Kinds whose local reads changed: `Query` whenever an op left the queue (its pending
     /// name no longer overlays the row, or a new version and name were stored).
-    pub changed_kinds: BTreeSet<Kind>,
+    #[cfg_attr(feature = "ts", ts(as = "Vec<Kind>"))]
+    pub changed_kinds: KindSet,
 }
 
 /// Reported after every settled batch and every replayed command.

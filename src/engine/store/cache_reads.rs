@@ -1,6 +1,7 @@
 //! Reads the JS API needs beyond single-row lookups, written once over [`Store`] so the
 //! IndexedDB and in-memory stores answer them identically.
 
+use crate::engine::sorting::sort_by_key;
 use crate::engine::store::cache::{Store, StoreError, StoredSnapshot};
 
 /// The newest held snapshot of a widget (what a dashboard renders until a fresh one lands).
@@ -55,7 +56,7 @@ pub async fn open_alerts<S: Store>(
             (observed >= cutoff).then_some((observed, a))
         })
         .collect();
-    alerts.sort_by_key(|a| std::cmp::Reverse(a.0));
+    sort_by_key(&mut alerts, |a| std::cmp::Reverse(a.0));
     Ok(alerts.into_iter().map(|(_, a)| a).collect())
 }
 

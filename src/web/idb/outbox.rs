@@ -8,6 +8,7 @@
 //! nothing, and `Ok` means the browser reported `complete`. Settling batches and commands
 //! is in `idb/outbox_settle.rs`. `Store::wipe` (403, 410) never names these stores.
 
+use crate::engine::sort_by_key;
 use crate::engine::{
     plan_rename, Conflict, DeadLetter, DeferredCommand, OutboxOp, Pending, PushBatch, RenameIntent,
     RenamePlan, Requeue, Resolution, StoreError,
@@ -66,7 +67,7 @@ pub(super) fn decode_ops(values: &[JsValue]) -> Result<Vec<OutboxOp>, IdbError> 
         .iter()
         .map(|v| decode::<OutboxOp>(v, OUTBOX_STORE))
         .collect::<Result<Vec<_>, _>>()?;
-    ops.sort_by_key(|op| op.seq);
+    sort_by_key(&mut ops, |op| op.seq);
     Ok(ops)
 }
 
@@ -216,7 +217,7 @@ impl Handle {
             .iter()
             .map(|v| decode::<CommandRecord>(v, COMMANDS_STORE)?.try_into())
             .collect::<Result<Vec<DeferredCommand>, IdbError>>()?;
-        commands.sort_by_key(|c| c.seq);
+        sort_by_key(&mut commands, |c| c.seq);
         Ok(commands)
     }
 

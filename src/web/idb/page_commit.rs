@@ -9,8 +9,8 @@
 //! replacement bookkeeping (`idb/replacement.rs`) and the cursor; a single commit await
 //! reports whether the browser really committed.
 
-use crate::engine::{ApplyPlan, StoreError, Swept};
-use crate::protocol::Kind;
+use crate::engine::{sort_dedup, ApplyPlan, StoreError, Swept};
+use crate::protocol::{Kind, KindSet};
 use crate::web::idb::batch::{check_cursor, CountCheck, CursorCheck};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
@@ -22,7 +22,6 @@ use crate::web::idb::transaction::{Durability, WriteTransaction};
 use crate::web::idb::version_guard::GuardedPuts;
 use crate::web::idb::write_sets::{delete_writes, hold, stores_of_kinds};
 use js_sys::Array;
-use std::collections::BTreeSet;
 
 impl Handle {
     pub(super) async fn write_page<P: Clone + Into<JsRow>>(
@@ -44,8 +43,7 @@ impl Handle {
         if held_index {
             stores.push(HELD_INDEX_STORE);
         }
-        stores.sort_unstable();
-        stores.dedup();
+        sort_dedup(&mut stores);
         let mut tx = self.begin_write(&stores, Durability::Relaxed)?;
 
         // The compare-and-set is the transaction's first request; its success handler aborts
@@ -133,7 +131,7 @@ fn issue_page_writes(
 
 /// Every object store a page writes to, plus `meta` for the cursor.
 fn page_stores<P>(plan: &ApplyPlan<P>) -> Vec<&'static str> {
-    let mut kinds: BTreeSet<Kind> = plan.clear_kinds.iter().copied().collect();
+    let mut kinds: KindSet = plan.clear_kinds.iter().copied().collect();
     kinds.extend(plan.row_deletes.iter().map(|(kind, _)| *kind));
     kinds.extend(plan.row_puts.iter().map(|row| row.kind));
     if !plan.snapshot_deletes.is_empty() || !plan.snapshot_puts.is_empty() {

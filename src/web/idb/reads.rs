@@ -8,7 +8,7 @@
 //! for it (use `snapshots_of`).
 
 use crate::engine::{LocalState, SnapshotMeta, StateRequest, StoredRow, StoredSnapshot, WidgetRef};
-use crate::protocol::Kind;
+use crate::protocol::{Kind, KindSet};
 use crate::web::idb::batch;
 use crate::web::idb::error::IdbError;
 use crate::web::idb::handle::Handle;
@@ -18,7 +18,6 @@ use crate::web::idb::records::{
 use crate::web::idb::schema::{store_name, WIDGETS_BY_DASHBOARD};
 use crate::web::idb::transaction::{read_transaction, read_transaction_raw};
 use idb::{KeyRange, Query};
-use std::collections::BTreeSet;
 use wasm_bindgen::JsValue;
 
 impl Handle {
@@ -171,8 +170,8 @@ impl Handle {
             .filter(|(kind, _)| kind.is_versioned())
             .map(|(kind, key)| (*kind, key.as_str()))
             .collect();
-        let kinds: BTreeSet<Kind> = keys.iter().map(|(kind, _)| *kind).collect();
-        let mut stores: Vec<&str> = kinds.iter().map(|kind| store_name(*kind)).collect();
+        let kinds: KindSet = keys.iter().map(|(kind, _)| *kind).collect();
+        let mut stores: Vec<&str> = kinds.iter().map(store_name).collect();
         if !request.widgets.is_empty() {
             stores.push(store_name(Kind::WidgetSnapshot));
         }

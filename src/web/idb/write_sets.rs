@@ -3,6 +3,7 @@
 //! (`idb/store.rs`): which stores a set of kinds spans, the deletes of rows and snapshots,
 //! and the row objects a put holds. A leaf, so those files need not import each other.
 
+use crate::engine::sort_dedup;
 use crate::protocol::Kind;
 use crate::web::idb::page_decode::JsRow;
 use crate::web::idb::records::WriteOp;
@@ -12,8 +13,7 @@ use js_sys::Array;
 /// The object stores holding `kinds`, once each.
 pub fn stores_of_kinds(kinds: &[Kind]) -> Vec<&'static str> {
     let mut stores: Vec<&'static str> = kinds.iter().map(|kind| store_name(*kind)).collect();
-    stores.sort_unstable();
-    stores.dedup();
+    sort_dedup(&mut stores);
     stores
 }
 

@@ -70,7 +70,7 @@ fn lower_or_equal_versions_are_ignored() {
     assert_eq!(p.summary.duplicates_skipped, 1);
     assert_eq!(versions(&store, Kind::Dashboard), vec![("dsh_1".into(), 4)]);
     assert_eq!(
-        p.summary.changed.iter().copied().collect::<Vec<_>>(),
+        p.summary.changed.iter().collect::<Vec<_>>(),
         vec![Kind::Dashboard, Kind::MetricDefinition]
     );
 }

@@ -47,14 +47,14 @@ fn page_by_page(store: &MemoryStore, log: &[PullItem], config: &PullConfig) -> P
 fn decided(r: &PullReport) -> impl PartialEq + std::fmt::Debug {
     (
         r.pages,
-        r.applied.clone(),
+        r.applied,
         r.duplicates_skipped,
         r.snapshots_trimmed,
         r.snapshots_too_large.clone(),
         r.resets.clone(),
         r.rows_swept,
         r.snapshots_swept,
-        r.changed_kinds.clone(),
+        r.changed_kinds,
         r.drained,
         r.integrity.clone(),
     )
