@@ -7,6 +7,7 @@
 //! - `bindings` (wasm32 only): the `#[wasm_bindgen]` surface; converts, calls, maps errors.
 
 pub mod engine;
+pub mod json;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]

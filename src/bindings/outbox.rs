@@ -24,7 +24,7 @@ fn js_json(value: &JsValue, what: &str) -> Result<Value, JsValue> {
         .map_err(|_| bad_request(&format!("{what} is not JSON")))?
         .as_string()
         .unwrap_or_else(|| "null".into());
-    serde_json::from_str(&text).map_err(|e| bad_request(&format!("{what}: {e}")))
+    crate::json::from_str(&text).map_err(|e| bad_request(&format!("{what}: {e}")))
 }
 
 /// The argument of `enqueueCommand`.

@@ -6,6 +6,7 @@
 pub mod clock;
 mod global_scope;
 pub mod idb;
+pub mod json;
 pub mod net;
 
 pub use clock::{WebClock, WebRandom};

@@ -16,6 +16,7 @@ pub mod idb_snapshot_reads;
 pub mod idb_store;
 pub mod idb_throughput;
 pub mod idb_version_guard;
+pub mod json_parse;
 pub mod page_decode;
 pub mod pull_changes;
 pub mod pull_cold;

@@ -13,8 +13,9 @@ use sync_core::protocol::{PageError, Row};
 use sync_core::web::idb::page_decode::{decode_page, JsRow};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The page generator: deterministic; `faulty` pages (the flag) get broken items.
-struct Gen(Xorshift, bool);
+/// The page generator: deterministic; `faulty` pages (the flag) get broken items. `value` is
+/// also the generator of `json_parse.rs`.
+pub struct Gen(pub Xorshift, pub bool);
 
 impl Gen {
     /// A fault with `percent` chance, on faulty pages only.
@@ -74,7 +75,7 @@ fn number(g: &mut Gen) -> Value {
     }
 }
 
-fn value(g: &mut Gen, depth: u32) -> Value {
+pub fn value(g: &mut Gen, depth: u32) -> Value {
     match g.below(if depth > 2 { 4 } else { 6 }) {
         0 => text(g),
         1 => number(g),

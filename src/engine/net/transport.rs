@@ -94,7 +94,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The `error` string of a JSON error body, or `http_<status>`.
     pub fn error_name(&self) -> String {
-        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+        match crate::json::from_slice::<serde_json::Value>(&self.body) {
             Ok(serde_json::Value::Object(mut o)) => match o.remove("error") {
                 Some(serde_json::Value::String(e)) => e,
                 _ => format!("http_{}", self.status),

@@ -48,7 +48,7 @@ pub fn pull_path(page_size: u32, cursor: Option<&str>, fresh: bool) -> String {
 }
 
 fn body_json(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
-    match serde_json::from_slice(body) {
+    match crate::json::from_slice(body) {
         Ok(Value::Object(o)) => Some(o),
         _ => None,
     }

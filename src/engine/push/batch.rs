@@ -50,7 +50,7 @@ pub fn batch_request(batch: &PushBatch) -> HttpRequest {
 /// body (what the server actually received). `None` when the stored body does not parse or
 /// does not match `op_seqs`: such a batch can only be released, not settled.
 pub fn sent_ops(batch: &PushBatch) -> Option<Vec<(u64, PushOp)>> {
-    let request: PushRequest = serde_json::from_str(&batch.body).ok()?;
+    let request: PushRequest = crate::json::from_str(&batch.body).ok()?;
     if request.ops.len() != batch.op_seqs.len() || request.idempotency_key() != batch.key {
         return None;
     }

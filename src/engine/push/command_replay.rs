@@ -173,7 +173,7 @@ pub fn read_command_answer(
 
 /// `current` of a 412 body, when it is an object with an integer `version`.
 fn current_state(body: &[u8]) -> Option<Value> {
-    let mut body: serde_json::Map<String, Value> = serde_json::from_slice(body).ok()?;
+    let mut body: serde_json::Map<String, Value> = crate::json::from_slice(body).ok()?;
     let current = body.remove("current")?;
     current.get("version")?.as_u64()?;
     Some(current)

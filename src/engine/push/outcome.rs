@@ -60,14 +60,14 @@ pub fn read_batch_answer(
     let status = response.status;
     let rejected = |detail: String| Ok(BatchAnswer::Refused(Refusal::Rejected { status, detail }));
     match status {
-        200..=299 => match serde_json::from_slice::<PushResponse>(&response.body) {
+        200..=299 => match crate::json::from_slice::<PushResponse>(&response.body) {
             Ok(parsed) => match settle_results(sent, &parsed.results, now_ms, random, user_id) {
                 Ok(settled) => Ok(BatchAnswer::Settled(settled)),
                 Err(detail) => rejected(detail),
             },
             // Not even JSON: most likely cut off on the way (PROTOCOL §3), so it is retried
             // with backoff; the ops stay queued whatever happens.
-            Err(e) if e.is_eof() || e.is_syntax() => Err(format!("push response: {e}")),
+            Err(e) if e.is_not_json() => Err(format!("push response: {e}")),
             Err(e) => rejected(format!("push response: {e}")),
         },
         403 => Ok(BatchAnswer::Refused(Refusal::Forbidden)),

@@ -30,7 +30,8 @@
 //! skip the writes, but the call would report them applied).
 //!
 //! Stored as one record per kind (so a call rewrites only the kinds it changed) plus `at`.
-//! Each kind's record is JSON text — one string to structured-clone, one `serde_json` parse:
+//! Each kind's record is JSON text — one string to structured-clone, one parse
+//! (`crate::json`):
 //! - versioned kinds: `[[key, version], …]`; Widget: `[[key, version, dashboardId|null,
 //!   metricKey|null], …]` (the references the integrity gate checks);
 //! - `WidgetSnapshot`: `[[widgetId, generatedAt, paramsHash, rowsDigest], …]`, one per held
@@ -104,11 +105,11 @@ impl HeldPart {
     /// Reads back a part of `kind` written by [`to_json`](Self::to_json) (or by the store's
     /// scan, which writes the same shape).
     pub fn from_json(kind: Kind, text: &str) -> Result<HeldPart, HeldPartError> {
-        let bad = |e: serde_json::Error| HeldPartError(format!("{}: {e}", kind.as_str()));
+        let bad = |e: crate::json::JsonError| HeldPartError(format!("{}: {e}", kind.as_str()));
         let mut part = HeldPart::empty(kind);
         match kind {
             Kind::WidgetSnapshot => {
-                let rows: Vec<[String; 4]> = serde_json::from_str(text).map_err(bad)?;
+                let rows: Vec<[String; 4]> = crate::json::from_str(text).map_err(bad)?;
                 part.snapshots = rows
                     .into_iter()
                     .map(|[widget, generated_at, params_hash, rows_digest]| {
@@ -123,7 +124,7 @@ impl HeldPart {
             }
             Kind::Widget => {
                 type WidgetEntry = (String, u64, Option<String>, Option<String>);
-                let rows: Vec<WidgetEntry> = serde_json::from_str(text).map_err(bad)?;
+                let rows: Vec<WidgetEntry> = crate::json::from_str(text).map_err(bad)?;
                 for (key, version, dashboard_id, metric_key) in rows {
                     part.widgets.push(WidgetRef {
                         key: key.clone(),
@@ -133,7 +134,7 @@ impl HeldPart {
                     part.versions.push((key, version));
                 }
             }
-            _ => part.versions = serde_json::from_str(text).map_err(bad)?,
+            _ => part.versions = crate::json::from_str(text).map_err(bad)?,
         }
         Ok(part)
     }

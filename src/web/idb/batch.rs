@@ -175,7 +175,7 @@ impl Pending {
         let text = value
             .as_string()
             .ok_or_else(|| IdbError::Decode("readSnapshotMetas did not return text".into()))?;
-        let metas: Vec<Vec<MetaTriple>> = serde_json::from_str(&text)
+        let metas: Vec<Vec<MetaTriple>> = crate::json::from_str(&text)
             .map_err(|e| IdbError::Decode(format!("snapshot metadata: {e}")))?;
         if metas.len() != count {
             return Err(IdbError::Decode(
@@ -400,7 +400,7 @@ pub async fn read_held_keys(
     .await?
     .as_string()
     .ok_or_else(|| IdbError::Decode("readHeldKeys did not return text".into()))?;
-    serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("held keys: {e}")))
+    crate::json::from_str(&text).map_err(|e| IdbError::Decode(format!("held keys: {e}")))
 }
 
 /// How a page commit's cursor compare-and-set ended (`checkCursor`).
@@ -498,5 +498,5 @@ pub async fn read_widget_refs(
         .await?
         .as_string()
         .ok_or_else(|| IdbError::Decode("readWidgetRefs did not return text".into()))?;
-    serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("widget references: {e}")))
+    crate::json::from_str(&text).map_err(|e| IdbError::Decode(format!("widget references: {e}")))
 }

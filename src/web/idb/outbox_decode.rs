@@ -25,8 +25,8 @@ pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbErro
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
+    let value: Value = crate::json::from_str(&text)
+        .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
     Fields::of(&value, "the record")
         .and_then(|f| T::from_fields(&f))
         .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))

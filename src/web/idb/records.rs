@@ -9,13 +9,15 @@
 //! (`putHeld`); `issueWrites` adds it. Records of rows held in wasm (a settled rename's
 //! Query row) are encoded whole.
 //!
-//! Conversion goes through JSON text rather than `serde-wasm-bindgen`: serializing a whole
+//! Writing goes through JSON text rather than `serde-wasm-bindgen`: serializing a whole
 //! page with `serde_json` and one `JSON.parse` was measured 3.5× faster than
 //! `serde_wasm_bindgen::Serializer::json_compatible()` (2000 records: ≈70 ms against ≈240 ms
-//! in headless Chromium, release build), and `JSON.stringify` + `serde_json` reads 3× faster
-//! than `serde_wasm_bindgen::from_value`, because the JS engine builds the objects natively
+//! in headless Chromium, release build), because the JS engine builds the objects natively
 //! instead of one boundary call per field. The result is the same: maps become plain
-//! objects. Encoding happens before a transaction opens. A record that does not decode is
+//! objects. Encoding happens before a transaction opens. Reading takes a record's JSON text
+//! (`JSON.stringify`: a value JSON cannot hold, a BigInt say, is refused there) and reads it
+//! with `crate::json` (in the browser `JSON.parse` and serde-wasm-bindgen: serde_json's parser
+//! is not in the browser build, `json.rs` says why). A record that does not decode is
 //! something this code never wrote: [`IdbError::Decode`].
 
 use crate::engine::{StoredRow, StoredSnapshot};
@@ -250,8 +252,8 @@ fn stored_json(value: &JsValue, what: &str) -> Result<String, IdbError> {
 /// A versioned row from its stored record.
 pub fn decode_row(kind: Kind, value: &JsValue) -> Result<StoredRow, IdbError> {
     let text = stored_json(value, kind.as_str())?;
-    let record: RowRecordIn =
-        serde_json::from_str(&text).map_err(|e| IdbError::Decode(format!("{kind} record: {e}")))?;
+    let record: RowRecordIn = crate::json::from_str(&text)
+        .map_err(|e| IdbError::Decode(format!("{kind} record: {e}")))?;
     Ok(StoredRow {
         kind,
         key: record.key,
@@ -267,7 +269,7 @@ pub fn decode_snapshot(value: &JsValue) -> Result<StoredSnapshot, IdbError> {
 
 /// A snapshot from the JSON text of its stored record.
 pub fn decode_snapshot_json(text: &str) -> Result<StoredSnapshot, IdbError> {
-    let record: SnapshotRecordIn = serde_json::from_str(text)
+    let record: SnapshotRecordIn = crate::json::from_str(text)
         .map_err(|e| IdbError::Decode(format!("WidgetSnapshot record: {e}")))?;
     Ok(StoredSnapshot {
         widget_id: record.widget_id,

@@ -150,7 +150,7 @@ async fn sweep(tx: &mut WriteTransaction, full: bool) -> Result<Swept, IdbError>
     let sent = if full {
         let mut sent = BTreeSet::new();
         for page in &held.marks {
-            let marks: Vec<String> = serde_json::from_str(page)
+            let marks: Vec<String> = crate::json::from_str(page)
                 .map_err(|e| IdbError::Decode(format!("replacement marks: {e}")))?;
             for mark in marks {
                 let key = decode_mark(&mark)

@@ -1,0 +1,41 @@
+//! The browser build's JSON parsing (see `json.rs` for why): `JSON.parse` and
+//! serde-wasm-bindgen, in place of serde_json's parser.
+
+use crate::json::JsonError;
+use js_sys::JSON;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+
+/// What `JSON.parse` threw (a `SyntaxError`): the text is not JSON.
+fn not_json(e: JsValue) -> JsonError {
+    let message = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "not JSON".to_string());
+    JsonError {
+        message,
+        not_json: true,
+    }
+}
+
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    from_js(JSON::parse(text).map_err(not_json)?)
+}
+
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => from_str(text),
+        Err(_) => Err(JsonError {
+            message: "not UTF-8".to_string(),
+            not_json: true,
+        }),
+    }
+}
+
+/// A `T` from the JS value of its JSON text (what `JSON.parse` returned).
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsonError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsonError {
+        message: e.to_string(),
+        not_json: false,
+    })
+}
