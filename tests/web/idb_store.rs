@@ -4,7 +4,7 @@
 
 use super::idb_fixtures::{dashboard, discard, dump, open_fresh, row, seed_plan, snapshot, widget};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use sync_core::engine::{
     ApplyPlan, LocalState, SnapshotMeta, StateRequest, Store, StoreError, SyncMeta, WidgetRef,
 };
@@ -83,11 +83,11 @@ async fn commit_page_writes_rows_and_cursor_and_every_read_sees_them() {
     assert_eq!(
         state,
         LocalState {
-            versions: BTreeMap::from([
+            versions: HashMap::from([
                 ((Kind::Dashboard, "dsh_2".to_string()), 3),
                 ((Kind::Widget, "wid_2".to_string()), 2),
             ]),
-            snapshots: BTreeMap::from([(
+            snapshots: HashMap::from([(
                 "wid_1".to_string(),
                 vec![
                     meta("2024-05-01T07:00:00Z", "digest-0.81"),

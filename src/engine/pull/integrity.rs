@@ -11,26 +11,29 @@
 //! cursor, and the server may legitimately send a child before its parent reaches the
 //! device's scope. The report names them so they are seen.
 
+use crate::engine::sorting::sort_dedup;
 pub use crate::engine::store::cache::WidgetRef;
 use crate::engine::store::cache::{Store, StoreError};
 use crate::protocol::{Kind, KindSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 /// Above this many touched widgets one scan of all widgets is cheaper than single reads.
 const SCAN_THRESHOLD: usize = 64;
 
-/// What a pull touched that the gate must look at. Filled by the planner, page by page.
+/// What a pull touched that the gate must look at. Filled by the planner, page by page. Hash
+/// sets (one type for all): the findings are sorted at the end, and each B-tree set type costs
+/// the wasm ≈ 7 KB of node code.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IntegrityScope {
     /// Widgets written by an upsert.
-    pub widgets: BTreeSet<String>,
+    pub widgets: HashSet<String>,
     /// Widgets that received a snapshot.
-    pub snapshot_widgets: BTreeSet<String>,
+    pub snapshot_widgets: HashSet<String>,
     /// Dashboards tombstoned.
-    pub removed_dashboards: BTreeSet<String>,
+    pub removed_dashboards: HashSet<String>,
     /// Metric definitions tombstoned.
-    pub removed_metrics: BTreeSet<String>,
+    pub removed_metrics: HashSet<String>,
     /// Kinds reset (every row of them may have gone).
     pub reset_kinds: KindSet,
 }
@@ -125,13 +128,13 @@ impl<S: Store> IntegrityReads for StoreReads<'_, S> {
 async fn candidate_widgets<R: IntegrityReads>(
     reads: &R,
     scope: &IntegrityScope,
-) -> Result<BTreeMap<String, WidgetRef>, StoreError> {
+) -> Result<HashMap<String, WidgetRef>, StoreError> {
     let full_scan = scope.reset_kinds.contains(&Kind::Dashboard)
         || scope.reset_kinds.contains(&Kind::MetricDefinition)
         || scope.reset_kinds.contains(&Kind::Widget)
         || !scope.removed_metrics.is_empty()
         || scope.widgets.len() > SCAN_THRESHOLD;
-    let mut out = BTreeMap::new();
+    let mut out = HashMap::new();
     if full_scan {
         let reset = |k| scope.reset_kinds.contains(&k);
         let everything =
@@ -178,21 +181,21 @@ pub async fn check_integrity_with<R: IntegrityReads>(
     reads: &R,
     scope: &IntegrityScope,
 ) -> Result<Vec<IntegrityFinding>, StoreError> {
-    let mut findings = BTreeSet::new();
+    let mut findings = Vec::new();
     let widgets = candidate_widgets(reads, scope).await?;
     for (field, target_kind) in [
         ("dashboardId", Kind::Dashboard),
         ("metricKey", Kind::MetricDefinition),
     ] {
-        let targets: BTreeSet<String> = widgets
+        let mut targets: Vec<String> = widgets
             .values()
             .filter_map(|w| w.target(field).map(str::to_string))
             .collect();
         if targets.is_empty() {
             continue;
         }
-        let targets: Vec<String> = targets.into_iter().collect();
-        let held: BTreeSet<String> = reads
+        sort_dedup(&mut targets);
+        let held: HashSet<String> = reads
             .existing_keys(target_kind, &targets)
             .await?
             .into_iter()
@@ -200,7 +203,7 @@ pub async fn check_integrity_with<R: IntegrityReads>(
         for w in widgets.values() {
             if let Some(target) = w.target(field) {
                 if !held.contains(target) {
-                    findings.insert(IntegrityFinding {
+                    findings.push(IntegrityFinding {
                         source_kind: Kind::Widget,
                         source_id: w.key.clone(),
                         field,
@@ -212,8 +215,9 @@ pub async fn check_integrity_with<R: IntegrityReads>(
         }
     }
     if !scope.snapshot_widgets.is_empty() {
-        let ids: Vec<String> = scope.snapshot_widgets.iter().cloned().collect();
-        let held: BTreeSet<String> = reads
+        let mut ids: Vec<String> = scope.snapshot_widgets.iter().cloned().collect();
+        sort_dedup(&mut ids);
+        let held: HashSet<String> = reads
             .existing_keys(Kind::Widget, &ids)
             .await?
             .into_iter()
@@ -221,7 +225,7 @@ pub async fn check_integrity_with<R: IntegrityReads>(
         for id in ids.iter().filter(|id| !held.contains(*id)) {
             // Snapshots of a tombstoned widget went with it; only report ones still held.
             if reads.holds_snapshots(id).await? {
-                findings.insert(IntegrityFinding {
+                findings.push(IntegrityFinding {
                     source_kind: Kind::WidgetSnapshot,
                     source_id: id.clone(),
                     field: "widgetId",
@@ -231,5 +235,6 @@ pub async fn check_integrity_with<R: IntegrityReads>(
             }
         }
     }
-    Ok(findings.into_iter().collect())
+    sort_dedup(&mut findings);
+    Ok(findings)
 }

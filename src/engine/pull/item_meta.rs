@@ -13,9 +13,9 @@
 use crate::engine::canonical::{rows_digest, write_canonical_object};
 use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::integrity::WidgetRef;
+use crate::engine::sorting::sort_dedup;
 use crate::engine::store::cache::{SnapshotMeta, StateRequest};
 use crate::protocol::{Kind, PageError, PullItem, Row};
-use std::collections::BTreeSet;
 
 /// One pulled item as the planner sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,29 +162,28 @@ pub fn item_meta(
 
 /// What the planner must know about local state to plan `metas`: the version of every key
 /// an upsert or tombstone names, the held snapshots of every widget an append or a Widget
-/// tombstone names.
+/// tombstone names; each once, sorted.
 pub fn metas_request(metas: &[ItemMeta]) -> StateRequest {
-    let mut keys = BTreeSet::new();
-    let mut widgets = BTreeSet::new();
+    let mut keys = Vec::new();
+    let mut widgets = Vec::new();
     for meta in metas {
         match meta {
             ItemMeta::Upsert { kind, key, .. } => {
-                keys.insert((*kind, key.clone()));
+                keys.push((*kind, key.clone()));
             }
             ItemMeta::Tombstone { kind, id } => {
-                keys.insert((*kind, id.clone()));
+                keys.push((*kind, id.clone()));
                 if *kind == Kind::Widget {
-                    widgets.insert(id.clone());
+                    widgets.push(id.clone());
                 }
             }
             ItemMeta::Append { widget_id, .. } | ItemMeta::TooLarge { widget_id } => {
-                widgets.insert(widget_id.clone());
+                widgets.push(widget_id.clone());
             }
             ItemMeta::Reset { .. } => {}
         }
     }
-    StateRequest {
-        keys: keys.into_iter().collect(),
-        widgets: widgets.into_iter().collect(),
-    }
+    sort_dedup(&mut keys);
+    sort_dedup(&mut widgets);
+    StateRequest { keys, widgets }
 }

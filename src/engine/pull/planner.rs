@@ -6,9 +6,10 @@ use crate::engine::pull::config::PullConfig;
 use crate::engine::pull::integrity::IntegrityScope;
 use crate::engine::pull::item_meta::ItemMeta;
 use crate::engine::pull::snapshot_retention::SnapshotRetention;
+use crate::engine::sorting::sort_by;
 use crate::engine::store::cache::{LocalState, ReplacementStep, SnapshotMeta, Swept};
 use crate::protocol::{Kind, KindCounts, KindSet};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The counts behind the pull report, for one page.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -59,7 +60,8 @@ pub struct IndexPlan {
 /// page brought (item index by `generatedAt`; only those still retained are written).
 struct WidgetSnapshots {
     retention: SnapshotRetention,
-    new: BTreeMap<String, usize>,
+    /// (`generatedAt`, item) of each offer taken (offers are unique by `generatedAt`).
+    new: Vec<(String, usize)>,
 }
 
 /// The local state as the page's items have left it so far.
@@ -67,9 +69,10 @@ struct Overlay<'a> {
     state: &'a LocalState,
     cleared: KindSet,
     /// Rows the page decided: `Some((item, version))` = that item's row is written,
-    /// `None` = the row is gone.
-    rows: BTreeMap<(Kind, String), Option<(usize, u64)>>,
-    snapshots: BTreeMap<String, WidgetSnapshots>,
+    /// `None` = the row is gone. Hash maps (sorted once in `finish`): each B-tree map type
+    /// costs the wasm ≈ 7 KB of node code.
+    rows: HashMap<(Kind, String), Option<(usize, u64)>>,
+    snapshots: HashMap<String, WidgetSnapshots>,
 }
 
 impl<'a> Overlay<'a> {
@@ -109,7 +112,7 @@ impl<'a> Overlay<'a> {
             .entry(widget.to_string())
             .or_insert_with(|| WidgetSnapshots {
                 retention: SnapshotRetention::new(baseline),
-                new: BTreeMap::new(),
+                new: Vec::new(),
             })
     }
 
@@ -132,8 +135,8 @@ pub fn plan_metas(
     let mut o = Overlay {
         state,
         cleared: KindSet::new(),
-        rows: BTreeMap::new(),
-        snapshots: BTreeMap::new(),
+        rows: HashMap::new(),
+        snapshots: HashMap::new(),
     };
     let mut s = PageSummary::default();
     let mut replacement = ReplacementStep::default();
@@ -187,7 +190,7 @@ pub fn plan_metas(
             } => {
                 let w = o.widget(widget_id);
                 if w.retention.offer(snapshot.clone()) {
-                    w.new.insert(snapshot.generated_at.clone(), index);
+                    w.new.push((snapshot.generated_at.clone(), index));
                 } else {
                     s.duplicates_skipped += 1;
                 }
@@ -213,10 +216,10 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
         clear_kinds: o.cleared.iter().collect(),
         ..IndexPlan::default()
     };
-    let (rows, snapshots) = (
-        std::mem::take(&mut o.rows),
-        std::mem::take(&mut o.snapshots),
-    );
+    let mut rows: Vec<_> = std::mem::take(&mut o.rows).into_iter().collect();
+    sort_by(&mut rows, |a, b| a.0.cmp(&b.0));
+    let mut snapshots: Vec<_> = std::mem::take(&mut o.snapshots).into_iter().collect();
+    sort_by(&mut snapshots, |a, b| a.0.cmp(&b.0));
     for ((kind, key), decided) in rows {
         match decided {
             Some((item, _)) => plan.row_puts.push(item),
@@ -226,7 +229,7 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
             None => {}
         }
     }
-    for (widget, w) in snapshots {
+    for (widget, mut w) in snapshots {
         let retained = w.retention.resolve(retention);
         s.duplicates_skipped += retained.identical;
         s.snapshots_trimmed += retained.trimmed;
@@ -247,6 +250,7 @@ fn finish(mut o: Overlay<'_>, retention: usize, s: &mut PageSummary) -> IndexPla
                     .push((widget.clone(), old.generated_at));
             }
         }
+        sort_by(&mut w.new, |a, b| a.0.cmp(&b.0));
         plan.snapshot_puts.extend(
             w.new
                 .into_iter()

@@ -24,8 +24,8 @@
 //! [`plan_sweep`] is the one statement of what the sweep removes; `MemoryStore` and the
 //! IndexedDB store both call it on what they hold.
 
+use crate::engine::sorting::sort_dedup;
 use crate::protocol::{Kind, KindSet};
-use std::collections::BTreeSet;
 
 /// What one page tells the store about replacement. Which of it applies (a replacement in
 /// progress or not) the store decides from its own state, inside the page's transaction.
@@ -76,26 +76,28 @@ impl Swept {
 /// held once the drained page's own writes are applied.
 ///
 /// - `held_rows`: every held versioned row;
-/// - `sent`: the replacement's marks (every page's, this one's included), or `None` for an
+/// - `sent`: the replacement's marks (every page's, this one's included), sorted without
+///   repeats (as [`sort_dedup`] leaves them: looked up by binary search), or `None` for an
 ///   orphan-only sweep, which keeps every row;
 /// - `held_snapshots`: the keys of every held snapshot.
 pub fn plan_sweep<'a>(
     held_rows: impl IntoIterator<Item = &'a (Kind, String)>,
-    sent: Option<&BTreeSet<(Kind, String)>>,
+    sent: Option<&[(Kind, String)]>,
     held_snapshots: impl IntoIterator<Item = &'a (String, String)>,
 ) -> Swept {
     let mut swept = Swept::default();
-    let mut widgets = BTreeSet::new();
+    let mut widgets = Vec::new();
     for key in held_rows {
-        if sent.is_some_and(|sent| !sent.contains(key)) {
+        if sent.is_some_and(|sent| sent.binary_search(key).is_err()) {
             swept.rows.push(key.clone());
         } else if key.0 == Kind::Widget {
-            widgets.insert(key.1.as_str());
+            widgets.push(key.1.as_str());
         }
     }
+    sort_dedup(&mut widgets);
     swept.snapshots = held_snapshots
         .into_iter()
-        .filter(|(widget, _)| !widgets.contains(widget.as_str()))
+        .filter(|(widget, _)| widgets.binary_search(&widget.as_str()).is_err())
         .cloned()
         .collect();
     swept
@@ -128,13 +130,13 @@ mod tests {
             key(Kind::Widget, "w1"),
             key(Kind::Widget, "w2"),
         ];
-        let sent: BTreeSet<_> = [key(Kind::Dashboard, "d1"), key(Kind::Widget, "w1")].into();
+        let sent = [key(Kind::Dashboard, "d1"), key(Kind::Widget, "w1")];
         let snaps = [
             ("w1".to_string(), "t1".to_string()),
             ("w2".to_string(), "t1".to_string()),
             ("w9".to_string(), "t1".to_string()),
         ];
-        let swept = plan_sweep(&held, Some(&sent), &snaps);
+        let swept = plan_sweep(&held, Some(&sent[..]), &snaps);
         assert_eq!(
             swept.rows,
             vec![key(Kind::Dashboard, "d2"), key(Kind::Widget, "w2")]

@@ -15,7 +15,6 @@ use crate::engine::sorting::sort_by;
 use crate::engine::store::cache::SnapshotMeta;
 use crate::engine::time::parse_rfc3339_ms;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 /// Chronological order of two `generatedAt` values: by instant when both parse as RFC 3339
 /// (so `…:00Z` and `…:00.000+00:00` sort by time, not by spelling), with unparseable values
@@ -46,8 +45,9 @@ pub struct SnapshotRetention {
 pub struct Retained {
     /// What the widget holds afterwards, oldest first.
     pub kept: Vec<SnapshotMeta>,
-    /// `generatedAt` of the offered snapshots that are kept (to be written).
-    pub admitted: BTreeSet<String>,
+    /// `generatedAt` of the offered snapshots that are kept (to be written), oldest first
+    /// (at most the retention: a vector, not a set type of its own in the wasm).
+    pub admitted: Vec<String>,
     /// Offers identical to the snapshot before them (zero writes).
     pub identical: u64,
     /// Snapshots dropped by retention: held ones trimmed and offers below the newest N.
@@ -124,7 +124,7 @@ impl SnapshotRetention {
         out.trimmed = excess as u64;
         for (meta, held) in kept.into_iter().skip(excess) {
             if !held {
-                out.admitted.insert(meta.generated_at.clone());
+                out.admitted.push(meta.generated_at.clone());
             }
             out.kept.push(meta.clone());
         }

@@ -21,7 +21,7 @@ pub use crate::engine::pull::replacement::{ReplacementStep, Swept};
 pub use crate::engine::store::error::StoreError;
 pub use crate::engine::store::held_index::{HeldIndex, HeldPart, HeldScan};
 use crate::protocol::{Kind, PageError, Row};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// A versioned row as stored: the wire row (after privacy stripping) and its item version.
 /// `P` is how the row is held: a parsed [`Row`], or, on a page's way to storage, whatever
@@ -152,13 +152,14 @@ impl StateRequest {
     }
 }
 
-/// The answer to a [`StateRequest`].
+/// The answer to a [`StateRequest`]. Hash maps, not B-trees: only looked up, and each B-tree
+/// map type costs the wasm ≈ 7 KB of node code (BENCHMARKS.md, "Size").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LocalState {
     /// Current version of each requested key that is held locally.
-    pub versions: BTreeMap<(Kind, String), u64>,
+    pub versions: HashMap<(Kind, String), u64>,
     /// Held snapshots of each requested widget, oldest first (by `generated_at`).
-    pub snapshots: BTreeMap<String, Vec<SnapshotMeta>>,
+    pub snapshots: HashMap<String, Vec<SnapshotMeta>>,
 }
 
 /// The writes of one page, computed before any transaction opens. Applied in field order:

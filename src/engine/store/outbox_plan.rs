@@ -7,6 +7,7 @@
 //! a requeued op or command at the end of the queue are written once; `MemoryStore` and
 //! `IdbStore` only read and write.
 
+use crate::engine::sorting::sort_by_key;
 use crate::engine::store::cache::StoredRow;
 use crate::engine::store::error::StoreError;
 use crate::engine::store::outbox::{
@@ -15,7 +16,6 @@ use crate::engine::store::outbox::{
 };
 use crate::protocol::Kind;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
 
 fn aborted(why: String) -> StoreError {
     StoreError::Aborted(why)
@@ -183,11 +183,11 @@ pub struct RowUpdate {
 /// entries at most: each map type of its own would cost the wasm ≈ 5 KB of B-tree code.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettlementPlan {
-    /// Ops that leave the queue.
-    pub removed_ops: BTreeSet<u64>,
+    /// Seqs of the ops that leave the queue, in settlement order.
+    pub removed_ops: Vec<u64>,
     /// Ops that stay and changed (a new op id, a rebased version, the in-flight mark
-    /// cleared), as they are to be stored.
-    pub changed_ops: BTreeMap<u64, OutboxOp>,
+    /// cleared), as they are to be stored, by seq.
+    pub changed_ops: Vec<OutboxOp>,
     /// Query rows that take an applied rename, one per query (the last applied wins).
     pub row_updates: Vec<RowUpdate>,
     /// Conflicts and dead letters, in the order of the settlements.
@@ -203,32 +203,31 @@ pub struct SettlementPlan {
 /// - transient: the op stays with its new op id.
 ///
 /// Then every op of the batch still queued loses its in-flight mark. `ops` must hold the
-/// batch's ops and every queued op of each applied query; `held` each applied query with its
+/// batch's ops and every queued op of each applied query (each once); `held` each applied query with its
 /// held version (`None` when not held). A settlement of an op that is not in the batch or not
 /// queued refuses the whole settlement.
 pub fn plan_settlement(
     batch: &PushBatch,
     settled: &[OpSettlement],
-    mut ops: BTreeMap<u64, OutboxOp>,
+    mut ops: Vec<OutboxOp>,
     mut held: Vec<(String, Option<u64>)>,
 ) -> Result<SettlementPlan, StoreError> {
     let mut plan = SettlementPlan::default();
-    let mut changed = BTreeSet::new();
+    // Seqs of the ops still queued that changed.
+    let mut changed: Vec<u64> = Vec::new();
     for s in settled {
         let seq = s.seq();
-        if !batch.op_seqs.contains(&seq) || !ops.contains_key(&seq) {
+        let queued = ops.iter().position(|op| op.seq == seq);
+        let (true, Some(at)) = (batch.op_seqs.contains(&seq), queued) else {
             return Err(aborted(format!("op {seq} is not in batch {}", batch.key)));
-        }
+        };
         if let OpSettlement::Retry { new_op_id, .. } = s {
-            if let Some(op) = ops.get_mut(&seq) {
-                op.op_id = new_op_id.clone();
-                changed.insert(seq);
-            }
+            ops[at].op_id = new_op_id.clone();
+            changed.push(seq);
             continue;
         }
-        ops.remove(&seq);
-        plan.removed_ops.insert(seq);
-        changed.remove(&seq);
+        ops.remove(at);
+        plan.removed_ops.push(seq);
         match s {
             OpSettlement::Applied {
                 query_id,
@@ -256,13 +255,13 @@ pub fn plan_settlement(
                         }
                     }
                 }
-                for op in ops.values_mut() {
+                for op in ops.iter_mut() {
                     if op.entity_id == *query_id
                         && !batch.op_seqs.contains(&op.seq)
                         && op.expected_version == *applied_on
                     {
                         op.expected_version = *new_version;
-                        changed.insert(op.seq);
+                        changed.push(op.seq);
                     }
                 }
             }
@@ -275,19 +274,16 @@ pub fn plan_settlement(
             OpSettlement::Retry { .. } => {}
         }
     }
-    for seq in &batch.op_seqs {
-        if let Some(op) = ops.get_mut(seq) {
-            if op.in_flight {
-                op.in_flight = false;
-                changed.insert(*seq);
-            }
+    for op in ops.iter_mut() {
+        if op.in_flight && batch.op_seqs.contains(&op.seq) {
+            op.in_flight = false;
+            changed.push(op.seq);
         }
     }
-    for seq in changed {
-        if let Some(op) = ops.remove(&seq) {
-            plan.changed_ops.insert(seq, op);
-        }
-    }
+    // Only ops still queued: a removed op's seq may have been marked changed before.
+    ops.retain(|op| changed.contains(&op.seq));
+    sort_by_key(&mut ops, |op| op.seq);
+    plan.changed_ops = ops;
     Ok(plan)
 }
 
@@ -353,10 +349,7 @@ mod tests {
             body: String::new(),
             created_at_ms: 0,
         };
-        let ops = BTreeMap::from([
-            (1, op(1, "q", 3, true, true)),
-            (2, op(2, "q", 3, false, false)),
-        ]);
+        let ops = vec![op(1, "q", 3, true, true), op(2, "q", 3, false, false)];
         let settled = [OpSettlement::Retry {
             seq: 2,
             new_op_id: "op_retry".into(),
@@ -376,12 +369,12 @@ mod tests {
             body: String::new(),
             created_at_ms: 0,
         };
-        let ops = BTreeMap::from([
-            (1, op(1, "q", 3, true, true)),
-            (2, op(2, "r", 5, true, true)),
-            (3, op(3, "q", 3, false, false)),
-            (4, op(4, "q", 2, false, false)),
-        ]);
+        let ops = vec![
+            op(1, "q", 3, true, true),
+            op(2, "r", 5, true, true),
+            op(3, "q", 3, false, false),
+            op(4, "q", 2, false, false),
+        ];
         let settled = [OpSettlement::Applied {
             seq: 1,
             query_id: "q".into(),
@@ -391,7 +384,7 @@ mod tests {
         }];
         let held = vec![("q".to_string(), Some(3))];
         let plan = plan_settlement(&batch, &settled, ops, held).unwrap();
-        assert_eq!(plan.removed_ops, BTreeSet::from([1]));
+        assert_eq!(plan.removed_ops, vec![1]);
         assert_eq!(
             plan.row_updates,
             vec![RowUpdate {
@@ -403,14 +396,14 @@ mod tests {
         // op 3 rebased (made on 3), op 4 untouched (made on 2), op 2 of the batch unsettled
         // loses its in-flight mark.
         assert_eq!(
-            plan.changed_ops.keys().copied().collect::<Vec<_>>(),
+            plan.changed_ops.iter().map(|op| op.seq).collect::<Vec<_>>(),
             vec![2, 3]
         );
-        assert_eq!(plan.changed_ops[&3].expected_version, 4);
-        assert!(!plan.changed_ops[&2].in_flight);
+        assert_eq!(plan.changed_ops[1].expected_version, 4);
+        assert!(!plan.changed_ops[0].in_flight);
 
         let newer = vec![("q".to_string(), Some(9))];
-        let ops = BTreeMap::from([(1, op(1, "q", 3, true, true))]);
+        let ops = vec![op(1, "q", 3, true, true)];
         let plan = plan_settlement(&batch, &settled, ops, newer).unwrap();
         assert!(
             plan.row_updates.is_empty(),

@@ -2,12 +2,12 @@
 //! in-memory stores answer them identically. They are what `queries()`, `pending()`,
 //! `conflicts()`, `deadLetters()` and the counters of `status()` show.
 
+use crate::engine::sorting::sort_by;
 use crate::engine::store::cache::{Store, StoreError, StoredRow};
-use crate::engine::store::outbox::{Conflict, DeadLetter, OutboxStore, Pending};
+use crate::engine::store::outbox::{Conflict, DeadLetter, OutboxOp, OutboxStore, Pending};
 use crate::protocol::Kind;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// Extra field set to `true` on a query row whose `name_i18n` is a local rename not yet
 /// confirmed by the server (absent otherwise).
@@ -19,19 +19,22 @@ pub const PENDING_NAME_FIELD: &str = "pendingName";
 pub async fn queries_with_pending<S: Store + OutboxStore>(
     store: &S,
 ) -> Result<Vec<StoredRow>, StoreError> {
-    // Query id -> index into the outbox: a `BTreeMap<String, usize>` the planner instantiates
-    // anyway, where a `BTreeMap<String, OutboxOp>` would add ≈ 5 KB of B-tree code to the wasm.
+    // The newest op of each query, sorted by query id for a binary search per row (a vector:
+    // a map type of its own would add ≈ 7 KB of B-tree code to the wasm).
     let ops = store.outbox().await?;
-    let mut newest: BTreeMap<String, usize> = BTreeMap::new();
-    for (at, op) in ops.iter().enumerate() {
-        if op.kind == Kind::Query {
-            // `outbox()` is in seq order, so the last one per query wins.
-            newest.insert(op.entity_id.clone(), at);
-        }
-    }
+    // `outbox()` is in seq order: reversed, the newest op of a query comes first, and the
+    // stable sort and `dedup_by` keep it.
+    let mut newest: Vec<&OutboxOp> = ops
+        .iter()
+        .rev()
+        .filter(|op| op.kind == Kind::Query)
+        .collect();
+    sort_by(&mut newest, |a, b| a.entity_id.cmp(&b.entity_id));
+    newest.dedup_by(|later, kept| later.entity_id == kept.entity_id);
     let mut rows = store.rows(Kind::Query).await?;
     for row in &mut rows {
-        if let Some(op) = newest.get(&row.key).map(|at| &ops[*at]) {
+        let found = newest.binary_search_by(|op| op.entity_id.as_str().cmp(row.key.as_str()));
+        if let Ok(op) = found.map(|at| newest[at]) {
             row.row
                 .insert("name_i18n".into(), Value::Object(op.name_i18n.clone()));
             row.row.insert(PENDING_NAME_FIELD.into(), Value::Bool(true));

@@ -118,11 +118,12 @@ impl OutboxStore for MemoryStore {
                     (id, version)
                 })
                 .collect();
-            let plan = plan_settlement(&batch, settled, o.ops.clone(), held)?;
+            let plan = plan_settlement(&batch, settled, o.ops.values().cloned().collect(), held)?;
             for seq in &plan.removed_ops {
                 o.ops.remove(seq);
             }
-            o.ops.extend(plan.changed_ops);
+            o.ops
+                .extend(plan.changed_ops.into_iter().map(|op| (op.seq, op)));
             let mut raised = false;
             for update in &plan.row_updates {
                 if let Some(row) = c.rows.get_mut(&(Kind::Query, update.query_id.clone())) {

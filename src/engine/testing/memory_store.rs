@@ -82,7 +82,8 @@ impl MemoryContents {
         if !step.drains || !(self.meta.replacing || self.meta.orphan_sweep) {
             return Swept::default();
         }
-        let sent = self.meta.replacing.then_some(&self.replacement_marks);
+        let marks: Vec<(Kind, String)> = self.replacement_marks.iter().cloned().collect();
+        let sent = self.meta.replacing.then_some(&marks[..]);
         let swept = plan_sweep(self.rows.keys(), sent, self.snapshots.keys());
         for key in &swept.rows {
             self.rows.remove(key);

@@ -28,7 +28,6 @@ use crate::web::idb::schema::{
     OUTBOX_STORE, SETTLED_EPOCH_KEY,
 };
 use crate::web::idb::store::decode_count;
-use std::collections::BTreeMap;
 use wasm_bindgen::JsValue;
 
 fn aborted(why: String) -> StoreError {
@@ -50,7 +49,7 @@ fn settlement_writes(
     for seq in &plan.removed_ops {
         writes.push(OutboxWrite::Delete(OUTBOX_STORE, seq_key(*seq)));
     }
-    for op in plan.changed_ops.values() {
+    for op in &plan.changed_ops {
         writes.push(put_op(op)?);
     }
     let mut raised = false;
@@ -176,11 +175,11 @@ impl Handle {
         for (id, row, ops) in query_reads {
             query_values.push((id, row.await, ops.await));
         }
-        let mut ops = BTreeMap::new();
+        let mut ops = Vec::new();
         for value in op_values {
             if let Some(value) = value? {
                 let op: OutboxOp = decode(&value, OUTBOX_STORE)?;
-                ops.insert(op.seq, op);
+                ops.push(op);
             }
         }
         let mut rows = Vec::with_capacity(query_values.len());
@@ -188,7 +187,9 @@ impl Handle {
             let row = row?.map(|v| decode_row(Kind::Query, &v)).transpose()?;
             rows.push((id.to_string(), row));
             for op in decode_ops(&queued?)? {
-                ops.entry(op.seq).or_insert_with(|| op);
+                if !ops.iter().any(|held| held.seq == op.seq) {
+                    ops.push(op);
+                }
             }
         }
         let held = rows

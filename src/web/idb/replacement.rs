@@ -11,7 +11,7 @@
 //!   rows it carries. The random part keeps two pages that share a `nextCursor` (PROTOCOL §3
 //!   allows a page to return the cursor it was fetched with) from overwriting each other.
 
-use crate::engine::{decode_mark, encode_mark, plan_sweep};
+use crate::engine::{decode_mark, encode_mark, plan_sweep, sort_dedup};
 use crate::engine::{ReplacementStep, Swept};
 use crate::protocol::Kind;
 use crate::web::idb::batch::read_held_keys;
@@ -20,7 +20,6 @@ use crate::web::idb::records::{encode_writes, WriteOp};
 use crate::web::idb::schema::{store_name, META_STORE};
 use crate::web::idb::transaction::WriteTransaction;
 use crate::web::idb::write_sets::delete_writes;
-use std::collections::BTreeSet;
 use wasm_bindgen::JsValue;
 
 /// `meta` key of the replacement-in-progress flag.
@@ -148,21 +147,22 @@ async fn sweep(tx: &mut WriteTransaction, full: bool) -> Result<Swept, IdbError>
         rows.extend(keys.into_iter().map(|key| (kind, key)));
     }
     let sent = if full {
-        let mut sent = BTreeSet::new();
+        let mut sent = Vec::new();
         for page in &held.marks {
             let marks: Vec<String> = crate::json::from_str(page)
                 .map_err(|e| IdbError::Decode(format!("replacement marks: {e}")))?;
             for mark in marks {
                 let key = decode_mark(&mark)
                     .ok_or_else(|| IdbError::Decode(format!("replacement mark {mark}")))?;
-                sent.insert(key);
+                sent.push(key);
             }
         }
+        sort_dedup(&mut sent);
         Some(sent)
     } else {
         None
     };
-    let swept = plan_sweep(&rows, sent.as_ref(), &held.snapshots);
+    let swept = plan_sweep(&rows, sent.as_deref(), &held.snapshots);
     let writes = delete_writes(&swept.rows, &swept.snapshots);
     if !writes.is_empty() {
         tx.issue(&encode_writes(&writes)?, usize::MAX)?;
