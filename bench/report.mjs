@@ -83,6 +83,16 @@ export function renderMarkdown(r) {
       "|---|---:|",
     );
     for (const [c, b] of z.named.crates) out.push(`| ${c} | ${b} |`);
+    if (z.named.gzip) {
+      out.push(
+        "",
+        `What groups of functions cost the compressed wasm: gzip -9 of the unstripped build without custom sections (${kb(z.named.gzip.base)}) minus the same with the group's bodies replaced by \`unreachable\` (\`bench/size.mjs\`, \`withoutBodies\`). Each group is measured alone; groups overlap, so they do not add up.`,
+        "",
+        "| group | gzip share |",
+        "|---|---:|",
+      );
+      for (const s of z.named.gzip.shares) out.push(`| ${s.label} | ${kb(s.bytes)} |`);
+    }
     out.push("", "| bytes | largest functions |", "|---:|---|");
     for (const fn of z.named.top) out.push(`| ${fn.bytes} | \`${fn.name.slice(0, 120).replace(/\|/g, "\\|")}\` |`);
   }

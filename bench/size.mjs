@@ -40,6 +40,86 @@ function readName(buf, pos) {
   return [buf.subarray(p, p + len).toString("utf8"), p + len];
 }
 
+function lebBytes(n) {
+  const out = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** The sections of a module as `{id, body}` (body without the id and size). */
+function sectionsOf(buf) {
+  const out = [];
+  let pos = 8;
+  while (pos < buf.length) {
+    const [size, start] = leb(buf, pos + 1);
+    out.push({ id: buf[pos], body: buf.subarray(start, start + size) });
+    pos = start + size;
+  }
+  return out;
+}
+
+/**
+ * The module without its custom sections and with the bodies of the functions `drop(index)`
+ * picks (code-section order) replaced by `unreachable`: gzip -9 of it against gzip -9 of the
+ * module with none dropped is what those functions cost the compressed wasm. A function's raw
+ * size says little about that: the copies of one generic compress against each other.
+ */
+function withoutBodies(buf, drop) {
+  const parts = [buf.subarray(0, 8)];
+  for (const { id, body } of sectionsOf(buf)) {
+    if (id === 0) continue;
+    let out = body;
+    if (id === 10) {
+      let [count, p] = leb(body, 0);
+      const bodies = [lebBytes(count)];
+      for (let i = 0; i < count; i += 1) {
+        const [len, q] = leb(body, p);
+        bodies.push(drop(i) ? Buffer.from([3, 0, 0, 0x0b]) : body.subarray(p, q + len));
+        p = q + len;
+      }
+      out = Buffer.concat(bodies);
+    }
+    parts.push(Buffer.from([id]), lebBytes(out.length), out);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * What each group of functions costs the gzip of the wasm (`withoutBodies`), on the unstripped
+ * build: a group's share is measured alone, so groups that overlap (the sync-core closures
+ * include serde calls inlined into them) do not add up.
+ */
+const SHARE_GROUPS = [
+  ["sync-core, all its functions", /sync_core::/],
+  ["sync-core async state machines (`{{closure}}`)", /sync_core::.*\{\{closure\}\}/],
+  ["serde_json (Value, its maps, the writer)", /serde_json::/],
+  ["serde-wasm-bindgen", /serde_wasm_bindgen::/],
+  ["serde, all (derives, serde_json, serde-wasm-bindgen)", /serde|__FieldVisitor|__Visitor/],
+  ["js-sys, wasm-bindgen, web-sys", /^<?(js_sys|wasm_bindgen|wasm_bindgen_futures|web_sys)::/],
+  ["idb", /^<?idb::/],
+  ["B-tree maps", /btree::/],
+  ["hash maps", /hashbrown::/],
+  ["std sorts", /slice::sort::/],
+  ["float formatting", /flt2dec|fmt::float|bignum|zmij/],
+  ["core::fmt", /core::fmt::/],
+  ["allocator (dlmalloc)", /dlmalloc|__rdl_|__rust_alloc|__rust_dealloc/],
+  ["sha2", /sha2::/],
+];
+
+function gzipShares(buf, names) {
+  const base = gzipSync(withoutBodies(buf, () => false), { level: 9 }).length;
+  const shares = SHARE_GROUPS.map(([label, re]) => {
+    const without = withoutBodies(buf, (i) => re.test(names[i] ?? ""));
+    return { label, bytes: base - gzipSync(without, { level: 9 }).length };
+  });
+  return { base, shares };
+}
+
 /** Function body sizes by name, largest first, plus section sizes. */
 export function wasmFunctions(buf) {
   let pos = 8;
@@ -104,10 +184,9 @@ export function wasmFunctions(buf) {
     }
     pos = end;
   }
-  const functions = bodies
-    .map((bytes, i) => ({ name: names.get(i + imported) ?? `func[${i + imported}]`, bytes }))
-    .sort((a, b) => b.bytes - a.bytes);
-  return { functions, sections, named: names.size > 0 };
+  const inOrder = bodies.map((bytes, i) => ({ name: names.get(i + imported) ?? `func[${i + imported}]`, bytes }));
+  const functions = [...inOrder].sort((a, b) => b.bytes - a.bytes);
+  return { functions, inOrder, sections, named: names.size > 0 };
 }
 
 const SIZEPROF = here("../target/wasm32-unknown-unknown/sizeprof/sync_core.wasm");
@@ -154,14 +233,16 @@ async function namedBreakdown() {
   } catch {
     return null;
   }
-  const { functions, sections } = wasmFunctions(buf);
+  const { functions, inOrder, sections } = wasmFunctions(buf);
   const named = functions.map((f) => ({ name: demangle(f.name), bytes: f.bytes }));
+  const gzip = gzipShares(buf, inOrder.map((f) => demangle(f.name)));
   const crates = {};
   for (const f of named) crates[crateOf(f.name)] = (crates[crateOf(f.name)] ?? 0) + f.bytes;
   return {
     codeBytes: sections.code,
     top: named.slice(0, 25),
     crates: Object.entries(crates).sort((a, b) => b[1] - a[1]).slice(0, 15),
+    gzip,
   };
 }
 

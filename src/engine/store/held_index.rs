@@ -38,6 +38,7 @@
 //!   snapshot.
 
 use crate::engine::store::cache::{SnapshotMeta, WidgetRef};
+use crate::engine::store::json_rows::{read_rows, Field};
 use crate::protocol::Kind;
 
 /// One kind's part of the held index: everything of that kind that is held.
@@ -103,40 +104,57 @@ impl HeldPart {
     }
 
     /// Reads back a part of `kind` written by [`to_json`](Self::to_json) (or by the store's
-    /// scan, which writes the same shape).
+    /// scan, which writes the same shape), with `json_rows` (its module doc says why not serde).
     pub fn from_json(kind: Kind, text: &str) -> Result<HeldPart, HeldPartError> {
-        let bad = |e: crate::json::JsonError| HeldPartError(format!("{}: {e}", kind.as_str()));
+        let bad = |e: String| HeldPartError(format!("{}: {e}", kind.as_str()));
+        let width = match kind {
+            Kind::WidgetSnapshot | Kind::Widget => 4,
+            _ => 2,
+        };
+        let fields = read_rows(text, width).map_err(bad)?;
         let mut part = HeldPart::empty(kind);
-        match kind {
-            Kind::WidgetSnapshot => {
-                let rows: Vec<[String; 4]> = crate::json::from_str(text).map_err(bad)?;
-                part.snapshots = rows
-                    .into_iter()
-                    .map(|[widget, generated_at, params_hash, rows_digest]| {
-                        let meta = SnapshotMeta {
-                            generated_at,
-                            params_hash,
-                            rows_digest,
-                        };
-                        (widget, meta)
-                    })
-                    .collect();
+        for row in fields.chunks_exact(width) {
+            if kind == Kind::WidgetSnapshot {
+                let [widget, generated_at, params_hash, rows_digest] =
+                    [0, 1, 2, 3].map(|i| string(&row[i]));
+                let (Some(widget), Some(generated_at), Some(params_hash), Some(rows_digest)) =
+                    (widget, generated_at, params_hash, rows_digest)
+                else {
+                    return Err(bad("a snapshot's fields are strings".into()));
+                };
+                let meta = SnapshotMeta {
+                    generated_at,
+                    params_hash,
+                    rows_digest,
+                };
+                part.snapshots.push((widget, meta));
+                continue;
             }
-            Kind::Widget => {
-                type WidgetEntry = (String, u64, Option<String>, Option<String>);
-                let rows: Vec<WidgetEntry> = crate::json::from_str(text).map_err(bad)?;
-                for (key, version, dashboard_id, metric_key) in rows {
-                    part.widgets.push(WidgetRef {
-                        key: key.clone(),
-                        dashboard_id,
-                        metric_key,
-                    });
-                    part.versions.push((key, version));
-                }
+            let (Some(key), Field::Int(version)) = (string(&row[0]), &row[1]) else {
+                return Err(bad("a key and its version".into()));
+            };
+            if kind == Kind::Widget {
+                let reference = |f: &Field| match f {
+                    Field::Null => Ok(None),
+                    f => string(f).map(Some).ok_or_else(|| bad("a reference".into())),
+                };
+                part.widgets.push(WidgetRef {
+                    key: key.clone(),
+                    dashboard_id: reference(&row[2])?,
+                    metric_key: reference(&row[3])?,
+                });
             }
-            _ => part.versions = crate::json::from_str(text).map_err(bad)?,
+            part.versions.push((key, *version));
         }
         Ok(part)
+    }
+}
+
+/// The text of a string field.
+fn string(field: &Field) -> Option<String> {
+    match field {
+        Field::Str(s) => Some(s.clone()),
+        _ => None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod cache_reads;
 pub mod error;
 pub mod freshness;
 pub mod held_index;
+pub mod json_rows;
 pub mod outbox;
 pub mod outbox_plan;
 pub mod outbox_reads;
