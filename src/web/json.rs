@@ -2,9 +2,17 @@
 //! serde-wasm-bindgen, in place of serde_json's parser.
 
 use crate::json::JsonError;
-use js_sys::JSON;
+use js_sys::{JsString, JSON};
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string, which `js_sys::JSON::parse` (taking `&str`) would copy
+    /// into wasm and back.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn parse_js_string(text: &JsString) -> Result<JsValue, JsValue>;
+}
 
 /// What `JSON.parse` threw (a `SyntaxError`): the text is not JSON.
 fn not_json(e: JsValue) -> JsonError {
@@ -30,6 +38,21 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
             not_json: true,
         }),
     }
+}
+
+/// A `T` from the JSON of a JS value (a stored record, an argument): what
+/// `JSON.parse(JSON.stringify(value))` gives, so a value JSON cannot hold (a BigInt, a cycle)
+/// is refused as not JSON, and `undefined` fields are dropped. The text stays in JS.
+pub fn from_json_of<T: DeserializeOwned>(value: &JsValue) -> Result<T, JsonError> {
+    let text = JSON::stringify(value).map_err(not_json)?;
+    if !text.is_string() {
+        // `undefined`, a function, a symbol: `JSON.stringify` returns `undefined`.
+        return Err(JsonError {
+            message: "no JSON text".to_string(),
+            not_json: true,
+        });
+    }
+    from_js(parse_js_string(&text).map_err(not_json)?)
 }
 
 /// A `T` from the JS value of its JSON text (what `JSON.parse` returned).

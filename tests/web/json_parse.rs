@@ -97,3 +97,25 @@ fn a_text_that_is_not_json_says_so() {
     let e = json::from_slice::<Value>(b"\"\xff\"").unwrap_err();
     assert!(e.is_not_json(), "invalid UTF-8: {e}");
 }
+
+/// Stored records are read as their JSON (`from_json_of`): the same values as through the JSON
+/// text, and a value JSON cannot hold refused as not JSON.
+#[wasm_bindgen_test]
+fn a_js_value_reads_as_its_json_text_does() {
+    use sync_core::web::json::from_json_of;
+    let mut g = Gen(Xorshift(0x2545_f491_4f6c_dd1d), false);
+    for i in 0..500 {
+        let text = serde_json::to_string(&value(&mut g, 0)).unwrap();
+        let object = js_sys::JSON::parse(&text).unwrap();
+        let ours: Value = from_json_of(&object).unwrap_or_else(|e| panic!("{i}: {text}: {e}"));
+        assert_eq!(ours, json::from_str::<Value>(&text).unwrap(), "{i}: {text}");
+    }
+    let with_undefined = js_sys::eval("({a: 1, b: undefined})").unwrap();
+    let read: Value = from_json_of(&with_undefined).unwrap();
+    assert_eq!(read, serde_json::json!({"a": 1}));
+    for not_json in ["({a: 5n})", "5n", "undefined", "(() => 1)"] {
+        let value = js_sys::eval(not_json).unwrap();
+        let e = from_json_of::<Value>(&value).unwrap_err();
+        assert!(e.is_not_json(), "{not_json}: {e}");
+    }
+}

@@ -14,19 +14,17 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::outbox_records::{
     BatchRecord, CommandRecord, ConflictRecord, DeadLetterRecord, SourceRecord,
 };
-use js_sys::JSON;
+use crate::web::json::from_json_of;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 /// A record from its stored value; anything this code did not write is [`IdbError::Decode`].
 /// Read by hand from one parsed `Value` (the module doc says why).
 pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbError> {
-    let text = JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))?;
-    let value: Value = crate::json::from_str(&text)
-        .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))?;
+    let value: Value = from_json_of(value).map_err(|e| match e.is_not_json() {
+        true => IdbError::Decode(format!("{what} record is not JSON")),
+        false => IdbError::Decode(format!("{what} record: {e}")),
+    })?;
     Fields::of(&value, "the record")
         .and_then(|f| T::from_fields(&f))
         .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))

@@ -24,6 +24,7 @@ use crate::engine::{StoredRow, StoredSnapshot};
 use crate::protocol::{Kind, Row};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::schema::DASHBOARD_ID_FIELD;
+use crate::web::json::from_json_of;
 use js_sys::{Array, Reflect, JSON};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -241,19 +242,17 @@ fn single(mut values: Vec<JsValue>) -> Result<JsValue, IdbError> {
         .ok_or_else(|| IdbError::Encode("no record produced".into()))
 }
 
-/// The JSON text of a stored value.
-fn stored_json(value: &JsValue, what: &str) -> Result<String, IdbError> {
-    JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| IdbError::Decode(format!("{what} record is not JSON")))
+/// A stored record read as its JSON (`web/json.rs`); `what` names it in the error.
+fn stored<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, IdbError> {
+    from_json_of(value).map_err(|e| match e.is_not_json() {
+        true => IdbError::Decode(format!("{what} record is not JSON")),
+        false => IdbError::Decode(format!("{what} record: {e}")),
+    })
 }
 
 /// A versioned row from its stored record.
 pub fn decode_row(kind: Kind, value: &JsValue) -> Result<StoredRow, IdbError> {
-    let text = stored_json(value, kind.as_str())?;
-    let record: RowRecordIn = crate::json::from_str(&text)
-        .map_err(|e| IdbError::Decode(format!("{kind} record: {e}")))?;
+    let record: RowRecordIn = stored(value, kind.as_str())?;
     Ok(StoredRow {
         kind,
         key: record.key,
@@ -264,13 +263,17 @@ pub fn decode_row(kind: Kind, value: &JsValue) -> Result<StoredRow, IdbError> {
 
 /// A snapshot from its stored record.
 pub fn decode_snapshot(value: &JsValue) -> Result<StoredSnapshot, IdbError> {
-    decode_snapshot_json(&stored_json(value, "WidgetSnapshot")?)
+    snapshot_of(stored(value, "WidgetSnapshot")?)
 }
 
 /// A snapshot from the JSON text of its stored record.
 pub fn decode_snapshot_json(text: &str) -> Result<StoredSnapshot, IdbError> {
     let record: SnapshotRecordIn = crate::json::from_str(text)
         .map_err(|e| IdbError::Decode(format!("WidgetSnapshot record: {e}")))?;
+    snapshot_of(record)
+}
+
+fn snapshot_of(record: SnapshotRecordIn) -> Result<StoredSnapshot, IdbError> {
     Ok(StoredSnapshot {
         widget_id: record.widget_id,
         generated_at: record.generated_at,
