@@ -14,17 +14,14 @@ use crate::web::idb::error::IdbError;
 use crate::web::idb::outbox_records::{
     BatchRecord, CommandRecord, ConflictRecord, DeadLetterRecord, SourceRecord,
 };
-use crate::web::json::from_json_of;
+use crate::web::idb::records::stored;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 /// A record from its stored value; anything this code did not write is [`IdbError::Decode`].
 /// Read by hand from one parsed `Value` (the module doc says why).
 pub fn decode<T: StoredRecord>(value: &JsValue, what: &str) -> Result<T, IdbError> {
-    let value: Value = from_json_of(value).map_err(|e| match e.is_not_json() {
-        true => IdbError::Decode(format!("{what} record is not JSON")),
-        false => IdbError::Decode(format!("{what} record: {e}")),
-    })?;
+    let value: Value = stored(value, what)?;
     Fields::of(&value, "the record")
         .and_then(|f| T::from_fields(&f))
         .map_err(|e| IdbError::Decode(format!("{what} record: {e}")))

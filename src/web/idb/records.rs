@@ -243,7 +243,10 @@ fn single(mut values: Vec<JsValue>) -> Result<JsValue, IdbError> {
 }
 
 /// A stored record read as its JSON (`web/json.rs`); `what` names it in the error.
-fn stored<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, IdbError> {
+pub(super) fn stored<T: serde::de::DeserializeOwned>(
+    value: &JsValue,
+    what: &str,
+) -> Result<T, IdbError> {
     from_json_of(value).map_err(|e| match e.is_not_json() {
         true => IdbError::Decode(format!("{what} record is not JSON")),
         false => IdbError::Decode(format!("{what} record: {e}")),
