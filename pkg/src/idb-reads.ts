@@ -127,3 +127,20 @@ export function readLatestSnapshots(db: IDBDatabase, widgetIds: readonly string[
     });
   });
 }
+
+/** The `meta` store (src/web/idb/schema.rs `META_STORE`), where the wrapper keeps its records. */
+const META_STORE = "meta";
+
+/**
+ * The value the wrapper stored under `key` in `meta` (`undefined` when none): one readonly
+ * transaction. Read here rather than through wasm (`bindings/wrapper_meta.rs`), whose reads
+ * run in a readwrite transaction: at open, while first render reads, a readonly one takes no
+ * write lock and commits nothing.
+ */
+export function readMetaValue(db: IDBDatabase, key: string): Promise<unknown> {
+  return readonly(db, [META_STORE], (tx, answer, fail) => {
+    const request = tx.objectStore(META_STORE).get(key);
+    request.onerror = () => fail(request.error);
+    request.onsuccess = () => answer(request.result);
+  });
+}

@@ -68,9 +68,7 @@ export interface WasmCore {
   requeueDeadLetter?(id: string): Promise<unknown>;
   dropDeadLetter?(id: string): Promise<unknown>;
   outboxCounts?(): Promise<unknown>;
-  pullBudget?(): Promise<unknown>;
   setPullBudget?(record: unknown): Promise<unknown>;
-  lastSyncedAt?(): Promise<unknown>;
   setLastSyncedAt?(at: string): Promise<unknown>;
   close(): void;
   free(): void;

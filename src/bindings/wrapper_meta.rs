@@ -2,8 +2,9 @@
 //! survive a reload and a change of leader: the pull-byte budget (`pkg/src/budget.ts`, key
 //! `pullBudget`) and the time of the last drained pull (`lastSyncedAt`, so `status()` does not
 //! claim "never synced" after a reload while the data on screen came from a sync). Each value
-//! is the wrapper's own plain value, stored as is (structured clone); this side only reads
-//! and writes it. `meta` is not cleared by a 403/410 wipe (only the cursor is), and the whole
+//! is the wrapper's own plain value, stored as is (structured clone); this side only writes
+//! it (the wrapper reads it in a readonly transaction of its own, `pkg/src/idb-reads.ts`
+//! `readMetaValue`: at open, while first render reads, it takes no write lock). `meta` is not cleared by a 403/410 wipe (only the cursor is), and the whole
 //! database goes with logout.
 
 use super::{spawn, store_error, Client, SyncCore};
@@ -19,26 +20,6 @@ const PULL_BUDGET_KEY: &str = "pullBudget";
 const LAST_SYNCED_AT_KEY: &str = "lastSyncedAt";
 
 /// The value stored under `key`, or `null`.
-fn read(client: &Rc<Client>, key: &'static str) -> Promise {
-    let client = Rc::clone(client);
-    spawn(Box::pin(async move {
-        // A readwrite transaction only because that is the handle the store lends out;
-        // nothing is written.
-        let tx = client
-            .store
-            .begin_write(&[META_STORE], Durability::Relaxed)
-            .map_err(|e| store_error(e.into()))?;
-        let value = tx
-            .get(META_STORE, &key.into())
-            .await
-            .map_err(|e| store_error(e.into()))?;
-        tx.commit().await.map_err(|e| store_error(e.into()))?;
-        Ok(value.unwrap_or(JsValue::NULL))
-    }))
-}
-
-/// Replaces the value under `key` (relaxed durability: losing the last update in a crash
-/// only loses one bookkeeping step, never user data).
 fn write(client: &Rc<Client>, key: &'static str, value: JsValue) -> Promise {
     let client = Rc::clone(client);
     spawn(Box::pin(async move {
@@ -55,22 +36,10 @@ fn write(client: &Rc<Client>, key: &'static str, value: JsValue) -> Promise {
 
 #[wasm_bindgen]
 impl SyncCore {
-    /// The stored budget record, or `null` if none was stored yet.
-    #[wasm_bindgen(js_name = pullBudget)]
-    pub fn pull_budget(&self) -> Promise {
-        read(&self.client, PULL_BUDGET_KEY)
-    }
-
     /// Replaces the stored budget record.
     #[wasm_bindgen(js_name = setPullBudget)]
     pub fn set_pull_budget(&self, record: JsValue) -> Promise {
         write(&self.client, PULL_BUDGET_KEY, record)
-    }
-
-    /// The stored time of the last drained pull (RFC 3339), or `null`.
-    #[wasm_bindgen(js_name = lastSyncedAt)]
-    pub fn last_synced_at(&self) -> Promise {
-        read(&self.client, LAST_SYNCED_AT_KEY)
     }
 
     /// Stores the time of the last drained pull (RFC 3339).
