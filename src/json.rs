@@ -3,7 +3,7 @@
 //!
 //! Natively (the engine's tests, the reference server, tools) it is serde_json. In the browser
 //! build the text is parsed by the JS engine's own `JSON.parse` and converted with
-//! serde-wasm-bindgen (`web/json.rs`): serde_json's parser and its instances for every type
+//! serde-wasm-bindgen (`json/browser.rs`): serde_json's parser and its instances for every type
 //! read were ≈ 20 KB of the shipped gzip (BENCHMARKS.md, "Size"), and `JSON.parse` is what
 //! every row reaches the page through anyway, so its numbers are the numbers the user sees.
 //! Writing JSON text stays `serde_json::to_string` everywhere (its writer is small and, for a
@@ -40,7 +40,11 @@ impl fmt::Display for JsonError {
 impl std::error::Error for JsonError {}
 
 #[cfg(target_arch = "wasm32")]
-use crate::web::json as imp;
+mod browser;
+#[cfg(target_arch = "wasm32")]
+use browser as imp;
+#[cfg(target_arch = "wasm32")]
+pub use browser::from_json_of;
 
 /// Parses `text` as the JSON of a `T`.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {

@@ -6,7 +6,6 @@
 pub mod clock;
 mod global_scope;
 pub mod idb;
-pub mod json;
 pub mod net;
 
 pub use clock::{WebClock, WebRandom};

@@ -1,5 +1,5 @@
 //! The browser build's JSON parsing (`sync_core::json`: `JSON.parse` and serde-wasm-bindgen
-//! in place of serde_json's parser, `src/web/json.rs`) against serde_json, which it replaced:
+//! in place of serde_json's parser, `src/json/browser.rs`) against serde_json, which it replaced:
 //! the same values up to what a JS number can hold (compared by their canonical JSON, the
 //! form digests are taken of, PROTOCOL §6), the same typed results and refusals, and the
 //! same split between a text that is not JSON (a cut-off push answer, retried) and JSON of
@@ -102,7 +102,7 @@ fn a_text_that_is_not_json_says_so() {
 /// text, and a value JSON cannot hold refused as not JSON.
 #[wasm_bindgen_test]
 fn a_js_value_reads_as_its_json_text_does() {
-    use sync_core::web::json::from_json_of;
+    use sync_core::json::from_json_of;
     let mut g = Gen(Xorshift(0x2545_f491_4f6c_dd1d), false);
     for i in 0..500 {
         let text = serde_json::to_string(&value(&mut g, 0)).unwrap();

@@ -21,10 +21,10 @@
 //! something this code never wrote: [`IdbError::Decode`].
 
 use crate::engine::{StoredRow, StoredSnapshot};
+use crate::json::from_json_of;
 use crate::protocol::{Kind, Row};
 use crate::web::idb::error::IdbError;
 use crate::web::idb::schema::DASHBOARD_ID_FIELD;
-use crate::web::json::from_json_of;
 use js_sys::{Array, Reflect, JSON};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -242,7 +242,7 @@ fn single(mut values: Vec<JsValue>) -> Result<JsValue, IdbError> {
         .ok_or_else(|| IdbError::Encode("no record produced".into()))
 }
 
-/// A stored record read as its JSON (`web/json.rs`); `what` names it in the error.
+/// A stored record read as its JSON (`json/browser.rs`); `what` names it in the error.
 pub(super) fn stored<T: serde::de::DeserializeOwned>(
     value: &JsValue,
     what: &str,

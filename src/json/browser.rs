@@ -1,5 +1,6 @@
 //! The browser build's JSON parsing (see `json.rs` for why): `JSON.parse` and
-//! serde-wasm-bindgen, in place of serde_json's parser.
+//! serde-wasm-bindgen, in place of serde_json's parser. A leaf like `json.rs` itself (it names
+//! nothing of the crate but `JsonError`), so the engine reading JSON does not depend on `web/`.
 
 use crate::json::JsonError;
 use js_sys::{JsString, JSON};
