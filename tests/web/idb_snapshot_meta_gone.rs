@@ -7,7 +7,7 @@
 use super::idb_fixtures::{discard, dump, fresh_identity, open_fresh, seed_plan};
 use super::idb_held_index::sorted;
 use super::idb_out_of_line_keys::filled_at_version;
-use super::idb_snapshot_reads::{request, second_plan};
+use super::idb_snapshot_reads::{assert_state_as_after, second_plan};
 use super::push_raw::has_store;
 use sync_core::engine::{MemoryStore, OutboxStore, Store};
 use sync_core::web::idb::schema::SNAPSHOT_META_STORE;
@@ -40,24 +40,12 @@ async fn upgrading_from_schema_7_drops_the_metadata_store_and_keeps_the_rest() {
 
     // The planner's metadata, read from the snapshots, before and after a page with appends
     // and a trim.
-    let memory = MemoryStore::new();
-    memory.commit_page(&seed_plan(), None, "c1").await.unwrap();
-    assert_eq!(
-        store.local_state(&request()).await.unwrap(),
-        memory.local_state(&request()).await.unwrap()
-    );
+    assert_state_as_after(&store, &[seed_plan()]).await;
     store
         .commit_page(&second_plan(), Some("c1"), "c2")
         .await
         .unwrap();
-    memory
-        .commit_page(&second_plan(), Some("c1"), "c2")
-        .await
-        .unwrap();
-    assert_eq!(
-        store.local_state(&request()).await.unwrap(),
-        memory.local_state(&request()).await.unwrap()
-    );
+    assert_state_as_after(&store, &[seed_plan(), second_plan()]).await;
     discard(&identity, store).await;
 }
 

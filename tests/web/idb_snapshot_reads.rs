@@ -42,6 +42,15 @@ pub fn second_plan() -> ApplyPlan {
     }
 }
 
+/// Asserts that `store` answers the planner's state read as `MemoryStore` does after `plans`.
+pub async fn assert_state_as_after(store: &IdbStore, plans: &[ApplyPlan]) {
+    let memory = memory_after(plans).await;
+    assert_eq!(
+        store.local_state(&request()).await.unwrap(),
+        memory.local_state(&request()).await.unwrap()
+    );
+}
+
 async fn memory_after(plans: &[ApplyPlan]) -> MemoryStore {
     let memory = MemoryStore::new();
     let mut cursor: Option<String> = None;
@@ -64,18 +73,14 @@ async fn upgrading_from_schema_3_reads_the_snapshots_already_held() {
     old.commit_page(&seed_plan(), None, "c1").await.unwrap();
     // The metadata is read from the snapshots themselves: the planner's read needs no store
     // a later schema added.
-    let memory = memory_after(&[seed_plan()]).await;
-    assert_eq!(
-        old.local_state(&request()).await.unwrap(),
-        memory.local_state(&request()).await.unwrap()
-    );
+    assert_state_as_after(&old, &[seed_plan()]).await;
     let held_v3 = old.snapshots_of("wid_1").await.unwrap();
     old.close();
     drop(old);
 
     let store = IdbStore::open(&identity).await.unwrap();
+    assert_state_as_after(&store, &[seed_plan()]).await;
     let state = store.local_state(&request()).await.unwrap();
-    assert_eq!(state, memory.local_state(&request()).await.unwrap());
     // The snapshots written under v3 are found, oldest first.
     let generated: Vec<&str> = state.snapshots["wid_1"]
         .iter()
@@ -97,11 +102,7 @@ async fn upgrading_from_schema_3_reads_the_snapshots_already_held() {
         .commit_page(&second_plan(), Some("c1"), "c2")
         .await
         .unwrap();
-    let memory = memory_after(&[seed_plan(), second_plan()]).await;
-    assert_eq!(
-        store.local_state(&request()).await.unwrap(),
-        memory.local_state(&request()).await.unwrap()
-    );
+    assert_state_as_after(&store, &[seed_plan(), second_plan()]).await;
     discard(&identity, store).await;
 }
 
