@@ -8,23 +8,22 @@ use super::errors::{bad_request, edit_error, pull_error, push_error};
 use super::{run, spawn, to_js, Client, SyncCore};
 use crate::engine::{self, EditError, SyncError};
 use crate::web::{WebClock, WebRandom};
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// A JS value as JSON (`undefined` becomes `null`); values JSON cannot hold (a BigInt, a
-/// cycle) are `bad_request`.
+/// A JS value as JSON (`undefined`, a function or a symbol, which `JSON.stringify` gives no
+/// text for, becomes `null`); values JSON cannot hold (a BigInt, a cycle) are `bad_request`.
 fn js_json(value: &JsValue, what: &str) -> Result<Value, JsValue> {
-    if value.is_undefined() {
+    if value.is_undefined() || value.is_function() || value.is_symbol() {
         return Ok(Value::Null);
     }
-    let text = JSON::stringify(value)
-        .map_err(|_| bad_request(&format!("{what} is not JSON")))?
-        .as_string()
-        .unwrap_or_else(|| "null".into());
-    crate::json::from_str(&text).map_err(|e| bad_request(&format!("{what}: {e}")))
+    crate::json::from_json_of(value).map_err(|e| match e.is_not_json() {
+        true => bad_request(&format!("{what} is not JSON")),
+        false => bad_request(&format!("{what}: {e}")),
+    })
 }
 
 /// The argument of `enqueueCommand`.

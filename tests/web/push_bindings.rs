@@ -132,6 +132,13 @@ async fn sync_core_push_surface_against_the_real_server() {
     let (_, summary) =
         rejected(offline.rename_query(id.clone(), js(json!({"default": "  "})))).await;
     assert_eq!(summary.1, "invalid_name");
+    // A name JSON cannot hold is a bad request; one JSON gives no text for (a function) is null.
+    let big = js_sys::eval("({default: 5n})").unwrap();
+    let (_, summary) = rejected(offline.rename_query(id.clone(), big)).await;
+    assert_eq!(summary, ("SyncError".into(), "bad_request".into(), false));
+    let function = js_sys::eval("(() => 1)").unwrap();
+    let (_, summary) = rejected(offline.rename_query(id.clone(), function)).await;
+    assert_eq!(summary.1, "invalid_name");
     let (_, summary) = rejected(offline.resolve_conflict("cfl_x".into(), "mine".into())).await;
     assert_eq!(summary, ("SyncError".into(), "bad_request".into(), false));
     let (_, summary) = rejected(offline.resolve_conflict("cfl_x".into(), "keepLocal".into())).await;
