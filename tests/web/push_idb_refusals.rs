@@ -161,6 +161,66 @@ async fn every_outbox_write_is_all_or_nothing() {
     discard(&identity, store).await;
 }
 
+/// An integer a JS number would round (here 2^53 + 1) in anything an outbox record holds
+/// (a command body, a conflict's server state, a dead letter's payload) refuses the write
+/// with the number in the message and writes nothing: stored, it would come back as another
+/// number.
+#[wasm_bindgen_test]
+async fn integers_a_js_number_would_round_are_refused() {
+    let (identity, store) = store_with_queries().await;
+    let name_of = store.database_name().to_string();
+    let big = serde_json::json!({"n": [1, {"deep": 9007199254740993u64}]});
+    let refused = |what: &str, result: Result<(), StoreError>| {
+        let message = format!("{result:?}");
+        assert!(
+            result.is_err() && message.contains("9007199254740993"),
+            "{what}: {message}"
+        );
+    };
+
+    let raw = raw_outbox(&name_of).await;
+    let mut cmd = command("dsh_1");
+    cmd.body = Some(big.clone());
+    refused(
+        "command body",
+        store.enqueue_command(&cmd).await.map(|_| ()),
+    );
+    assert_eq!(raw_outbox(&name_of).await, raw);
+
+    let seq = store.enqueue_command(&command("dsh_1")).await.unwrap().seq;
+    let raw = raw_outbox(&name_of).await;
+    let mut c = conflict("cfl_1", "x");
+    c.server = big.clone();
+    refused(
+        "conflict",
+        store
+            .settle_command(seq, &CommandSettlement::Conflict(c))
+            .await,
+    );
+    assert_eq!(raw_outbox(&name_of).await, raw);
+
+    let op = store
+        .enqueue_rename(&intent("qry_1", "A", "op_1", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = build_batch(std::slice::from_ref(&op), 2).unwrap();
+    store.begin_batch(&batch).await.unwrap();
+    let raw = raw_outbox(&name_of).await;
+    let mut d = dead_letter("dlq_1");
+    d.payload = big;
+    let settled = [OpSettlement::DeadLetter {
+        seq: op.seq,
+        dead_letter: d,
+    }];
+    refused(
+        "dead letter",
+        store.settle_batch(&batch.key, &settled).await,
+    );
+    assert_eq!(raw_outbox(&name_of).await, raw);
+    discard(&identity, store).await;
+}
+
 #[wasm_bindgen_test]
 async fn wipe_never_touches_the_outbox() {
     let (identity, store) = store_with_queries().await;

@@ -5,17 +5,15 @@
 //! HTTP name, the order of conflicts and dead letters). A rename op is stored as the engine's
 //! `OutboxOp` serializes (camelCase, `name_i18n` as on rows), field for field the record it
 //! used to have; the fixtures of earlier versions (`tests/web/push_idb_fixtures.rs`) hold the
-//! format. Like
-//! `idb/records.rs`, values travel as JSON text (one `JSON.parse` / `JSON.stringify` per
-//! record), so devtools shows plain objects. Every integer is checked to fit a JS number
-//! exactly before it is written: a rounded `seq` or version would corrupt the queue.
+//! format. Records are plain JS objects, as `idb/records.rs` writes them too, so devtools shows
+//! them as they are. Every integer is checked to fit a JS number exactly before it is written:
+//! a rounded `seq` or version would corrupt the queue.
 
 use crate::engine::{
     Conflict, ConflictSource, DeadLetter, DeferredCommand, Method, PushBatch, Resolution,
 };
 use crate::protocol::Kind;
 use crate::web::idb::error::IdbError;
-use js_sys::JSON;
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
@@ -264,33 +262,14 @@ pub fn check_safe(value: u64, what: &str) -> Result<u64, IdbError> {
     Ok(value)
 }
 
-/// Finds an integer anywhere in `value` that a JS number would round.
-fn unsafe_integer(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) => {
-            let exact = n
-                .as_u64()
-                .map(|u| u <= MAX_SAFE)
-                .or_else(|| n.as_i64().map(|i| i.unsigned_abs() <= MAX_SAFE));
-            match exact {
-                Some(false) => Some(n.to_string()),
-                _ => None,
-            }
-        }
-        Value::Array(items) => items.iter().find_map(unsafe_integer),
-        Value::Object(fields) => fields.values().find_map(unsafe_integer),
-        _ => None,
-    }
-}
-
-/// The stored value of a record. Refuses a record holding an integer a JS number would
-/// round (a seq, a version, or a number inside a command body).
+/// The stored value of a record, built straight as a JS object (no JSON text, no
+/// `serde_json::Value` on the way). Refuses a record holding an integer a JS number would
+/// round (a seq, a version, or a number inside a command body): serde-wasm-bindgen's
+/// JSON-compatible serializer fails on any integer outside ±(2^53 − 1) and names it.
 pub fn encode<T: Serialize>(record: &T) -> Result<JsValue, IdbError> {
-    let value = serde_json::to_value(record).map_err(|e| IdbError::Encode(e.to_string()))?;
-    if let Some(n) = unsafe_integer(&value) {
-        return Err(IdbError::Encode(format!("{n} does not fit a JS number")));
-    }
-    JSON::parse(&value.to_string()).map_err(|e| IdbError::Encode(IdbError::from_js(&e).to_string()))
+    record
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| IdbError::Encode(e.to_string()))
 }
 
 /// A counter of `outbox_meta` (absent means 0).
