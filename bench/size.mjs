@@ -97,6 +97,10 @@ function withoutBodies(buf, drop) {
 const SHARE_GROUPS = [
   ["sync-core, all its functions", /sync_core::/],
   ["sync-core async state machines (`{{closure}}`)", /sync_core::.*\{\{closure\}\}/],
+  // What a wasm core without I/O would keep at least: the engine's and the protocol's own
+  // functions that are not async (legacy names do not say whether a generic one was
+  // instantiated over the browser's store; bench/size-floor.py can tell).
+  ["sync-core planning logic (engine, protocol; not async)", /^<?sync_core::(engine|protocol)::(?!.*\{\{closure\}\})/],
   ["serde_json (Value, its maps, the writer)", /serde_json::/],
   ["serde-wasm-bindgen", /serde_wasm_bindgen::/],
   ["serde, all (derives, serde_json, serde-wasm-bindgen)", /serde|__FieldVisitor|__Visitor/],
