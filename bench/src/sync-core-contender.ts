@@ -68,6 +68,9 @@ export async function preloadSyncCore(
   // cold start, i.e. a full replacement (PROTOCOL §9.1) that ends by sweeping every preloaded
   // row the scenario's pages do not send.
   records.push({ store: "meta", value: "warm.0", key: "cursor" });
+  // And the wrapper's record of that sync (`pkg/src/budget-store.ts`): a client over this
+  // database knows it has synced before, as a returning user's does.
+  records.push({ store: "meta", value: "2026-12-01T08:00:00.000Z", key: "lastSyncedAt" });
   await bulkWrite(db, records);
   db.close();
 }

@@ -29,6 +29,19 @@ import { onPoison } from "./traps.js";
 import { type WasmCore } from "./wasm.js";
 import { EMPTY_LEADER_STATE, leaderTimeoutMs, needs, orUndefined, type SyncClientOptions } from "./options.js";
 
+/**
+ * How long a client that has synced before waits after open before it joins the leader
+ * election, unless it is asked to sync or edits first. First render reads the cache right
+ * after open; the election's lock request, the new leader's set-up reads (`#loadBudget`) and its
+ * status broadcast would run between those reads and slow them: first render ÷ raw floor, six
+ * render-only runs of each package interleaved (`bench/run.sh --quick --trials 1 --warmup 0
+ * --render-trials 60`), 1.22–1.31 (median 1.26) with the election at open, 1.17–1.24 (median
+ * 1.21) with this grace. The data on screen came from a sync already, so the background sync
+ * that follows the election can start a moment later; a client that never synced has nothing
+ * to render and joins at once.
+ */
+const FIRST_RENDER_GRACE_MS = 250;
+
 export class Coordination {
   readonly core: CoreHandle;
   readonly events = new EventHub();
@@ -46,6 +59,10 @@ export class Coordination {
   readonly #offPoison: () => void;
   /** The stored "last synced" time is loading (`loadLastSynced`); `status()` waits for it. */
   #lastSyncedLoaded: Promise<void> = Promise.resolve();
+  /** Joining the election waits for first render (`FIRST_RENDER_GRACE_MS`) until this fires. */
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A sync, pull, push or edit was asked for: join the election without waiting. */
+  #hurried = false;
 
   constructor(options: SyncClientOptions, core: CoreHandle) {
     this.core = core;
@@ -115,13 +132,27 @@ export class Coordination {
    * status (`status()` waits for it) and before this context joins the election (a leader
    * broadcasts it and keeps the later of it and its predecessor's), but `open` does not wait:
    * a first render's reads need neither (measured: the awaited read was ≈ 1.5 ms of a 3.4 ms
-   * open, on the critical path of every first render).
+   * open, on the critical path of every first render). A client that has synced before joins
+   * the election only `FIRST_RENDER_GRACE_MS` later, unless hurried (`#hurry`).
    */
   loadLastSynced(): void {
     this.#lastSyncedLoaded = loadLastSyncedAt((w) => this.#exec(w)).then((at) => {
       this.#state.lastSyncedAt = at;
-      if (!this.core.closedReason) this.#leadership.start();
+      if (at === null || this.#hurried) this.#joinElection();
+      else this.#graceTimer = setTimeout(() => this.#joinElection(), FIRST_RENDER_GRACE_MS);
     });
+  }
+
+  /** Joins the election now (once the stored "last synced" time is loaded). */
+  #hurry(): void {
+    this.#hurried = true;
+    if (this.#graceTimer !== undefined) this.#joinElection();
+  }
+
+  #joinElection(): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    if (!this.core.closedReason) this.#leadership.start();
   }
 
   #exec<T>(work: (core: WasmCore) => Promise<T>): Promise<T> {
@@ -181,6 +212,7 @@ export class Coordination {
   request(method: RpcMethod, options: { fresh?: boolean } | undefined, onProgress?: (p: PullProgress) => void): Promise<RunResult> {
     const closed = this.core.closedReason;
     if (closed) return Promise.reject(new SyncError("closed", `this client is closed (${closed})`));
+    this.#hurry();
     if (this.#leadership.isLeader) return this.#runner.run(method, options, onProgress);
     return this.#forwarding.forward(method, options, onProgress);
   }
@@ -251,6 +283,7 @@ export class Coordination {
   }
 
   #editDone(kinds: Kind[], cause: ChangeCause): void {
+    this.#hurry();
     if (kinds.length > 0) this.#changed(kinds, cause);
     if (this.#leadership.isLeader) this.#auto.editMade();
     else this.#channel.post({ type: "sync-request", from: this.#channel.contextId });
@@ -276,6 +309,7 @@ export class Coordination {
 
   shutdown(reason: string): void {
     if (!this.core.close(reason)) return;
+    clearTimeout(this.#graceTimer);
     this.#offPoison();
     this.#auto.stop();
     this.#leadership.stop();

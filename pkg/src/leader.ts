@@ -32,6 +32,7 @@ export function hasWebLocks(): boolean {
 
 export class Leadership {
   #leader = false;
+  #started = false;
   #release: (() => void) | undefined;
   #abort = new AbortController();
   readonly #name: string;
@@ -46,8 +47,10 @@ export class Leadership {
     return this.#leader;
   }
 
-  /** Queues for the lock; `onChange(true)` runs when it is granted. */
+  /** Queues for the lock (once; later calls do nothing); `onChange(true)` runs when it is granted. */
   start(): void {
+    if (this.#started) return;
+    this.#started = true;
     const locks = lockManager();
     if (!locks) {
       this.#grant();

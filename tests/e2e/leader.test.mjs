@@ -145,3 +145,55 @@ test("logout refuses while edits wait; force wipes and closes every context", as
   for (const p of [a, b]) p.assertClean();
   await context.close();
 });
+
+test("a client that has synced before renders from the cache before it joins the election; a sync call joins at once", async () => {
+  const tenant = await createTenant();
+  const options = clientOptions(tenant, tenant.users[0], SLOW);
+  const context = await env.browser.newContext();
+  const a = await openPage(context, env.app.url);
+  // Never synced: nothing to render from, so it joins at once and syncs on open.
+  await openClient(a, options);
+  await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
+  await must(a, "close");
+
+  // Reopened, it reads a dashboard, its widgets and their newest snapshots first: no leader
+  // lock is asked for meanwhile (the election's lock, the new leader's reads and broadcasts
+  // would contend with them), then it takes the lead on its own.
+  const render = await a.evaluate(async (o) => {
+    const { token, ...rest } = o;
+    const client = await window.syncCore.SyncClient.open({ ...rest, getToken: async () => token });
+    window.client = client;
+    const [dashboard] = await client.dashboards();
+    const widgets = await client.widgets(dashboard.id);
+    const snapshots = await Promise.all(widgets.map((w) => client.latestSnapshot(w.id)));
+    await client.status(); // the stored lastSyncedAt has been read
+    const q = await navigator.locks.query();
+    return {
+      widgets: widgets.length,
+      snapshots: snapshots.filter(Boolean).length,
+      leaderLocks: [...q.held, ...q.pending].filter((l) => l.name.startsWith("sync-core:leader:")).length,
+    };
+  }, options);
+  assert.ok(render.widgets > 0 && render.snapshots > 0, JSON.stringify(render));
+  assert.equal(render.leaderLocks, 0, "no leader lock while first render reads");
+  await eventually(async () => (await must(a, "status")).leader, 5_000, "leader after first render");
+  await must(a, "close");
+
+  // Asked to sync right after open, it joins the election at once and the sync runs.
+  const asked = await a.evaluate(async (o) => {
+    const { token, ...rest } = o;
+    const client = await window.syncCore.SyncClient.open({ ...rest, getToken: async () => token });
+    window.client = client;
+    await client.status();
+    const synced = client.sync();
+    const q = await navigator.locks.query();
+    const report = await synced;
+    return {
+      leaderLocks: [...q.held, ...q.pending].filter((l) => l.name.startsWith("sync-core:leader:")).length,
+      drained: report.pull.drained,
+    };
+  }, options);
+  assert.deepEqual(asked, { leaderLocks: 1, drained: true });
+  a.assertClean();
+  await context.close();
+});
