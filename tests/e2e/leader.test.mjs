@@ -146,6 +146,20 @@ test("logout refuses while edits wait; force wipes and closes every context", as
   await context.close();
 });
 
+/** Resolves once no context of `page`'s origin holds or waits for a leader lock (a closed
+ * client gives its lock back asynchronously). */
+async function noLeaderLock(page) {
+  await eventually(
+    () =>
+      page.evaluate(async () => {
+        const q = await navigator.locks.query();
+        return ![...q.held, ...q.pending].some((l) => l.name.startsWith("sync-core:leader:"));
+      }),
+    5_000,
+    "the closed client's leader lock released",
+  );
+}
+
 test("a client that has synced before renders from the cache before it joins the election; a sync call joins at once", async () => {
   const tenant = await createTenant();
   const options = clientOptions(tenant, tenant.users[0], SLOW);
@@ -155,6 +169,7 @@ test("a client that has synced before renders from the cache before it joins the
   await openClient(a, options);
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
   await must(a, "close");
+  await noLeaderLock(a);
 
   // Reopened, it reads a dashboard, its widgets and their newest snapshots first: no leader
   // lock is asked for meanwhile (the election's lock, the new leader's reads and broadcasts
@@ -178,6 +193,7 @@ test("a client that has synced before renders from the cache before it joins the
   assert.equal(render.leaderLocks, 0, "no leader lock while first render reads");
   await eventually(async () => (await must(a, "status")).leader, 5_000, "leader after first render");
   await must(a, "close");
+  await noLeaderLock(a);
 
   // Asked to sync right after open, it joins the election at once and the sync runs.
   const asked = await a.evaluate(async (o) => {
