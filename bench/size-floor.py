@@ -16,21 +16,21 @@ Prints gzip -9 of two modules, each run through the package's own wasm-opt passe
     over-estimate of that floor: what tables and exports reach stays).
 """
 import gzip
+import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 
 
-def leb(buf, i):
-    result = shift = 0
-    while True:
-        byte = buf[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
+# The wasm reader of the package build's own patch script (LEB128, sections, names, limits).
+_reader = importlib.util.spec_from_file_location(
+    "wasm_externref_export",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "wasm-externref-export.py"),
+)
+wasm = importlib.util.module_from_spec(_reader)
+_reader.loader.exec_module(wasm)
+leb, skip_name, skip_limits = wasm.leb, wasm.skip_name, wasm.skip_limits
 
 
 def uleb(n):
@@ -46,41 +46,29 @@ def uleb(n):
 
 
 def sections(data):
-    i, out = 8, []
-    while i < len(data):
-        size, j = leb(data, i + 1)
-        out.append((data[i], data[j:j + size]))
-        i = j + size
-    return out
+    """(id, content) of every section."""
+    return [(sid, data[start:end]) for sid, start, end in wasm.sections(data)]
 
 
 def imported_functions(body):
+    """How many functions the import section `body` imports (they are numbered first)."""
     count, k = leb(body, 0)
     n = 0
     for _ in range(count):
-        for _ in range(2):
-            length, k = leb(body, k)
-            k += length
+        k = skip_name(body, skip_name(body, k))
         kind = body[k]
         k += 1
-        if kind == 0:
+        if kind == 0:  # function: type index
             _, k = leb(body, k)
             n += 1
-        elif kind == 1:
-            k += 1
-            flags, k = leb(body, k)
-            _, k = leb(body, k)
-            if flags & 1:
-                _, k = leb(body, k)
-        elif kind == 2:
-            flags, k = leb(body, k)
-            _, k = leb(body, k)
-            if flags & 1:
-                _, k = leb(body, k)
-        elif kind == 3:
+        elif kind == 1:  # table: reference type, limits
+            k = skip_limits(body, k + 1)
+        elif kind == 2:  # memory: limits
+            k = skip_limits(body, k)
+        elif kind == 3:  # global: value type, mutability
             k += 2
-        else:
-            _, k = leb(body, k)
+        else:  # tag: attribute, type index
+            _, k = leb(body, k + 1)
     return n
 
 

@@ -4,8 +4,8 @@
 //! claim "never synced" after a reload while the data on screen came from a sync). Each value
 //! is the wrapper's own plain value, stored as is (structured clone); this side only writes
 //! it (the wrapper reads it in a readonly transaction of its own, `pkg/src/idb-reads.ts`
-//! `readMetaValue`: at open, while first render reads, it takes no write lock). `meta` is not cleared by a 403/410 wipe (only the cursor is), and the whole
-//! database goes with logout.
+//! `readMetaValue`: at open, while first render reads, it takes no write lock). `meta` is not
+//! cleared by a 403/410 wipe (only the cursor is), and the whole database goes with logout.
 
 use super::{spawn, store_error, Client, SyncCore};
 use crate::web::idb::schema::META_STORE;
@@ -19,7 +19,8 @@ const PULL_BUDGET_KEY: &str = "pullBudget";
 /// `meta` key of the RFC 3339 time of the last drained pull.
 const LAST_SYNCED_AT_KEY: &str = "lastSyncedAt";
 
-/// The value stored under `key`, or `null`.
+/// Replaces the value under `key` (relaxed durability: losing the last update in a crash
+/// only loses one bookkeeping step, never user data).
 fn write(client: &Rc<Client>, key: &'static str, value: JsValue) -> Promise {
     let client = Rc::clone(client);
     spawn(Box::pin(async move {

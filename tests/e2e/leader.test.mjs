@@ -146,18 +146,20 @@ test("logout refuses while edits wait; force wipes and closes every context", as
   await context.close();
 });
 
-/** Resolves once no context of `page`'s origin holds or waits for a leader lock (a closed
- * client gives its lock back asynchronously). */
+/** Gives `page` `window.leaderLocks()`: how many leader locks its origin holds or waits for
+ * (counted in the page, so a count can fall between two calls of a client). */
+async function countLeaderLocks(page) {
+  await page.evaluate(() => {
+    window.leaderLocks = async () => {
+      const q = await navigator.locks.query();
+      return [...q.held, ...q.pending].filter((l) => l.name.startsWith("sync-core:leader:")).length;
+    };
+  });
+}
+
+/** Resolves once a closed client of `page` has given its leader lock back (asynchronously). */
 async function noLeaderLock(page) {
-  await eventually(
-    () =>
-      page.evaluate(async () => {
-        const q = await navigator.locks.query();
-        return ![...q.held, ...q.pending].some((l) => l.name.startsWith("sync-core:leader:"));
-      }),
-    5_000,
-    "the closed client's leader lock released",
-  );
+  await eventually(async () => (await page.evaluate(() => window.leaderLocks())) === 0, 5_000, "leader lock released");
 }
 
 test("a client that has synced before renders from the cache before it joins the election; a sync call joins at once", async () => {
@@ -165,6 +167,7 @@ test("a client that has synced before renders from the cache before it joins the
   const options = clientOptions(tenant, tenant.users[0], SLOW);
   const context = await env.browser.newContext();
   const a = await openPage(context, env.app.url);
+  await countLeaderLocks(a);
   // Never synced: nothing to render from, so it joins at once and syncs on open.
   await openClient(a, options);
   await eventually(async () => (await must(a, "status")).lastSyncedAt, 10_000, "sync on open");
@@ -174,21 +177,15 @@ test("a client that has synced before renders from the cache before it joins the
   // Reopened, it reads a dashboard, its widgets and their newest snapshots first: no leader
   // lock is asked for meanwhile (the election's lock, the new leader's reads and broadcasts
   // would contend with them), then it takes the lead on its own.
-  const render = await a.evaluate(async (o) => {
-    const { token, ...rest } = o;
-    const client = await window.syncCore.SyncClient.open({ ...rest, getToken: async () => token });
-    window.client = client;
+  await openClient(a, options);
+  const render = await a.evaluate(async () => {
+    const client = window.client;
     const [dashboard] = await client.dashboards();
     const widgets = await client.widgets(dashboard.id);
     const snapshots = await Promise.all(widgets.map((w) => client.latestSnapshot(w.id)));
     await client.status(); // the stored lastSyncedAt has been read
-    const q = await navigator.locks.query();
-    return {
-      widgets: widgets.length,
-      snapshots: snapshots.filter(Boolean).length,
-      leaderLocks: [...q.held, ...q.pending].filter((l) => l.name.startsWith("sync-core:leader:")).length,
-    };
-  }, options);
+    return { widgets: widgets.length, snapshots: snapshots.filter(Boolean).length, leaderLocks: await window.leaderLocks() };
+  });
   assert.ok(render.widgets > 0 && render.snapshots > 0, JSON.stringify(render));
   assert.equal(render.leaderLocks, 0, "no leader lock while first render reads");
   await eventually(async () => (await must(a, "status")).leader, 5_000, "leader after first render");
@@ -196,19 +193,13 @@ test("a client that has synced before renders from the cache before it joins the
   await noLeaderLock(a);
 
   // Asked to sync right after open, it joins the election at once and the sync runs.
-  const asked = await a.evaluate(async (o) => {
-    const { token, ...rest } = o;
-    const client = await window.syncCore.SyncClient.open({ ...rest, getToken: async () => token });
-    window.client = client;
-    await client.status();
-    const synced = client.sync();
-    const q = await navigator.locks.query();
-    const report = await synced;
-    return {
-      leaderLocks: [...q.held, ...q.pending].filter((l) => l.name.startsWith("sync-core:leader:")).length,
-      drained: report.pull.drained,
-    };
-  }, options);
+  await openClient(a, options);
+  const asked = await a.evaluate(async () => {
+    await window.client.status();
+    const synced = window.client.sync();
+    const leaderLocks = await window.leaderLocks();
+    return { leaderLocks, drained: (await synced).pull.drained };
+  });
   assert.deepEqual(asked, { leaderLocks: 1, drained: true });
   a.assertClean();
   await context.close();
